@@ -1,0 +1,91 @@
+"""The `dangjian` command. Thin: it parses arguments, sets Django up, and calls the apps."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Sequence
+
+Command = Callable[[argparse.Namespace], int]
+COMMANDS: dict[str, Command] = {}
+
+
+def command(fn: Command) -> Command:
+    COMMANDS[fn.__name__.removeprefix("cmd_")] = fn
+    return fn
+
+
+def setup_django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dangjian.settings")
+    import django
+
+    django.setup()
+
+
+@command
+def cmd_init(args: argparse.Namespace) -> int:
+    from django.core.management import call_command
+
+    from dangjian.packs.loader import load_all
+
+    call_command("migrate", interactive=False, verbosity=0)
+    for name, counts in load_all().items():
+        summary = "，".join(f"{k} {v}" for k, v in counts.items())
+        print(f"已载入数据包 {name}：{summary}")
+    if args.demo:
+        from dangjian.demo.generator import build_demo
+
+        result = build_demo(scale=args.scale, seed=args.seed)
+        print(result.summary())
+    return 0
+
+
+@command
+def cmd_serve(args: argparse.Namespace) -> int:
+    from django.core.management import call_command
+    from waitress import serve
+
+    from dangjian.wsgi import application
+
+    call_command("collectstatic", interactive=False, verbosity=0)
+    print(f"党建台账已启动：http://{args.host}:{args.port}/  （Ctrl+C 停止）", flush=True)
+    serve(application, host=args.host, port=args.port, threads=args.threads, ident="dangjian")
+    return 0
+
+
+@command
+def cmd_manage(args: argparse.Namespace) -> int:
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["dangjian manage", *args.rest])
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="dangjian", description="党建台账命令行工具")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="命令")
+
+    p = sub.add_parser("init", help="创建/升级数据库，载入数据包，可选生成示范区数据")
+    p.add_argument("--demo", action="store_true", help="生成示范区（代码 demo）演示数据")
+    p.add_argument("--scale", choices=["S", "M", "L"], default="S", help="演示数据规模：S 区、M 市（10倍）、L 省（100倍）")
+    p.add_argument("--seed", type=int, default=2019, help="随机种子（相同种子生成相同数据）")
+
+    p = sub.add_parser("serve", help="以 WSGI 服务器（waitress）运行网站")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--threads", type=int, default=8)
+
+    p = sub.add_parser("manage", help="运行 Django 管理命令，如 createsuperuser")
+    p.add_argument("rest", nargs=argparse.REMAINDER)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    setup_django()
+    return COMMANDS[args.command](args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,218 @@
+"""The demo district 示范区: an org tree, one demo user per role, and records, reproducible from a seed.
+
+Running it twice changes nothing: orgs and users are found by code/username, records by their `key`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from dataclasses import dataclass, field
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from faker import Faker
+
+from dangjian.ledgers.models import LedgerType, Record
+from dangjian.orgs import access
+from dangjian.orgs.models import Membership, Organization, OrgKind, Role
+
+ROOT_CODE = "demo"
+DEMO_PASSWORD = "Demo#2019dj"
+SCALES = {"S": 1, "M": 10, "L": 100}
+
+STREETS = ["城关", "东关", "西关", "南关", "北郊", "新华", "滨河", "高新"]
+COMMUNITY_WORDS = [
+    "幸福", "和平", "建设", "光明", "文化", "春晖", "朝阳", "新村", "花园", "振兴", "民主", "团结", "长青",
+    "锦绣", "翠苑", "桃园", "丰收", "育才", "兴隆", "安居", "河畔", "青年", "金水", "明珠", "瑞祥", "康乐",
+]  # fmt: skip
+AGENCIES = [
+    "区委办公室", "区人大常委会机关", "区政府办公室", "区政协机关", "区发展和改革委员会", "区教育局", "区科技局",
+    "区工业和信息化局", "区公安分局", "区民政局", "区司法局", "区财政局", "区人力资源和社会保障局", "区自然资源局",
+    "区生态环境分局", "区住房和城乡建设局", "区交通运输局", "区水利局", "区农业农村局", "区商务局",
+    "区文化广电和旅游局", "区卫生健康委员会", "区退役军人事务局", "区应急管理局", "区审计局", "区市场监督管理局",
+    "区统计局", "区医疗保障局", "区城市管理局", "区信访局", "区总工会", "团区委", "区妇联", "区科协", "区工商联",
+    "区残联", "区红十字会", "区档案馆", "区融媒体中心", "区人民法院",
+]  # fmt: skip
+SCHOOLS = [
+    "区第一高级中学", "区第二高级中学", "区实验中学", "区第三初级中学", "区第五初级中学", "区实验小学",
+    "区第一小学", "区第二小学", "区东关小学", "区西关小学", "区滨河小学", "区新华小学", "区职业教育中心",
+    "区特殊教育学校", "区第一幼儿园",
+]  # fmt: skip
+
+
+@dataclass
+class DemoResult:
+    orgs: int = 0
+    users: list[tuple[str, str, str]] = field(default_factory=list)  # (username, role text, org)
+    records_created: int = 0
+
+    def summary(self) -> str:
+        lines = [f"示范区已就绪：组织 {self.orgs} 个，新增演示记录 {self.records_created} 条。", "演示账号（密码均为 " + DEMO_PASSWORD + "）："]
+        lines += [f"  {u:<10} {r:<8} {o}" for u, r, o in self.users]
+        return "\n".join(lines)
+
+
+class TreeBuilder:
+    def __init__(self) -> None:
+        self.kinds = {k.code: k for k in OrgKind.objects.all()}
+        self.count = 0
+
+    def node(self, parent: Organization | None, code: str, name: str, short: str, kinds: list[str], order: int = 0) -> Organization:
+        org = Organization.objects.filter(code=code).first()
+        if org is None:
+            fields = {"code": code, "name": name, "short_name": short, "sort_order": order}
+            org = Organization.add_root(**fields) if parent is None else parent.add_child(**fields)
+            org.kinds.set([self.kinds[k] for k in kinds if k in self.kinds])
+            if parent is not None:
+                parent.refresh_from_db()
+        self.count += 1
+        return org
+
+
+def build_tree(scale: int) -> dict[str, list[Organization]]:
+    t = TreeBuilder()
+    root = t.node(None, ROOT_CODE, "中共示范区委员会", "示范区", ["district"])
+    groups: dict[str, list[Organization]] = {"root": [root], "streets": [], "communities": [], "agencies": [], "new_orgs": [], "schools": []}
+    groups["discipline"] = [t.node(root, "demo-jw", "中共示范区纪律检查委员会、示范区监察委员会", "区纪委监委", ["discipline"], 1)]
+    groups["departments"] = [
+        t.node(root, "demo-zzb", "中共示范区委组织部", "区委组织部", ["department"], 2),
+        t.node(root, "demo-xcb", "中共示范区委宣传部", "区委宣传部", ["department"], 3),
+    ]
+    words = iter(COMMUNITY_WORDS * (2 + scale))
+    for i, street in enumerate(STREETS * 1, start=1):
+        s = t.node(root, f"demo-jd{i:02d}", f"中共示范区{street}街道工作委员会", f"{street}街道", ["street"], 10 + i)
+        groups["streets"].append(s)
+        per_street = (8 if i <= 4 else 7) * scale
+        for j in range(1, per_street + 1):
+            word = next(words)
+            groups["communities"].append(
+                t.node(s, f"demo-jd{i:02d}-sq{j:02d}", f"中共示范区{street}街道{word}社区委员会", f"{word}社区", ["community"], j)
+            )
+    jg = t.node(root, "demo-jg", "中共示范区直属机关工作委员会", "区直机关工委", ["working_committee"], 30)
+    for i, name in enumerate(AGENCIES, start=1):
+        groups["agencies"].append(t.node(jg, f"demo-jg{i:02d}", f"中共{name.replace('区', '示范区', 1)}党组（党委）", name, ["agency"], i))
+    lx = t.node(root, "demo-lx", "中共示范区非公有制经济组织和社会组织工作委员会", "两新工委", ["working_committee"], 40)
+    fake = Faker("zh_CN")
+    fake.seed_instance(7)
+    for i in range(1, 100 * scale + 1):
+        company = fake.company()
+        groups["new_orgs"].append(t.node(lx, f"demo-lx{i:03d}", f"中共{company}支部委员会", company, ["new_org"], i))
+    jy = t.node(root, "demo-jy", "中共示范区教育工作委员会", "区教育工委", ["working_committee"], 50)
+    for i, name in enumerate(SCHOOLS, start=1):
+        groups["schools"].append(t.node(jy, f"demo-xx{i:02d}", f"中共示范{name}委员会", name, ["school"], i))
+    groups["all"] = list(Organization.objects.filter(path__startswith=root.path))
+    return groups
+
+
+DEMO_USERS = [
+    # username, full name, role (None = system administrator), org code
+    ("admin", "系统管理员", None, None),
+    ("qwb", "区委办管理员", Role.ADMIN, ROOT_CODE),
+    ("lingdao", "区委领导", Role.VIEWER, ROOT_CODE),
+    ("shenhe", "城关街道审核员", Role.REVIEWER, "demo-jd01"),
+    ("tianbao", "幸福社区填报员", Role.CLERK, "demo-jd01-sq01"),
+    ("tianbao2", "和平社区填报员", Role.CLERK, "demo-jd01-sq02"),
+    ("jiwei", "区纪委监委填报员", Role.CLERK, "demo-jw"),
+]
+
+
+def build_users() -> list[tuple[str, str, str]]:
+    users = []
+    model = get_user_model()
+    for username, full_name, role, org_code in DEMO_USERS:
+        user, _ = model.objects.get_or_create(username=username, defaults={"first_name": full_name})
+        user.first_name = full_name
+        user.is_staff = user.is_superuser = role is None
+        user.set_password(DEMO_PASSWORD)
+        user.save()
+        if role is None:
+            users.append((username, "系统管理员", "（账号与备份，不可查看台账）"))
+            continue
+        org = Organization.objects.get(code=org_code)
+        Membership.objects.get_or_create(user=user, org=org, role=role)
+        access.forget(user)
+        users.append((username, Role(role).label, org.name))
+    return users
+
+
+def _study(rng: random.Random, fake: Faker, day: dt.date) -> dict:
+    kind = rng.choice(["中心组集体学习", "专题报告", "理论宣讲", "微型党课", "培训班", "参观教育基地"])
+    return {
+        "date": day.isoformat(),
+        "kind": kind,
+        "title": rng.choice(["学习贯彻党的十九届四中全会精神", "“不忘初心、牢记使命”专题学习", "学习《习近平谈治国理政》第三卷", "学习党章党规", "新中国成立70周年专题学习"]),
+        "speaker": fake.name() if kind in ("专题报告", "理论宣讲", "微型党课") else None,
+        "place": rng.choice(["党员活动室", "区委党校", "会议室", "新时代文明实践站"]),
+        "participants": rng.randint(8, 80),
+        "theme_education": day >= dt.date(2019, 9, 1),
+    }
+
+
+def _meeting(rng: random.Random, fake: Faker, day: dt.date) -> dict:
+    attendance = rng.randint(10, 60)
+    return {
+        "date": day.isoformat(),
+        "kind": rng.choice(["支部党员大会", "支委会", "党小组会", "党课", "主题党日"]),
+        "topic": rng.choice(["传达学习上级会议精神", "研究发展党员工作", "开展主题党日活动", "讨论年度工作计划"]),
+        "attendance": attendance,
+        "present": attendance - rng.randint(0, 3),
+        "host": fake.name(),
+    }
+
+
+def _case(rng: random.Random, fake: Faker, day: dt.date, n: int) -> dict:
+    return {
+        "filed_on": day.isoformat(),
+        "case_no": f"示纪立〔{day.year}〕{n}号",
+        "person": fake.name(),
+        "rank": rng.choice(["乡科级", "一般干部", "一般干部", "其他人员"]),
+        "sanctions": rng.choice([["党纪处分"], ["政务处分"], ["党纪处分", "政务处分"]]),
+        "detained": rng.random() < 0.05,
+        "transferred": rng.random() < 0.05,
+    }
+
+
+def _day(rng: random.Random, year: int) -> dt.date:
+    return dt.date(year, 1, 1) + dt.timedelta(days=rng.randrange(365))
+
+
+def build_records(groups: dict[str, list[Organization]], seed: int, scale: int) -> int:
+    rng = random.Random(seed)
+    fake = Faker("zh_CN")
+    fake.seed_instance(seed)
+    wanted: list[Record] = []
+    study = LedgerType.objects.get(code="study_activity")
+    meeting = LedgerType.objects.get(code="organization_life")
+    case = LedgerType.objects.get(code="discipline_case")
+    units = groups["communities"] + groups["agencies"] + groups["schools"] + groups["streets"] + groups["root"]
+    for year in (2018, 2019):
+        for org in units:
+            for n in range(rng.randint(2, 5)):
+                day = _day(rng, year)
+                wanted.append(Record(ledger_type=study, org=org, date=day, values=_study(rng, fake, day), key=f"demo:{study.code}:{org.code}:{year}:{n}"))
+            for n in range(rng.randint(3, 6)):
+                day = _day(rng, year)
+                wanted.append(Record(ledger_type=meeting, org=org, date=day, values=_meeting(rng, fake, day), key=f"demo:{meeting.code}:{org.code}:{year}:{n}"))
+        jw = groups["discipline"][0]
+        for n in range(1, 30 * scale + 1):
+            day = _day(rng, year)
+            wanted.append(Record(ledger_type=case, org=jw, date=day, values=_case(rng, fake, day, n), key=f"demo:{case.code}:{year}:{n}"))
+    for r in wanted:
+        r.values = {k: v for k, v in r.values.items() if v is not None}
+    existing = set(Record.objects.filter(key__startswith="demo:").values_list("key", flat=True))
+    new = [r for r in wanted if r.key not in existing]
+    from simple_history.utils import bulk_create_with_history
+
+    bulk_create_with_history(new, Record, batch_size=2000, default_change_reason="演示数据")
+    return len(new)
+
+
+@transaction.atomic
+def build_demo(scale: str = "S", seed: int = 2019) -> DemoResult:
+    factor = SCALES[scale]
+    groups = build_tree(factor)
+    result = DemoResult(orgs=len(groups["all"]))
+    result.users = build_users()
+    result.records_created = build_records(groups, seed, factor)
+    return result

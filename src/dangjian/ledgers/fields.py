@@ -1,0 +1,285 @@
+"""One validator per field type, shared by the web form, the xlsx import and the API.
+
+A validator takes what a user typed (a string, a number, a date, a list) and returns the value to store in
+`Record.values` (JSON: str, int, bool, list) or raises FieldError with a Chinese message. Messages name the field
+as 【标签】 so that every entry path can show them as they are, or prefix a row: 第57行【活动日期】：…
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from collections.abc import Callable, Iterable
+from decimal import Decimal, InvalidOperation
+from typing import Any, Protocol
+
+EMPTY = (None, "", [], ())
+
+
+class FieldSpec(Protocol):
+    code: str
+    label: str
+    type: str
+    required: bool
+    choices: list[str]
+    min_value: Decimal | None
+    max_value: Decimal | None
+
+
+class FieldError(ValueError):
+    def __init__(self, field: FieldSpec, message: str) -> None:
+        self.field = field
+        self.message = f"【{field.label}】{message}"
+        super().__init__(self.message)
+
+
+def normalize_text(value: Any) -> str:
+    """Full-width digits and punctuation to half-width, surrounding blanks removed."""
+    return unicodedata.normalize("NFKC", str(value)).strip()
+
+
+def is_empty(value: Any) -> bool:
+    if isinstance(value, str):
+        return not value.strip()
+    return value in EMPTY
+
+
+# --- parsers shared with imports ----------------------------------------------------------------------------
+
+_DATE_PATTERNS = [
+    re.compile(r"^(\d{4})[-./](\d{1,2})[-./](\d{1,2})$"),
+    re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日?$"),
+    re.compile(r"^(\d{4})(\d{2})(\d{2})$"),
+]
+EXCEL_EPOCH = dt.date(1899, 12, 30)
+
+
+def parse_date(value: Any) -> dt.date:
+    """Dates as users type them: 2019-03-05, 2019.3.5, 2019/3/5, 2019年3月5日, 20190305, or an Excel serial."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if 1 <= value < 2958466:  # Excel serials 1900-01-01 .. 9999-12-31
+            return EXCEL_EPOCH + dt.timedelta(days=int(value))
+        raise ValueError
+    text = normalize_text(value)
+    text = re.sub(r"\s+00:00(:00)?$", "", text)  # "2019-03-05 00:00:00" from spreadsheets
+    for pattern in _DATE_PATTERNS:
+        m = pattern.match(text)
+        if m:
+            return dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+    if re.fullmatch(r"\d{5}(\.0+)?", text):  # a serial that arrived as text
+        return EXCEL_EPOCH + dt.timedelta(days=int(float(text)))
+    raise ValueError
+
+
+def parse_decimal(value: Any) -> Decimal:
+    """Numbers with thousands separators (1,234.5 / 1，234), full-width digits, a trailing 元/万 not accepted."""
+    if isinstance(value, bool):
+        raise ValueError
+    if isinstance(value, int | Decimal):
+        return Decimal(value)
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    text = normalize_text(value).replace(",", "").replace(" ", "")
+    try:
+        number = Decimal(text)
+    except InvalidOperation as exc:
+        raise ValueError from exc
+    if not number.is_finite():
+        raise ValueError
+    return number
+
+
+TRUE_WORDS = {"是", "有", "√", "✓", "y", "yes", "true", "1", "对"}
+FALSE_WORDS = {"否", "无", "×", "✗", "n", "no", "false", "0", "不是"}
+
+
+def _split_multi(value: Any) -> list[str]:
+    if isinstance(value, list | tuple | set):
+        return [normalize_text(v) for v in value if not is_empty(v)]
+    return [p for p in (s.strip() for s in re.split(r"[、,，;；/\n]", normalize_text(value))) if p]
+
+
+# --- validators -----------------------------------------------------------------------------------------------
+
+
+def _bounds(field: FieldSpec, number: Decimal, unit: str = "") -> None:
+    if field.min_value is not None and number < field.min_value:
+        raise FieldError(field, f"不能小于 {field.min_value.normalize():f}{unit}")
+    if field.max_value is not None and number > field.max_value:
+        raise FieldError(field, f"不能大于 {field.max_value.normalize():f}{unit}")
+
+
+def _text(max_length: int) -> Callable[[FieldSpec, Any], str]:
+    def validate(field: FieldSpec, value: Any) -> str:
+        text = str(value).strip()
+        if len(text) > max_length:
+            raise FieldError(field, f"最多 {max_length} 个字，现有 {len(text)} 个字")
+        return text
+
+    return validate
+
+
+def validate_integer(field: FieldSpec, value: Any) -> int:
+    try:
+        number = parse_decimal(value)
+    except ValueError:
+        raise FieldError(field, f"应为整数，“{value}”不是整数") from None
+    if number != number.to_integral_value():
+        raise FieldError(field, f"应为整数，“{value}”带有小数")
+    _bounds(field, number)
+    return int(number)
+
+
+def _decimal(places: int | None, kind: str) -> Callable[[FieldSpec, Any], str]:
+    def validate(field: FieldSpec, value: Any) -> str:
+        try:
+            number = parse_decimal(value)
+        except ValueError:
+            raise FieldError(field, f"应为{kind}，“{value}”不是数字") from None
+        if places is not None:
+            if number != number.quantize(Decimal(1).scaleb(-places)):
+                raise FieldError(field, f"最多保留 {places} 位小数")
+            number = number.quantize(Decimal(1).scaleb(-places))
+        _bounds(field, number)
+        return f"{number:f}"
+
+    return validate
+
+
+def validate_date(field: FieldSpec, value: Any) -> str:
+    try:
+        day = parse_date(value)
+    except (ValueError, OverflowError):
+        raise FieldError(field, f"日期格式不正确：“{value}”，请填写如 2019-03-05 或 2019年3月5日") from None
+    if not 1900 <= day.year <= 2100:
+        raise FieldError(field, f"日期“{value}”超出合理范围")
+    return day.isoformat()
+
+
+def validate_choice(field: FieldSpec, value: Any) -> str:
+    text = normalize_text(value)
+    options = [normalize_text(c) for c in field.choices]
+    if text not in options:
+        raise FieldError(field, f"“{value}”不是可选项，可选：{'、'.join(field.choices)}")
+    return field.choices[options.index(text)]
+
+
+def validate_multichoice(field: FieldSpec, value: Any) -> list[str]:
+    options = [normalize_text(c) for c in field.choices]
+    chosen: list[str] = []
+    for item in _split_multi(value):
+        if item not in options:
+            raise FieldError(field, f"“{item}”不是可选项，可选：{'、'.join(field.choices)}")
+        option = field.choices[options.index(item)]
+        if option not in chosen:
+            chosen.append(option)
+    return chosen
+
+
+def validate_bool(field: FieldSpec, value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = normalize_text(value).lower()
+    if text in TRUE_WORDS:
+        return True
+    if text in FALSE_WORDS:
+        return False
+    raise FieldError(field, f"应填“是”或“否”，“{value}”无法识别")
+
+
+def validate_person(field: FieldSpec, value: Any) -> str:
+    name = re.sub(r"\s+", "", normalize_text(value))
+    if len(name) > 30:
+        raise FieldError(field, "人员姓名过长（最多 30 个字）")
+    if re.search(r"[0-9<>{}$=]", name):
+        raise FieldError(field, f"“{value}”不像人员姓名")
+    return name
+
+
+def validate_org(field: FieldSpec, value: Any) -> str:
+    from dangjian.orgs.models import Organization
+
+    text = normalize_text(value)
+    org = (
+        Organization.objects.filter(code=text).first()
+        or Organization.objects.filter(name=text).first()
+        or Organization.objects.filter(short_name=text).first()
+    )
+    if org is None:
+        raise FieldError(field, f"找不到组织“{value}”，请填写组织全称或组织代码")
+    return org.code
+
+
+def validate_file(field: FieldSpec, value: Any) -> list[int]:
+    """A file field stores the ids of its attachments; the files themselves are checked on upload."""
+    items = value if isinstance(value, list | tuple) else [value]
+    try:
+        return [int(v) for v in items]
+    except (TypeError, ValueError):
+        raise FieldError(field, "附件引用无效") from None
+
+
+VALIDATORS: dict[str, Callable[[FieldSpec, Any], Any]] = {
+    "text": _text(200),
+    "longtext": _text(5000),
+    "integer": validate_integer,
+    "decimal": _decimal(None, "数字"),
+    "money": _decimal(2, "金额"),
+    "date": validate_date,
+    "choice": validate_choice,
+    "multichoice": validate_multichoice,
+    "bool": validate_bool,
+    "person": validate_person,
+    "org": validate_org,
+    "file": validate_file,
+}
+
+
+def validate_value(field: FieldSpec, value: Any) -> Any:
+    """Validate one value. Empty gives None (or FieldError when required)."""
+    if is_empty(value):
+        if field.required:
+            raise FieldError(field, "为必填项")
+        return None
+    result = VALIDATORS[field.type](field, value)
+    if field.required and is_empty(result):
+        raise FieldError(field, "为必填项")
+    return result
+
+
+def validate_values(fields: Iterable[FieldSpec], raw: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    """Validate every field: (clean values, {field code: Chinese message}). Unknown keys are ignored."""
+    clean: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    for field in fields:
+        try:
+            value = validate_value(field, raw.get(field.code))
+        except FieldError as exc:
+            errors[field.code] = exc.message
+            continue
+        if value is not None:
+            clean[field.code] = value
+    return clean, errors
+
+
+def display_value(field: FieldSpec | None, value: Any) -> str:
+    """A stored value as a clerk reads it: dates as 2019年3月5日, lists joined with 、, booleans as 是/否."""
+    if value is None or value == "":
+        return ""
+    kind = field.type if field else ""
+    if kind == "date":
+        try:
+            day = dt.date.fromisoformat(value)
+        except (TypeError, ValueError):
+            return str(value)
+        return f"{day.year}年{day.month}月{day.day}日"
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, list):
+        return "、".join(str(v) for v in value)
+    return str(value)

@@ -1,0 +1,163 @@
+"""Ledger types defined as data, their records, attachments and history."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+from dangjian.orgs.models import Organization
+
+
+class FieldType(models.TextChoices):
+    TEXT = "text", "文本"
+    LONGTEXT = "longtext", "长文本"
+    INTEGER = "integer", "整数"
+    DECIMAL = "decimal", "小数"
+    MONEY = "money", "金额"
+    DATE = "date", "日期"
+    CHOICE = "choice", "单选"
+    MULTICHOICE = "multichoice", "多选"
+    BOOL = "bool", "是/否"
+    PERSON = "person", "人员"
+    ORG = "org", "组织"
+    FILE = "file", "附件"
+
+
+class LedgerType(models.Model):
+    """A 台账: its fields are rows of LedgerField, so new ledgers are data, never code."""
+
+    code = models.SlugField("代码", max_length=60, unique=True)
+    label = models.CharField("名称", max_length=100)
+    category = models.CharField("类别", max_length=60, default="其他")
+    description = models.TextField("说明", blank=True)
+    date_field = models.CharField("日期字段", max_length=60, help_text="记录日期所在字段的代码")
+    end_date_field = models.CharField("截止日期字段", max_length=60, blank=True, help_text="任期类台账的结束日期字段")
+    confidential = models.BooleanField("涉密", default=False, help_text="仅指定组织的成员可见明细，其他人只见汇总")
+    confidential_orgs = models.ManyToManyField(
+        Organization, verbose_name="可见明细的组织", blank=True, related_name="confidential_ledgers"
+    )
+    confidential_kinds = models.ManyToManyField(
+        "orgs.OrgKind", verbose_name="可见明细的组织类别", blank=True, related_name="confidential_ledgers"
+    )
+    order = models.IntegerField("排序", default=0)
+    is_active = models.BooleanField("启用", default=True)
+    pack = models.CharField("来源数据包", max_length=60, blank=True)
+
+    class Meta:
+        ordering = ["category", "order", "code"]
+        verbose_name = "台账类型"
+        verbose_name_plural = "台账类型"
+
+    def __str__(self) -> str:
+        return self.label
+
+    def active_fields(self) -> list[LedgerField]:
+        return [f for f in self.fields.all() if not f.is_archived]
+
+    def archived_fields(self) -> list[LedgerField]:
+        return [f for f in self.fields.all() if f.is_archived]
+
+    def field(self, code: str) -> LedgerField | None:
+        return next((f for f in self.fields.all() if f.code == code), None)
+
+
+class LedgerField(models.Model):
+    """One column of a ledger. Removing a field archives it: stored values stay and are shown as archived."""
+
+    ledger_type = models.ForeignKey(LedgerType, on_delete=models.CASCADE, related_name="fields")
+    code = models.SlugField("代码", max_length=60, allow_unicode=True)
+    label = models.CharField("标签", max_length=60)
+    type = models.CharField("类型", max_length=20, choices=FieldType.choices)
+    required = models.BooleanField("必填", default=False)
+    choices = models.JSONField("选项", default=list, blank=True, help_text='单选/多选的选项，如 ["党纪处分", "政务处分"]')
+    min_value = models.DecimalField("最小值", max_digits=18, decimal_places=4, null=True, blank=True)
+    max_value = models.DecimalField("最大值", max_digits=18, decimal_places=4, null=True, blank=True)
+    unit = models.CharField("单位", max_length=20, blank=True)
+    help_text = models.CharField("填写说明", max_length=200, blank=True)
+    sensitive = models.BooleanField("敏感", default=False, help_text="导出和列表中对无权限者打码")
+    is_key = models.BooleanField("查重关键字段", default=False)
+    order = models.IntegerField("排序", default=0)
+    is_archived = models.BooleanField("已归档", default=False, help_text="归档后不再填写，已存数据保留")
+
+    class Meta:
+        ordering = ["order", "id"]
+        unique_together = [("ledger_type", "code")]
+        verbose_name = "台账字段"
+        verbose_name_plural = "台账字段"
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class RecordQuerySet(models.QuerySet):
+    def alive(self) -> RecordQuerySet:
+        return self.filter(is_deleted=False)
+
+
+class Record(models.Model):
+    """One row of a ledger. The reporting org is fixed when entered; values are validated per field type."""
+
+    ledger_type = models.ForeignKey(LedgerType, on_delete=models.PROTECT, related_name="records", verbose_name="台账")
+    org = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="records", verbose_name="填报单位")
+    date = models.DateField("日期", db_index=True)
+    end_date = models.DateField("结束日期", null=True, blank=True)
+    values = models.JSONField("内容", default=dict)
+    status = models.CharField("状态", max_length=30, blank=True, default="")
+    key = models.CharField("外部键", max_length=120, blank=True, default="", db_index=True)
+    is_deleted = models.BooleanField("已删除", default=False)
+    deleted_at = models.DateTimeField("删除时间", null=True, blank=True)
+    deleted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField("创建时间", default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    updated_at = models.DateTimeField("修改时间", default=timezone.now)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+    objects = RecordQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-date", "-id"]
+        indexes = [models.Index(fields=["ledger_type", "is_deleted", "date"])]
+        verbose_name = "台账记录"
+        verbose_name_plural = "台账记录"
+
+    def __str__(self) -> str:
+        return f"{self.ledger_type.label} #{self.pk}"
+
+
+def attachment_path(instance: Attachment, filename: str) -> str:
+    suffix = Path(filename).suffix.lower()
+    now = timezone.now()
+    return f"attachments/{now:%Y/%m}/{instance.record_id}-{timezone.now():%H%M%S%f}{suffix}"
+
+
+class Attachment(models.Model):
+    """佐证材料: an image, PDF or office file kept under the data dir, served only through an access check."""
+
+    record = models.ForeignKey(Record, on_delete=models.CASCADE, related_name="attachments")
+    field_code = models.CharField("字段", max_length=60, blank=True)
+    file = models.FileField("文件", upload_to=attachment_path)
+    name = models.CharField("文件名", max_length=200)
+    size = models.PositiveIntegerField("大小", default=0)
+    uploaded_at = models.DateTimeField("上传时间", default=timezone.now)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = "佐证材料"
+        verbose_name_plural = "佐证材料"
+
+    def __str__(self) -> str:
+        return self.name

@@ -1,0 +1,154 @@
+"""Saving, deleting and restoring records: every entry path (web form, import, API) comes through here."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.utils import timezone
+
+from dangjian.orgs import access
+from dangjian.orgs.models import Organization
+
+from .fields import display_value, validate_values
+from .models import Attachment, LedgerType, Record
+
+
+class RecordInvalid(Exception):
+    """Validation failed; `errors` maps a field code (or "__all__") to a Chinese message."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        self.errors = errors
+        super().__init__("；".join(errors.values()))
+
+
+def clean_record_values(ledger_type: LedgerType, raw: dict[str, Any], *, keep: dict[str, Any] | None = None):
+    """Validate raw values against the active fields; return (values, date, end_date) or raise RecordInvalid.
+
+    `keep` holds the record's stored values: archived fields' values are carried over untouched.
+    """
+    fields = ledger_type.active_fields()
+    values, errors = validate_values(fields, raw)
+    if errors:
+        raise RecordInvalid(errors)
+    date = _as_date(values.get(ledger_type.date_field))
+    if date is None:
+        field = ledger_type.field(ledger_type.date_field)
+        label = field.label if field else "日期"
+        raise RecordInvalid({ledger_type.date_field: f"【{label}】为必填项"})
+    end_date = _as_date(values.get(ledger_type.end_date_field)) if ledger_type.end_date_field else None
+    if end_date is not None and end_date < date:
+        field = ledger_type.field(ledger_type.end_date_field)
+        label = field.label if field else "结束日期"
+        raise RecordInvalid({ledger_type.end_date_field: f"【{label}】不能早于开始日期"})
+    for f in ledger_type.archived_fields():
+        if keep and f.code in keep:
+            values[f.code] = keep[f.code]
+    return values, date, end_date
+
+
+def _as_date(value: Any) -> dt.date | None:
+    return dt.date.fromisoformat(value) if value else None
+
+
+def check_upload(upload: UploadedFile) -> None:
+    """Refuse files that are too large or of a kind that is not 佐证材料."""
+    limit = settings.MAX_UPLOAD_MB * 1024 * 1024
+    name = upload.name or ""
+    if upload.size and upload.size > limit:
+        raise RecordInvalid({"__all__": f"附件“{name}”超过 {settings.MAX_UPLOAD_MB} MB 的大小限制"})
+    if Path(name).suffix.lower() not in settings.ATTACHMENT_EXTENSIONS:
+        allowed = "、".join(e.lstrip(".") for e in settings.ATTACHMENT_EXTENSIONS)
+        raise RecordInvalid({"__all__": f"附件“{name}”的类型不支持，可上传：{allowed}"})
+
+
+@transaction.atomic
+def save_record(
+    user: Any,
+    ledger_type: LedgerType,
+    raw: dict[str, Any],
+    *,
+    org: Organization | None = None,
+    record: Record | None = None,
+    uploads: list[UploadedFile] | None = None,
+    key: str = "",
+    check_access: bool = True,
+) -> Record:
+    """Create (org given) or update (record given) a record. All or nothing: on error nothing changes."""
+    if record is None and org is None:
+        raise ValueError("org or record is required")
+    if check_access:
+        allowed = access.may_change_record(user, record) if record else access.may_enter(user, ledger_type, org)
+        if not allowed:
+            raise PermissionDenied("无权在此单位填报或修改该台账")
+    for upload in uploads or []:
+        check_upload(upload)
+    values, date, end_date = clean_record_values(ledger_type, raw, keep=record.values if record else None)
+    now = timezone.now()
+    actor = user if getattr(user, "is_authenticated", False) else None
+    if record is None:
+        record = Record(ledger_type=ledger_type, org=org, created_by=actor, created_at=now, key=key)
+    record.values, record.date, record.end_date = values, date, end_date
+    record.updated_by, record.updated_at = actor, now
+    record._change_reason = "修改" if record.pk else "新增"  # type: ignore[attr-defined]
+    record.save()
+    for upload in uploads or []:
+        Attachment.objects.create(record=record, file=upload, name=upload.name, size=upload.size or 0, uploaded_by=actor)
+    return record
+
+
+@transaction.atomic
+def delete_record(user: Any, record: Record) -> None:
+    if not access.may_change_record(user, record):
+        raise PermissionDenied("无权删除该记录")
+    record.is_deleted, record.deleted_at, record.deleted_by = True, timezone.now(), user
+    record._change_reason = "删除"  # type: ignore[attr-defined]
+    record.save()
+
+
+@transaction.atomic
+def restore_record(user: Any, record: Record) -> None:
+    if not access.may_change_record(user, record):
+        raise PermissionDenied("无权恢复该记录")
+    record.is_deleted, record.deleted_at, record.deleted_by = False, None, None
+    record._change_reason = "恢复"  # type: ignore[attr-defined]
+    record.save()
+
+
+def history(record: Record) -> list[dict[str, Any]]:
+    """The record's change history, newest first: who, when, what, and each changed value before → after."""
+    labels = {f.code: f for f in record.ledger_type.fields.all()}
+    entries = list(record.history.select_related("history_user").order_by("-history_date", "-history_id"))
+    out = []
+    for i, entry in enumerate(entries):
+        older = entries[i + 1] if i + 1 < len(entries) else None
+        changes = []
+        before_values = older.values if older else {}
+        for code in sorted(set(before_values) | set(entry.values), key=lambda c: list(labels).index(c) if c in labels else 999):
+            old, new = before_values.get(code), entry.values.get(code)
+            if old != new:
+                field = labels.get(code)
+                changes.append(
+                    {
+                        "field": field.label if field else code,
+                        "before": display_value(field, old),
+                        "after": display_value(field, new),
+                    }
+                )
+        if older and older.is_deleted != entry.is_deleted:
+            changes.append({"field": "状态", "before": "已删除" if older.is_deleted else "正常", "after": "已删除" if entry.is_deleted else "正常"})
+        user = entry.history_user
+        out.append(
+            {
+                "when": entry.history_date,
+                "user": (user.get_full_name() or user.username) if user else "系统",
+                "action": entry.history_change_reason or {"+": "新增", "~": "修改", "-": "删除"}[entry.history_type],
+                "changes": changes,
+            }
+        )
+    return out

@@ -1,0 +1,82 @@
+"""Load built-in content (packs) from data files: `packs/<name>/pack.toml`.
+
+A pack is a folder with a `pack.toml` holding sections (`org_kinds`, `ledger_types`, and those that later stages
+register: indicators, checks, templates …). Each section has a handler; loading is idempotent: definitions are
+created or updated by code, and records are never touched.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from django.db import transaction
+
+PACKS_DIR = Path(__file__).resolve().parent
+
+Handler = Callable[[list[dict[str, Any]], "Pack"], int]
+_HANDLERS: dict[str, tuple[int, Handler]] = {}
+
+
+def section(name: str, order: int) -> Callable[[Handler], Handler]:
+    """Register a handler for a pack section; lower `order` loads first (kinds before ledgers before indicators)."""
+
+    def register(fn: Handler) -> Handler:
+        _HANDLERS[name] = (order, fn)
+        return fn
+
+    return register
+
+
+@dataclass
+class Pack:
+    name: str
+    label: str
+    order: int
+    path: Path
+    data: dict[str, Any]
+
+    def file(self, relative: str) -> Path:
+        return self.path / relative
+
+
+class PackError(Exception):
+    pass
+
+
+def discover(directory: Path = PACKS_DIR) -> list[Pack]:
+    packs = []
+    for toml_path in sorted(directory.glob("*/pack.toml")):
+        try:
+            data = tomllib.loads(toml_path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise PackError(f"数据包 {toml_path} 格式错误：{exc}") from exc
+        meta = data.pop("pack", {})
+        name = meta.get("name", toml_path.parent.name)
+        packs.append(Pack(name, meta.get("label", name), meta.get("order", 100), toml_path.parent, data))
+    return sorted(packs, key=lambda p: (p.order, p.name))
+
+
+def load_pack(pack: Pack) -> dict[str, int]:
+    _register_builtin_handlers()
+    unknown = set(pack.data) - set(_HANDLERS)
+    if unknown:
+        raise PackError(f"数据包 {pack.name} 含有未知的部分：{'、'.join(sorted(unknown))}")
+    counts = {}
+    for name, (_, handler) in sorted(_HANDLERS.items(), key=lambda kv: kv[1][0]):
+        if name in pack.data:
+            counts[name] = handler(pack.data[name], pack)
+    return counts
+
+
+@transaction.atomic
+def load_all(directory: Path = PACKS_DIR) -> dict[str, dict[str, int]]:
+    return {pack.name: load_pack(pack) for pack in discover(directory)}
+
+
+def _register_builtin_handlers() -> None:
+    # Handlers live beside the models they fill; importing them registers their sections.
+    from . import handlers  # noqa: F401
