@@ -62,7 +62,7 @@ class TreeBuilder:
         org = Organization.objects.filter(code=code).first()
         if org is None:
             fields = {"code": code, "name": name, "short_name": short, "sort_order": order}
-            org = Organization.add_root(**fields) if parent is None else parent.add_child(**fields)
+            org = Organization.objects.add_root(fields) if parent is None else Organization.objects.add_child(parent, fields)
             org.kinds.set([self.kinds[k] for k in kinds if k in self.kinds])
             if parent is not None:
                 parent.refresh_from_db()

@@ -1,0 +1,108 @@
+"""Shared fixtures: the built-in packs and a small org tree with one user per role (Healthchecks style).
+
+Tree:  区委 root (district)
+       ├── 区纪委监委 jw (discipline)
+       └── 城关街道 s1 (street)
+           ├── 幸福社区 c1 (community)
+           └── 和平社区 c2 (community)
+Users: clerk (填报员 at c1), sibling (填报员 at c2), reviewer (审核员 at s1), viewer (查看者 at root),
+       unit_admin (管理员 at root), jiwei (填报员 at jw, sees confidential ledgers), sysadmin (superuser, no role),
+       outsider (no membership at all).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+PASSWORD = "Test#pass-2019"
+
+
+@dataclass
+class World:
+    root: Any
+    jw: Any
+    s1: Any
+    c1: Any
+    c2: Any
+    clerk: Any
+    sibling: Any
+    reviewer: Any
+    viewer: Any
+    unit_admin: Any
+    jiwei: Any
+    sysadmin: Any
+    outsider: Any
+
+    def ledger(self, code: str) -> Any:
+        from dangjian.ledgers.models import LedgerType
+
+        return LedgerType.objects.get(code=code)
+
+
+@pytest.fixture
+def packs(db):
+    from dangjian.packs.loader import load_all
+
+    return load_all()
+
+
+@pytest.fixture
+def world(packs) -> World:
+    from django.contrib.auth import get_user_model
+
+    from dangjian.orgs.models import Membership, Organization, OrgKind, Role
+
+    kind = {k.code: k for k in OrgKind.objects.all()}
+
+    def org(parent, code, name, short, kinds):
+        node = Organization.objects.add_root(dict(code=code, name=name, short_name=short)) if parent is None else Organization.objects.add_child(parent, dict(code=code, name=name, short_name=short))
+        node.kinds.set([kind[k] for k in kinds])
+        if parent is not None:
+            parent.refresh_from_db()
+        return node
+
+    root = org(None, "root", "中共测试区委员会", "测试区", ["district"])
+    jw = org(root, "jw", "中共测试区纪律检查委员会", "区纪委监委", ["discipline"])
+    s1 = org(root, "s1", "中共测试区城关街道工作委员会", "城关街道", ["street"])
+    c1 = org(s1, "c1", "中共城关街道幸福社区委员会", "幸福社区", ["community"])
+    s1.refresh_from_db()
+    c2 = org(s1, "c2", "中共城关街道和平社区委员会", "和平社区", ["community"])
+
+    user_model = get_user_model()
+
+    def user(username, role=None, at=None, **extra):
+        u = user_model.objects.create_user(username=username, password=PASSWORD, first_name=username, **extra)
+        if role:
+            Membership.objects.create(user=u, org=at, role=role)
+        return u
+
+    return World(
+        root=root,
+        jw=jw,
+        s1=s1,
+        c1=c1,
+        c2=c2,
+        clerk=user("clerk", Role.CLERK, c1),
+        sibling=user("sibling", Role.CLERK, c2),
+        reviewer=user("reviewer", Role.REVIEWER, s1),
+        viewer=user("viewer", Role.VIEWER, root),
+        unit_admin=user("unit_admin", Role.ADMIN, root),
+        jiwei=user("jiwei", Role.CLERK, jw),
+        sysadmin=user("sysadmin", is_staff=True, is_superuser=True),
+        outsider=user("outsider"),
+    )
+
+
+@pytest.fixture
+def make_record(world):
+    """Create a record through the one service every entry path uses."""
+    from dangjian.ledgers.services import save_record
+
+    def make(ledger_code: str, org, values: dict, user=None):
+        lt = world.ledger(ledger_code)
+        return save_record(user, lt, values, org=org, check_access=False)
+
+    return make
