@@ -62,6 +62,20 @@ def cmd_manage(args: argparse.Namespace) -> int:
     return 0
 
 
+@command
+def cmd_report(args: argparse.Namespace) -> int:
+    from dangjian.reports.cli import report
+
+    return report(args)
+
+
+@command
+def cmd_check(args: argparse.Namespace) -> int:
+    from dangjian.indicators.cli import check
+
+    return check(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dangjian", description="党建台账命令行工具")
     sub = parser.add_subparsers(dest="command", required=True, metavar="命令")
@@ -75,6 +89,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--threads", type=int, default=8)
+
+    p = sub.add_parser("report", help="生成报告：docx / html / json / txt")
+    p.add_argument("--template", required=True, help="模板代码，如 seed2019")
+    p.add_argument("--org", required=True, help="组织代码，如 demo")
+    p.add_argument("--year", type=int, required=True, help="年度，如 2019")
+    p.add_argument("--format", choices=["docx", "html", "json", "txt"], default="docx")
+    p.add_argument("-o", "--output", required=True, help="输出文件路径")
+
+    p = sub.add_parser("check", help="运行核对规则；有错误级规则不通过时退出码为 1")
+    p.add_argument("--org", required=True, help="组织代码")
+    p.add_argument("--year", type=int, required=True, help="年度")
+    p.add_argument("--template", help="只运行该模板所在数据包的规则（可选）")
 
     p = sub.add_parser("manage", help="运行 Django 管理命令，如 createsuperuser")
     p.add_argument("rest", nargs=argparse.REMAINDER)

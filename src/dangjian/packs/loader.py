@@ -77,6 +77,14 @@ def load_all(directory: Path = PACKS_DIR) -> dict[str, dict[str, int]]:
     return {pack.name: load_pack(pack) for pack in discover(directory)}
 
 
+HANDLER_MODULES = ["handlers", "handlers_indicators", "handlers_reports"]
+
+
 def _register_builtin_handlers() -> None:
-    # Handlers live beside the models they fill; importing them registers their sections.
-    from . import handlers  # noqa: F401
+    # Each handlers* module registers its sections when imported.
+    import importlib
+    import importlib.util
+
+    for name in HANDLER_MODULES:
+        if importlib.util.find_spec(f"{__package__}.{name}") is not None:
+            importlib.import_module(f"{__package__}.{name}")
