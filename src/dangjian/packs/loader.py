@@ -47,13 +47,26 @@ class PackError(Exception):
     pass
 
 
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise PackError(f"数据包文件 {path} 格式错误：{exc}") from exc
+
+
 def discover(directory: Path = PACKS_DIR) -> list[Pack]:
+    """Every folder with a pack.toml is a pack. Other *.toml files beside it add to its sections, in name order,
+    so that a large pack can be kept in several files (one per chapter, say)."""
     packs = []
     for toml_path in sorted(directory.glob("*/pack.toml")):
-        try:
-            data = tomllib.loads(toml_path.read_text(encoding="utf-8"))
-        except tomllib.TOMLDecodeError as exc:
-            raise PackError(f"数据包 {toml_path} 格式错误：{exc}") from exc
+        data = _read_toml(toml_path)
+        for extra in sorted(toml_path.parent.glob("*.toml")):
+            if extra.name == "pack.toml":
+                continue
+            for name, items in _read_toml(extra).items():
+                if name == "pack":
+                    raise PackError(f"{extra}：[pack] 只能写在 pack.toml 中")
+                data.setdefault(name, []).extend(items)
         meta = data.pop("pack", {})
         name = meta.get("name", toml_path.parent.name)
         packs.append(Pack(name, meta.get("label", name), meta.get("order", 100), toml_path.parent, data))
