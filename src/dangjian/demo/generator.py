@@ -72,7 +72,7 @@ class TreeBuilder:
 
 def build_tree(scale: int) -> dict[str, list[Organization]]:
     t = TreeBuilder()
-    root = t.node(None, ROOT_CODE, "中共示范区委员会", "示范区", ["district"])
+    root = t.node(None, ROOT_CODE, "示范区", "示范区", ["district"])
     groups: dict[str, list[Organization]] = {"root": [root], "streets": [], "communities": [], "agencies": [], "new_orgs": [], "schools": []}
     groups["discipline"] = [t.node(root, "demo-jw", "中共示范区纪律检查委员会、示范区监察委员会", "区纪委监委", ["discipline"], 1)]
     groups["departments"] = [
@@ -136,19 +136,6 @@ def build_users() -> list[tuple[str, str, str]]:
     return users
 
 
-def _study(rng: random.Random, fake: Faker, day: dt.date) -> dict:
-    kind = rng.choice(["中心组集体学习", "专题报告", "理论宣讲", "微型党课", "培训班", "参观教育基地"])
-    return {
-        "date": day.isoformat(),
-        "kind": kind,
-        "title": rng.choice(["学习贯彻党的十九届四中全会精神", "“不忘初心、牢记使命”专题学习", "学习《习近平谈治国理政》第三卷", "学习党章党规", "新中国成立70周年专题学习"]),
-        "speaker": fake.name() if kind in ("专题报告", "理论宣讲", "微型党课") else None,
-        "place": rng.choice(["党员活动室", "区委党校", "会议室", "新时代文明实践站"]),
-        "participants": rng.randint(8, 80),
-        "theme_education": day >= dt.date(2019, 9, 1),
-    }
-
-
 def _meeting(rng: random.Random, fake: Faker, day: dt.date) -> dict:
     attendance = rng.randint(10, 60)
     return {
@@ -161,51 +148,56 @@ def _meeting(rng: random.Random, fake: Faker, day: dt.date) -> dict:
     }
 
 
-def _case(rng: random.Random, fake: Faker, day: dt.date, n: int) -> dict:
-    return {
-        "filed_on": day.isoformat(),
-        "case_no": f"示纪立〔{day.year}〕{n}号",
-        "person": fake.name(),
-        "rank": rng.choice(["乡科级", "一般干部", "一般干部", "其他人员"]),
-        "sanctions": rng.choice([["党纪处分"], ["政务处分"], ["党纪处分", "政务处分"]]),
-        "detained": rng.random() < 0.05,
-        "transferred": rng.random() < 0.05,
-    }
-
-
 def _day(rng: random.Random, year: int) -> dt.date:
     return dt.date(year, 1, 1) + dt.timedelta(days=rng.randrange(365))
 
 
 def build_records(groups: dict[str, list[Organization]], seed: int, scale: int) -> int:
+    """Generic records for ledgers no report pack fills (组织生活台账)."""
     rng = random.Random(seed)
     fake = Faker("zh_CN")
     fake.seed_instance(seed)
-    wanted: list[Record] = []
-    study = LedgerType.objects.get(code="study_activity")
     meeting = LedgerType.objects.get(code="organization_life")
-    case = LedgerType.objects.get(code="discipline_case")
     units = groups["communities"] + groups["agencies"] + groups["schools"] + groups["streets"] + groups["root"]
+    wanted: list[Record] = []
     for year in (2018, 2019):
         for org in units:
-            for n in range(rng.randint(2, 5)):
-                day = _day(rng, year)
-                wanted.append(Record(ledger_type=study, org=org, date=day, values=_study(rng, fake, day), key=f"demo:{study.code}:{org.code}:{year}:{n}"))
             for n in range(rng.randint(3, 6)):
                 day = _day(rng, year)
-                wanted.append(Record(ledger_type=meeting, org=org, date=day, values=_meeting(rng, fake, day), key=f"demo:{meeting.code}:{org.code}:{year}:{n}"))
-        jw = groups["discipline"][0]
-        for n in range(1, 30 * scale + 1):
-            day = _day(rng, year)
-            wanted.append(Record(ledger_type=case, org=jw, date=day, values=_case(rng, fake, day, n), key=f"demo:{case.code}:{year}:{n}"))
-    for r in wanted:
-        r.values = {k: v for k, v in r.values.items() if v is not None}
-    existing = set(Record.objects.filter(key__startswith="demo:").values_list("key", flat=True))
-    new = [r for r in wanted if r.key not in existing]
+                wanted.append(
+                    Record(ledger_type=meeting, org=org, date=day, values=_meeting(rng, fake, day), key=f"demo:{meeting.code}:{org.code}:{year}:{n}")
+                )
+    return save_new(wanted)
+
+
+def save_new(wanted: list[Record]) -> int:
+    """Insert the records whose key is not stored yet (so a second run adds nothing), with a history entry."""
     from simple_history.utils import bulk_create_with_history
 
+    for r in wanted:
+        r.values = {k: v for k, v in r.values.items() if v is not None}
+    keys = [r.key for r in wanted]
+    existing: set[str] = set()
+    for i in range(0, len(keys), 500):
+        existing |= set(Record.objects.filter(key__in=keys[i : i + 500]).values_list("key", flat=True))
+    new = [r for r in wanted if r.key not in existing]
     bulk_create_with_history(new, Record, batch_size=2000, default_change_reason="演示数据")
     return len(new)
+
+
+# Report packs add their own demo records: each module has build(groups, seed, scale) -> int (records created).
+PACK_DEMOS = ["dangjian.demo.seed2019_part1", "dangjian.demo.seed2019_part2"]
+
+
+def build_pack_records(groups: dict[str, list[Organization]], seed: int, scale: int) -> int:
+    import importlib
+    import importlib.util
+
+    created = 0
+    for name in PACK_DEMOS:
+        if importlib.util.find_spec(name) is not None:
+            created += importlib.import_module(name).build(groups, seed, scale)
+    return created
 
 
 @transaction.atomic
@@ -214,5 +206,5 @@ def build_demo(scale: str = "S", seed: int = 2019) -> DemoResult:
     groups = build_tree(factor)
     result = DemoResult(orgs=len(groups["all"]))
     result.users = build_users()
-    result.records_created = build_records(groups, seed, factor)
+    result.records_created = build_records(groups, seed, factor) + build_pack_records(groups, seed, factor)
     return result
