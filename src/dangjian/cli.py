@@ -55,6 +55,18 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 @command
+def cmd_backup(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from dangjian.backup import default_name, make_backup
+
+    target = Path(args.output or default_name())
+    counts = make_backup(target)
+    print(f"备份完成：{target}（数据库 + {counts['files']} 个附件，共 {counts['bytes'] / 1024 / 1024:.1f} MB）")
+    return 0
+
+
+@command
 def cmd_manage(args: argparse.Namespace) -> int:
     from django.core.management import execute_from_command_line
 
@@ -101,6 +113,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--org", required=True, help="组织代码")
     p.add_argument("--year", type=int, required=True, help="年度")
     p.add_argument("--template", help="只运行该模板所在数据包的规则（可选）")
+
+    p = sub.add_parser("backup", help="备份数据库和附件到一个 zip 文件")
+    p.add_argument("-o", "--output", help="备份文件路径（默认在当前目录按时间命名）")
 
     p = sub.add_parser("manage", help="运行 Django 管理命令，如 createsuperuser")
     p.add_argument("rest", nargs=argparse.REMAINDER)
