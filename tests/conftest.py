@@ -42,6 +42,12 @@ class World:
         return LedgerType.objects.get(code=code)
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hasher(settings):
+    # The production hasher is slow on purpose; tests create many users.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def packs(db):
     from dangjian.packs.loader import load_all

@@ -41,6 +41,12 @@ SCHOOLS = [
 ]  # fmt: skip
 
 
+def cn_ordinal(n: int) -> str:
+    import cn2an
+
+    return cn2an.an2cn(n + 1)
+
+
 @dataclass
 class DemoResult:
     orgs: int = 0
@@ -48,7 +54,10 @@ class DemoResult:
     records_created: int = 0
 
     def summary(self) -> str:
-        lines = [f"示范区已就绪：组织 {self.orgs} 个，新增演示记录 {self.records_created} 条。", "演示账号（密码均为 " + DEMO_PASSWORD + "）："]
+        lines = [
+            f"示范区已就绪：组织 {self.orgs} 个，新增演示记录 {self.records_created} 条。",
+            "演示账号（密码均为 " + DEMO_PASSWORD + "）：",
+        ]
         lines += [f"  {u:<10} {r:<8} {o}" for u, r, o in self.users]
         return "\n".join(lines)
 
@@ -58,11 +67,17 @@ class TreeBuilder:
         self.kinds = {k.code: k for k in OrgKind.objects.all()}
         self.count = 0
 
-    def node(self, parent: Organization | None, code: str, name: str, short: str, kinds: list[str], order: int = 0) -> Organization:
+    def node(
+        self, parent: Organization | None, code: str, name: str, short: str, kinds: list[str], order: int = 0
+    ) -> Organization:
         org = Organization.objects.filter(code=code).first()
         if org is None:
             fields = {"code": code, "name": name, "short_name": short, "sort_order": order}
-            org = Organization.objects.add_root(fields) if parent is None else Organization.objects.add_child(parent, fields)
+            org = (
+                Organization.objects.add_root(fields)
+                if parent is None
+                else Organization.objects.add_child(parent, fields)
+            )
             org.kinds.set([self.kinds[k] for k in kinds if k in self.kinds])
             if parent is not None:
                 parent.refresh_from_db()
@@ -73,31 +88,71 @@ class TreeBuilder:
 def build_tree(scale: int) -> dict[str, list[Organization]]:
     t = TreeBuilder()
     root = t.node(None, ROOT_CODE, "示范区", "示范区", ["district"])
-    groups: dict[str, list[Organization]] = {"root": [root], "streets": [], "communities": [], "agencies": [], "new_orgs": [], "schools": []}
-    groups["discipline"] = [t.node(root, "demo-jw", "中共示范区纪律检查委员会、示范区监察委员会", "区纪委监委", ["discipline"], 1)]
+    groups: dict[str, list[Organization]] = {
+        "root": [root],
+        "streets": [],
+        "communities": [],
+        "agencies": [],
+        "new_orgs": [],
+        "schools": [],
+    }
+    groups["discipline"] = [
+        t.node(root, "demo-jw", "中共示范区纪律检查委员会、示范区监察委员会", "区纪委监委", ["discipline"], 1)
+    ]
     groups["departments"] = [
         t.node(root, "demo-zzb", "中共示范区委组织部", "区委组织部", ["department"], 2),
         t.node(root, "demo-xcb", "中共示范区委宣传部", "区委宣传部", ["department"], 3),
     ]
-    words = iter(COMMUNITY_WORDS * (2 + scale))
+    # Beyond the word list (scales M and L) names repeat with a number: 幸福二社区 ….
+    words = (
+        w + (cn_ordinal(k // len(COMMUNITY_WORDS)) if k >= len(COMMUNITY_WORDS) else "")
+        for k, w in enumerate(COMMUNITY_WORDS * 400)
+    )
     for i, street in enumerate(STREETS * 1, start=1):
-        s = t.node(root, f"demo-jd{i:02d}", f"中共示范区{street}街道工作委员会", f"{street}街道", ["street"], 10 + i)
+        s = t.node(
+            root, f"demo-jd{i:02d}", f"中共示范区{street}街道工作委员会", f"{street}街道", ["street"], 10 + i
+        )
         groups["streets"].append(s)
         per_street = (8 if i <= 4 else 7) * scale
         for j in range(1, per_street + 1):
             word = next(words)
             groups["communities"].append(
-                t.node(s, f"demo-jd{i:02d}-sq{j:02d}", f"中共示范区{street}街道{word}社区委员会", f"{word}社区", ["community"], j)
+                t.node(
+                    s,
+                    f"demo-jd{i:02d}-sq{j:02d}",
+                    f"中共示范区{street}街道{word}社区委员会",
+                    f"{word}社区",
+                    ["community"],
+                    j,
+                )
             )
     jg = t.node(root, "demo-jg", "中共示范区直属机关工作委员会", "区直机关工委", ["working_committee"], 30)
     for i, name in enumerate(AGENCIES, start=1):
-        groups["agencies"].append(t.node(jg, f"demo-jg{i:02d}", f"中共{name.replace('区', '示范区', 1)}党组（党委）", name, ["agency"], i))
-    lx = t.node(root, "demo-lx", "中共示范区非公有制经济组织和社会组织工作委员会", "两新工委", ["working_committee"], 40)
+        groups["agencies"].append(
+            t.node(
+                jg,
+                f"demo-jg{i:02d}",
+                f"中共{name.replace('区', '示范区', 1)}党组（党委）",
+                name,
+                ["agency"],
+                i,
+            )
+        )
+    lx = t.node(
+        root,
+        "demo-lx",
+        "中共示范区非公有制经济组织和社会组织工作委员会",
+        "两新工委",
+        ["working_committee"],
+        40,
+    )
     fake = Faker("zh_CN")
     fake.seed_instance(7)
     for i in range(1, 100 * scale + 1):
         company = fake.company()
-        groups["new_orgs"].append(t.node(lx, f"demo-lx{i:03d}", f"中共{company}支部委员会", company, ["new_org"], i))
+        groups["new_orgs"].append(
+            t.node(lx, f"demo-lx{i:03d}", f"中共{company}支部委员会", company, ["new_org"], i)
+        )
     jy = t.node(root, "demo-jy", "中共示范区教育工作委员会", "区教育工委", ["working_committee"], 50)
     for i, name in enumerate(SCHOOLS, start=1):
         groups["schools"].append(t.node(jy, f"demo-xx{i:02d}", f"中共示范{name}委员会", name, ["school"], i))
@@ -141,7 +196,9 @@ def _meeting(rng: random.Random, fake: Faker, day: dt.date) -> dict:
     return {
         "date": day.isoformat(),
         "kind": rng.choice(["支部党员大会", "支委会", "党小组会", "党课", "主题党日"]),
-        "topic": rng.choice(["传达学习上级会议精神", "研究发展党员工作", "开展主题党日活动", "讨论年度工作计划"]),
+        "topic": rng.choice(
+            ["传达学习上级会议精神", "研究发展党员工作", "开展主题党日活动", "讨论年度工作计划"]
+        ),
         "attendance": attendance,
         "present": attendance - rng.randint(0, 3),
         "host": fake.name(),
@@ -158,14 +215,22 @@ def build_records(groups: dict[str, list[Organization]], seed: int, scale: int) 
     fake = Faker("zh_CN")
     fake.seed_instance(seed)
     meeting = LedgerType.objects.get(code="organization_life")
-    units = groups["communities"] + groups["agencies"] + groups["schools"] + groups["streets"] + groups["root"]
+    units = (
+        groups["communities"] + groups["agencies"] + groups["schools"] + groups["streets"] + groups["root"]
+    )
     wanted: list[Record] = []
     for year in (2018, 2019):
         for org in units:
             for n in range(rng.randint(3, 6)):
                 day = _day(rng, year)
                 wanted.append(
-                    Record(ledger_type=meeting, org=org, date=day, values=_meeting(rng, fake, day), key=f"demo:{meeting.code}:{org.code}:{year}:{n}")
+                    Record(
+                        ledger_type=meeting,
+                        org=org,
+                        date=day,
+                        values=_meeting(rng, fake, day),
+                        key=f"demo:{meeting.code}:{org.code}:{year}:{n}",
+                    )
                 )
     return save_new(wanted)
 

@@ -1,6 +1,10 @@
 from __future__ import annotations
 
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "indicators"
-urlpatterns: list = []
+urlpatterns = [
+    path("evidence/", views.evidence, name="evidence"),
+]

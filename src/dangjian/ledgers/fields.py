@@ -64,7 +64,10 @@ def parse_date(value: Any) -> dt.date:
     if isinstance(value, int | float) and not isinstance(value, bool):
         if 1 <= value < 2958466:  # Excel serials 1900-01-01 .. 9999-12-31
             return EXCEL_EPOCH + dt.timedelta(days=int(value))
-        raise ValueError
+        if value == int(value) and 10000101 <= value <= 99991231:  # 20190305 typed into a number cell
+            value = str(int(value))
+        else:
+            raise ValueError
     text = normalize_text(value)
     text = re.sub(r"\s+00:00(:00)?$", "", text)  # "2019-03-05 00:00:00" from spreadsheets
     for pattern in _DATE_PATTERNS:
@@ -76,6 +79,10 @@ def parse_date(value: Any) -> dt.date:
     raise ValueError
 
 
+_THOUSANDS = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d*)?")
+MAX_NUMBER = Decimal(10) ** 15  # beyond any ledger figure; larger values are typing errors and overflow JSON
+
+
 def parse_decimal(value: Any) -> Decimal:
     """Numbers with thousands separators (1,234.5 / 1，234), full-width digits, a trailing 元/万 not accepted."""
     if isinstance(value, bool):
@@ -84,7 +91,12 @@ def parse_decimal(value: Any) -> Decimal:
         return Decimal(value)
     if isinstance(value, float):
         return Decimal(repr(value))
-    text = normalize_text(value).replace(",", "").replace(" ", "")
+    text = normalize_text(value).replace(" ", "")
+    if "," in text:
+        # Only real thousands separators: 1,234 is 1234, but 1,23 is a typo, not 123.
+        if not _THOUSANDS.fullmatch(text):
+            raise ValueError
+        text = text.replace(",", "")
     try:
         number = Decimal(text)
     except InvalidOperation as exc:
@@ -124,11 +136,17 @@ def _text(max_length: int) -> Callable[[FieldSpec, Any], str]:
     return validate
 
 
+def _check_size(field: FieldSpec, number: Decimal) -> None:
+    if abs(number) >= MAX_NUMBER:
+        raise FieldError(field, f"数值过大：“{number:f}”，请检查是否多填了数字")
+
+
 def validate_integer(field: FieldSpec, value: Any) -> int:
     try:
         number = parse_decimal(value)
     except ValueError:
         raise FieldError(field, f"应为整数，“{value}”不是整数") from None
+    _check_size(field, number)
     if number != number.to_integral_value():
         raise FieldError(field, f"应为整数，“{value}”带有小数")
     _bounds(field, number)
@@ -141,6 +159,7 @@ def _decimal(places: int | None, kind: str) -> Callable[[FieldSpec, Any], str]:
             number = parse_decimal(value)
         except ValueError:
             raise FieldError(field, f"应为{kind}，“{value}”不是数字") from None
+        _check_size(field, number)
         if places is not None:
             if number != number.quantize(Decimal(1).scaleb(-places)):
                 raise FieldError(field, f"最多保留 {places} 位小数")
@@ -252,7 +271,9 @@ def validate_value(field: FieldSpec, value: Any) -> Any:
     return result
 
 
-def validate_values(fields: Iterable[FieldSpec], raw: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+def validate_values(
+    fields: Iterable[FieldSpec], raw: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, str]]:
     """Validate every field: (clean values, {field code: Chinese message}). Unknown keys are ignored."""
     clean: dict[str, Any] = {}
     errors: dict[str, str] = {}

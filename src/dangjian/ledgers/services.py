@@ -82,8 +82,12 @@ def save_record(
     """Create (org given) or update (record given) a record. All or nothing: on error nothing changes."""
     if record is None and org is None:
         raise ValueError("org or record is required")
+    if record is not None and record.ledger_type_id != ledger_type.pk:
+        raise ValueError("record belongs to another ledger type")
     if check_access:
-        allowed = access.may_change_record(user, record) if record else access.may_enter(user, ledger_type, org)
+        allowed = (
+            access.may_change_record(user, record) if record else access.may_enter(user, ledger_type, org)
+        )
         if not allowed:
             raise PermissionDenied("无权在此单位填报或修改该台账")
     for upload in uploads or []:
@@ -96,10 +100,19 @@ def save_record(
     record.values, record.date, record.end_date = values, date, end_date
     record.updated_by, record.updated_at = actor, now
     record._change_reason = "修改" if record.pk else "新增"  # type: ignore[attr-defined]
+    _set_history_user(record, actor)
     record.save()
     for upload in uploads or []:
-        Attachment.objects.create(record=record, file=upload, name=upload.name, size=upload.size or 0, uploaded_by=actor)
+        Attachment.objects.create(
+            record=record, file=upload, name=upload.name, size=upload.size or 0, uploaded_by=actor
+        )
     return record
+
+
+def _set_history_user(record: Record, user: Any) -> None:
+    # The history middleware only knows web requests; imports and commands name the actor here.
+    if getattr(user, "is_authenticated", False):
+        record._history_user = user  # type: ignore[attr-defined]
 
 
 @transaction.atomic
@@ -108,6 +121,7 @@ def delete_record(user: Any, record: Record) -> None:
         raise PermissionDenied("无权删除该记录")
     record.is_deleted, record.deleted_at, record.deleted_by = True, timezone.now(), user
     record._change_reason = "删除"  # type: ignore[attr-defined]
+    _set_history_user(record, user)
     record.save()
 
 
@@ -117,6 +131,7 @@ def restore_record(user: Any, record: Record) -> None:
         raise PermissionDenied("无权恢复该记录")
     record.is_deleted, record.deleted_at, record.deleted_by = False, None, None
     record._change_reason = "恢复"  # type: ignore[attr-defined]
+    _set_history_user(record, user)
     record.save()
 
 
@@ -129,7 +144,10 @@ def history(record: Record) -> list[dict[str, Any]]:
         older = entries[i + 1] if i + 1 < len(entries) else None
         changes = []
         before_values = older.values if older else {}
-        for code in sorted(set(before_values) | set(entry.values), key=lambda c: list(labels).index(c) if c in labels else 999):
+        for code in sorted(
+            set(before_values) | set(entry.values),
+            key=lambda c: list(labels).index(c) if c in labels else 999,
+        ):
             old, new = before_values.get(code), entry.values.get(code)
             if old != new:
                 field = labels.get(code)
@@ -141,13 +159,20 @@ def history(record: Record) -> list[dict[str, Any]]:
                     }
                 )
         if older and older.is_deleted != entry.is_deleted:
-            changes.append({"field": "状态", "before": "已删除" if older.is_deleted else "正常", "after": "已删除" if entry.is_deleted else "正常"})
+            changes.append(
+                {
+                    "field": "状态",
+                    "before": "已删除" if older.is_deleted else "正常",
+                    "after": "已删除" if entry.is_deleted else "正常",
+                }
+            )
         user = entry.history_user
         out.append(
             {
                 "when": entry.history_date,
                 "user": (user.get_full_name() or user.username) if user else "系统",
-                "action": entry.history_change_reason or {"+": "新增", "~": "修改", "-": "删除"}[entry.history_type],
+                "action": entry.history_change_reason
+                or {"+": "新增", "~": "修改", "-": "删除"}[entry.history_type],
                 "changes": changes,
             }
         )

@@ -49,6 +49,16 @@ class OrganizationAdmin(TreeAdmin):
         record = apps.get_model("ledgers", "Record")
         return record.objects.filter(org__path__startswith=org.path).exists()
 
+    def get_deleted_objects(self, objs, request):
+        # Treebeard deletes a node's whole subtree, which the admin's collector does not see: report any
+        # org whose subtree has records as protected, so the admin refuses instead of failing half-way.
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        used = [obj for obj in objs if self._has_records(obj)]
+        if used:
+            protected = [f"组织“{obj.name}”或其下级组织已有台账记录，不能删除，请改为停用" for obj in used]
+            perms_needed = set()  # has_delete_permission refuses these orgs; say why instead
+        return deleted, counts, perms_needed, protected
+
     def has_delete_permission(self, request, obj=None):
         if obj is not None and self._has_records(obj):
             return False

@@ -1,0 +1,1 @@
+"""Benchmarks (never run as tests): `make bench` runs `python -m bench`."""

@@ -1,0 +1,91 @@
+"""Benchmark: rendering the seed2019 report as .docx for the demo district, at scales S and M.
+
+`run()` is called by `python -m bench` (bench/__main__.py) with Django set up. For each scale it builds the demo
+district inside a transaction that is rolled back afterwards, so the database is left as it was. When the database
+already holds a demo district (`dangjian init --demo`), it times that one instead, once.
+Each result: scale, records, seconds for evaluate+render (text) and for the .docx, best of three.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+SCALES = ("S", "M")
+REPEAT = 3
+
+
+class _Rollback(Exception):
+    pass
+
+
+def _best(fn: Callable[[], Any]) -> float:
+    times = []
+    for _ in range(REPEAT):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def _measure(label: str) -> dict[str, Any]:
+    from dangjian.ledgers.models import Record
+    from dangjian.orgs.models import Organization
+    from dangjian.reports import values as sources
+    from dangjian.reports.models import ReportTemplate
+    from dangjian.reports.render_docx import render_docx
+    from dangjian.reports.templating import render
+
+    template = ReportTemplate.objects.get(key="seed2019")
+    org = Organization.objects.get(code="demo")
+    period = sources.period_for_year(2019)
+    rendered = render(template, org, period)
+    return {
+        "scale": label,
+        "records": Record.objects.filter(is_deleted=False).count(),
+        "slots": len(rendered.slots),
+        "render_s": _best(lambda: render(template, org, period)),
+        "docx_s": _best(lambda: render_docx(render(template, org, period))),
+    }
+
+
+def run(scales: tuple[str, ...] = SCALES) -> list[dict[str, Any]]:
+    from django.db import transaction
+
+    from dangjian.orgs.models import Organization
+    from dangjian.reports.models import ReportTemplate
+
+    if not ReportTemplate.objects.filter(key="seed2019").exists():
+        print("bench_report：未载入 seed2019 数据包，跳过（先运行 dangjian init）")
+        return []
+    results: list[dict[str, Any]] = []
+    if Organization.objects.filter(code="demo").exists():
+        results.append(_measure("现有示范区"))
+    else:
+        from dangjian.demo.generator import build_demo
+
+        for scale in scales:
+            try:
+                with transaction.atomic():
+                    build_demo(scale=scale, seed=2019)
+                    results.append(_measure(scale))
+                    raise _Rollback
+            except _Rollback:
+                pass
+    for r in results:
+        print(
+            f"报告 seed2019 规模 {r['scale']}：记录 {r['records']} 条，{r['slots']} 处数字；"
+            f"取数并生成文字 {r['render_s']:.3f} 秒，生成 Word {r['docx_s']:.3f} 秒（{REPEAT} 次取最快）"
+        )
+    return results
+
+
+if __name__ == "__main__":
+    import os
+
+    import django
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dangjian.settings")
+    django.setup()
+    run()

@@ -1,0 +1,625 @@
+"""Indicator definitions → SQL: every ledger-aggregate indicator of one ledger becomes a conditional aggregate in
+ONE query (`aggregate(alias=Count("pk", filter=Q(...)), …)`), so cost grows with ledgers and records, not with
+indicators. The same conditions drive evidence, so the records shown behind a value are exactly those counted.
+
+Record values live in a JSONField. Expressions are built from KeyTextTransform (text on both backends; SQLite
+reports JSON booleans as 'true'/'false' there, as PostgreSQL's ->> does), cast to DECIMAL for numbers. Dates are
+ISO strings, so they compare as text. Multi-choice values are JSON lists: "contains" is `@>` on PostgreSQL and
+`EXISTS (… json_each …)` on SQLite.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from django.db import NotSupportedError
+from django.db.models import (
+    Avg,
+    BooleanField,
+    Case,
+    Count,
+    DecimalField,
+    Expression,
+    F,
+    FloatField,
+    Func,
+    IntegerField,
+    Max,
+    Min,
+    Q,
+    QuerySet,
+    Sum,
+    TextField,
+    Value,
+    When,
+)
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast, Substr
+from django.db.models.lookups import Contains as TextContains
+from django.db.models.lookups import Exact, GreaterThan, GreaterThanOrEqual, In, IsNull, LessThanOrEqual
+
+from dangjian.ledgers.fields import parse_date, parse_decimal
+from dangjian.ledgers.models import LedgerField, LedgerType, Record
+from dangjian.orgs.models import Organization, OrgKind
+
+from . import formulas
+from .models import Aggregate, Kind, PeriodMode, Scope
+
+OPS = ("=", "!=", "in", "not_in", "contains", ">=", "<=", "between", "empty", "not_empty")
+NUMERIC = {"integer", "decimal", "money"}
+TEXTUAL = {"text", "longtext", "person", "org", "choice"}
+FIELD_AGGREGATES = {"count_distinct", "sum", "avg", "min", "max", "avg_age", "list"}
+NUMERIC_AGGREGATES = {"sum", "avg"}
+ATTRIBUTES = (
+    "org.name", "org.short_name", "org.place_name", "org.code", "period.year", "period.start", "period.end", "period.label",
+)  # fmt: skip
+OPTION_KEYS = {"share_where", "age_at", "order", "limit", "decimals"}
+DEFAULT_DECIMALS = 1
+# PostgreSQL allows 1664 result columns; stay well below it (a ledger with more aggregates is split).
+MAX_AGGREGATES_PER_QUERY = 600
+
+
+class DefinitionError(ValueError):
+    pass
+
+
+# --- validation (shared by pack loading and admin pages) ----------------------------------------------------
+
+
+def _fields(ledger: LedgerType) -> dict[str, LedgerField]:
+    return {f.code: f for f in ledger.fields.all()}
+
+
+def _condition_errors(name: str, where: Any, fields: dict[str, LedgerField], ledger: LedgerType) -> list[str]:
+    if not isinstance(where, list):
+        return [f"{name}应为条件列表"]
+    errors = []
+    for cond in where:
+        if not isinstance(cond, dict) or "field" not in cond or "op" not in cond:
+            errors.append(f"{name}中的“{cond}”应写作 {{ field = …, op = …, value = … }}")
+            continue
+        extra = set(cond) - {"field", "op", "value"}
+        if extra:
+            errors.append(f"{name}含有未知属性：{'、'.join(sorted(extra))}")
+        spec = fields.get(cond["field"])
+        if spec is None:
+            errors.append(f"{name}中的字段“{cond['field']}”不是台账 {ledger.code}（{ledger.label}）的字段")
+            continue
+        op = cond["op"]
+        if op not in OPS:
+            errors.append(f"{name}中的运算符“{op}”不存在，可用：{' '.join(OPS)}")
+            continue
+        try:
+            _check_operand(spec, op, cond.get("value"))
+        except DefinitionError as exc:
+            errors.append(f"{name}中字段【{spec.label}】（{spec.code}）：{exc}")
+    return errors
+
+
+def _scalar(spec: LedgerField, value: Any) -> Any:
+    """A condition's value as stored in Record.values (or the Decimal to compare a number with)."""
+    if value is None or isinstance(value, list | dict):
+        raise DefinitionError(f"值“{value}”不是单个值")
+    if spec.type in NUMERIC:
+        try:
+            return parse_decimal(value)
+        except ValueError:
+            raise DefinitionError(f"“{value}”不是数字") from None
+    if spec.type == "date":
+        try:
+            return parse_date(value).isoformat()
+        except (ValueError, OverflowError):
+            raise DefinitionError(f"“{value}”不是日期") from None
+    if spec.type == "bool":
+        if not isinstance(value, bool):
+            raise DefinitionError(f"应为 true 或 false，而不是“{value}”")
+        return value
+    text = str(value)
+    if spec.type in ("choice", "multichoice") and spec.choices and text not in spec.choices:
+        raise DefinitionError(f"“{text}”不是可选项，可选：{'、'.join(spec.choices)}")
+    return text
+
+
+def _check_operand(spec: LedgerField, op: str, value: Any) -> Any:
+    """Validate (and normalise) the value of one condition for the field's type."""
+    if op in ("empty", "not_empty"):
+        return None
+    if spec.type == "file":
+        raise DefinitionError("附件字段只能用 empty / not_empty")
+    if op in ("in", "not_in"):
+        if not isinstance(value, list) or not value:
+            raise DefinitionError(f"运算符 {op} 的值应为非空列表")
+        return [_scalar(spec, v) for v in value]
+    if op == "between":
+        if not isinstance(value, list) or len(value) != 2:
+            raise DefinitionError("运算符 between 的值应为 [下限, 上限]")
+        if spec.type not in NUMERIC | {"date"}:
+            raise DefinitionError("between 只能用于数字和日期字段")
+        return [_scalar(spec, v) for v in value]
+    if op in (">=", "<="):
+        if spec.type not in NUMERIC | {"date", "text", "person"}:
+            raise DefinitionError(f"运算符 {op} 只能用于数字、日期和文本字段")
+        return _scalar(spec, value)
+    if op == "contains":
+        if spec.type not in TEXTUAL | {"multichoice"}:
+            raise DefinitionError("contains 只能用于文本和多选字段")
+        return _scalar(spec, value)
+    if spec.type == "multichoice" and op in ("=", "!="):
+        return _scalar(spec, value)  # a list "equals" an item when it has it: same as contains
+    return _scalar(spec, value)
+
+
+def definition_errors(ind: Any, known_keys: set[str] | None = None) -> list[str]:
+    """Every problem with one indicator definition, in Chinese, each naming the indicator."""
+    name = f"指标“{ind.key}”"
+    errors: list[str] = []
+    problem = formulas.key_error(ind.key)
+    if problem:
+        errors.append(problem)
+    if ind.kind == Kind.FORMULA:
+        if not ind.formula:
+            return [*errors, f"{name}缺少公式"]
+        try:
+            _, names = formulas.parse(ind.formula)
+        except formulas.FormulaError as exc:
+            return [*errors, f"{name}的公式：{exc}"]
+        if known_keys is not None:
+            unknown = [n for n in names if formulas.split(n)[1] not in known_keys]
+            if unknown:
+                errors.append(f"{name}的公式引用了不存在的指标：{'、'.join(unknown)}")
+            if ind.key in {formulas.split(n)[1] for n in names if not formulas.split(n)[0]}:
+                errors.append(f"{name}的公式引用了它自己")
+        return errors
+    if ind.kind == Kind.ATTRIBUTE:
+        if ind.attribute not in ATTRIBUTES:
+            errors.append(f"{name}的属性“{ind.attribute}”不存在，可用：{'、'.join(ATTRIBUTES)}")
+        return errors
+    if ind.kind != Kind.AGGREGATE:
+        return [*errors, f"{name}的定义方式“{ind.kind}”不存在"]
+    ledger = ind.ledger
+    if ledger is None:
+        return [*errors, f"{name}缺少台账（ledger）、公式（formula）或属性（attribute）"]
+    fields = _fields(ledger)
+    if ind.aggregate not in Aggregate.values:
+        errors.append(f"{name}的汇总方式“{ind.aggregate}”不存在，可用：{' '.join(Aggregate.values)}")
+    if ind.aggregate in FIELD_AGGREGATES:
+        spec = fields.get(ind.field)
+        if not ind.field:
+            errors.append(f"{name}的汇总方式 {ind.aggregate} 需要指定字段（field）")
+        elif spec is None:
+            errors.append(f"{name}的字段“{ind.field}”不是台账 {ledger.code}（{ledger.label}）的字段")
+        elif ind.aggregate in NUMERIC_AGGREGATES and spec.type not in NUMERIC:
+            errors.append(
+                f"{name}：{ind.aggregate} 只能用于数字字段，【{spec.label}】是{spec.get_type_display()}字段"
+            )
+        elif ind.aggregate in ("min", "max") and spec.type not in NUMERIC | {
+            "date",
+            "text",
+            "choice",
+            "person",
+        }:
+            errors.append(f"{name}：{ind.aggregate} 不能用于{spec.get_type_display()}字段【{spec.label}】")
+        elif ind.aggregate == "avg_age" and spec.type != "date":
+            errors.append(f"{name}：平均年龄需要出生日期字段，【{spec.label}】不是日期字段")
+    elif ind.field and ind.field not in fields:
+        errors.append(f"{name}的字段“{ind.field}”不是台账 {ledger.code}（{ledger.label}）的字段")
+    errors += _condition_errors(f"{name}的筛选条件", ind.where, fields, ledger)
+    options = ind.options or {}
+    extra = set(options) - OPTION_KEYS
+    if extra:
+        errors.append(f"{name}含有未知选项：{'、'.join(sorted(extra))}")
+    if ind.aggregate == "share":
+        if not options.get("share_where"):
+            errors.append(f"{name}：占比（share）需要 share_where 条件")
+        else:
+            errors += _condition_errors(f"{name}的占比条件", options["share_where"], fields, ledger)
+    if options.get("age_at", "end") not in ("start", "end"):
+        errors.append(f"{name}的 age_at 应为 start 或 end")
+    if options.get("order", "count") not in ("count", "first", "value"):
+        errors.append(f"{name}的 order 应为 count、first 或 value")
+    for key in ("limit", "decimals"):
+        if key in options and (
+            not isinstance(options[key], int) or isinstance(options[key], bool) or options[key] < 0
+        ):
+            errors.append(f"{name}的 {key} 应为非负整数")
+    if not isinstance(ind.status, list) or not all(isinstance(s, str) for s in ind.status):
+        errors.append(f"{name}的 status 应为状态名称列表")
+    if not isinstance(ind.org_kinds, list):
+        errors.append(f"{name}的 org_kinds 应为组织类别代码列表")
+    else:
+        kinds = set(OrgKind.objects.filter(code__in=ind.org_kinds).values_list("code", flat=True))
+        missing = sorted(set(ind.org_kinds) - kinds)
+        if missing:
+            errors.append(f"{name}的组织类别不存在：{'、'.join(missing)}")
+    if ind.scope not in Scope.values:
+        errors.append(f"{name}的 scope 应为 subtree 或 self")
+    if ind.period not in PeriodMode.values:
+        errors.append(f"{name}的 period 应为 within、cumulative、start 或 end")
+    return errors
+
+
+# --- SQL building blocks ---------------------------------------------------------------------------------------
+
+
+class JsonListHas(Func):
+    """True when the JSON list in values[code] has the item (multi-choice "contains")."""
+
+    output_field = BooleanField()
+
+    def __init__(self, code: str, item: str) -> None:
+        super().__init__(F("values"))
+        self.code, self.item = code, item
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, tuple[Any, ...]]:
+        column, params = compiler.compile(self.source_expressions[0])
+        sql = f"EXISTS (SELECT 1 FROM json_each({column}, %s) WHERE json_each.value = %s)"
+        return sql, (*params, f'$."{self.code}"', self.item)
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, tuple[Any, ...]]:
+        column, params = compiler.compile(self.source_expressions[0])
+        return f"(({column} -> %s) @> %s::jsonb)", (*params, self.code, json.dumps([self.item]))
+
+    def as_sql(self, compiler: Any, connection: Any, *args: Any, **extra: Any) -> Any:
+        raise NotSupportedError("多选字段的“含有”条件只支持 SQLite 和 PostgreSQL")
+
+
+def text(code: str) -> Expression:
+    return KeyTextTransform(code, "values")
+
+
+def number(code: str) -> Expression:
+    return Cast(KeyTextTransform(code, "values"), DecimalField(max_digits=30, decimal_places=6))
+
+
+def is_empty(code: str) -> Q:
+    # SQLite renders a JSON null as 'null' and a list as its JSON text; PostgreSQL gives NULL / the JSON text.
+    value = text(code)
+    return Q(IsNull(value, True)) | Q(In(Cast(value, TextField()), ["", "[]", "null"]))
+
+
+def _compare(spec: LedgerField, op: str, value: Any) -> Q:
+    code = spec.code
+    if spec.type in NUMERIC:
+        lhs: Expression = number(code)
+    elif spec.type == "bool":
+        lhs = Cast(text(code), TextField())
+        value = "true" if value else "false"
+    else:
+        lhs = text(code)
+    if spec.type == "multichoice":
+        if op in ("=", "contains"):
+            return Q(JsonListHas(code, value))
+        if op == "in":
+            return Q(*[Q(JsonListHas(code, v)) for v in value], _connector=Q.OR)
+        raise DefinitionError(op)
+    if op == "=":
+        return Q(Exact(lhs, value))
+    if op == "in":
+        if spec.type == "bool":
+            value = ["true" if v else "false" for v in value]
+        return Q(In(lhs, value))
+    if op == "contains":
+        return Q(TextContains(lhs, value))
+    if op == ">=":
+        return Q(GreaterThanOrEqual(lhs, value))
+    if op == "<=":
+        return Q(LessThanOrEqual(lhs, value))
+    if op == "between":
+        return Q(GreaterThanOrEqual(lhs, value[0])) & Q(LessThanOrEqual(lhs, value[1]))
+    raise DefinitionError(op)
+
+
+def condition_q(where: Sequence[dict[str, Any]], fields: dict[str, LedgerField]) -> Q:
+    q = Q()
+    for cond in where:
+        spec = fields[cond["field"]]
+        op = cond["op"]
+        value = _check_operand(spec, op, cond.get("value"))
+        if op == "empty":
+            q &= is_empty(spec.code)
+        elif op == "not_empty":
+            q &= ~is_empty(spec.code)
+        elif op in ("!=", "not_in"):
+            # A record without the value is also "not equal"; SQL's NULL would drop it otherwise.
+            positive = _compare(spec, "=" if op == "!=" else "in", value)
+            q &= ~positive | is_empty(spec.code)
+        else:
+            q &= _compare(spec, op, value)
+    return q
+
+
+def period_q(mode: str, ledger: LedgerType, start: dt.date, end: dt.date) -> Q:
+    tenure = bool(ledger.end_date_field)
+    if mode == PeriodMode.WITHIN:
+        return Q(date__gte=start, date__lte=end)
+    if mode == PeriodMode.CUMULATIVE:
+        return Q(date__lte=end)
+    day = start if mode == PeriodMode.START else end
+    if tenure:
+        # In office on that day: begun by then and not ended before it.
+        return Q(date__lte=day) & (Q(end_date__isnull=True) | Q(end_date__gte=day))
+    return Q(date__lt=start) if mode == PeriodMode.START else Q(date__lte=end)
+
+
+def period_bounds(mode: str, start: dt.date, end: dt.date) -> tuple[dt.date | None, dt.date]:
+    """The widest (lower, upper) record dates an indicator can look at: lets the base query use the date index."""
+    if mode == PeriodMode.WITHIN:
+        return start, end
+    if mode == PeriodMode.START:
+        return None, start
+    return None, end
+
+
+def indicator_q(
+    ind: Any, org: Organization, start: dt.date, end: dt.date, fields: dict[str, LedgerField]
+) -> Q:
+    """Everything an indicator asks of a record, except the ledger/org-subtree/not-deleted base filter."""
+    q = period_q(ind.period, ind.ledger, start, end)
+    if ind.scope == Scope.SELF:
+        q &= Q(org_id=org.pk)
+    if ind.status:
+        q &= Q(status__in=list(ind.status))
+    if ind.org_kinds:
+        # A subquery, not a join on the m2m table: a join would repeat records with several matching kinds.
+        q &= Q(org_id__in=Organization.objects.filter(kinds__code__in=list(ind.org_kinds)).values("pk"))
+    return q & condition_q(ind.where or [], fields)
+
+
+def evidence_q(
+    ind: Any, org: Organization, start: dt.date, end: dt.date, fields: dict[str, LedgerField]
+) -> Q:
+    """The records behind a value: those matched, and for field aggregates only those with the field filled."""
+    q = indicator_q(ind, org, start, end, fields)
+    if ind.aggregate in FIELD_AGGREGATES:
+        q &= ~is_empty(ind.field)
+    return q
+
+
+def base_records(ledger: LedgerType, org: Organization) -> QuerySet[Record]:
+    return Record.objects.filter(ledger_type=ledger, is_deleted=False, org__path__startswith=org.path)
+
+
+def age_expression(code: str, day: dt.date) -> Expression:
+    """Completed years (周岁) on `day` from an ISO birth date, in portable SQL: year difference, minus one when
+    the birthday (MM-DD) falls after the day."""
+    born = text(code)
+    years = Value(day.year) - Cast(Substr(born, 1, 4), IntegerField())
+    before_birthday = Case(
+        When(GreaterThan(Substr(born, 6, 5), Value(day.strftime("%m-%d"))), then=Value(1)),
+        default=Value(0),
+        output_field=IntegerField(),
+    )
+    return years - before_birthday
+
+
+# --- results -----------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Item:
+    """One (indicator, period) to compute."""
+
+    tag: str
+    ind: Any
+    start: dt.date
+    end: dt.date
+
+
+@dataclass
+class Result:
+    value: Any
+    note: str = ""
+    evidence_count: int | None = None
+
+
+def quantize(value: Any, places: int) -> Decimal:
+    number = value if isinstance(value, Decimal) else Decimal(str(value))
+    return number.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+
+
+def plain_decimal(value: Any, field_type: str) -> int | Decimal:
+    """A number from the database as the field keeps it: int for integer fields, cents for money."""
+    number = value if isinstance(value, Decimal) else Decimal(str(value))
+    if field_type == "integer":
+        return int(number)
+    if field_type == "money":
+        return quantize(number, 2)
+    if number == number.to_integral_value():
+        return number.quantize(Decimal(1))
+    return number.normalize()
+
+
+@dataclass
+class _Plan:
+    """The aggregates of one ledger query, deduplicated: equal expressions share one alias.
+
+    (Computing each distinct condition once per record in a subquery and aggregating its boolean columns was
+    tried: on SQLite it was slower, since a FILTER clause stops at its first false term, usually the cheap date
+    test, while a materialised column is always computed.)
+    """
+
+    aggregates: dict[str, Any] = field(default_factory=dict)
+    by_signature: dict[str, str] = field(default_factory=dict)
+
+    def add(self, signature: str, aggregate: Any) -> str:
+        alias = self.by_signature.get(signature)
+        if alias is None:
+            alias = self.by_signature[signature] = f"a{len(self.aggregates)}"
+            self.aggregates[alias] = aggregate
+        return alias
+
+    def run(self, base: QuerySet[Record]) -> dict[str, Any]:
+        row: dict[str, Any] = {}
+        names = list(self.aggregates)
+        for i in range(0, len(names), MAX_AGGREGATES_PER_QUERY):
+            chunk = {a: self.aggregates[a] for a in names[i : i + MAX_AGGREGATES_PER_QUERY]}
+            row.update(base.order_by().aggregate(**chunk))
+        return row
+
+
+def _signature(*parts: Any) -> str:
+    return json.dumps(parts, ensure_ascii=False, sort_keys=True, default=str)
+
+
+def compute(ledger: LedgerType, org: Organization, items: Sequence[Item]) -> dict[str, Result]:
+    """Compute every item (all on this ledger) with one aggregate query, plus one grouped query per list field."""
+    fields = _fields(ledger)
+    if not items:
+        return {}
+    lower = [period_bounds(i.ind.period, i.start, i.end)[0] for i in items]
+    upper = max(period_bounds(i.ind.period, i.start, i.end)[1] for i in items)
+    base = base_records(ledger, org).filter(date__lte=upper)
+    if all(lo is not None for lo in lower):
+        base = base.filter(date__gte=min(lo for lo in lower if lo is not None))
+
+    plan = _Plan()
+    wanted: dict[str, dict[str, str]] = {}
+    lists: dict[str, list[Item]] = {}
+    for item in items:
+        ind = item.ind
+        agg, code = ind.aggregate, ind.field
+        cond = _signature(ind.where, ind.status, ind.org_kinds, ind.scope, ind.period, item.start, item.end)
+        q = indicator_q(ind, org, item.start, item.end, fields)
+        aliases: dict[str, str] = {}
+        if agg in FIELD_AGGREGATES:
+            qe = q & ~is_empty(code)
+            aliases["n"] = plan.add(_signature("n", cond, code), Count("pk", filter=qe))
+        else:
+            aliases["n"] = plan.add(_signature("n", cond), Count("pk", filter=q))
+        if agg == "count_distinct":
+            aliases["v"] = plan.add(
+                _signature("distinct", cond, code), Count(text(code), distinct=True, filter=q)
+            )
+        elif agg in ("sum", "avg", "min", "max"):
+            fn = {"sum": Sum, "avg": Avg, "min": Min, "max": Max}[agg]
+            expr = number(code) if fields[code].type in NUMERIC else text(code)
+            aliases["v"] = plan.add(_signature(agg, cond, code), fn(expr, filter=q))
+        elif agg == "avg_age":
+            day = item.start if (ind.options or {}).get("age_at", "end") == "start" else item.end
+            aliases["v"] = plan.add(
+                _signature("age", cond, code, day),
+                Avg(age_expression(code, day), filter=q & ~is_empty(code), output_field=FloatField()),
+            )
+        elif agg == "share":
+            share_where = ind.options["share_where"]
+            aliases["s"] = plan.add(
+                _signature("share", cond, share_where),
+                Count("pk", filter=q & condition_q(share_where, fields)),
+            )
+        elif agg == "list":
+            lists.setdefault(code, []).append(item)
+        wanted[item.tag] = aliases
+
+    row = plan.run(base)
+    listed: dict[str, list[str]] = {}
+    for code, list_items in lists.items():
+        listed.update(_lists(base, org, fields, code, list_items))
+
+    results: dict[str, Result] = {}
+    for item in items:
+        aliases = wanted[item.tag]
+        count = int(row[aliases["n"]] or 0)
+        results[item.tag] = _result(
+            item, fields, count, row.get(aliases.get("v", ""), None), row, aliases, listed
+        )
+    return results
+
+
+def _result(
+    item: Item,
+    fields: dict[str, LedgerField],
+    count: int,
+    raw: Any,
+    row: dict[str, Any],
+    aliases: dict[str, str],
+    listed: dict[str, list[str]],
+) -> Result:
+    ind = item.ind
+    agg = ind.aggregate
+    places = (ind.options or {}).get("decimals", DEFAULT_DECIMALS)
+    empty_note = "没有符合条件的记录"
+    if agg == "count":
+        return Result(count, "" if count else empty_note, count)
+    if agg == "count_distinct":
+        return Result(int(raw or 0), "" if count else empty_note, count)
+    if agg == "list":
+        values = listed.get(item.tag, [])
+        return Result(values, "" if values else empty_note, count)
+    if agg == "share":
+        if count == 0:
+            return Result(None, "除数为零：没有符合条件的记录，无法计算占比", 0)
+        return Result(quantize(Decimal(100) * int(row[aliases["s"]] or 0) / count, places), "", count)
+    spec = fields[ind.field]
+    if agg == "sum":
+        return Result(plain_decimal(raw or 0, spec.type), "" if count else empty_note, count)
+    if count == 0 or raw is None:
+        return Result(None, empty_note, count)
+    if agg in ("avg", "avg_age"):
+        return Result(quantize(raw, places), "", count)
+    # min / max keep the field's kind: numbers as numbers, dates as dates, text as text.
+    if spec.type in NUMERIC:
+        return Result(plain_decimal(raw, spec.type), "", count)
+    if spec.type == "date":
+        try:
+            return Result(dt.date.fromisoformat(str(raw)), "", count)
+        except ValueError:
+            return Result(str(raw), "", count)
+    return Result(str(raw), "", count)
+
+
+def _lists(
+    base: QuerySet[Record], org: Organization, fields: dict[str, LedgerField], code: str, items: list[Item]
+) -> dict[str, list[str]]:
+    """Distinct values of one field for each list item, in one grouped query (or one row fetch for lists)."""
+    conditions = {item.tag: evidence_q(item.ind, org, item.start, item.end, fields) for item in items}
+    any_q = Q(*conditions.values(), _connector=Q.OR)
+    stats: dict[str, dict[str, list[Any]]] = {tag: {} for tag in conditions}  # value -> [count, first date]
+    flags = {
+        f"m{i}": Case(When(q, then=Value(True)), default=Value(False))
+        for i, q in enumerate(conditions.values())
+    }
+    tags = list(conditions)
+    if fields[code].type == "multichoice":
+        rows = base.filter(any_q).annotate(**flags).values_list("values", "date", *flags).order_by()
+        for values, day, *hits in rows:
+            for tag, hit in zip(tags, hits, strict=True):
+                if hit:
+                    for v in values.get(code) or []:
+                        s = stats[tag].setdefault(str(v), [0, day])
+                        s[0] += 1
+                        s[1] = min(s[1], day)
+    else:
+        counts = {f"n{i}": Count("pk", filter=q) for i, q in enumerate(conditions.values())}
+        firsts = {f"d{i}": Min("date", filter=q) for i, q in enumerate(conditions.values())}
+        grouped = (
+            base.filter(any_q).annotate(g=text(code)).values("g").annotate(**counts, **firsts).order_by()
+        )
+        for row in grouped:
+            found: dict[str, Any] = dict(row)
+            for i, tag in enumerate(tags):
+                if found[f"n{i}"]:
+                    stats[tag][str(found["g"])] = [found[f"n{i}"], found[f"d{i}"]]
+    out: dict[str, list[str]] = {}
+    for item in items:
+        options = item.ind.options or {}
+        entries = stats[item.tag]
+        order = options.get("order", "count")
+        if order == "count":
+            ranked = sorted(entries, key=lambda v: (-entries[v][0], entries[v][1], v))
+        elif order == "first":
+            ranked = sorted(entries, key=lambda v: (entries[v][1], v))
+        else:
+            ranked = sorted(entries)
+        limit = options.get("limit")
+        out[item.tag] = ranked[:limit] if limit else ranked
+    return out
+
+
+def evidence_queryset(ind: Any, org: Organization, start: dt.date, end: dt.date) -> QuerySet[Record]:
+    fields = _fields(ind.ledger)
+    return base_records(ind.ledger, org).filter(evidence_q(ind, org, start, end, fields))

@@ -1,0 +1,173 @@
+"""The records behind a value, as rows for a page, an xlsx download and JSON — with confidentiality applied.
+
+Who may see what: anyone who may run a report for the org may see the value and the number of records behind it;
+the rows themselves only when the user may see the ledger's rows (confidential ledgers: members of the named
+orgs). Sensitive fields are masked for users who may not change the record (the ledgers stage's rule).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import QuerySet
+
+from dangjian.ledgers.fields import display_value
+from dangjian.ledgers.models import FieldType, LedgerField, Record
+from dangjian.orgs import access
+from dangjian.orgs.models import Organization
+
+from .engine import Period, Value, _lookup, evaluate, evidence_records
+from .models import Indicator, Kind
+
+MASK = "＊＊"
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value: Any) -> Any:
+    """A cell that a spreadsheet would run as a formula gets a leading apostrophe (CSV/xlsx injection)."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def plain(value: Any) -> Any:
+    """A value for JSON: dates as ISO text, decimals as text (exact), lists as they are."""
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def display(value: Any, unit: str = "") -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, list):
+        return "、".join(map(str, value)) or "—"
+    if isinstance(value, dt.date):
+        return f"{value.year}年{value.month}月{value.day}日"
+    return f"{value}{unit}"
+
+
+@dataclass
+class Evidence:
+    indicator: Indicator
+    org: Organization
+    period: Period
+    key: str
+    value: Value
+    count: int
+    rows_visible: bool
+    columns: list[LedgerField] = field(default_factory=list)
+    records: QuerySet[Record] | None = None
+
+    @property
+    def ledger(self) -> Any:
+        return self.indicator.ledger
+
+    def masked(self, user: Any, record: Record) -> bool:
+        return not access.covers(user, record.org, access.WRITE_ROLES)
+
+    def cells(self, user: Any, record: Record) -> list[str]:
+        masked = self.masked(user, record)
+        return [
+            MASK if spec.sensitive and masked and record.values.get(spec.code) not in (None, "") else
+            display_value(spec, record.values.get(spec.code))
+            for spec in self.columns
+        ]  # fmt: skip
+
+    def record_url(self, record: Record) -> str:
+        return f"/ledgers/{record.ledger_type.code}/{record.pk}/"
+
+
+def gather(user: Any, key: str, org: Organization, period: Period) -> Evidence:
+    """Raises engine.UnknownIndicator for an unknown key; callers check may_run_report first."""
+    ind, span = _lookup(key, period)
+    bare = key.removeprefix("上年.")
+    values = evaluate(org, period, [bare], previous=key != bare)
+    value = values[key]
+    if ind.kind != Kind.AGGREGATE or ind.ledger is None:
+        return Evidence(ind, org, span, key, value, 0, False)
+    records = evidence_records(key, org, period).order_by("date", "pk")
+    visible = access.may_see_rows(user, ind.ledger)
+    columns = [f for f in ind.ledger.fields.all() if not f.is_archived and f.type != FieldType.FILE]
+    return Evidence(
+        ind, org, span, key, value, records.count(), visible, columns, records if visible else None
+    )
+
+
+def as_json(user: Any, ev: Evidence) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "indicator": {
+            "key": ev.key,
+            "label": ev.indicator.label,
+            "unit": ev.indicator.unit,
+            "aggregate": ev.value.aggregate,
+            "ledger": ev.ledger.code if ev.ledger else "",
+        },
+        "org": {"code": ev.org.code, "name": ev.org.name},
+        "period": {"start": ev.period.start.isoformat(), "end": ev.period.end.isoformat()},
+        "value": plain(ev.value.value),
+        "note": ev.value.note,
+        "count": ev.count,
+        "rows_visible": ev.rows_visible,
+    }
+    if ev.records is not None:
+        rows = []
+        for r in ev.records:
+            masked = ev.masked(user, r)
+            rows.append(
+                {
+                    "id": r.pk,
+                    "org": {"code": r.org.code, "name": r.org.name},
+                    "date": r.date.isoformat(),
+                    "end_date": r.end_date.isoformat() if r.end_date else None,
+                    "status": r.status,
+                    "values": {
+                        f.code: (
+                            MASK
+                            if f.sensitive and masked and r.values.get(f.code) not in (None, "")
+                            else r.values.get(f.code)
+                        )
+                        for f in ev.columns
+                    },  # fmt: skip
+                    "url": ev.record_url(r),
+                }
+            )
+        data["records"] = rows
+    return data
+
+
+def as_xlsx(user: Any, ev: Evidence) -> bytes:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "佐证记录"
+    sheet.append(
+        [
+            neutralise(f"{ev.indicator.label}（{ev.key}）"),
+            neutralise(display(ev.value.value, ev.indicator.unit)),
+        ]
+    )
+    sheet.append([neutralise(f"{ev.org.name} · {ev.period.label}"), f"记录 {ev.count} 条"])
+    if ev.records is None:
+        sheet.append(
+            [
+                "明细不可见：该台账为涉密台账，仅显示记录条数。"
+                if ev.ledger
+                else "该指标不是台账汇总，没有明细记录。"
+            ]
+        )
+    else:
+        sheet.append([])
+        sheet.append(["序号", "填报单位", "日期", *[neutralise(f.label) for f in ev.columns]])
+        for i, r in enumerate(ev.records, start=1):
+            sheet.append([i, neutralise(r.org.name), r.date, *[neutralise(c) for c in ev.cells(user, r)]])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()

@@ -1,0 +1,159 @@
+"""Indicators and checks, defined as data (pack files or admin pages), never as code."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import models
+
+from dangjian.ledgers.models import LedgerType
+
+
+class Kind(models.TextChoices):
+    AGGREGATE = "aggregate", "台账汇总"
+    FORMULA = "formula", "公式"
+    ATTRIBUTE = "attribute", "组织或期间属性"
+
+
+class Aggregate(models.TextChoices):
+    COUNT = "count", "计数"
+    COUNT_DISTINCT = "count_distinct", "不重复计数"
+    SUM = "sum", "求和"
+    AVG = "avg", "平均值"
+    MIN = "min", "最小值"
+    MAX = "max", "最大值"
+    AVG_AGE = "avg_age", "平均年龄"
+    SHARE = "share", "占比（%）"
+    LIST = "list", "取值列表"
+
+
+class Scope(models.TextChoices):
+    SUBTREE = "subtree", "报告单位及其下级"
+    SELF = "self", "仅报告单位本身"
+
+
+class PeriodMode(models.TextChoices):
+    WITHIN = "within", "期内"
+    CUMULATIVE = "cumulative", "截至期末累计"
+    START = "start", "期初状态"
+    END = "end", "期末状态"
+
+
+class Indicator(models.Model):
+    """A named figure: a ledger aggregate, a formula over other indicators, or an org/period attribute."""
+
+    key = models.CharField(
+        "指标键",
+        max_length=120,
+        unique=True,
+        help_text="中文点分名称，模板中直接引用，如 理论学习.中心组集体学习次数",
+    )
+    label = models.CharField("名称", max_length=200)
+    unit = models.CharField("单位", max_length=20, blank=True)
+    pack = models.CharField("来源数据包", max_length=60, blank=True)
+    kind = models.CharField("定义方式", max_length=20, choices=Kind.choices, default=Kind.AGGREGATE)
+    ledger = models.ForeignKey(
+        LedgerType,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="indicators",
+        verbose_name="台账",
+    )
+    aggregate = models.CharField("汇总方式", max_length=20, choices=Aggregate.choices, blank=True)
+    field = models.CharField(
+        "字段", max_length=60, blank=True, help_text="不重复计数、求和、平均、列表等所用字段的代码"
+    )
+    where = models.JSONField(
+        "筛选条件",
+        default=list,
+        blank=True,
+        help_text='全部满足，如 [{"field": "kind", "op": "=", "value": "中心组集体学习"}]',
+    )
+    status = models.JSONField("记录状态", default=list, blank=True, help_text='可选，如 ["已销号"]')
+    org_kinds = models.JSONField("填报单位类别", default=list, blank=True, help_text='可选，如 ["community"]')
+    scope = models.CharField("范围", max_length=10, choices=Scope.choices, default=Scope.SUBTREE)
+    period = models.CharField(
+        "期间口径", max_length=12, choices=PeriodMode.choices, default=PeriodMode.WITHIN
+    )
+    options = models.JSONField(
+        "其他选项",
+        default=dict,
+        blank=True,
+        help_text="share_where（占比条件）、age_at（start/end）、order（count/first/value）、limit、decimals",
+    )
+    formula = models.TextField("公式", blank=True, help_text="如 纪律审查.党纪处分 + 纪律审查.政务处分")
+    attribute = models.CharField(
+        "属性", max_length=40, blank=True, help_text="如 org.short_name、period.year"
+    )
+    description = models.TextField("说明", blank=True)
+
+    class Meta:
+        ordering = ["key"]
+        verbose_name = "指标"
+        verbose_name_plural = "指标"
+
+    def __str__(self) -> str:
+        return f"{self.key}（{self.label}）"
+
+    def clean(self) -> None:
+        """The same validation as pack loading: fields exist, operators and values fit, formulas name known
+        indicators and make no cycle."""
+        from . import formulas
+        from .compiler import definition_errors
+
+        others = Indicator.objects.exclude(pk=self.pk) if self.pk else Indicator.objects.all()
+        catalogue = {i.key: i for i in others}
+        catalogue[self.key] = self
+        errors = definition_errors(self, known_keys=set(catalogue))
+        errors += [e for e in formulas.key_conflicts(catalogue) if f"“{self.key}”" in e]
+        if not errors and self.kind == Kind.FORMULA:
+            try:
+                formulas.order(
+                    {
+                        i.key: [
+                            formulas.split(n)[1]
+                            for n in formulas.parse(i.formula)[1]
+                            if not formulas.split(n)[0]
+                        ]
+                        for i in catalogue.values()
+                        if i.kind == Kind.FORMULA
+                    }
+                )
+            except formulas.FormulaError as exc:
+                errors.append(str(exc))
+        if errors:
+            raise ValidationError("；".join(errors))
+
+
+class Level(models.TextChoices):
+    ERROR = "error", "错误"
+    WARNING = "warning", "警告"
+
+
+class Check(models.Model):
+    """A consistency rule over indicators; a failed error-level rule blocks 定稿 unless overridden."""
+
+    code = models.SlugField("代码", max_length=60, unique=True)
+    label = models.CharField("名称", max_length=200)
+    rule = models.TextField(
+        "规则", help_text="布尔表达式，如 纪律审查.处分合计 == 纪律审查.党纪处分 + 纪律审查.政务处分"
+    )
+    level = models.CharField("级别", max_length=10, choices=Level.choices, default=Level.ERROR)
+    message = models.CharField("说明", max_length=300, help_text="不通过时显示的中文说明")
+    pack = models.CharField("来源数据包", max_length=60, blank=True)
+    order = models.IntegerField("排序", default=0)
+
+    class Meta:
+        ordering = ["pack", "order", "code"]
+        verbose_name = "核对规则"
+        verbose_name_plural = "核对规则"
+
+    def __str__(self) -> str:
+        return self.label
+
+    def clean(self) -> None:
+        from .formulas import rule_errors
+
+        errors = rule_errors(self.rule, known=set(Indicator.objects.values_list("key", flat=True)))
+        if errors:
+            raise ValidationError({"rule": "；".join(errors)})

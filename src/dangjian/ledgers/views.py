@@ -1,0 +1,348 @@
+"""Ledger pages and their JSON twins.
+
+Every view starts from one of two access helpers: `_get_ledger_for_user` (404 for a ledger whose rows the user
+may not see) and `_get_record_for_user` (404 for a record outside the user's scope). Records are only ever read
+through `access.records()`, so no view can show a row the access rules do not allow.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from itertools import groupby
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Count
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from dangjian.orgs import access
+
+from . import services
+from .fields import display_value
+from .forms import MASK, ORG_FIELD, RecordFilter, RecordForm
+from .models import Attachment, FieldType, LedgerField, LedgerType, Record
+
+PAGE_SIZE = 50
+
+
+# --- access helpers ----------------------------------------------------------------------------------------
+
+
+def _get_ledger_for_user(user: Any, code: str) -> LedgerType:
+    visible = access.ledger_types(user, LedgerType.objects.filter(is_active=True))
+    return get_object_or_404(visible.prefetch_related("fields"), code=code)
+
+
+def _get_record_for_user(user: Any, ledger_type: LedgerType, pk: int) -> Record:
+    """A record the user may see. Deleted records are visible only to those who may restore them."""
+    qs = access.records(
+        user,
+        ledger_type,
+        Record.objects.select_related("org", "created_by", "updated_by"),
+        include_deleted=True,
+    )
+    record = get_object_or_404(qs, pk=pk)
+    if record.is_deleted and not access.may_change_record(user, record):
+        raise Http404
+    record.ledger_type = ledger_type  # reuse the prefetched fields
+    return record
+
+
+def _wants_json(request: HttpRequest, fmt: str) -> bool:
+    return fmt == "json" or request.GET.get("format") == "json"
+
+
+# --- presentation ------------------------------------------------------------------------------------------
+
+
+def _is_masked(user: Any, record: Record) -> bool:
+    """Sensitive values are shown only to those who may change the record (not to 查看者)."""
+    return not access.covers(user, record.org, access.WRITE_ROLES)
+
+
+def _stored_values(record: Record, masked: bool) -> dict[str, Any]:
+    sensitive = {f.code for f in record.ledger_type.fields.all() if f.sensitive}
+    return {
+        k: (MASK if masked and k in sensitive and v not in (None, "") else v)
+        for k, v in record.values.items()
+    }
+
+
+def _cell(spec: LedgerField, record: Record, masked: bool) -> str:
+    value = record.values.get(spec.code)
+    if spec.sensitive and masked and value not in (None, ""):
+        return MASK
+    return display_value(spec, value)
+
+
+def _css(spec: LedgerField) -> str:
+    """Table cell class: dates on one line, numbers right-aligned, text columns wide enough to read."""
+    if spec.type == FieldType.DATE:
+        return "nowrap"
+    if spec.type in (FieldType.INTEGER, FieldType.DECIMAL, FieldType.MONEY):
+        return "num"
+    if spec.type in (FieldType.CHOICE, FieldType.MULTICHOICE, FieldType.PERSON):
+        return "choice"
+    return "text" if spec.type == FieldType.TEXT else ""
+
+
+def _record_json(record: Record, masked: bool) -> dict[str, Any]:
+    return {
+        "id": record.pk,
+        "org": {"code": record.org.code, "name": record.org.name},
+        "date": record.date.isoformat(),
+        "end_date": record.end_date.isoformat() if record.end_date else None,
+        "values": _stored_values(record, masked),
+        "status": record.status,
+    }
+
+
+def _ledger_json(lt: LedgerType) -> dict[str, str]:
+    return {"code": lt.code, "label": lt.label}
+
+
+def _person(user: Any) -> str:
+    return (user.get_full_name() or user.username) if user else ""
+
+
+def _json(data: dict[str, Any], status: int = 200) -> JsonResponse:
+    return JsonResponse(data, status=status, json_dumps_params={"ensure_ascii": False})
+
+
+# --- ledgers -----------------------------------------------------------------------------------------------
+
+
+@login_required
+def index(request: HttpRequest) -> HttpResponse:
+    ledgers = list(access.ledger_types(request.user, LedgerType.objects.filter(is_active=True)))
+    counts = {lt.pk: access.records(request.user, lt, Record.objects.all()).count() for lt in ledgers}
+    if request.GET.get("format") == "json":
+        rows = [
+            {
+                **_ledger_json(lt),
+                "category": lt.category,
+                "description": lt.description,
+                "records": counts[lt.pk],
+            }
+            for lt in ledgers
+        ]
+        return _json({"ledgers": rows})
+    groups = [
+        (cat, [(lt, counts[lt.pk]) for lt in items])
+        for cat, items in groupby(ledgers, key=lambda lt: lt.category)
+    ]
+    may_enter = access.entry_orgs(request.user).exists()
+    return render(request, "ledgers/index.html", {"groups": groups, "may_enter": may_enter})
+
+
+@login_required
+def records(request: HttpRequest, code: str, fmt: str = "") -> HttpResponse:
+    lt = _get_ledger_for_user(request.user, code)
+    filters = RecordFilter.from_request(lt, request.user, request.GET)
+    roles = access.WRITE_ROLES if filters.deleted else access.ALL_ROLES
+    qs = access.records(
+        request.user, lt, Record.objects.select_related("org"), roles=roles, include_deleted=filters.deleted
+    )
+    page = Paginator(filters.apply(qs), PAGE_SIZE).get_page(request.GET.get("page"))
+    for record in page.object_list:
+        record.ledger_type = lt
+    if _wants_json(request, fmt):
+        results = [_record_json(r, _is_masked(request.user, r)) for r in page.object_list]
+        return _json(
+            {
+                "ledger": _ledger_json(lt),
+                "count": page.paginator.count,
+                "page": page.number,
+                "pages": page.paginator.num_pages,
+                "results": results,
+            }
+        )
+    columns = [f for f in lt.active_fields() if f.type not in (FieldType.FILE, FieldType.LONGTEXT)]
+    ids = [r.pk for r in page.object_list]
+    attachments = Counter(
+        dict(Attachment.objects.filter(record_id__in=ids).values_list("record").annotate(n=Count("id")))
+    )
+    rows = [
+        {
+            "record": r,
+            "cells": [(_cell(f, r, _is_masked(request.user, r)), _css(f)) for f in columns],
+            "attachments": attachments[r.pk],
+            "may_change": not _is_masked(request.user, r),
+        }
+        for r in page.object_list
+    ]
+    context = {
+        "lt": lt,
+        "filters": filters,
+        "headers": _headers(lt, columns, filters),
+        "query": filters.query(),
+        "rows": rows,
+        "page": page,
+        "may_enter": access.entry_orgs(request.user, lt).exists(),
+    }
+    return render(request, "ledgers/records.html", context)
+
+
+def _headers(lt: LedgerType, columns: list[LedgerField], filters: RecordFilter) -> list[dict[str, str]]:
+    """Column headings; a sortable one links to the opposite order of the current one."""
+    keys = filters.sort_keys()
+    out = []
+    for label, key, unit in [("填报单位", "org", "")] + [
+        (f.label, "date" if f.code == lt.date_field else f.code, f.unit) for f in columns
+    ]:
+        current = filters.sort.lstrip("-") == key
+        arrow = ("↓" if filters.sort.startswith("-") else "↑") if current else ""
+        new = f"-{key}" if filters.sort == key else key
+        out.append(
+            {
+                "label": label,
+                "unit": unit,
+                "arrow": arrow,
+                "href": filters.query(sort=new) if key in keys else "",
+            }
+        )
+    return out
+
+
+# --- one record --------------------------------------------------------------------------------------------
+
+
+@login_required
+def record_detail(request: HttpRequest, code: str, pk: int, fmt: str = "") -> HttpResponse:
+    lt = _get_ledger_for_user(request.user, code)
+    record = _get_record_for_user(request.user, lt, pk)
+    masked = _is_masked(request.user, record)
+    attachments = list(record.attachments.all())
+    if _wants_json(request, fmt):
+        data = {
+            "ledger": _ledger_json(lt),
+            **_record_json(record, masked),
+            "is_deleted": record.is_deleted,
+            "attachments": [
+                {
+                    "id": a.pk,
+                    "name": a.name,
+                    "size": a.size,
+                    "url": reverse("ledgers:attachment", args=[a.pk]),
+                }
+                for a in attachments
+            ],
+            "created": {"by": _person(record.created_by), "at": record.created_at.isoformat()},
+            "updated": {"by": _person(record.updated_by), "at": record.updated_at.isoformat()},
+        }
+        return _json(data)
+    context = {
+        "lt": lt,
+        "record": record,
+        "values": [(f, _cell(f, record, masked)) for f in lt.active_fields() if f.type != FieldType.FILE],
+        "archived": [(f, _cell(f, record, masked)) for f in lt.archived_fields() if f.code in record.values],
+        "attachments": attachments,
+        "may_change": not masked,
+        "created_by": _person(record.created_by),
+        "updated_by": _person(record.updated_by),
+    }
+    return render(request, "ledgers/record.html", context)
+
+
+@login_required
+def record_new(request: HttpRequest, code: str) -> HttpResponse:
+    lt = _get_ledger_for_user(request.user, code)
+    if not access.entry_orgs(request.user, lt).exists():
+        raise PermissionDenied("无权填报该台账")
+    form = RecordForm(lt, request.user, *_post(request))
+    if request.method == "POST" and form.is_valid():
+        try:
+            record = services.save_record(
+                request.user, lt, form.raw_values(), org=form.cleaned_data[ORG_FIELD], uploads=form.uploads()
+            )
+        except services.RecordInvalid as exc:
+            form.add_errors(exc.errors)
+        else:
+            messages.success(request, "记录已保存。")
+            return redirect("ledgers:record", lt.code, record.pk)
+    return render(request, "ledgers/form.html", {"lt": lt, "form": form, "record": None})
+
+
+@login_required
+def record_edit(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+    lt = _get_ledger_for_user(request.user, code)
+    record = _get_record_for_user(request.user, lt, pk)
+    if not access.may_change_record(request.user, record):
+        raise PermissionDenied("无权修改该记录")
+    if record.is_deleted:
+        raise Http404  # restore first: a deleted record is not edited in place
+    form = RecordForm(lt, request.user, *_post(request), record=record)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.save_record(request.user, lt, form.raw_values(), record=record, uploads=form.uploads())
+        except services.RecordInvalid as exc:
+            form.add_errors(exc.errors)
+        else:
+            messages.success(request, "修改已保存。")
+            return redirect("ledgers:record", lt.code, record.pk)
+    attachments = list(record.attachments.all())
+    return render(
+        request, "ledgers/form.html", {"lt": lt, "form": form, "record": record, "attachments": attachments}
+    )
+
+
+def _post(request: HttpRequest) -> tuple[Any, Any]:
+    return (request.POST, request.FILES) if request.method == "POST" else (None, None)
+
+
+@login_required
+@require_POST
+def record_delete(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+    lt = _get_ledger_for_user(request.user, code)
+    record = _get_record_for_user(request.user, lt, pk)
+    services.delete_record(request.user, record)  # PermissionDenied (403) for 查看者
+    messages.success(request, "记录已删除。如需恢复，可在“已删除记录”中找到它。")
+    return redirect("ledgers:records", lt.code)
+
+
+@login_required
+@require_POST
+def record_restore(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+    lt = _get_ledger_for_user(request.user, code)
+    record = _get_record_for_user(request.user, lt, pk)
+    services.restore_record(request.user, record)
+    messages.success(request, "记录已恢复。")
+    return redirect("ledgers:record", lt.code, record.pk)
+
+
+@login_required
+def record_history(request: HttpRequest, code: str, pk: int, fmt: str = "") -> HttpResponse:
+    lt = _get_ledger_for_user(request.user, code)
+    record = _get_record_for_user(request.user, lt, pk)
+    entries = services.history(record)
+    if _is_masked(request.user, record):
+        sensitive = {f.label for f in lt.fields.all() if f.sensitive}
+        for entry in entries:
+            for change in entry["changes"]:
+                if change["field"] in sensitive:
+                    change["before"] = MASK if change["before"] else ""
+                    change["after"] = MASK if change["after"] else ""
+    if _wants_json(request, fmt):
+        rows = [{**e, "when": e["when"].isoformat()} for e in entries]
+        return _json({"ledger": _ledger_json(lt), "record": record.pk, "history": rows})
+    return render(request, "ledgers/history.html", {"lt": lt, "record": record, "entries": entries})
+
+
+@login_required
+def attachment(request: HttpRequest, pk: int) -> FileResponse:
+    att = get_object_or_404(Attachment.objects.select_related("record__org", "record__ledger_type"), pk=pk)
+    record = att.record
+    visible = access.may_view_record(request.user, record)
+    if not visible or (record.is_deleted and not access.may_change_record(request.user, record)):
+        raise Http404
+    try:
+        handle = att.file.open("rb")
+    except FileNotFoundError:
+        raise Http404 from None
+    return FileResponse(handle, as_attachment=True, filename=att.name)

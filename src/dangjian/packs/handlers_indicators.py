@@ -1,0 +1,179 @@
+"""Section handlers for the indicators stage: `indicators` (order 30) and `checks` (order 40).
+
+Loading is idempotent (update_or_create by key / code). A definition the pack no longer lists is removed, so the
+pack stays the one source of truth for its definitions; definitions made in the admin pages (no pack) are kept.
+Every problem is reported at once, in Chinese, naming the indicator or rule.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dangjian.indicators import formulas
+from dangjian.indicators.compiler import definition_errors
+from dangjian.indicators.models import Check, Indicator, Kind, Level
+from dangjian.ledgers.models import LedgerType
+
+from .loader import Pack, PackError, section
+
+INDICATOR_KEYS = {
+    "key", "label", "unit", "description", "ledger", "aggregate", "field", "where", "status", "org_kinds", "scope",
+    "period", "share_where", "age_at", "order", "limit", "decimals", "formula", "attribute",
+}  # fmt: skip
+OPTION_KEYS = ("share_where", "age_at", "order", "limit", "decimals")
+CHECK_KEYS = {"code", "label", "rule", "level", "message"}
+
+
+def _fail(pack: Pack, what: str, errors: list[str]) -> PackError:
+    shown = errors[:30]
+    more = f"\n……另有 {len(errors) - len(shown)} 处" if len(errors) > len(shown) else ""
+    return PackError(f"数据包 {pack.name} 的{what}有 {len(errors)} 处错误：\n- " + "\n- ".join(shown) + more)
+
+
+def _indicator(item: dict[str, Any], ledgers: dict[str, LedgerType], errors: list[str]) -> Indicator | None:
+    key = item.get("key", "")
+    name = f"指标“{key}”"
+    if not key or "label" not in item:
+        errors.append(f"指标 {item} 缺少 key 或 label")
+        return None
+    extra = set(item) - INDICATOR_KEYS
+    if extra:
+        errors.append(f"{name}含有未知属性：{'、'.join(sorted(extra))}")
+    ways = [w for w in ("ledger", "formula", "attribute") if w in item]
+    if len(ways) != 1:
+        errors.append(f"{name}应当且只能有 ledger、formula、attribute 三者之一")
+        return None
+    ind = Indicator(
+        key=key,
+        label=item["label"],
+        unit=item.get("unit", ""),
+        description=item.get("description", ""),
+        where=item.get("where", []),
+        status=item.get("status", []),
+        org_kinds=item.get("org_kinds", []),
+        scope=item.get("scope", "subtree"),
+        period=item.get("period", "within"),
+        options={k: item[k] for k in OPTION_KEYS if k in item},
+        formula=item.get("formula", ""),
+        attribute=item.get("attribute", ""),
+    )
+    if ways == ["ledger"]:
+        ind.kind = Kind.AGGREGATE
+        ind.ledger = ledgers.get(item["ledger"])
+        if ind.ledger is None:
+            errors.append(f"{name}的台账“{item['ledger']}”不存在")
+            return None
+        ind.aggregate = item.get("aggregate", "count")
+        ind.field = item.get("field", "")
+    else:
+        ind.kind = Kind.FORMULA if ways == ["formula"] else Kind.ATTRIBUTE
+        for key_ in ("aggregate", "field", "where", "status", "org_kinds", "scope", "period", *OPTION_KEYS):
+            if key_ in item and key_ != "decimals":
+                errors.append(f"{name}是{ind.get_kind_display()}，不能有 {key_}")
+    # Formulas are checked once every indicator of the pack is known (they may name later ones).
+    if ind.kind != Kind.FORMULA:
+        errors += definition_errors(ind)
+    else:
+        try:
+            formulas.parse(ind.formula)
+        except formulas.FormulaError as exc:
+            errors.append(f"{name}的公式：{exc}")
+        problem = formulas.key_error(key)
+        if problem:
+            errors.append(problem)
+    return ind
+
+
+FIELDS = (
+    "label", "unit", "description", "kind", "ledger", "aggregate", "field", "where", "status", "org_kinds", "scope",
+    "period", "options", "formula", "attribute",
+)  # fmt: skip
+
+
+@section("indicators", order=30)
+def load_indicators(items: list[dict[str, Any]], pack: Pack) -> int:
+    ledgers = {lt.code: lt for lt in LedgerType.objects.prefetch_related("fields")}
+    errors: list[str] = []
+    seen: set[str] = set()
+    parsed: list[Indicator] = []
+    for item in items:
+        if item.get("key") in seen:
+            errors.append(f"指标“{item['key']}”重复定义")
+            continue
+        seen.add(item.get("key", ""))
+        ind = _indicator(item, ledgers, errors)
+        if ind is not None:
+            parsed.append(ind)
+    if errors:
+        raise _fail(pack, "指标", errors)
+
+    for ind in parsed:
+        Indicator.objects.update_or_create(
+            key=ind.key, defaults={"pack": pack.name, **{f: getattr(ind, f) for f in FIELDS}}
+        )
+    Indicator.objects.filter(pack=pack.name).exclude(key__in=seen).delete()
+
+    # Whole-catalogue checks: names resolve, no key is another's namespace, no formula cycle.
+    catalogue = list(Indicator.objects.all())
+    known = {i.key for i in catalogue}
+    errors += formulas.key_conflicts(known)
+    for ind in catalogue:
+        if ind.kind == Kind.FORMULA:
+            errors += [e for e in definition_errors(ind, known_keys=known) if "公式" in e]
+    if not errors:
+        try:
+            formulas.order(
+                {
+                    i.key: [
+                        formulas.split(n)[1] for n in formulas.parse(i.formula)[1] if not formulas.split(n)[0]
+                    ]
+                    for i in catalogue
+                    if i.kind == Kind.FORMULA
+                }
+            )
+        except formulas.FormulaError as exc:
+            errors.append(str(exc))
+    if errors:
+        raise _fail(pack, "指标", errors)
+    return len(parsed)
+
+
+@section("checks", order=40)
+def load_checks(items: list[dict[str, Any]], pack: Pack) -> int:
+    known = set(Indicator.objects.values_list("key", flat=True))
+    errors: list[str] = []
+    codes: list[str] = []
+    for i, item in enumerate(items):
+        code = item.get("code", "")
+        name = f"核对规则“{code or item.get('label', i + 1)}”"
+        missing = [k for k in ("code", "label", "rule", "message") if not item.get(k)]
+        if missing:
+            errors.append(f"{name}缺少 {'、'.join(missing)}")
+            continue
+        if code in codes:
+            errors.append(f"{name}重复定义")
+            continue
+        codes.append(code)
+        extra = set(item) - CHECK_KEYS
+        if extra:
+            errors.append(f"{name}含有未知属性：{'、'.join(sorted(extra))}")
+        level = item.get("level", "error")
+        if level not in Level.values:
+            errors.append(f"{name}的级别“{level}”不存在，可用：error、warning")
+        errors += [f"{name}：{e}" for e in formulas.rule_errors(item["rule"], known)]
+    if errors:
+        raise _fail(pack, "核对规则", errors)
+    for i, item in enumerate(items):
+        Check.objects.update_or_create(
+            code=item["code"],
+            defaults={
+                "label": item["label"],
+                "rule": item["rule"],
+                "level": item.get("level", "error"),
+                "message": item["message"],
+                "pack": pack.name,
+                "order": i,
+            },
+        )
+    Check.objects.filter(pack=pack.name).exclude(code__in=codes).delete()
+    return len(items)

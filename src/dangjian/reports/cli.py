@@ -1,0 +1,68 @@
+"""`dangjian report --template KEY --org CODE --year YYYY --format docx|html|json|txt -o PATH`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from dangjian.orgs.models import Organization
+
+from . import values as sources
+from .models import ReportTemplate
+from .render_docx import render_docx
+from .render_html import render_html
+from .render_json import render_json, render_txt
+from .templating import TemplateRefused, render
+
+EXIT_USAGE = 2
+
+
+def _fail(message: str) -> int:
+    print(f"错误：{message}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def report(args: argparse.Namespace) -> int:
+    template = ReportTemplate.objects.filter(key=args.template).first()
+    if template is None:
+        known = (
+            "、".join(ReportTemplate.objects.values_list("key", flat=True))
+            or "（无，请先运行 dangjian init）"
+        )
+        return _fail(f"报告模板“{args.template}”不存在。现有模板：{known}")
+    org = Organization.objects.filter(code=args.org).first()
+    if org is None:
+        return _fail(f"组织代码“{args.org}”不存在")
+    if not 1900 <= args.year <= 2999:
+        return _fail(f"年度“{args.year}”无效")
+    try:
+        rendered = render(template, org, sources.period_for_year(args.year))
+    except TemplateRefused as exc:
+        return _fail(f"报告模板“{template.key}”无法使用：\n{exc}")
+    fmt = args.format
+    content: bytes | str
+    if fmt == "docx":
+        content = render_docx(rendered)
+    elif fmt == "html":
+        content = render_html(rendered)
+    elif fmt == "json":
+        content = render_json(rendered) + "\n"
+    else:
+        content = render_txt(rendered)
+    output = Path(args.output)
+    try:
+        if isinstance(content, bytes):
+            output.write_bytes(content)
+        else:
+            output.write_text(content, encoding="utf-8")
+    except OSError as exc:
+        return _fail(f"无法写入文件 {output}：{exc.strerror}")
+    failed = rendered.failed_checks()
+    print(
+        f"已生成 {output}（{len(rendered.slots)} 处数字和名称，核对规则 {len(rendered.checks)} 条，未通过 {len(failed)} 条）"
+    )
+    for check in failed:
+        level = "错误" if check.level == "error" else "警告"
+        print(f"  [{level}] {check.message}", file=sys.stderr)
+    return 0

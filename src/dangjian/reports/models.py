@@ -1,0 +1,127 @@
+"""Report templates (loaded from packs) and finalised report runs (定稿)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone
+
+from dangjian.orgs.models import Organization
+
+PACKS_DIR = Path(__file__).resolve().parent.parent / "packs"
+
+
+class ReportTemplate(models.Model):
+    """A Jinja2 report template. Pack templates keep their file path so that `{% include %}` finds the chapter
+    files beside them; the main file's text is kept here too (and shown in the admin)."""
+
+    key = models.SlugField("模板代码", max_length=60, unique=True)
+    label = models.CharField("名称", max_length=200)
+    pack = models.CharField("来源数据包", max_length=60, blank=True)
+    source = models.TextField(
+        "模板内容", help_text="Jinja2 模板；指标用中文点分名称引用，如 {{ 理论学习.中心组集体学习次数 }}"
+    )
+    file_path = models.CharField(
+        "模板文件", max_length=500, blank=True, help_text="数据包中的模板文件（相对数据包目录，或绝对路径）"
+    )
+    updated_at = models.DateTimeField("更新时间", default=timezone.now)
+
+    class Meta:
+        ordering = ["pack", "key"]
+        verbose_name = "报告模板"
+        verbose_name_plural = "报告模板"
+
+    def __str__(self) -> str:
+        return self.label
+
+    def path(self) -> Path | None:
+        if not self.file_path:
+            return None
+        path = Path(self.file_path)
+        return path if path.is_absolute() else PACKS_DIR / path
+
+    def main_name(self) -> str:
+        path = self.path()
+        return path.name if path else f"{self.key}.j2"
+
+    def clean(self) -> None:
+        from .templating import TemplateRefused, validate
+
+        try:
+            validate(self)
+        except TemplateRefused as exc:
+            raise ValidationError({"source": str(exc)}) from None
+
+
+class RunImmutable(Exception):
+    """A finalised run is never changed or deleted."""
+
+
+class RunQuerySet(models.QuerySet):
+    """Bulk updates and deletes would bypass the model's guard: refuse them too."""
+
+    def update(self, **kwargs):  # type: ignore[override]
+        raise RunImmutable("定稿报告不可修改")
+
+    def delete(self):  # type: ignore[override]
+        raise RunImmutable("定稿报告不可删除")
+
+
+class ReportRun(models.Model):
+    """A finalised report (定稿): text, every slot's value and evidence count, checks and the .docx, as they were.
+
+    Immutable: `save()` refuses any change after creation and `delete()` refuses outright, so that what was
+    signed off can always be shown and compared with today's data."""
+
+    template = models.ForeignKey(
+        ReportTemplate, on_delete=models.PROTECT, related_name="runs", verbose_name="模板"
+    )
+    template_label = models.CharField("模板名称", max_length=200)
+    org = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="report_runs", verbose_name="组织"
+    )
+    period_start = models.DateField("期间开始")
+    period_end = models.DateField("期间结束")
+    period_label = models.CharField("期间", max_length=60, blank=True)
+    created_at = models.DateTimeField("定稿时间", default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        verbose_name="定稿人",
+    )  # fmt: skip
+    text = models.TextField("报告全文")
+    marked = models.TextField("带标记的全文", help_text="内部使用：标出每个数字在全文中的位置")
+    slots = models.JSONField(
+        "数字与名称", default=list, help_text="按出现顺序：指标、名称、值、显示文字、佐证记录数、佐证链接"
+    )
+    values = models.JSONField("指标值", default=dict, help_text="模板用到的每个指标：名称、值、显示文字")
+    checks = models.JSONField("核对结果", default=list)
+    override_reason = models.TextField("未通过核对仍定稿的理由", blank=True)
+    docx = models.BinaryField("Word 文件")
+
+    objects = RunQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "定稿报告"
+        verbose_name_plural = "定稿报告"
+
+    def __str__(self) -> str:
+        return f"{self.org} · {self.template_label} · {self.period_label}（{self.created_at:%Y-%m-%d %H:%M}定稿）"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None and not self._state.adding:
+            raise RunImmutable("定稿报告不可修改")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):  # type: ignore[override]
+        raise RunImmutable("定稿报告不可删除")
+
+    @property
+    def failed_checks(self) -> list[dict]:
+        return [c for c in self.checks if not c.get("ok")]
+
+    def filename(self, ext: str) -> str:
+        return f"{self.org.display_name}{self.period_label}{self.template_label}（定稿{self.pk}）.{ext}"

@@ -1,0 +1,87 @@
+"""Finalising a report (定稿) and comparing a finalised run with today's data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+
+from . import values as sources
+from .models import ReportRun, ReportTemplate
+from .render_docx import render_docx
+from .render_html import stored_slot_rows
+from .render_json import check_row, used_values
+from .templating import Rendered, render
+
+
+class FinaliseBlocked(Exception):
+    """Error-level checks failed and no reason for going ahead was written."""
+
+    def __init__(self, failed: list[Any]) -> None:
+        self.failed = failed
+        messages = "；".join(c.message for c in failed)
+        super().__init__(f"有 {len(failed)} 条错误级核对规则未通过（{messages}），须填写仍要定稿的理由")
+
+
+@transaction.atomic
+def finalise(
+    template: ReportTemplate,
+    org: Any,
+    period: Any,
+    user: Any,
+    override_reason: str = "",
+    rendered: Rendered | None = None,
+) -> ReportRun:
+    """Render now and store everything as it is; refuse when error-level checks fail without a reason."""
+    rendered = rendered or render(template, org, period)
+    reason = override_reason.strip()
+    blocking = rendered.blocking_checks()
+    if blocking and not reason:
+        raise FinaliseBlocked(blocking)
+    return ReportRun.objects.create(
+        template=template,
+        template_label=template.label,
+        org=org,
+        period_start=period.start,
+        period_end=period.end,
+        period_label=getattr(period, "label", ""),
+        created_by=user if getattr(user, "is_authenticated", False) else None,
+        text=rendered.text,
+        marked=rendered.marked,
+        slots=stored_slot_rows(rendered),
+        values=used_values(rendered),
+        checks=[check_row(c) for c in rendered.checks],
+        override_reason=reason if blocking else "",
+        docx=render_docx(rendered),
+    )
+
+
+@dataclass
+class Change:
+    indicator: str
+    label: str
+    then: str
+    now: str
+
+
+def compare(run: ReportRun) -> tuple[list[Change], Rendered]:
+    """The indicators the finalised report prints whose value differs today (in order of first appearance)."""
+    period = sources.period_from_dates(run.period_start, run.period_end)
+    fresh = render(run.template, run.org, period)
+    now = used_values(fresh)
+    changes = []
+    for key in dict.fromkeys([*run.values, *now]):
+        before, after = run.values.get(key), now.get(key)
+        if before is not None and after is not None and before["value"] == after["value"]:
+            continue
+        label = (after or before or {}).get("label", key)
+        changes.append(
+            Change(
+                indicator=key,
+                label=label,
+                then=before["display"] if before else "（定稿中没有）",
+                now=after["display"] if after else "（当前模板中没有）",
+            )
+        )
+    return changes, fresh

@@ -1,0 +1,245 @@
+"""Slots: the values a template prints, each still knowing which indicator it came from.
+
+A `Slot` wraps one indicator value. It behaves like its value in comparisons, arithmetic and loops, and when it
+(or a filter's result, itself a Slot) is printed, the environment's `finalize` records it and writes a private
+marker around its text, so that every renderer knows which characters of the report came from which indicator.
+
+Its attributes start with an underscore on purpose: the sandbox refuses such names, so a template sees a slot's
+value but never the objects behind it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+
+# Private-use characters: never typed by users, stripped from any value text, removed by every renderer.
+OPEN, MID, CLOSE = "\ue000", "\ue001", "\ue002"
+MARKER_RE = re.compile(f"{OPEN}(\\d+){MID}([^{CLOSE}]*){CLOSE}")
+MARKER_CHARS_RE = re.compile(f"[{OPEN}{MID}{CLOSE}]")
+
+EMPTY = "（无数据）"
+
+
+def display_value(value: Any) -> str:
+    """The default wording of a value in Chinese prose."""
+    if value is None:
+        return EMPTY
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, Decimal):
+        if value == value.to_integral_value() and value.as_tuple().exponent >= 0:  # type: ignore[operator]
+            return str(int(value))
+        return format(value, "f")
+    if isinstance(value, float):
+        return format(Decimal(repr(value)), "f")
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    if isinstance(value, dt.date):
+        return f"{value.year}年{value.month}月{value.day}日"
+    if isinstance(value, list | tuple):
+        return "、".join(display_value(v) for v in value)
+    return MARKER_CHARS_RE.sub("", str(value))
+
+
+class SlotError(Exception):
+    """A template uses a value in a way it cannot be used (not a LookupError: Jinja would swallow that)."""
+
+
+class Slot:
+    """One indicator value (or an element of a list value, or a filter's wording of it) as a template sees it."""
+
+    __slots__ = ("_key", "_info", "_value", "_display")
+
+    def __init__(self, key: str, info: Any, value: Any, display: str | None = None) -> None:
+        self._key = key  # the indicator key, `上年.`-prefixed for previous-period values
+        self._info = info  # the indicators stage's Value: label, unit, aggregate, evidence count …
+        self._value = value
+        self._display = display
+
+    def _derive(self, value: Any = None, display: str | None = None, *, keep_value: bool = False) -> Slot:
+        return Slot(self._key, self._info, self._value if keep_value else value, display)
+
+    @property
+    def _text(self) -> str:
+        return display_value(self._value) if self._display is None else self._display
+
+    # --- behave like the value -----------------------------------------------------------------------------
+    def __str__(self) -> str:
+        return self._text
+
+    def __repr__(self) -> str:
+        return f"<指标 {self._key}={self._value!r}>"
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+    def __len__(self) -> int:
+        return len(self._value) if isinstance(self._value, list | tuple | str) else 0
+
+    def __iter__(self) -> Iterator[Slot]:
+        if isinstance(self._value, list | tuple):
+            for item in self._value:
+                yield self._derive(item)
+
+    def __getitem__(self, index: Any) -> Slot:
+        # `{{ 文化.舞台剧[0] }}`: an element keeps the indicator's key and evidence. A missing element (fewer
+        # records than the prose names) prints as （无数据） rather than stopping the whole report.
+        if isinstance(index, str):
+            raise KeyError(index)  # lets the sandbox report an unknown attribute
+        value = self._value
+        if value is None:
+            value = []
+        if not isinstance(value, list | tuple):
+            raise SlotError(f"指标“{self._key}”的值不是列表，不能取第 {index} 项")
+        if isinstance(index, slice):
+            return self._derive(list(value[index]))
+        if not isinstance(index, int) or isinstance(index, bool):
+            raise SlotError(f"指标“{self._key}”的下标应当是整数，而不是“{index}”")
+        return self._derive(value[index] if -len(value) <= index < len(value) else None)
+
+    def _compare(self, other: Any, op: Any) -> bool:
+        mine, theirs = self._value, raw(other)
+        if mine is None or theirs is None:
+            return False
+        return bool(op(mine, theirs))
+
+    def __eq__(self, other: object) -> bool:
+        return raw(other) == self._value
+
+    def __ne__(self, other: object) -> bool:
+        return not self.__eq__(other)
+
+    def __lt__(self, other: Any) -> bool:
+        return self._compare(other, lambda a, b: a < b)
+
+    def __le__(self, other: Any) -> bool:
+        return self._compare(other, lambda a, b: a <= b)
+
+    def __gt__(self, other: Any) -> bool:
+        return self._compare(other, lambda a, b: a > b)
+
+    def __ge__(self, other: Any) -> bool:
+        return self._compare(other, lambda a, b: a >= b)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    # Arithmetic gives plain numbers: a computed figure is the template's, not an indicator's.
+    def __add__(self, other: Any) -> Any:
+        return _num(self._value) + _num(raw(other))
+
+    def __radd__(self, other: Any) -> Any:
+        return _num(raw(other)) + _num(self._value)
+
+    def __sub__(self, other: Any) -> Any:
+        return _num(self._value) - _num(raw(other))
+
+    def __rsub__(self, other: Any) -> Any:
+        return _num(raw(other)) - _num(self._value)
+
+    def __mul__(self, other: Any) -> Any:
+        return _num(self._value) * _num(raw(other))
+
+    def __rmul__(self, other: Any) -> Any:
+        return _num(raw(other)) * _num(self._value)
+
+    def __truediv__(self, other: Any) -> Any:
+        return _num(self._value) / _num(raw(other))
+
+    def __rtruediv__(self, other: Any) -> Any:
+        return _num(raw(other)) / _num(self._value)
+
+    def __floordiv__(self, other: Any) -> Any:
+        return _num(self._value) // _num(raw(other))
+
+    def __int__(self) -> int:
+        return int(_num(self._value))
+
+    def __float__(self) -> float:
+        return float(_num(self._value))
+
+
+def raw(value: Any) -> Any:
+    """The plain value behind a slot (anything else is returned as it is)."""
+    return value._value if isinstance(value, Slot) else value
+
+
+def _num(value: Any) -> Any:
+    if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+        return value
+    if value is None:
+        raise TypeError("该指标没有数值（无数据），不能参与计算")
+    raise TypeError(f"“{display_value(value)}”不是数字，不能参与计算")
+
+
+class Namespace:
+    """A group of indicators by a dotted-key prefix (`理论学习`), looked up by name from the template."""
+
+    __slots__ = ("_path", "_items")
+
+    def __init__(self, path: str) -> None:
+        self._path = path
+        self._items: dict[str, Namespace | Slot] = {}
+
+    def __getitem__(self, name: str) -> Namespace | Slot:
+        return self._items[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._items
+
+    def __str__(self) -> str:
+        raise TypeError(f"“{self._path}”是一组指标，不是一个指标，请写出完整的指标名称")
+
+
+def build_namespace(values: dict[str, Any]) -> dict[str, Namespace | Slot]:
+    """Nest dotted keys: `理论学习.中心组集体学习次数` → context["理论学习"]["中心组集体学习次数"]."""
+    root = Namespace("")
+    for key, info in values.items():
+        parts = key.split(".")
+        node = root
+        for i, part in enumerate(parts[:-1]):
+            child = node._items.get(part)
+            if child is None:
+                child = node._items[part] = Namespace(".".join(parts[: i + 1]))
+            # A key that is also the prefix of another key: the shorter one wins.
+            if not isinstance(child, Namespace):
+                break
+            node = child
+        else:
+            if parts[-1] not in node._items:
+                node._items[parts[-1]] = Slot(key, info, getattr(info, "value", info))
+    return dict(root._items)
+
+
+class SlotRecorder:
+    """The environment's `finalize`: remember each printed slot and mark its text."""
+
+    def __init__(self) -> None:
+        self.slots: list[Slot] = []
+
+    def __call__(self, obj: Any) -> Any:
+        if isinstance(obj, Slot):
+            self.slots.append(obj)
+            return f"{OPEN}{len(self.slots) - 1}{MID}{MARKER_CHARS_RE.sub('', obj._text)}{CLOSE}"
+        if isinstance(obj, Namespace):
+            str(obj)  # raises the Chinese explanation
+        if obj is None:
+            return ""
+        return obj
+
+    def in_order(self, marked: str) -> tuple[str, list[Slot]]:
+        """Slots in order of appearance in the output (and renumber the markers to match)."""
+        ordered: list[Slot] = []
+
+        def renumber(m: re.Match[str]) -> str:
+            ordered.append(self.slots[int(m.group(1))])
+            return f"{OPEN}{len(ordered) - 1}{MID}{m.group(2)}{CLOSE}"
+
+        return MARKER_RE.sub(renumber, marked), ordered
+
+
+def strip_markers(marked: str) -> str:
+    return MARKER_RE.sub(lambda m: m.group(2), marked)

@@ -1,0 +1,352 @@
+"""Report templates: a sandboxed Jinja2 environment, a static check of the names a template uses, and rendering
+(template, org, period) into text with slots.
+
+Environment choices (documented in docs/packs.md, the template writers rely on them):
+- autoescape off: the output is prose, each renderer escapes for its own format;
+- keep_trailing_newline, trim_blocks and lstrip_blocks: a line holding only `{% if %}` or `{% include %}` leaves
+  no trace, and an included chapter file keeps its final line break, so line breaks come out exactly as written;
+- StrictUndefined: a misspelt name is an error, never an empty blank in an official document.
+"""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from jinja2 import nodes
+from jinja2.sandbox import SandboxedEnvironment, SecurityError
+
+from . import values as sources
+from .filters import FILTERS
+from .slots import Namespace, Slot, SlotError, SlotRecorder, build_namespace, strip_markers
+
+# Stands in the used-key list for "a whole group of indicators was taken": evaluate them all.
+GROUP = "*"
+
+# Names a template may use without declaring them: Jinja's globals and the loop/macro helpers.
+BUILTIN_NAMES = {"loop", "caller", "varargs", "kwargs", "self", "super"}
+
+
+@dataclass
+class Problem:
+    file: str
+    line: int | None
+    message: str
+
+    def __str__(self) -> str:
+        where = f"模板“{self.file}”" + (f"第 {self.line} 行" if self.line else "")
+        return f"{where}：{self.message}"
+
+
+class TemplateRefused(Exception):
+    """The template cannot be used; each problem names its file and line."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        super().__init__("；\n".join(str(p) for p in problems))
+
+
+class PackLoader(jinja2.BaseLoader):
+    """The main template from the database; `{% include %}`d files from the template's folder (its pack)."""
+
+    def __init__(self, main_name: str, main_source: str, folder: Path | None) -> None:
+        self.main_name = main_name
+        self.main_source = main_source
+        self.folder = folder
+
+    def get_source(self, environment: jinja2.Environment, template: str) -> tuple[str, str | None, Any]:
+        if template == self.main_name:
+            return self.main_source, self.main_name, lambda: True
+        if self.folder is None:
+            raise jinja2.TemplateNotFound(template)
+        # FileSystemLoader refuses "../" and absolute names: an include never leaves the pack folder.
+        return jinja2.FileSystemLoader(str(self.folder), encoding="utf-8").get_source(environment, template)
+
+
+def make_environment(loader: jinja2.BaseLoader, finalize: Any = None) -> SandboxedEnvironment:
+    env = SandboxedEnvironment(
+        loader=loader,
+        autoescape=False,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        undefined=jinja2.StrictUndefined,
+        finalize=finalize,
+        auto_reload=False,
+    )
+    env.filters.update(FILTERS)
+    return env
+
+
+# --- static check ------------------------------------------------------------------------------------------
+
+
+def _short(name: str | None) -> str:
+    return Path(name).name if name else "模板"
+
+
+def _parse(env: jinja2.Environment, name: str) -> tuple[nodes.Template, str]:
+    try:
+        source, filename, _ = env.loader.get_source(env, name)  # type: ignore[union-attr]
+    except jinja2.TemplateNotFound:
+        raise TemplateRefused([Problem(name, None, "找不到该模板文件")]) from None
+    try:
+        return env.parse(source, name, filename), name
+    except jinja2.TemplateSyntaxError as exc:
+        raise TemplateRefused(
+            [Problem(_short(exc.name or name), exc.lineno, f"语法错误：{exc.message}")]
+        ) from None
+
+
+def _referenced_templates(tree: nodes.Template) -> Iterable[tuple[str, int]]:
+    for node in tree.find_all((nodes.Include, nodes.Import, nodes.FromImport, nodes.Extends)):
+        target = node.template
+        if isinstance(target, nodes.Const) and isinstance(target.value, str):
+            yield target.value, node.lineno
+
+
+def _declared(tree: nodes.Template) -> set[str]:
+    """Names a template assigns itself ({% set %}, {% for %}, macros, imports)."""
+    names: set[str] = set()
+    for node in tree.find_all(nodes.Name):
+        if node.ctx in ("store", "param"):
+            names.add(node.name)
+    for macro in tree.find_all(nodes.Macro):
+        names.add(macro.name)
+    for imp in tree.find_all(nodes.Import):
+        names.add(imp.target)
+    for imp in tree.find_all(nodes.FromImport):
+        for n in imp.names:
+            names.add(n[1] if isinstance(n, tuple) else n)
+    return names
+
+
+def _chain(node: nodes.Expr) -> tuple[nodes.Name | None, list[str | int], list[nodes.Node]]:
+    """Unwind `a.b["c"][0]` into (Name a, ["b", "c", 0], nodes still to visit: non-constant subscripts)."""
+    parts: list[str | int] = []
+    rest: list[nodes.Node] = []
+    while True:
+        if isinstance(node, nodes.Getattr):
+            parts.append(node.attr)
+            node = node.node
+        elif isinstance(node, nodes.Getitem):
+            arg = node.arg
+            if (
+                isinstance(arg, nodes.Const)
+                and isinstance(arg.value, str | int)
+                and not isinstance(arg.value, bool)
+            ):
+                parts.append(arg.value)
+            else:  # a computed subscript: the chain stops here; the part before it is checked on its own
+                parts.clear()
+                rest.append(arg)
+            node = node.node
+        else:
+            break
+    parts.reverse()
+    if isinstance(node, nodes.Name):
+        return node, parts, rest
+    rest.append(node)
+    return None, parts, rest
+
+
+class _Checker:
+    def __init__(
+        self, file: str, known: set[str] | None, declared: set[str], env: jinja2.Environment
+    ) -> None:
+        self.env = env
+        self.file = file
+        self.known = known
+        self.prefixes = {k.rsplit(".", n)[0] for k in known or () for n in range(1, k.count(".") + 1)}
+        self.declared = declared | set(env.globals) | BUILTIN_NAMES
+        self.problems: list[Problem] = []
+        self.used: list[str] = []
+
+    def problem(self, node: nodes.Node, message: str) -> None:
+        self.problems.append(Problem(self.file, node.lineno, message))
+
+    def visit(self, node: nodes.Node) -> None:
+        if isinstance(node, nodes.Filter) and node.name not in self.env.filters:
+            ours = "、".join(FILTERS)
+            self.problem(node, f"没有名为“{node.name}”的过滤器（报告用过滤器：{ours}）")
+        if isinstance(node, nodes.Test) and node.name not in self.env.tests:
+            self.problem(node, f"没有名为“{node.name}”的判断（is 之后的名称）")
+        if isinstance(node, nodes.Getattr) and node.attr.startswith("_"):
+            self.problem(node, f"不允许访问内部属性“{node.attr}”")
+            return
+        if isinstance(node, nodes.Getattr | nodes.Getitem | nodes.Name):
+            root, parts, rest = _chain(node)
+            hidden = next((p for p in parts if isinstance(p, str) and p.startswith("_")), None)
+            if hidden is not None:
+                self.problem(node, f"不允许访问内部属性“{hidden}”")
+            elif root is not None and root.ctx == "load":
+                self.check_chain(root, parts)
+            for child in rest:
+                self.visit(child)
+            if root is not None or rest:
+                return
+        for child in node.iter_child_nodes():
+            self.visit(child)
+
+    def check_chain(self, root: nodes.Name, parts: list[str | int]) -> None:
+        if root.name in self.declared or self.known is None:
+            return
+        path = root.name
+        names = list(parts)
+        while True:
+            if path in self.known:
+                self.used.append(path)
+                extra = [p for p in names if not isinstance(p, int)]
+                if extra:
+                    self.problem(
+                        root, f"指标“{path}”之后不能再写“.{extra[0]}”，指标“{path}.{extra[0]}”不存在"
+                    )
+                return
+            if not names or isinstance(names[0], int):
+                if path in self.prefixes:
+                    self.used.append(GROUP)  # which members get used is only known at run time
+                    return  # a group of indicators, e.g. {% set 学习 = 理论学习 %}
+                self.problem(root, f"引用了不存在的指标“{path}”")
+                return
+            nxt = names.pop(0)
+            if path not in self.prefixes:
+                self.problem(root, f"引用了不存在的指标“{path}.{nxt}”")
+                return
+            path = f"{path}.{nxt}"
+
+
+def check_template(env: jinja2.Environment, main_name: str, known: set[str] | None) -> list[str]:
+    """Parse the template and every file it includes; refuse unknown indicators (name and line) and access to
+    internals. Returns the indicator keys the template names, in order of first use."""
+    trees: dict[str, nodes.Template] = {}
+    pending = [main_name]
+    problems: list[Problem] = []
+    while pending:
+        name = pending.pop(0)
+        if name in trees:
+            continue
+        try:
+            trees[name], _ = _parse(env, name)
+        except TemplateRefused as exc:
+            problems.extend(exc.problems)
+            continue
+        for included, _line in _referenced_templates(trees[name]):
+            pending.append(included)
+    declared: set[str] = set()
+    for tree in trees.values():
+        declared |= _declared(tree)
+    used: list[str] = []
+    for name, tree in trees.items():
+        checker = _Checker(_short(name), known, declared, env)
+        checker.visit(tree)
+        problems.extend(checker.problems)
+        used.extend(checker.used)
+    if problems:
+        raise TemplateRefused(problems)
+    return list(dict.fromkeys(used))
+
+
+# --- rendering ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Rendered:
+    """A rendered report: the text with slot markers, the slots in order of appearance, and the checks."""
+
+    template: Any
+    org: Any
+    period: Any
+    marked: str
+    slots: list[Slot]
+    values: dict[str, Any]
+    checks: list[Any] = field(default_factory=list)
+    evidence_urls: dict[str, str | None] = field(default_factory=dict)
+
+    @property
+    def text(self) -> str:
+        return strip_markers(self.marked)
+
+    def url(self, key: str) -> str | None:
+        if key not in self.evidence_urls:
+            aggregate = getattr(self.values.get(key), "aggregate", "")
+            self.evidence_urls[key] = sources.evidence_url(key, self.org, self.period, aggregate)
+        return self.evidence_urls[key]
+
+    def failed_checks(self) -> list[Any]:
+        return [c for c in self.checks if not c.ok]
+
+    def blocking_checks(self) -> list[Any]:
+        return [c for c in self.checks if not c.ok and c.level == "error"]
+
+
+def _template_error(exc: BaseException, files: dict[str, str]) -> Problem:
+    """Turn an error raised while rendering into a Chinese problem with the template line it happened on."""
+    file, line = None, None
+    for frame, lineno in traceback.walk_tb(exc.__traceback__):
+        filename = frame.f_code.co_filename
+        if filename in files:
+            file, line = files[filename], lineno
+    if isinstance(exc, SecurityError):
+        message = "模板试图访问不允许的内部属性或方法，已被拒绝"
+    elif isinstance(exc, jinja2.UndefinedError):
+        message = f"名称无法识别：{exc.message}"
+    else:
+        message = str(exc)
+    return Problem(file or "模板", line, message)
+
+
+def loader_for(template: Any) -> PackLoader:
+    path = template.path()
+    return PackLoader(template.main_name(), template.source, path.parent if path else None)
+
+
+def render_text(template: Any, values: dict[str, Any], *, checked: bool = False) -> tuple[str, list[Slot]]:
+    """Render with these values; return the marked text and its slots in order of appearance."""
+    recorder = SlotRecorder()
+    loader = loader_for(template)
+    env = make_environment(loader, finalize=recorder)
+    if not checked:
+        check_template(env, loader.main_name, set(values))
+    context: dict[str, Namespace | Slot] = build_namespace(values)
+    files = {loader.main_name: loader.main_name}
+    if loader.folder is not None:
+        files.update({str(p): p.name for p in loader.folder.rglob("*") if p.is_file()})
+    try:
+        marked = env.get_template(loader.main_name).render(context)
+    except TemplateRefused:
+        raise
+    except (
+        jinja2.TemplateError,
+        SlotError,
+        TypeError,
+        ValueError,
+        KeyError,
+        IndexError,
+        ArithmeticError,
+    ) as exc:
+        raise TemplateRefused([_template_error(exc, files)]) from None
+    return recorder.in_order(marked)
+
+
+def validate(template: Any, known: set[str] | None = None) -> list[str]:
+    """Check a template without data (pack loading, admin): syntax, includes, indicator names."""
+    loader = loader_for(template)
+    env = make_environment(loader)
+    return check_template(env, loader.main_name, sources.known_keys() if known is None else known)
+
+
+def render(template: Any, org: Any, period: Any) -> Rendered:
+    """Evaluate every indicator for (org, period), render the template, run the template pack's checks."""
+    used = validate(template)
+    if not used or GROUP in used:
+        values = sources.evaluate(org, period)
+        marked, slots = render_text(template, values)
+    else:  # only what the template names: a report on a few ledgers does not pay for all the others
+        values = sources.evaluate(org, period, set(used))
+        marked, slots = render_text(template, values, checked=True)
+    checks = sources.run_checks(org, period, values, template.pack)
+    return Rendered(template, org, period, marked, slots, values, checks)

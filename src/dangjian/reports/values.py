@@ -1,0 +1,67 @@
+"""Where a report's figures come from: the indicators stage, behind four small functions.
+
+Every call the reports stage makes into `dangjian.indicators` goes through here, so that the rest of the stage
+reads as "values in, text out" and tests can swap in a fake source without touching the renderers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+PREVIOUS = "上年"
+
+
+def period_for_year(year: int) -> Any:
+    from dangjian.indicators.engine import Period
+
+    return Period.year(year)
+
+
+def period_from_dates(start: dt.date, end: dt.date) -> Any:
+    from dangjian.indicators.engine import Period
+
+    return Period(start, end)
+
+
+def known_keys() -> set[str] | None:
+    """Every indicator key a template may name (with its `上年.` twin), or None when indicators are unavailable."""
+    try:
+        from dangjian.indicators.models import Indicator
+    except ImportError:  # pragma: no cover - only while the indicators stage is absent
+        return None
+    keys = set(Indicator.objects.values_list("key", flat=True))
+    return keys | {f"{PREVIOUS}.{k}" for k in keys}
+
+
+def evaluate(org: Any, period: Any, keys: set[str] | None = None) -> dict[str, Any]:
+    """Indicator values for (org subtree, period) — those named (with what their formulas need), or all —
+    and the previous period's under `上年.<key>`."""
+    from dangjian.indicators.engine import evaluate as engine_evaluate
+
+    if keys is not None:
+        keys = {k.removeprefix(PREVIOUS + ".") for k in keys}
+    return engine_evaluate(org, period, keys=keys, previous=True)
+
+
+def evidence_url(key: str, org: Any, period: Any, aggregate: str = "") -> str | None:
+    """The page listing the records behind a value; `上年.` keys point at the previous period's records.
+    An org or period attribute has no records behind it, hence no link."""
+    from django.urls import NoReverseMatch
+
+    from dangjian.indicators.engine import evidence_url as engine_evidence_url
+
+    if aggregate == "attribute":
+        return None
+    if key.startswith(PREVIOUS + "."):
+        key, period = key[len(PREVIOUS) + 1 :], period.previous()
+    try:
+        return engine_evidence_url(key, org, period)
+    except NoReverseMatch:  # the evidence page is not installed: the report still renders, without links
+        return None
+
+
+def run_checks(org: Any, period: Any, values: dict[str, Any], pack: str | None) -> list[Any]:
+    from dangjian.indicators.engine import run_checks as engine_run_checks
+
+    return engine_run_checks(org, period, values=values, pack=pack or None)

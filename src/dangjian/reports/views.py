@@ -1,0 +1,218 @@
+"""Report pages: choose template/org/year, preview with evidence links, download, finalise (定稿), compare.
+
+Every page is refused with 404 unless `access.may_run_report(user, org)`: a report is an aggregate of the org's
+subtree, so anyone with a role in that subtree may run it (confidential ledgers show as counts only)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from urllib.parse import quote
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from dangjian.orgs import access
+from dangjian.orgs.models import Organization
+
+from . import values as sources
+from .models import ReportRun, ReportTemplate
+from .render_docx import render_docx
+from .render_html import render_html, report_body, stored_slot_rows
+from .render_json import check_row, render_dict, render_txt
+from .runs import FinaliseBlocked, compare, finalise
+from .templating import Rendered, TemplateRefused
+from .templating import render as render_report
+
+FORMATS = {
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "html": "text/html; charset=utf-8",
+    "json": "application/json; charset=utf-8",
+    "txt": "text/plain; charset=utf-8",
+}
+FORMAT_LABELS = {"docx": "Word", "html": "HTML", "json": "JSON", "txt": "文本"}
+
+
+def _org(request: HttpRequest, code: str) -> Organization:
+    org = Organization.objects.filter(code=code, is_active=True).first()
+    if org is None or not access.may_run_report(request.user, org):
+        raise Http404("没有该组织，或无权查看其报告")
+    return org
+
+
+def _run(request: HttpRequest, pk: int) -> ReportRun:
+    run = get_object_or_404(ReportRun.objects.select_related("org", "template", "created_by"), pk=pk)
+    if not access.may_run_report(request.user, run.org):
+        raise Http404("没有该定稿报告，或无权查看")
+    return run
+
+
+def _attachment(content: bytes | str, fmt: str, filename: str, *, inline: bool = False) -> HttpResponse:
+    response = HttpResponse(content, content_type=FORMATS[fmt])
+    disposition = "inline" if inline else "attachment"
+    response["Content-Disposition"] = f"{disposition}; filename*=UTF-8''{quote(filename)}"
+    return response
+
+
+def _years() -> list[int]:
+    this_year = dt.date.today().year
+    return list(range(this_year, this_year - 8, -1))
+
+
+@login_required
+def index(request: HttpRequest) -> HttpResponse:
+    orgs = access.orgs(request.user).filter(is_active=True).order_by("path")
+    templates = ReportTemplate.objects.all()
+    key, code, year = request.GET.get("template"), request.GET.get("org"), request.GET.get("year")
+    if key and code and year and year.isdigit():
+        return redirect("reports:preview", key=key, org=code, year=int(year))
+    runs = ReportRun.objects.filter(org__in=orgs).select_related("org", "created_by")[:50]
+    context = {
+        "templates": templates,
+        "orgs": orgs,
+        "years": _years(),
+        "default_year": dt.date.today().year - 1,
+        "runs": runs,
+    }
+    return render(request, "reports/index.html", context)
+
+
+def _render_or_error(
+    request: HttpRequest, key: str, code: str, year: int
+) -> tuple[Rendered | None, HttpResponse | None]:
+    org = _org(request, code)
+    template = get_object_or_404(ReportTemplate, key=key)
+    try:
+        return render_report(template, org, sources.period_for_year(year)), None
+    except TemplateRefused as exc:
+        context = {"template": template, "org": org, "year": year, "problems": exc.problems}
+        return None, render(request, "reports/refused.html", context, status=422)
+
+
+@login_required
+def preview(request: HttpRequest, key: str, org: str, year: int) -> HttpResponse:
+    rendered, error = _render_or_error(request, key, org, year)
+    if rendered is None:
+        return error  # type: ignore[return-value]
+    rows = stored_slot_rows(rendered)
+    context = {
+        "rendered": rendered,
+        "template": rendered.template,
+        "org": rendered.org,
+        "year": year,
+        "body": report_body(rendered.marked, rows),
+        "slot_count": len(rows),
+        "checks": [check_row(c) for c in rendered.checks],
+        "failed": [check_row(c) for c in rendered.failed_checks()],
+        "blocking": [check_row(c) for c in rendered.blocking_checks()],
+        "formats": FORMAT_LABELS,
+        "runs": ReportRun.objects.filter(
+            template=rendered.template, org=rendered.org, period_start=rendered.period.start
+        ),
+    }
+    return render(request, "reports/preview.html", context)
+
+
+@login_required
+def download(request: HttpRequest, key: str, org: str, year: int, fmt: str) -> HttpResponse:
+    if fmt not in FORMATS:
+        raise Http404("不支持的格式")
+    rendered, error = _render_or_error(request, key, org, year)
+    if rendered is None:
+        return error  # type: ignore[return-value]
+    name = f"{rendered.org.display_name}{year}年{rendered.template.label}.{fmt}"
+    if fmt == "docx":
+        return _attachment(render_docx(rendered), fmt, name)
+    if fmt == "html":
+        return _attachment(render_html(rendered), fmt, name)
+    if fmt == "json":
+        body = json.dumps(render_dict(rendered), ensure_ascii=False, indent=2)
+        return _attachment(body, fmt, name, inline=True)
+    return _attachment(render_txt(rendered), fmt, name, inline=True)
+
+
+@login_required
+@require_POST
+def finalise_view(request: HttpRequest, key: str, org: str, year: int) -> HttpResponse:
+    rendered, error = _render_or_error(request, key, org, year)
+    if rendered is None:
+        return error  # type: ignore[return-value]
+    reason = request.POST.get("override_reason", "")
+    try:
+        run = finalise(
+            rendered.template, rendered.org, rendered.period, request.user, reason, rendered=rendered
+        )
+    except FinaliseBlocked as exc:
+        messages.error(request, str(exc))
+        return redirect("reports:preview", key=key, org=org, year=year)
+    messages.success(request, "已定稿。定稿报告不可修改，可随时与当前数据比对。")
+    return redirect("reports:run", pk=run.pk)
+
+
+@login_required
+def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    run = _run(request, pk)
+    context = {
+        "run": run,
+        "body": report_body(run.marked, run.slots),
+        "failed": run.failed_checks,
+        "formats": {k: v for k, v in FORMAT_LABELS.items() if k != "html"},
+        "year": run.period_start.year,
+    }
+    return render(request, "reports/run.html", context)
+
+
+def run_dict(run: ReportRun) -> dict:
+    """The DESIGN.md JSON shape, from what was stored at 定稿."""
+    keys = ("indicator", "aggregate", "value", "display", "evidence")
+    return {
+        "template": run.template.key,
+        "org": {"code": run.org.code, "name": run.org.name},
+        "period": {"start": run.period_start.isoformat(), "end": run.period_end.isoformat()},
+        "text": run.text,
+        "slots": [{k: row.get(k) for k in keys} for row in run.slots],
+        "checks": run.checks,
+    }
+
+
+@login_required
+def run_download(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
+    run = _run(request, pk)
+    if fmt == "docx":
+        return _attachment(bytes(run.docx), fmt, run.filename(fmt))
+    if fmt == "json":
+        return _attachment(
+            json.dumps(run_dict(run), ensure_ascii=False, indent=2), fmt, run.filename(fmt), inline=True
+        )
+    if fmt == "txt":
+        return _attachment(run.text, fmt, run.filename(fmt), inline=True)
+    raise Http404("不支持的格式")
+
+
+@login_required
+def compare_view(request: HttpRequest, pk: int) -> HttpResponse:
+    run = _run(request, pk)
+    try:
+        changes, fresh = compare(run)
+    except TemplateRefused as exc:
+        context = {
+            "template": run.template,
+            "org": run.org,
+            "year": run.period_start.year,
+            "problems": exc.problems,
+        }
+        return render(request, "reports/refused.html", context, status=422)
+    context = {
+        "run": run,
+        "changes": changes,
+        "text_changed": fresh.text != run.text,
+        "preview_url": reverse(
+            "reports:preview",
+            kwargs={"key": run.template.key, "org": run.org.code, "year": run.period_start.year},
+        ),
+    }
+    return render(request, "reports/compare.html", context)

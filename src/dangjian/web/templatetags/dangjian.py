@@ -1,0 +1,51 @@
+"""Template filters for the way dates and durations read in Chinese office documents."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django import template
+from django.utils import timezone
+
+register = template.Library()
+
+
+@register.filter
+def cn_date(value: Any) -> str:
+    """2019年3月5日 — no zero padding, as in 公文."""
+    if not value:
+        return ""
+    if isinstance(value, str):
+        try:
+            value = dt.date.fromisoformat(value)
+        except ValueError:
+            return value
+    if isinstance(value, dt.datetime):
+        value = timezone.localtime(value) if timezone.is_aware(value) else value
+    return f"{value.year}年{value.month}月{value.day}日"
+
+
+@register.filter
+def cn_datetime(value: Any) -> str:
+    """2019年3月5日 14:05 in the local time zone."""
+    if not value:
+        return ""
+    if timezone.is_aware(value):
+        value = timezone.localtime(value)
+    return f"{cn_date(value)} {value:%H:%M}"
+
+
+@register.filter
+def minutes(value: dt.timedelta | None) -> int:
+    return int(value.total_seconds() // 60) if value else 0
+
+
+@register.filter
+def filesize(value: int | None) -> str:
+    size = float(value or 0)
+    for unit in ("B", "KB", "MB"):
+        if size < 1024:
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.1f} GB"

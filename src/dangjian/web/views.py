@@ -1,0 +1,52 @@
+"""The shell: login in Chinese and the home page that shows a user's units, roles and ledgers."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import AuthenticationForm
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from dangjian.ledgers.models import LedgerType
+from dangjian.orgs import access
+from dangjian.orgs.models import Membership
+
+
+class LoginForm(AuthenticationForm):
+    """Django's form with our own wording: one message that does not tell which of the two was wrong."""
+
+    error_messages = {
+        "invalid_login": "用户名或密码不正确，请重新输入（密码区分大小写）。",
+        "inactive": "该账号已停用，请联系系统管理员。",
+    }
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["username"].label = "用户名"
+        self.fields["password"].label = "密码"
+        self.fields["username"].widget.attrs.update({"autocomplete": "username", "autofocus": True})
+        self.fields["password"].widget = forms.PasswordInput(attrs={"autocomplete": "current-password"})
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "registration/login.html"
+    authentication_form = LoginForm
+    redirect_authenticated_user = True
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    memberships = (
+        Membership.objects.filter(user_id=request.user.pk, org__is_active=True)
+        .select_related("org")
+        .order_by("org__path")
+    )
+    ledgers = access.ledger_types(request.user, LedgerType.objects.filter(is_active=True))
+    context = {
+        "memberships": memberships,
+        "ledgers": ledgers,
+        "may_enter": access.entry_orgs(request.user).exists(),
+    }
+    return render(request, "web/home.html", context)

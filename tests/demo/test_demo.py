@@ -1,0 +1,90 @@
+"""The demo district 示范区: a realistic tree, one user per role, and the same data however often it is built."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from dangjian.demo.generator import DEMO_PASSWORD, ROOT_CODE, build_demo
+from dangjian.ledgers.models import LedgerType, Record
+from dangjian.orgs import access
+from dangjian.orgs.models import Membership, Organization
+
+
+def _counts() -> dict[str, int]:
+    return {
+        "orgs": Organization.objects.count(),
+        "users": get_user_model().objects.count(),
+        "memberships": Membership.objects.count(),
+        "ledger_types": LedgerType.objects.count(),
+        "records": Record.objects.count(),
+    }
+
+
+@pytest.fixture
+def demo(packs):
+    return build_demo(scale="S")
+
+
+def _kind_count(root: Organization, kind: str) -> int:
+    return root.subtree().filter(kinds__code=kind).count()
+
+
+def test_building_twice_changes_nothing(demo):
+    first = _counts()
+    assert first["records"] > 0
+    again = build_demo(scale="S")
+    assert _counts() == first
+    assert again.records_created == 0
+    assert again.orgs == demo.orgs
+
+
+def test_it_builds_a_realistic_district_with_one_user_per_role(demo):
+    # One test, because building the district takes seconds.
+    _check_tree(demo)
+    _check_users(demo)
+    _check_clerks()
+
+
+def _check_tree(demo) -> None:
+    root = Organization.objects.get(code=ROOT_CODE)
+    assert Organization.objects.get_parent(root) is None
+    assert root.short_name == "示范区"
+    assert "示范区" in root.name
+    assert 6 <= _kind_count(root, "street") <= 10
+    assert 50 <= _kind_count(root, "community") <= 70
+    assert 30 <= _kind_count(root, "agency") <= 50
+    assert 80 <= _kind_count(root, "new_org") <= 120
+    assert _kind_count(root, "school") >= 5
+    short_names = set(root.subtree().values_list("short_name", flat=True))
+    assert {"区纪委监委", "区委组织部", "区委宣传部"} <= short_names
+    assert demo.orgs == root.subtree().count()
+    # Every community sits under a street.
+    for community in root.subtree().filter(kinds__code="community")[:10]:
+        assert "street" in Organization.objects.get_parent(community).kinds.values_list("code", flat=True)
+
+
+def _check_users(demo) -> None:
+    users = {u: r for u, r, _ in demo.users}
+    assert users["admin"] == "系统管理员"
+    assert {"管理员", "审核员", "填报员", "查看者"} <= set(users.values())
+    admin = get_user_model().objects.get(username="admin")
+    assert admin.is_superuser
+    assert admin.check_password(DEMO_PASSWORD)
+    assert DEMO_PASSWORD in demo.summary()
+    # The system administrator holds no role: he sees no ledger rows.
+    assert not access.has_any_role(admin)
+
+
+def _check_clerks() -> None:
+    user_model = get_user_model()
+    clerk, other = user_model.objects.get(username="tianbao"), user_model.objects.get(username="tianbao2")
+    study = LedgerType.objects.get(code="study_activity")
+    mine = access.records(clerk, study, Record.objects.all())
+    theirs = access.records(other, study, Record.objects.all())
+    assert mine.exists()
+    assert theirs.exists()
+    assert not set(mine.values_list("pk", flat=True)) & set(theirs.values_list("pk", flat=True))
+    case = LedgerType.objects.get(code="discipline_case")
+    assert access.records(user_model.objects.get(username="jiwei"), case, Record.objects.all()).exists()
+    assert not access.records(user_model.objects.get(username="qwb"), case, Record.objects.all()).exists()

@@ -1,0 +1,119 @@
+"""The evidence page and its xlsx / JSON twins, tried by users who may and may not see the rows."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from openpyxl import load_workbook
+
+URL = "/indicators/evidence/"
+
+
+@pytest.fixture
+def setup(world, make_record, define):
+    for org, title in [(world.c1, '=HYPERLINK("http://x")'), (world.c2, "学习"), (world.root, "学习")]:
+        make_record(
+            "study_activity",
+            org,
+            {"date": "2019-05-01", "kind": "专题报告", "title": title, "participants": 5},
+        )
+    for n in range(3):
+        make_record(
+            "discipline_case", world.jw, {"filed_on": "2019-04-01", "case_no": f"A{n}", "person": "某某"}
+        )
+    define(
+        {"key": "学习.次数", "label": "学习次数", "unit": "次", "ledger": "study_activity"},
+        {"key": "纪律.立案", "label": "立案数", "unit": "件", "ledger": "discipline_case"},
+        {"key": "学习.两倍", "label": "两倍", "formula": "学习.次数 * 2"},
+    )
+    return world
+
+
+def login(client, user):
+    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    return client
+
+
+def get(client, key, org="root", **extra):
+    return client.get(URL, {"key": key, "org": org, "year": 2019, **extra})
+
+
+def test_it_lists_the_records_behind_a_value(client, setup):
+    login(client, setup.viewer)
+    response = get(client, "学习.次数")
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "学习次数" in body and "3 条" in body
+    assert body.count('href="/ledgers/study_activity/') == 3
+
+
+def test_json_twin(client, setup):
+    login(client, setup.viewer)
+    data = get(client, "学习.次数", format="json").json()
+    assert data["value"] == 3 and data["count"] == 3 and len(data["records"]) == 3
+    assert data["org"] == {"code": "root", "name": setup.root.name}
+    assert data["records"][0]["url"].startswith("/ledgers/study_activity/")
+
+
+def test_xlsx_twin_neutralises_formulas(client, setup):
+    login(client, setup.viewer)
+    response = get(client, "学习.次数", format="xlsx")
+    assert response.status_code == 200 and "attachment" in response["Content-Disposition"]
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    rows = list(sheet.iter_rows(values_only=True))
+    header = rows[3]
+    assert header[:4] == ("序号", "填报单位", "日期", "活动日期")
+    titles = [r[header.index("主题")] for r in rows[4:]]
+    assert len(titles) == 3 and '\'=HYPERLINK("http://x")' in titles
+
+
+def test_clerk_of_another_subtree_is_refused(client, setup):
+    login(client, setup.sibling)  # 填报员 at c2
+    assert get(client, "学习.次数", org="c1").status_code == 403
+    assert get(client, "学习.次数", org="c2").status_code == 200
+    login(client, setup.outsider)
+    assert get(client, "学习.次数").status_code == 403
+
+
+def test_anonymous_users_are_sent_to_login(client, setup):
+    assert get(client, "学习.次数").status_code == 302
+
+
+def test_non_member_of_a_confidential_ledger_sees_the_count_only(client, setup):
+    login(client, setup.viewer)  # may run reports for root, but is not a member of 区纪委监委
+    page = get(client, "纪律.立案")
+    body = page.content.decode()
+    assert page.status_code == 200 and "3 条" in body and "涉密" in body
+    assert "A0" not in body and "/ledgers/discipline_case/" not in body
+    data = get(client, "纪律.立案", format="json").json()
+    assert data["count"] == 3 and data["rows_visible"] is False and "records" not in data
+    sheet = load_workbook(io.BytesIO(get(client, "纪律.立案", format="xlsx").content)).active
+    assert not any("A0" in str(c) for row in sheet.iter_rows(values_only=True) for c in row)
+
+
+def test_member_of_the_discipline_org_sees_the_rows(client, setup):
+    login(client, setup.jiwei)
+    data = get(client, "纪律.立案", org="jw", format="json").json()
+    assert data["rows_visible"] and sorted(r["values"]["case_no"] for r in data["records"]) == [
+        "A0",
+        "A1",
+        "A2",
+    ]
+
+
+def test_formula_previous_year_and_bad_input(client, setup):
+    login(client, setup.viewer)
+    data = get(client, "学习.两倍", format="json").json()
+    assert data["value"] == 6 and data["count"] == 0 and "records" not in data
+    assert get(client, "上年.学习.次数", format="json").json()["period"]["start"] == "2018-01-01"
+    assert get(client, "学习.没有").status_code == 404
+    assert get(client, "学习.次数", org="nowhere").status_code == 404
+    assert client.get(URL, {"key": "学习.次数", "org": "root", "year": "abc"}).status_code == 400
+
+
+def test_evidence_url_points_to_this_page(setup):
+    from dangjian.indicators import Period, evidence_url
+
+    url = evidence_url("学习.次数", setup.root, Period.year(2019))
+    assert url.startswith(URL) and "year=2019" in url and "org=root" in url
