@@ -48,11 +48,27 @@ def _fast_password_hasher(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+def _load_core_pack() -> dict:
+    from dangjian.packs.loader import discover, load_pack
+
+    return {p.name: load_pack(p) for p in discover() if p.name == "core"}
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """Load the core pack once into the test database; each test's transaction rolls back to this state."""
+    with django_db_blocker.unblock():
+        _load_core_pack()
+
+
 @pytest.fixture
 def packs(db):
-    from dangjian.packs.loader import load_all
+    """The core pack (org kinds, general ledgers). Report packs are loaded by the tests that need them."""
+    from dangjian.ledgers.models import LedgerType
 
-    return load_all()
+    if not LedgerType.objects.filter(pack="core").exists():  # a transactional test flushed the database
+        return _load_core_pack()
+    return {"core": {}}
 
 
 @pytest.fixture
@@ -64,7 +80,11 @@ def world(packs) -> World:
     kind = {k.code: k for k in OrgKind.objects.all()}
 
     def org(parent, code, name, short, kinds):
-        node = Organization.objects.add_root(dict(code=code, name=name, short_name=short)) if parent is None else Organization.objects.add_child(parent, dict(code=code, name=name, short_name=short))
+        node = (
+            Organization.objects.add_root(dict(code=code, name=name, short_name=short))
+            if parent is None
+            else Organization.objects.add_child(parent, dict(code=code, name=name, short_name=short))
+        )
         node.kinds.set([kind[k] for k in kinds])
         if parent is not None:
             parent.refresh_from_db()

@@ -16,7 +16,9 @@ def test_backup_holds_the_records_and_attachments(world, make_record, tmp_path, 
     settings.MEDIA_ROOT = tmp_path / "media"
     (tmp_path / "media" / "attachments").mkdir(parents=True)
     (tmp_path / "media" / "attachments" / "minutes.pdf").write_bytes(b"%PDF-1.4 test")
-    make_record("study_activity", world.c1, {"date": "2019-03-05", "kind": "专题报告", "title": "备份测试专题"})
+    make_record(
+        "study_activity", world.c1, {"date": "2019-03-05", "kind": "专题报告", "title": "备份测试专题"}
+    )
 
     target = tmp_path / "out" / "backup.zip"
     counts = make_backup(target)

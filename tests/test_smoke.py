@@ -5,7 +5,9 @@ from dangjian.orgs import access
 
 def test_clerk_sees_only_own_unit_records(world, make_record):
     lt = world.ledger("study_activity")
-    mine = make_record("study_activity", world.c1, {"date": "2019-03-05", "kind": "专题报告", "title": "学习"})
+    mine = make_record(
+        "study_activity", world.c1, {"date": "2019-03-05", "kind": "专题报告", "title": "学习"}
+    )
     make_record("study_activity", world.c2, {"date": "2019-03-06", "kind": "专题报告", "title": "学习"})
     from dangjian.ledgers.models import Record
 

@@ -62,7 +62,9 @@ def cmd_backup(args: argparse.Namespace) -> int:
 
     target = Path(args.output or default_name())
     counts = make_backup(target)
-    print(f"备份完成：{target}（数据库 + {counts['files']} 个附件，共 {counts['bytes'] / 1024 / 1024:.1f} MB）")
+    print(
+        f"备份完成：{target}（数据库 + {counts['files']} 个附件，共 {counts['bytes'] / 1024 / 1024:.1f} MB）"
+    )
     return 0
 
 
@@ -94,7 +96,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("init", help="创建/升级数据库，载入数据包，可选生成示范区数据")
     p.add_argument("--demo", action="store_true", help="生成示范区（代码 demo）演示数据")
-    p.add_argument("--scale", choices=["S", "M", "L"], default="S", help="演示数据规模：S 区、M 市（10倍）、L 省（100倍）")
+    p.add_argument(
+        "--scale",
+        choices=["S", "M", "L"],
+        default="S",
+        help="演示数据规模：S 区、M 市（10倍）、L 省（100倍）",
+    )
     p.add_argument("--seed", type=int, default=2019, help="随机种子（相同种子生成相同数据）")
 
     p = sub.add_parser("serve", help="以 WSGI 服务器（waitress）运行网站")

@@ -22,7 +22,10 @@ def _counts() -> dict[str, int]:
 
 
 @pytest.fixture
-def demo(packs):
+def demo(db):
+    from dangjian.packs.loader import load_all
+
+    load_all()  # the report packs' demo records need their ledgers
     return build_demo(scale="S")
 
 

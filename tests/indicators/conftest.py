@@ -14,14 +14,6 @@ def _pack(name: str = "t") -> Pack:
 
 
 @pytest.fixture
-def packs(db):
-    """Only the core pack: these tests define their own indicators and must not depend on report packs."""
-    from dangjian.packs.loader import discover, load_pack
-
-    return {p.name: load_pack(p) for p in discover() if p.name == "core"}
-
-
-@pytest.fixture
 def define(world):
     """define(*indicator items) → loads them like a pack's [[indicators]] section (pack "t")."""
     from dangjian.packs.handlers_indicators import load_indicators

@@ -194,3 +194,41 @@ def test_it_stores_attachments_and_refuses_bad_ones(world, meeting, settings, tm
         save_record(world.clerk, meeting, MEETING, org=world.c1, uploads=[big])
     assert Record.objects.count() == before
     assert Attachment.objects.count() == 1
+
+
+def _ledger_with_required_file():
+    from dangjian.packs.handlers import load_ledger_type
+    from dangjian.packs.loader import Pack
+
+    return load_ledger_type(
+        {
+            "code": "rectification_proof",
+            "label": "整改佐证台账",
+            "date_field": "date",
+            "fields": [
+                {"code": "date", "label": "日期", "type": "date", "required": True},
+                {"code": "proof", "label": "整改佐证", "type": "file", "required": True},
+            ],
+        },
+        Pack("t", "t", 50, Path("."), {}),
+        0,
+    )
+
+
+def test_a_required_file_field_needs_an_attachment(world, tmp_path, settings):
+    settings.MEDIA_ROOT = tmp_path
+    lt = _ledger_with_required_file()
+    with pytest.raises(RecordInvalid) as exc:
+        save_record(world.clerk, lt, {"date": "2019-05-01", "proof": [1, 2]}, org=world.c1)
+    assert "【整改佐证】为必填项" in exc.value.errors["proof"]
+    assert not Record.objects.filter(ledger_type=lt).exists()
+
+    upload = SimpleUploadedFile("佐证.pdf", b"%PDF-1.4 proof")
+    record = save_record(world.clerk, lt, {"date": "2019-05-01"}, org=world.c1, uploads={"proof": [upload]})
+    assert [(a.field_code, a.name) for a in record.attachments.all()] == [("proof", "佐证.pdf")]
+    assert "proof" not in record.values  # the attachments are the value; typed ids are never stored
+
+    # Editing without a new file keeps the requirement met by the stored attachment.
+    save_record(world.clerk, lt, {"date": "2019-05-02"}, record=record)
+    record.refresh_from_db()
+    assert record.date.isoformat() == "2019-05-02"

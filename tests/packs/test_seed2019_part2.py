@@ -49,21 +49,43 @@ def demo(django_db_setup, django_db_blocker):
                 period = Period.year(2019)
                 from dangjian.indicators.models import Indicator
 
-                keys = [k for k in Indicator.objects.filter(pack="seed2019").values_list("key", flat=True) if k.startswith(PART2_PREFIXES)]
+                keys = [
+                    k
+                    for k in Indicator.objects.filter(pack="seed2019").values_list("key", flat=True)
+                    if k.startswith(PART2_PREFIXES)
+                ]
                 out["keys"] = keys
                 out["values"] = {k: v.value for k, v in evaluate(org, period, keys).items()}
-                out["checks"] = [c for c in run_checks(org, period, pack="seed2019") if c.code.startswith("p2_")]
+                out["checks"] = [
+                    c for c in run_checks(org, period, pack="seed2019") if c.code.startswith("p2_")
+                ]
                 # every demo record of these ledgers passes the field validators
                 errors = []
                 for code in PART2_LEDGERS:
                     lt = LedgerType.objects.get(code=code)
                     fields = lt.active_fields()
-                    for r in Record.objects.filter(ledger_type=lt, key__startswith="demo:seed2019:p2:").iterator():
+                    for r in Record.objects.filter(
+                        ledger_type=lt, key__startswith="demo:seed2019:p2:"
+                    ).iterator():
                         clean, errs = validate_values(fields, r.values)
                         if errs or clean != r.values:
-                            errors.append((code, r.key, errs or {k: (r.values.get(k), clean.get(k)) for k in set(r.values) | set(clean) if r.values.get(k) != clean.get(k)}))
+                            errors.append(
+                                (
+                                    code,
+                                    r.key,
+                                    errs
+                                    or {
+                                        k: (r.values.get(k), clean.get(k))
+                                        for k in set(r.values) | set(clean)
+                                        if r.values.get(k) != clean.get(k)
+                                    },
+                                )
+                            )
                 out["invalid"] = errors[:5]
-                out["counts"] = {c: Record.objects.filter(ledger_type__code=c, key__startswith="demo:seed2019:p2:").count() for c in PART2_LEDGERS}
+                out["counts"] = {
+                    c: Record.objects.filter(ledger_type__code=c, key__startswith="demo:seed2019:p2:").count()
+                    for c in PART2_LEDGERS
+                }
                 # a second run adds nothing
                 out["second_run"] = seed2019_part2.build(build_tree(1), 2019, 1)
                 # confidential rows: visible to 区纪委监委 members only
@@ -73,7 +95,10 @@ def demo(django_db_setup, django_db_blocker):
                     user = users.get(username=username)
                     access.forget(user)
                     visible[username] = {
-                        code: access.records(user, LedgerType.objects.get(code=code), Record.objects.all()).count() for code in CONFIDENTIAL
+                        code: access.records(
+                            user, LedgerType.objects.get(code=code), Record.objects.all()
+                        ).count()
+                        for code in CONFIDENTIAL
                     }
                 out["visible"] = visible
                 raise _Rollback

@@ -25,9 +25,23 @@ from .generator import save_new
 YEARS = (2018, 2019)
 PREFIX = "demo:seed2019:p2"
 
-AREAS = ["重大决策部署", "环保攻坚", "亲清政商关系", "群众身边腐败和作风问题", "违反中央八项规定精神", "形式主义官僚主义", "重要节点"]
+AREAS = [
+    "重大决策部署",
+    "环保攻坚",
+    "亲清政商关系",
+    "群众身边腐败和作风问题",
+    "违反中央八项规定精神",
+    "形式主义官僚主义",
+    "重要节点",
+]
 OFFENCES = {
-    "亲清政商关系": ["违规插手企业经营", "收受企业礼金", "在企业报销应由个人支付的费用", "违规入股企业", "吃拿卡要企业"],
+    "亲清政商关系": [
+        "违规插手企业经营",
+        "收受企业礼金",
+        "在企业报销应由个人支付的费用",
+        "违规入股企业",
+        "吃拿卡要企业",
+    ],
     "其他": ["违规发放津补贴", "挪用专项资金", "收受礼金", "违规公款吃喝", "失职失责", "优亲厚友骗取补贴"],
 }
 PROJECTS = [
@@ -94,7 +108,13 @@ class Builder:
     # --- 干部：名册（任期）和调整 -------------------------------------------------------------------------
     def cadres(self) -> None:
         rng = self.rng
-        units = self.g["streets"] + self.g["agencies"] + self.g["schools"] + self.g["departments"] + self.g["discipline"]
+        units = (
+            self.g["streets"]
+            + self.g["agencies"]
+            + self.g["schools"]
+            + self.g["departments"]
+            + self.g["discipline"]
+        )
         current: list[dict[str, Any]] = []  # open tenures
 
         def birth(lo: int, hi: int) -> dt.date:
@@ -110,7 +130,9 @@ class Builder:
 
         def team_of(org: Organization, level: str, leading: bool) -> str:
             if org in self.g["streets"]:
-                return "街道办事处领导班子" if level == "副科级" or rng.random() < 0.5 else "街道党工委领导班子"
+                return (
+                    "街道办事处领导班子" if level == "副科级" or rng.random() < 0.5 else "街道党工委领导班子"
+                )
             if org in self.g["schools"]:
                 return "学校领导班子"
             return "部门领导班子" if leading else "其他"
@@ -119,12 +141,18 @@ class Builder:
             if not leading:
                 return "一级主任科员" if level == "正科级" else "三级主任科员"
             if org in self.g["streets"]:
-                return rng.choice(["办事处主任", "党工委书记"]) if level == "正科级" else rng.choice(["办事处副主任", "党工委副书记", "党工委委员"])
+                return (
+                    rng.choice(["办事处主任", "党工委书记"])
+                    if level == "正科级"
+                    else rng.choice(["办事处副主任", "党工委副书记", "党工委委员"])
+                )
             if org in self.g["schools"]:
                 return "校长" if level == "正科级" else "副校长"
             return "局长（主任）" if level == "正科级" else "副局长（副主任）"
 
-        def start(p: dict[str, Any], org: Organization, level: str, leading: bool, on: dt.date) -> dict[str, Any]:
+        def start(
+            p: dict[str, Any], org: Organization, level: str, leading: bool, on: dt.date
+        ) -> dict[str, Any]:
             t = {**p, "org": org, "level": level, "leading": leading, "start": on, "end": None,
                  "post": post_name(org, level, leading), "team": team_of(org, level, leading)}  # fmt: skip
             current.append(t)
@@ -144,14 +172,29 @@ class Builder:
                 start(person(1965, 1986), org, "副科级", True, self.day(rng.randint(2010, 2017)))
             if not street and rng.random() < 0.6:
                 for _ in range(self.scale):
-                    start(person(1961, 1970), org, rng.choice(["正科级", "副科级"]), False, self.day(rng.randint(2012, 2017)))
+                    start(
+                        person(1961, 1970),
+                        org,
+                        rng.choice(["正科级", "副科级"]),
+                        False,
+                        self.day(rng.randint(2012, 2017)),
+                    )
 
         def age(t: dict[str, Any], on: dt.date) -> int:
             b = t["birth"]
             return on.year - b.year - ((on.month, on.day) < (b.month, b.day))
 
-        def pick(level: str | None, leading: bool, on: dt.date, *, young: bool | None = None, min_age: int = 0) -> dict[str, Any] | None:
-            pool = [t for t in current if (level is None or t["level"] == level) and t["leading"] == leading and t["start"] < on and age(t, on) >= min_age]
+        def pick(
+            level: str | None, leading: bool, on: dt.date, *, young: bool | None = None, min_age: int = 0
+        ) -> dict[str, Any] | None:
+            pool = [
+                t
+                for t in current
+                if (level is None or t["level"] == level)
+                and t["leading"] == leading
+                and t["start"] < on
+                and age(t, on) >= min_age
+            ]
             if not pool:
                 return None
             pool.sort(key=lambda t: t["birth"])  # oldest first
@@ -163,7 +206,9 @@ class Builder:
 
         adjust_n = 0
 
-        def adjust(on: dt.date, t: dict[str, Any], kind: str, level: str, leading: bool, from_post: str, to_post: str) -> None:
+        def adjust(
+            on: dt.date, t: dict[str, Any], kind: str, level: str, leading: bool, from_post: str, to_post: str
+        ) -> None:
             nonlocal adjust_n
             adjust_n += 1
             self.add("cadre_adjustment", self.zzb, {
@@ -189,21 +234,50 @@ class Builder:
                     t = pick("副科级", True, on, young=True)
                     if t:
                         end(t, on)
-                        n = start({k: t[k] for k in ("person", "gender", "ethnicity", "birth")}, other_unit(t["org"]), "正科级", True, on)
+                        n = start(
+                            {k: t[k] for k in ("person", "gender", "ethnicity", "birth")},
+                            other_unit(t["org"]),
+                            "正科级",
+                            True,
+                            on,
+                        )
                         adjust(on, t, "提拔", "正科级", True, t["post"], n["post"])
                 elif kind == "提拔非领导":
                     t = pick("副科级", True, on, young=False, min_age=50)
                     if t:
                         end(t, on)
-                        n = start({k: t[k] for k in ("person", "gender", "ethnicity", "birth")}, t["org"], "正科级", False, on)
+                        n = start(
+                            {k: t[k] for k in ("person", "gender", "ethnicity", "birth")},
+                            t["org"],
+                            "正科级",
+                            False,
+                            on,
+                        )
                         adjust(on, t, "提拔", "正科级", False, t["post"], n["post"])
                 elif kind in ("重用正科", "重用副科", "交流", "重组"):
-                    level = "正科级" if kind == "重用正科" else "副科级" if kind == "重用副科" else rng.choice(["正科级", "副科级"])
+                    level = (
+                        "正科级"
+                        if kind == "重用正科"
+                        else "副科级"
+                        if kind == "重用副科"
+                        else rng.choice(["正科级", "副科级"])
+                    )
                     t = pick(level, True, on)
                     if t:
                         end(t, on)
-                        n = start({k: t[k] for k in ("person", "gender", "ethnicity", "birth")}, other_unit(t["org"]), level, True, on)
-                        label = {"重用正科": "重用", "重用副科": "重用", "交流": "交流任职", "重组": "机构重组转任"}[kind]
+                        n = start(
+                            {k: t[k] for k in ("person", "gender", "ethnicity", "birth")},
+                            other_unit(t["org"]),
+                            level,
+                            True,
+                            on,
+                        )
+                        label = {
+                            "重用正科": "重用",
+                            "重用副科": "重用",
+                            "交流": "交流任职",
+                            "重组": "机构重组转任",
+                        }[kind]
                         adjust(on, t, label, level, True, t["post"], n["post"])
                 elif kind == "提拔副科":
                     p = person(on.year - 38, on.year - 28)
@@ -214,7 +288,13 @@ class Builder:
                     t = pick(rng.choice(["正科级", "副科级"]), True, on, young=False, min_age=50)
                     if t:
                         end(t, on)
-                        start({k: t[k] for k in ("person", "gender", "ethnicity", "birth")}, t["org"], t["level"], False, on)
+                        start(
+                            {k: t[k] for k in ("person", "gender", "ethnicity", "birth")},
+                            t["org"],
+                            t["level"],
+                            False,
+                            on,
+                        )
                         adjust(on, t, "转任非领导职务", t["level"], True, t["post"], "一级主任科员")
                 elif kind == "免职":
                     t = pick(rng.choice(["正科级", "副科级"]), True, on, young=False, min_age=52)
@@ -242,7 +322,17 @@ class Builder:
             for t in ended + current:
                 if t["start"] <= close and (t["end"] is None or t["end"] >= close):
                     on = min(close, max(dt.date(year, 3, 15), t["start"] + dt.timedelta(days=30)))
-                    self.add("cadre_affairs", self.zzb, {"date": on.isoformat(), "kind": "个人有关事项报告", "person": t["person"], "unit": t["org"].code}, str(year))
+                    self.add(
+                        "cadre_affairs",
+                        self.zzb,
+                        {
+                            "date": on.isoformat(),
+                            "kind": "个人有关事项报告",
+                            "person": t["person"],
+                            "unit": t["org"].code,
+                        },
+                        str(year),
+                    )
 
     # --- 干部：培训、历练、日常管理、配备目标 --------------------------------------------------------------
     def cadre_work(self) -> None:
@@ -250,7 +340,12 @@ class Builder:
         for year in YEARS:
             y = str(year)
             events = [
-                ("专题宣讲", "党的十九大精神专题宣讲" if year == 2018 else "习近平新时代中国特色社会主义思想专题宣讲", "区委组织部", rng.randint(280, 360)),
+                (
+                    "专题宣讲",
+                    "党的十九大精神专题宣讲" if year == 2018 else "习近平新时代中国特色社会主义思想专题宣讲",
+                    "区委组织部",
+                    rng.randint(280, 360),
+                ),
                 ("专题讲座", "自贸区建设专题讲座", "区委组织部", rng.randint(150, 220)),
                 ("干部培训班", "第一期党政干部综合能力提升培训班", "区委党校", rng.randint(90, 130)),
                 ("干部培训班", "第二期党政干部综合能力提升培训班", "区委党校", rng.randint(90, 130)),
@@ -258,46 +353,238 @@ class Builder:
             if year == 2019:
                 events[0] = ("专题宣讲", "党的十九大精神专题宣讲", "区委组织部", rng.randint(280, 360))
             for kind, title, host, n in events:
-                self.add("cadre_training", self.zzb, {"date": self.day(year, 3, 11).isoformat(), "kind": kind, "title": title, "host": host, "days": "1" if kind != "干部培训班" else "5", "trainees": n * s}, y)
-            upper = ["市委党校中青年干部培训班", "县（市、区）委局长进修班", "市委党校科级干部进修班", "市委党校乡镇（街道）党委书记培训班", "市委党校年轻干部培训班", "市委党校统战干部培训班", "市委党校纪检监察干部培训班"]
+                self.add(
+                    "cadre_training",
+                    self.zzb,
+                    {
+                        "date": self.day(year, 3, 11).isoformat(),
+                        "kind": kind,
+                        "title": title,
+                        "host": host,
+                        "days": "1" if kind != "干部培训班" else "5",
+                        "trainees": n * s,
+                    },
+                    y,
+                )
+            upper = [
+                "市委党校中青年干部培训班",
+                "县（市、区）委局长进修班",
+                "市委党校科级干部进修班",
+                "市委党校乡镇（街道）党委书记培训班",
+                "市委党校年轻干部培训班",
+                "市委党校统战干部培训班",
+                "市委党校纪检监察干部培训班",
+            ]
             for title in upper[: 5 + (year - 2018) * 2]:
-                self.add("cadre_training", self.zzb, {"date": self.day(year, 3, 11).isoformat(), "kind": "选派参加上级调训", "title": f"{year}年{title}", "host": "中共市委党校", "trainees": rng.randint(1, 4) * s}, y)
-            for title in ["科级干部进修班", "中青年干部培训班", "新任科级干部培训班", "基层党组织书记培训班"][: 3 + (year - 2018)]:
-                self.add("cadre_training", self.zzb, {"date": self.day(year, 4, 11).isoformat(), "kind": "区级主体班次", "title": f"{year}年{title}", "host": "区委党校", "days": "10", "trainees": rng.randint(55, 110) * s}, y)
+                self.add(
+                    "cadre_training",
+                    self.zzb,
+                    {
+                        "date": self.day(year, 3, 11).isoformat(),
+                        "kind": "选派参加上级调训",
+                        "title": f"{year}年{title}",
+                        "host": "中共市委党校",
+                        "trainees": rng.randint(1, 4) * s,
+                    },
+                    y,
+                )
+            for title in ["科级干部进修班", "中青年干部培训班", "新任科级干部培训班", "基层党组织书记培训班"][
+                : 3 + (year - 2018)
+            ]:
+                self.add(
+                    "cadre_training",
+                    self.zzb,
+                    {
+                        "date": self.day(year, 4, 11).isoformat(),
+                        "kind": "区级主体班次",
+                        "title": f"{year}年{title}",
+                        "host": "区委党校",
+                        "days": "10",
+                        "trainees": rng.randint(55, 110) * s,
+                    },
+                    y,
+                )
             # 基层一线历练
             for _ in range(self.n(18 + (year - 2018) * 14)):
                 sent = self.day(year, 1, 9)
                 promoted = sent + dt.timedelta(days=rng.randint(60, 100)) if rng.random() < 0.25 else None
-                self.add("cadre_practice", self.zzb, {"sent_on": sent.isoformat(), "person": self.name(), "post": rng.choice(["拆迁", "河渠治理", "环保攻坚", "信访维稳", "项目建设"]), "promoted_on": promoted.isoformat() if promoted else None}, y)
+                self.add(
+                    "cadre_practice",
+                    self.zzb,
+                    {
+                        "sent_on": sent.isoformat(),
+                        "person": self.name(),
+                        "post": rng.choice(["拆迁", "河渠治理", "环保攻坚", "信访维稳", "项目建设"]),
+                        "promoted_on": promoted.isoformat() if promoted else None,
+                    },
+                    y,
+                )
             # 日常管理
             for _ in range(self.n(120 + (year - 2018) * 40)):
-                self.add("cadre_affairs", self.zzb, {"date": self.day(year).isoformat(), "kind": "出入境备案信息更新", "person": self.name()}, y)
+                self.add(
+                    "cadre_affairs",
+                    self.zzb,
+                    {"date": self.day(year).isoformat(), "kind": "出入境备案信息更新", "person": self.name()},
+                    y,
+                )
             for _ in range(self.n(8 + (year - 2018) * 6)):
-                self.add("cadre_affairs", self.zzb, {"date": self.day(year).isoformat(), "kind": "补收出入境证件", "person": self.name(), "quantity": rng.randint(1, 3)}, y)
+                self.add(
+                    "cadre_affairs",
+                    self.zzb,
+                    {
+                        "date": self.day(year).isoformat(),
+                        "kind": "补收出入境证件",
+                        "person": self.name(),
+                        "quantity": rng.randint(1, 3),
+                    },
+                    y,
+                )
             for org in rng.sample(self.g["agencies"], 6 + (year - 2018) * 3):
-                self.add("cadre_affairs", self.zzb, {"date": self.day(year).isoformat(), "kind": "离任经济责任审计", "person": self.name(), "unit": org.code}, y)
+                self.add(
+                    "cadre_affairs",
+                    self.zzb,
+                    {
+                        "date": self.day(year).isoformat(),
+                        "kind": "离任经济责任审计",
+                        "person": self.name(),
+                        "unit": org.code,
+                    },
+                    y,
+                )
             if year == 2019:  # 公务员职务与职级并行（2019年6月起）
                 for _ in range(self.n(236)):
-                    self.add("cadre_affairs", self.zzb, {"date": self.day(year, 6, 9).isoformat(), "kind": "职级套转", "person": self.name(), "unit": rng.choice(self.g["agencies"]).code}, y)
+                    self.add(
+                        "cadre_affairs",
+                        self.zzb,
+                        {
+                            "date": self.day(year, 6, 9).isoformat(),
+                            "kind": "职级套转",
+                            "person": self.name(),
+                            "unit": rng.choice(self.g["agencies"]).code,
+                        },
+                        y,
+                    )
             for kind in ("科级干部综合考核", "科级党政领导班子考核", "区属学校领导班子考核"):
-                self.add("cadre_affairs", self.zzb, {"date": self.day(year, 1, 3).isoformat(), "kind": kind, "assess_year": year - 1, "quantity": rng.randint(200, 300) * s}, y)
-        for target, line, doc in (("街道办事处领导班子", 35, "关于街道办事处领导班子常态化配备的通知"), ("科级领导干部队伍", 40, "关于加强优秀年轻干部培养选拔工作的意见")):
-            self.add("cadre_goal", self.zzb, {"date": "2018-05-20", "target": target, "young_age": line, "young_min": 1, "female_min": 1, "minority_min": 1 if target.startswith("街道") else 0, "doc": doc}, "all")
+                self.add(
+                    "cadre_affairs",
+                    self.zzb,
+                    {
+                        "date": self.day(year, 1, 3).isoformat(),
+                        "kind": kind,
+                        "assess_year": year - 1,
+                        "quantity": rng.randint(200, 300) * s,
+                    },
+                    y,
+                )
+        for target, line, doc in (
+            ("街道办事处领导班子", 35, "关于街道办事处领导班子常态化配备的通知"),
+            ("科级领导干部队伍", 40, "关于加强优秀年轻干部培养选拔工作的意见"),
+        ):
+            self.add(
+                "cadre_goal",
+                self.zzb,
+                {
+                    "date": "2018-05-20",
+                    "target": target,
+                    "young_age": line,
+                    "young_min": 1,
+                    "female_min": 1,
+                    "minority_min": 1 if target.startswith("街道") else 0,
+                    "doc": doc,
+                },
+                "all",
+            )
 
     # --- 人才 ---------------------------------------------------------------------------------------------
     def talent(self) -> None:
         rng = self.rng
         companies = [o.short_name for o in self.g["new_orgs"][:30]]
-        self.add("talent_project", self.zzb, {"date": "2018-04-16", "program": "英才计划", "batch": "第三批", "name": "柴永军", "is_team": True, "employer": companies[0], "result": "已入驻", "funds": "2000000.00"}, "2018")
-        self.add("talent_project", self.zzb, {"date": "2018-05-08", "program": "英才计划", "batch": "第三批", "name": "房大维", "is_team": True, "employer": companies[1], "result": "已入驻", "funds": "1500000.00"}, "2018")
+        self.add(
+            "talent_project",
+            self.zzb,
+            {
+                "date": "2018-04-16",
+                "program": "英才计划",
+                "batch": "第三批",
+                "name": "柴永军",
+                "is_team": True,
+                "employer": companies[0],
+                "result": "已入驻",
+                "funds": "2000000.00",
+            },
+            "2018",
+        )
+        self.add(
+            "talent_project",
+            self.zzb,
+            {
+                "date": "2018-05-08",
+                "program": "英才计划",
+                "batch": "第三批",
+                "name": "房大维",
+                "is_team": True,
+                "employer": companies[1],
+                "result": "已入驻",
+                "funds": "1500000.00",
+            },
+            "2018",
+        )
         for i in range(4):
-            self.add("talent_project", self.zzb, {"date": self.day(2018, 3, 6).isoformat(), "program": "省优秀专家", "batch": "第九批", "name": self.name(), "employer": rng.choice(companies), "result": "获选" if i == 0 else "未获选"}, "2018")
+            self.add(
+                "talent_project",
+                self.zzb,
+                {
+                    "date": self.day(2018, 3, 6).isoformat(),
+                    "program": "省优秀专家",
+                    "batch": "第九批",
+                    "name": self.name(),
+                    "employer": rng.choice(companies),
+                    "result": "获选" if i == 0 else "未获选",
+                },
+                "2018",
+            )
         for i in range(7):
-            self.add("talent_project", self.zzb, {"date": self.day(2019, 3, 6).isoformat(), "program": "省优秀专家", "batch": "第十批", "name": self.name(), "employer": rng.choice(companies), "result": "获选" if i < 2 else "未获选"}, "2019")
+            self.add(
+                "talent_project",
+                self.zzb,
+                {
+                    "date": self.day(2019, 3, 6).isoformat(),
+                    "program": "省优秀专家",
+                    "batch": "第十批",
+                    "name": self.name(),
+                    "employer": rng.choice(companies),
+                    "result": "获选" if i < 2 else "未获选",
+                },
+                "2019",
+            )
         for _ in range(3):
-            self.add("talent_project", self.zzb, {"date": self.day(2019, 5, 9).isoformat(), "program": "英才计划", "batch": "第四批", "name": self.name(), "is_team": True, "employer": rng.choice(companies), "result": "已申报"}, "2019")
+            self.add(
+                "talent_project",
+                self.zzb,
+                {
+                    "date": self.day(2019, 5, 9).isoformat(),
+                    "program": "英才计划",
+                    "batch": "第四批",
+                    "name": self.name(),
+                    "is_team": True,
+                    "employer": rng.choice(companies),
+                    "result": "已申报",
+                },
+                "2019",
+            )
         for _ in range(self.n(86)):
-            self.add("talent_project", self.zzb, {"date": self.day(2019, 11, 12).isoformat(), "program": "公开引进研究生", "batch": "2019年", "name": self.name(), "result": "已申报"}, "2019")
+            self.add(
+                "talent_project",
+                self.zzb,
+                {
+                    "date": self.day(2019, 11, 12).isoformat(),
+                    "program": "公开引进研究生",
+                    "batch": "2019年",
+                    "name": self.name(),
+                    "result": "已申报",
+                },
+                "2019",
+            )
 
     # --- 监督检查、问题清单、问责 ---------------------------------------------------------------------------
     def supervision(self) -> None:
@@ -306,37 +593,124 @@ class Builder:
         for year in YEARS:
             y, k = str(year), 1 + (year - 2018) * 0.4
             for i in range(self.n(int(12 * k))):
-                self.add("supervision_check", self.jw, {"date": self.day(year).isoformat(), "area": "重大决策部署", "team": f"第{i % 4 + 1}监督检查组", "project": PROJECTS[i % (8 + (year - 2018) * 4)]}, y)
+                self.add(
+                    "supervision_check",
+                    self.jw,
+                    {
+                        "date": self.day(year).isoformat(),
+                        "area": "重大决策部署",
+                        "team": f"第{i % 4 + 1}监督检查组",
+                        "project": PROJECTS[i % (8 + (year - 2018) * 4)],
+                    },
+                    y,
+                )
             for i in range(self.n(int(25 * k))):
-                self.add("supervision_check", self.jw, {"date": self.day(year, 3, 11).isoformat(), "area": "环保攻坚", "team": f"环保监督第{i % 5 + 1}组"}, y)
+                self.add(
+                    "supervision_check",
+                    self.jw,
+                    {
+                        "date": self.day(year, 3, 11).isoformat(),
+                        "area": "环保攻坚",
+                        "team": f"环保监督第{i % 5 + 1}组",
+                    },
+                    y,
+                )
             for team in range(1, int(9 * k) + 1):
                 for _ in range(self.n(rng.randint(3, 5))):
                     first = rng.choice([1, 4, 9])
                     on = self.day(year, first, first + 1)
-                    self.add("supervision_check", self.jw, {"date": on.isoformat(), "area": "重要节点", "team": f"节点检查第{team}组", "places": rng.randint(4, 9), "vehicles": rng.randint(8, 20)}, y)
+                    self.add(
+                        "supervision_check",
+                        self.jw,
+                        {
+                            "date": on.isoformat(),
+                            "area": "重要节点",
+                            "team": f"节点检查第{team}组",
+                            "places": rng.randint(4, 9),
+                            "vehicles": rng.randint(8, 20),
+                        },
+                        y,
+                    )
             for area, base in (("重大决策部署", 18), ("环保攻坚", 30), ("重要节点", 12)):
                 for _ in range(self.n(int(base * k))):
-                    self.problem(year, "监督检查", area, f"{area}监督检查发现：" + rng.choice(["责任落实不到位", "工作推进迟缓", "台账资料不健全", "整改不彻底", "履职尽责不到位"]), rng.choice(owners))
+                    self.problem(
+                        year,
+                        "监督检查",
+                        area,
+                        f"{area}监督检查发现："
+                        + rng.choice(
+                            [
+                                "责任落实不到位",
+                                "工作推进迟缓",
+                                "台账资料不健全",
+                                "整改不彻底",
+                                "履职尽责不到位",
+                            ]
+                        ),
+                        rng.choice(owners),
+                    )
             # 问责和问题查处
-            plan = {"重大决策部署": 9, "环保攻坚": 10, "群众身边腐败和作风问题": 28, "违反中央八项规定精神": 14, "形式主义官僚主义": 8, "重要节点": 6}
+            plan = {
+                "重大决策部署": 9,
+                "环保攻坚": 10,
+                "群众身边腐败和作风问题": 28,
+                "违反中央八项规定精神": 14,
+                "形式主义官僚主义": 8,
+                "重要节点": 6,
+            }
             for area, base in plan.items():
                 for p in range(self.n(int(base * k))):
                     no = f"{year}-{AREAS.index(area) + 1}-{p + 1:03d}"
-                    bulletin = f"{year}年第{rng.randint(1, 6)}期" if area == "违反中央八项规定精神" and rng.random() < 0.7 else None
+                    bulletin = (
+                        f"{year}年第{rng.randint(1, 6)}期"
+                        if area == "违反中央八项规定精神" and rng.random() < 0.7
+                        else None
+                    )
                     on = self.day(year)
                     for _ in range(rng.choice([1, 1, 1, 2, 2, 3])):
-                        handling = rng.choice(["批评教育", "谈话提醒", "诫勉", "通报批评", "组织处理", "党纪处分", "党纪处分", "政务处分"])
+                        handling = rng.choice(
+                            [
+                                "批评教育",
+                                "谈话提醒",
+                                "诫勉",
+                                "通报批评",
+                                "组织处理",
+                                "党纪处分",
+                                "党纪处分",
+                                "政务处分",
+                            ]
+                        )
                         if area == "违反中央八项规定精神" and rng.random() < 0.5:
                             handling = "党纪处分"
-                        self.add("accountability", self.jw, {"date": on.isoformat(), "problem_no": no, "person": self.name(), "area": area, "handling": handling, "bulletin": bulletin}, y)
+                        self.add(
+                            "accountability",
+                            self.jw,
+                            {
+                                "date": on.isoformat(),
+                                "problem_no": no,
+                                "person": self.name(),
+                                "area": area,
+                                "handling": handling,
+                                "bulletin": bulletin,
+                            },
+                            y,
+                        )
 
-    def problem(self, year: int, source: str, kind: str, title: str, owner: Organization, done: float = 0.7) -> None:
+    def problem(
+        self, year: int, source: str, kind: str, title: str, owner: Organization, done: float = 0.7
+    ) -> None:
         rng = self.rng
         found = self.day(year, 1, 10)
         deadline = found + dt.timedelta(days=rng.choice([30, 60, 90]))
         r = rng.random()
-        status = "已销号" if r < done * 0.6 else "已整改" if r < done else "整改中" if r < done + 0.2 else "待整改"
-        rectified = min(deadline, dt.date(year, 12, 31)) - dt.timedelta(days=rng.randint(0, 20)) if status in ("已整改", "已销号") else None
+        status = (
+            "已销号" if r < done * 0.6 else "已整改" if r < done else "整改中" if r < done + 0.2 else "待整改"
+        )
+        rectified = (
+            min(deadline, dt.date(year, 12, 31)) - dt.timedelta(days=rng.randint(0, 20))
+            if status in ("已整改", "已销号")
+            else None
+        )
         self.add("problem_list", owner, {
             "found_on": found.isoformat(), "source": source, "title": title, "kind": kind, "responsible_org": owner.code,
             "deadline": deadline.isoformat(), "rectified_on": rectified.isoformat() if rectified else None,
@@ -348,7 +722,18 @@ class Builder:
         owners = self.g["agencies"] + self.g["streets"]
         for cat in RECTIFY_CATEGORIES:
             for j in range(2):
-                self.add("rectification_project", self.jw, {"date": self.day(2019, 9, 10).isoformat(), "campaign": "漠视侵害群众利益问题专项整治", "category": cat, "title": f"{cat}领域突出问题整治（{'一' if j == 0 else '二'}）", "measures_count": rng.randint(3, 6)}, "2019")
+                self.add(
+                    "rectification_project",
+                    self.jw,
+                    {
+                        "date": self.day(2019, 9, 10).isoformat(),
+                        "campaign": "漠视侵害群众利益问题专项整治",
+                        "category": cat,
+                        "title": f"{cat}领域突出问题整治（{'一' if j == 0 else '二'}）",
+                        "measures_count": rng.randint(3, 6),
+                    },
+                    "2019",
+                )
         for cat in RECTIFY_CATEGORIES:
             for _ in range(self.n(rng.randint(5, 8))):
                 title = rng.choice(RECTIFY_PROBLEMS[cat])
@@ -369,19 +754,44 @@ class Builder:
         for year in YEARS:
             y, k = str(year), 1 + (year - 2018) * 0.3
             for i in range(self.n(int(150 * k))):
-                source = rng.choice(["信访举报", "信访举报", "巡察移交", "监督检查", "审计移交", "上级交办", "其他"])
-                self.add("discipline_clue", self.jw, {"received_on": self.day(year).isoformat(), "clue_no": f"XS{year}{i + 1:04d}", "source": source, "person": self.name(), "disposal": rng.choice(["谈话函询", "初步核实", "暂存待查", "予以了结", "立案审查"])}, y)
+                source = rng.choice(
+                    ["信访举报", "信访举报", "巡察移交", "监督检查", "审计移交", "上级交办", "其他"]
+                )
+                self.add(
+                    "discipline_clue",
+                    self.jw,
+                    {
+                        "received_on": self.day(year).isoformat(),
+                        "clue_no": f"XS{year}{i + 1:04d}",
+                        "source": source,
+                        "person": self.name(),
+                        "disposal": rng.choice(["谈话函询", "初步核实", "暂存待查", "予以了结", "立案审查"]),
+                    },
+                    y,
+                )
             persons = 0
             for c in range(self.n(int(48 * k))):
                 no = f"示纪案〔{year}〕{c + 1}号"
                 on = self.day(year, 1, 11)
-                area = "亲清政商关系" if c % 12 == 3 else rng.choice(["群众身边腐败和作风问题", "违反中央八项规定精神", "其他", "其他"])
+                area = (
+                    "亲清政商关系"
+                    if c % 12 == 3
+                    else rng.choice(["群众身边腐败和作风问题", "违反中央八项规定精神", "其他", "其他"])
+                )
                 offence = rng.choice(OFFENCES.get(area, OFFENCES["其他"]))
                 for _ in range(rng.choice([1, 1, 1, 2])):
                     persons += 1
                     r = rng.random()
-                    party = rng.choice(["警告", "严重警告", "撤销党内职务", "留党察看", "开除党籍"]) if r < 0.75 else None
-                    gov = rng.choice(["警告", "记过", "记大过", "降级", "撤职", "开除"]) if 0.45 < r < 0.92 else None
+                    party = (
+                        rng.choice(["警告", "严重警告", "撤销党内职务", "留党察看", "开除党籍"])
+                        if r < 0.75
+                        else None
+                    )
+                    gov = (
+                        rng.choice(["警告", "记过", "记大过", "降级", "撤职", "开除"])
+                        if 0.45 < r < 0.92
+                        else None
+                    )
                     sanctions = [s for s, v in (("党纪处分", party), ("政务处分", gov)) if v]
                     self.add("discipline_case", self.jw, {
                         "filed_on": on.isoformat(), "case_no": no, "person": self.name(),
@@ -393,10 +803,25 @@ class Builder:
                         "area": area, "title": f"{self.anon()}{offence}",
                     }, y)  # fmt: skip
             forms = {"第一种形态": 260, "第二种形态": 70, "第三种形态": 14, "第四种形态": 9}
-            measures = {"第一种形态": ["谈话提醒", "批评教育", "诫勉", "责令检查"], "第二种形态": ["党内警告", "严重警告", "组织调整"], "第三种形态": ["留党察看", "撤职", "重大职务调整"], "第四种形态": ["开除党籍并移送司法机关"]}
+            measures = {
+                "第一种形态": ["谈话提醒", "批评教育", "诫勉", "责令检查"],
+                "第二种形态": ["党内警告", "严重警告", "组织调整"],
+                "第三种形态": ["留党察看", "撤职", "重大职务调整"],
+                "第四种形态": ["开除党籍并移送司法机关"],
+            }
             for form, base in forms.items():
                 for _ in range(self.n(int(base * k))):
-                    self.add("discipline_form", self.jw, {"date": self.day(year).isoformat(), "person": self.name(), "form": form, "measure": rng.choice(measures[form])}, y)
+                    self.add(
+                        "discipline_form",
+                        self.jw,
+                        {
+                            "date": self.day(year).isoformat(),
+                            "person": self.name(),
+                            "form": form,
+                            "measure": rng.choice(measures[form]),
+                        },
+                        y,
+                    )
 
     # --- 廉政教育和以案促改 ---------------------------------------------------------------------------------
     def integrity(self) -> None:
@@ -406,18 +831,69 @@ class Builder:
             y = str(year)
             for org in units:
                 for _ in range(self.scale):
-                    self.add("integrity_activity", org, {"date": self.day(year, 3, 11).isoformat(), "kind": "以案促改警示教育", "title": "以案促改警示教育大会", "participants": rng.randint(20, 80)}, y)
+                    self.add(
+                        "integrity_activity",
+                        org,
+                        {
+                            "date": self.day(year, 3, 11).isoformat(),
+                            "kind": "以案促改警示教育",
+                            "title": "以案促改警示教育大会",
+                            "participants": rng.randint(20, 80),
+                        },
+                        y,
+                    )
                     if org in self.g["agencies"] or org in self.g["streets"]:
-                        self.add("integrity_activity", org, {"date": self.day(year, 4, 11).isoformat(), "kind": "专题民主生活会", "title": "以案促改专题民主生活会"}, y)
-                    self.add("integrity_activity", org, {"date": self.day(year, 4, 11).isoformat(), "kind": "专题组织生活会", "title": "以案促改专题组织生活会", "participants": rng.randint(10, 40)}, y)
+                        self.add(
+                            "integrity_activity",
+                            org,
+                            {
+                                "date": self.day(year, 4, 11).isoformat(),
+                                "kind": "专题民主生活会",
+                                "title": "以案促改专题民主生活会",
+                            },
+                            y,
+                        )
+                    self.add(
+                        "integrity_activity",
+                        org,
+                        {
+                            "date": self.day(year, 4, 11).isoformat(),
+                            "kind": "专题组织生活会",
+                            "title": "以案促改专题组织生活会",
+                            "participants": rng.randint(10, 40),
+                        },
+                        y,
+                    )
                     self.add("integrity_activity", org, {
                         "date": self.day(year, 6, 12).isoformat(), "kind": "以案促改制度建设", "title": "以案促改查纠问题和完善制度",
                         "problems": rng.randint(2, 6), "rules_abolished": rng.randint(0, 2), "rules_revised": rng.randint(1, 3), "rules_created": rng.randint(1, 3),
                     }, y)  # fmt: skip
                     if rng.random() < 0.7:
-                        self.add("integrity_activity", org, {"date": self.day(year).isoformat(), "kind": "家风建设活动", "title": rng.choice(["家风家训分享会", "廉内助座谈会", "清廉家庭评选"]), "participants": rng.randint(30, 120)}, y)
+                        self.add(
+                            "integrity_activity",
+                            org,
+                            {
+                                "date": self.day(year).isoformat(),
+                                "kind": "家风建设活动",
+                                "title": rng.choice(["家风家训分享会", "廉内助座谈会", "清廉家庭评选"]),
+                                "participants": rng.randint(30, 120),
+                            },
+                            y,
+                        )
                     for _ in range(rng.randint(1, 3)):
-                        self.add("integrity_activity", org, {"date": self.day(year).isoformat(), "kind": "廉政文化集中活动", "title": rng.choice(["廉政文化进机关", "观看廉政教育片", "参观廉政教育基地", "廉政知识测试"]), "participants": rng.randint(30, 150)}, y)
+                        self.add(
+                            "integrity_activity",
+                            org,
+                            {
+                                "date": self.day(year).isoformat(),
+                                "kind": "廉政文化集中活动",
+                                "title": rng.choice(
+                                    ["廉政文化进机关", "观看廉政教育片", "参观廉政教育基地", "廉政知识测试"]
+                                ),
+                                "participants": rng.randint(30, 150),
+                            },
+                            y,
+                        )
 
     # --- 巡察 -----------------------------------------------------------------------------------------------
     def inspection(self) -> None:
@@ -425,11 +901,25 @@ class Builder:
         communities = list(self.g["communities"])
         agencies = self.g["agencies"] + self.g["streets"]
         for org in communities:
-            self.add("inspection_plan", self.root, {"listed_on": "2017-03-01", "target": org.code, "target_type": "社区党组织"}, "all")
+            self.add(
+                "inspection_plan",
+                self.root,
+                {"listed_on": "2017-03-01", "target": org.code, "target_type": "社区党组织"},
+                "all",
+            )
         for org in agencies:
-            self.add("inspection_plan", self.root, {"listed_on": "2017-03-01", "target": org.code, "target_type": "党组（党工委）"}, "all")
+            self.add(
+                "inspection_plan",
+                self.root,
+                {"listed_on": "2017-03-01", "target": org.code, "target_type": "党组（党工委）"},
+                "all",
+            )
         rng.shuffle(communities)
-        per_year = {2017: len(communities) * 15 // 100, 2018: len(communities) * 25 // 100, 2019: len(communities) * 38 // 100}
+        per_year = {
+            2017: len(communities) * 15 // 100,
+            2018: len(communities) * 25 // 100,
+            2019: len(communities) * 38 // 100,
+        }
         taken = 0
         for year in (2017, 2018, 2019):
             y = str(year)
@@ -450,7 +940,23 @@ class Builder:
                 }  # fmt: skip
                 self.add("inspection", self.root, values, y)
                 for _ in range(rng.randint(3, 6)):
-                    self.problem(year, "巡察", "巡察发现问题", f"{org.short_name}" + rng.choice(["党建责任落实不到位", "三会一课不规范", "财务管理不规范", "选人用人程序不严", "整改不到位"]), org, done=0.75)
+                    self.problem(
+                        year,
+                        "巡察",
+                        "巡察发现问题",
+                        f"{org.short_name}"
+                        + rng.choice(
+                            [
+                                "党建责任落实不到位",
+                                "三会一课不规范",
+                                "财务管理不规范",
+                                "选人用人程序不严",
+                                "整改不到位",
+                            ]
+                        ),
+                        org,
+                        done=0.75,
+                    )
             if year == 2019:  # 两轮巡察“回头看”
                 for rnd, org in enumerate(rng.sample(agencies, 4)):
                     on = dt.date(year, 9 + rnd % 2 * 2, 12)

@@ -35,7 +35,7 @@ class ChoicesField(forms.CharField):
             return "、".join(str(v) for v in value)
         return value
 
-    def to_python(self, value: Any) -> list[str]:
+    def to_python(self, value: Any) -> list[str]:  # type: ignore[override]  # a list, stored as JSON
         text = (value or "").strip()
         if not text:
             return []
@@ -78,7 +78,7 @@ class LedgerFieldForm(forms.ModelForm):
         }
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         kind = data.get("type")
         choices = data.get("choices") or []
         if kind in CHOICE_TYPES and not choices:
@@ -126,7 +126,7 @@ class LedgerFieldInline(admin.TabularInline):
     model = LedgerField
     form = LedgerFieldForm
     formset = LedgerFieldFormSet
-    fields = FIELD_COLUMNS
+    fields = FIELD_COLUMNS  # type: ignore[assignment]
     extra = 1
     can_delete = False  # deleting a field would orphan its stored values: archive it instead
     verbose_name = "字段"
@@ -147,7 +147,7 @@ class LedgerTypeForm(forms.ModelForm):
         }
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         named = bool(data.get("confidential_orgs")) or bool(data.get("confidential_kinds"))
         if data.get("confidential") and not named:
             self.add_error("confidential", "涉密台账须指定可见明细的组织或组织类别")

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from decimal import Decimal, InvalidOperation
 from typing import Any, Protocol
 
-EMPTY = (None, "", [], ())
+EMPTY: tuple[Any, ...] = (None, "", [], ())
 
 
 class FieldSpec(Protocol):

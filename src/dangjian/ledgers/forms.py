@@ -134,12 +134,13 @@ class RecordForm(forms.Form):
         """What the user typed, by field code, for the shared validators (files travel separately)."""
         return {s.code: self.cleaned_data.get(s.code) for s in self.specs if s.type != FieldType.FILE}
 
-    def uploads(self) -> list[UploadedFile]:
-        files: list[UploadedFile] = []
-        for spec in self.specs:
-            if spec.type == FieldType.FILE:
-                files.extend(f for f in (self.cleaned_data.get(spec.code) or []) if f)
-        return files
+    def uploads(self) -> dict[str, list[UploadedFile]]:
+        """New files by file field code."""
+        return {
+            spec.code: [f for f in (self.cleaned_data.get(spec.code) or []) if f]
+            for spec in self.specs
+            if spec.type == FieldType.FILE
+        }
 
     def add_errors(self, errors: dict[str, str]) -> None:
         """Put each service error beside its field; errors without a field go to the top of the form."""

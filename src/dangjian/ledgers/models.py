@@ -35,8 +35,12 @@ class LedgerType(models.Model):
     category = models.CharField("类别", max_length=60, default="其他")
     description = models.TextField("说明", blank=True)
     date_field = models.CharField("日期字段", max_length=60, help_text="记录日期所在字段的代码")
-    end_date_field = models.CharField("截止日期字段", max_length=60, blank=True, help_text="任期类台账的结束日期字段")
-    confidential = models.BooleanField("涉密", default=False, help_text="仅指定组织的成员可见明细，其他人只见汇总")
+    end_date_field = models.CharField(
+        "截止日期字段", max_length=60, blank=True, help_text="任期类台账的结束日期字段"
+    )
+    confidential = models.BooleanField(
+        "涉密", default=False, help_text="仅指定组织的成员可见明细，其他人只见汇总"
+    )
     confidential_orgs = models.ManyToManyField(
         Organization, verbose_name="可见明细的组织", blank=True, related_name="confidential_ledgers"
     )
@@ -73,7 +77,9 @@ class LedgerField(models.Model):
     label = models.CharField("标签", max_length=60)
     type = models.CharField("类型", max_length=20, choices=FieldType.choices)
     required = models.BooleanField("必填", default=False)
-    choices = models.JSONField("选项", default=list, blank=True, help_text='单选/多选的选项，如 ["党纪处分", "政务处分"]')
+    choices = models.JSONField(
+        "选项", default=list, blank=True, help_text='单选/多选的选项，如 ["党纪处分", "政务处分"]'
+    )
     min_value = models.DecimalField("最小值", max_digits=18, decimal_places=4, null=True, blank=True)
     max_value = models.DecimalField("最大值", max_digits=18, decimal_places=4, null=True, blank=True)
     unit = models.CharField("单位", max_length=20, blank=True)
@@ -101,8 +107,12 @@ class RecordQuerySet(models.QuerySet):
 class Record(models.Model):
     """One row of a ledger. The reporting org is fixed when entered; values are validated per field type."""
 
-    ledger_type = models.ForeignKey(LedgerType, on_delete=models.PROTECT, related_name="records", verbose_name="台账")
-    org = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="records", verbose_name="填报单位")
+    ledger_type = models.ForeignKey(
+        LedgerType, on_delete=models.PROTECT, related_name="records", verbose_name="台账"
+    )
+    org = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="records", verbose_name="填报单位"
+    )
     date = models.DateField("日期", db_index=True)
     end_date = models.DateField("结束日期", null=True, blank=True)
     values = models.JSONField("内容", default=dict)

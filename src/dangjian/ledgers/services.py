@@ -75,24 +75,39 @@ def save_record(
     *,
     org: Organization | None = None,
     record: Record | None = None,
-    uploads: list[UploadedFile] | None = None,
+    uploads: dict[str, list[UploadedFile]] | list[UploadedFile] | None = None,
     key: str = "",
     check_access: bool = True,
 ) -> Record:
-    """Create (org given) or update (record given) a record. All or nothing: on error nothing changes."""
+    """Create (org given) or update (record given) a record. All or nothing: on error nothing changes.
+
+    `uploads` maps a file field's code to its new files ("" or a plain list: general 佐证材料). A file field's
+    value is its attachments: they are the one source, so no typed value can point at another record's files.
+    """
     if record is None and org is None:
         raise ValueError("org or record is required")
     if record is not None and record.ledger_type_id != ledger_type.pk:
         raise ValueError("record belongs to another ledger type")
     if check_access:
-        allowed = (
-            access.may_change_record(user, record) if record else access.may_enter(user, ledger_type, org)
-        )
+        if record is not None:
+            allowed = access.may_change_record(user, record)
+        else:
+            assert org is not None
+            allowed = access.may_enter(user, ledger_type, org)
         if not allowed:
             raise PermissionDenied("无权在此单位填报或修改该台账")
-    for upload in uploads or []:
-        check_upload(upload)
+    by_field = uploads if isinstance(uploads, dict) else {"": list(uploads or [])}
+    for files in by_field.values():
+        for upload in files:
+            check_upload(upload)
+    raw = dict(raw)
+    file_fields = [f.code for f in ledger_type.active_fields() if f.type == "file"]
+    for code in file_fields:  # a required file field is satisfied by stored or new attachments
+        stored = record.attachments.filter(field_code=code).count() if record else 0
+        raw[code] = list(range(stored + len(by_field.get(code, []))))
     values, date, end_date = clean_record_values(ledger_type, raw, keep=record.values if record else None)
+    for code in file_fields:
+        values.pop(code, None)
     now = timezone.now()
     actor = user if getattr(user, "is_authenticated", False) else None
     if record is None:
@@ -102,10 +117,16 @@ def save_record(
     record._change_reason = "修改" if record.pk else "新增"  # type: ignore[attr-defined]
     _set_history_user(record, actor)
     record.save()
-    for upload in uploads or []:
-        Attachment.objects.create(
-            record=record, file=upload, name=upload.name, size=upload.size or 0, uploaded_by=actor
-        )
+    for code, files in by_field.items():
+        for upload in files:
+            Attachment.objects.create(
+                record=record,
+                field_code=code,
+                file=upload,
+                name=upload.name or "附件",
+                size=upload.size or 0,
+                uploaded_by=actor,
+            )
     return record
 
 

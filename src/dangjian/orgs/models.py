@@ -67,7 +67,9 @@ class Membership(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships", verbose_name="用户"
     )
-    org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="memberships", verbose_name="组织")
+    org = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="memberships", verbose_name="组织"
+    )
     role = models.CharField("角色", max_length=20, choices=Role.choices)
 
     class Meta:

@@ -104,7 +104,7 @@ def _parse(env: jinja2.Environment, name: str) -> tuple[nodes.Template, str]:
 
 def _referenced_templates(tree: nodes.Template) -> Iterable[tuple[str, int]]:
     for node in tree.find_all((nodes.Include, nodes.Import, nodes.FromImport, nodes.Extends)):
-        target = node.template
+        target = node.template  # type: ignore[attr-defined]  # all four node kinds carry .template
         if isinstance(target, nodes.Const) and isinstance(target.value, str):
             yield target.value, node.lineno
 
@@ -119,8 +119,8 @@ def _declared(tree: nodes.Template) -> set[str]:
         names.add(macro.name)
     for imp in tree.find_all(nodes.Import):
         names.add(imp.target)
-    for imp in tree.find_all(nodes.FromImport):
-        for n in imp.names:
+    for from_imp in tree.find_all(nodes.FromImport):
+        for n in from_imp.names:
             names.add(n[1] if isinstance(n, tuple) else n)
     return names
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
@@ -38,10 +40,9 @@ class LoginView(auth_views.LoginView):
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
+    user: Any = request.user  # authenticated: login_required
     memberships = (
-        Membership.objects.filter(user_id=request.user.pk, org__is_active=True)
-        .select_related("org")
-        .order_by("org__path")
+        Membership.objects.filter(user=user, org__is_active=True).select_related("org").order_by("org__path")
     )
     ledgers = access.ledger_types(request.user, LedgerType.objects.filter(is_active=True))
     context = {
