@@ -48,7 +48,8 @@ def check(args: argparse.Namespace) -> int:
         print("没有核对规则。")
         return 0
     for r in results:
-        print(f"{'✔' if r.ok else '✘'} [{LEVELS.get(r.level, r.level)}] {r.label}：{r.message}")
+        text = r.label if r.ok else f"{r.label}：{r.message}"
+        print(f"{'✔' if r.ok else '✘'} [{LEVELS.get(r.level, r.level)}] {text}")
     errors = sum(1 for r in results if not r.ok and r.level == "error")
     warnings = sum(1 for r in results if not r.ok and r.level != "error")
     passed = sum(1 for r in results if r.ok)

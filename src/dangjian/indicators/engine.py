@@ -365,7 +365,9 @@ def run_checks(
             ok, message = False, f"无法核对：除数“{exc.divisor}”为 0"
         except formulas.FormulaError as exc:
             ok, message = False, f"规则无法计算：{exc}"
-        if not ok and message == check.message:
+        if ok:  # the check's message explains a failure; a pass is stated by the rule's label
+            message = f"{check.label or check.rule}：通过"
+        elif message == check.message:
             message += "（" + "，".join(f"{n} = {_display(have[n].value)}" for n in refs) + "）"
         results.append(CheckResult(check.code, check.rule, level, ok, message, check.label))
     return results
