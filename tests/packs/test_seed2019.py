@@ -34,43 +34,28 @@ NUMBER_RE = re.compile(r"(?:[1-9]\d*|0)(?:\.\d+)?|[一二三四五六七八九�
 pytestmark = pytest.mark.django_db
 
 
-class _Rollback(Exception):
-    pass
-
-
 @pytest.fixture(scope="module")
-def report(django_db_setup, django_db_blocker):
-    """Build once, render, gather what the tests need from the database, then roll everything back."""
-    from django.db import transaction
-
-    from dangjian.demo.generator import build_demo
+def report(in_demo):
+    """Render seed2019 for the demo once and gather what the tests need from the database."""
     from dangjian.indicators.engine import evidence_records
     from dangjian.orgs.models import Organization
-    from dangjian.packs.loader import load_all
     from dangjian.reports import values as sources
     from dangjian.reports.models import ReportTemplate
     from dangjian.reports.render_json import render_dict
     from dangjian.reports.templating import render
 
-    result: dict = {}
-    with django_db_blocker.unblock():
-        try:
-            with transaction.atomic():
-                load_all()
-                build_demo("S", 2019)
-                org = Organization.objects.get(code="demo")
-                period = sources.period_for_year(2019)
-                rendered = render(ReportTemplate.objects.get(key="seed2019"), org, period)
-                result = render_dict(rendered)
-                result["evidence_counts"] = {
-                    s["indicator"]: evidence_records(s["indicator"], org, period).count()
-                    for s in result["slots"]
-                    if s["aggregate"] == "count"
-                }
-                raise _Rollback
-        except _Rollback:
-            pass
-    return result
+    def gather() -> dict:
+        org = Organization.objects.get(code="demo")
+        period = sources.period_for_year(2019)
+        result = render_dict(render(ReportTemplate.objects.get(key="seed2019"), org, period))
+        result["evidence_counts"] = {
+            s["indicator"]: evidence_records(s["indicator"], org, period).count()
+            for s in result["slots"]
+            if s["aggregate"] == "count"
+        }
+        return result
+
+    return in_demo(gather)
 
 
 def _seed_pattern() -> re.Pattern[str]:

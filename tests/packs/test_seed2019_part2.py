@@ -21,90 +21,73 @@ PART2_PREFIXES = ("干部.", "人才.", "选人用人.", "纪律审查.", "巡�
 CONFIDENTIAL = ["discipline_case", "discipline_clue", "discipline_form", "accountability"]
 
 
-class _Rollback(Exception):
-    pass
-
-
 @pytest.fixture(scope="module")
-def demo(django_db_setup, django_db_blocker):
+def demo(in_demo):
     from django.contrib.auth import get_user_model
-    from django.db import transaction
 
     from dangjian.demo import seed2019_part2
-    from dangjian.demo.generator import build_demo, build_tree
+    from dangjian.demo.generator import build_tree
     from dangjian.indicators.engine import Period, evaluate, run_checks
     from dangjian.ledgers.fields import validate_values
     from dangjian.ledgers.models import LedgerType, Record
     from dangjian.orgs import access
     from dangjian.orgs.models import Organization
-    from dangjian.packs.loader import load_all
 
-    out: dict = {}
-    with django_db_blocker.unblock():
-        try:
-            with transaction.atomic():
-                load_all()
-                build_demo("S", 2019)
-                org = Organization.objects.get(code="demo")
-                period = Period.year(2019)
-                from dangjian.indicators.models import Indicator
+    def gather() -> dict:
+        out: dict = {}
+        org = Organization.objects.get(code="demo")
+        period = Period.year(2019)
+        from dangjian.indicators.models import Indicator
 
-                keys = [
-                    k
-                    for k in Indicator.objects.filter(pack="seed2019").values_list("key", flat=True)
-                    if k.startswith(PART2_PREFIXES)
-                ]
-                out["keys"] = keys
-                out["values"] = {k: v.value for k, v in evaluate(org, period, keys).items()}
-                out["checks"] = [
-                    c for c in run_checks(org, period, pack="seed2019") if c.code.startswith("p2_")
-                ]
-                # every demo record of these ledgers passes the field validators
-                errors = []
-                for code in PART2_LEDGERS:
-                    lt = LedgerType.objects.get(code=code)
-                    fields = lt.active_fields()
-                    for r in Record.objects.filter(
-                        ledger_type=lt, key__startswith="demo:seed2019:p2:"
-                    ).iterator():
-                        clean, errs = validate_values(fields, r.values)
-                        if errs or clean != r.values:
-                            errors.append(
-                                (
-                                    code,
-                                    r.key,
-                                    errs
-                                    or {
-                                        k: (r.values.get(k), clean.get(k))
-                                        for k in set(r.values) | set(clean)
-                                        if r.values.get(k) != clean.get(k)
-                                    },
-                                )
-                            )
-                out["invalid"] = errors[:5]
-                out["counts"] = {
-                    c: Record.objects.filter(ledger_type__code=c, key__startswith="demo:seed2019:p2:").count()
-                    for c in PART2_LEDGERS
-                }
-                # a second run adds nothing
-                out["second_run"] = seed2019_part2.build(build_tree(1), 2019, 1)
-                # confidential rows: visible to 区纪委监委 members only
-                users = get_user_model().objects
-                visible = {}
-                for username in ("jiwei", "lingdao", "qwb", "admin"):
-                    user = users.get(username=username)
-                    access.forget(user)
-                    visible[username] = {
-                        code: access.records(
-                            user, LedgerType.objects.get(code=code), Record.objects.all()
-                        ).count()
-                        for code in CONFIDENTIAL
-                    }
-                out["visible"] = visible
-                raise _Rollback
-        except _Rollback:
-            pass
-    return out
+        keys = [
+            k
+            for k in Indicator.objects.filter(pack="seed2019").values_list("key", flat=True)
+            if k.startswith(PART2_PREFIXES)
+        ]
+        out["keys"] = keys
+        out["values"] = {k: v.value for k, v in evaluate(org, period, keys).items()}
+        out["checks"] = [c for c in run_checks(org, period, pack="seed2019") if c.code.startswith("p2_")]
+        # every demo record of these ledgers passes the field validators
+        errors = []
+        for code in PART2_LEDGERS:
+            lt = LedgerType.objects.get(code=code)
+            fields = lt.active_fields()
+            for r in Record.objects.filter(ledger_type=lt, key__startswith="demo:seed2019:p2:").iterator():
+                clean, errs = validate_values(fields, r.values)
+                if errs or clean != r.values:
+                    errors.append(
+                        (
+                            code,
+                            r.key,
+                            errs
+                            or {
+                                k: (r.values.get(k), clean.get(k))
+                                for k in set(r.values) | set(clean)
+                                if r.values.get(k) != clean.get(k)
+                            },
+                        )
+                    )
+        out["invalid"] = errors[:5]
+        out["counts"] = {
+            c: Record.objects.filter(ledger_type__code=c, key__startswith="demo:seed2019:p2:").count()
+            for c in PART2_LEDGERS
+        }
+        # a second run adds nothing
+        out["second_run"] = seed2019_part2.build(build_tree(1), 2019, 1)
+        # confidential rows: visible to 区纪委监委 members only
+        users = get_user_model().objects
+        visible = {}
+        for username in ("jiwei", "lingdao", "qwb", "admin"):
+            user = users.get(username=username)
+            access.forget(user)
+            visible[username] = {
+                code: access.records(user, LedgerType.objects.get(code=code), Record.objects.all()).count()
+                for code in CONFIDENTIAL
+            }
+        out["visible"] = visible
+        return out
+
+    return in_demo(gather)
 
 
 def test_part2_checks_all_pass(demo):

@@ -235,6 +235,20 @@ def build_records(groups: dict[str, list[Organization]], seed: int, scale: int) 
     return save_new(wanted)
 
 
+def demo_record(lt: LedgerType, org: Organization, values: dict, key: str, status: str = "") -> Record:
+    """An unsaved record whose date (and end date, for tenures) come from its stored values."""
+    end = values.get(lt.end_date_field) if lt.end_date_field else None
+    return Record(
+        ledger_type=lt,
+        org=org,
+        date=dt.date.fromisoformat(values[lt.date_field]),
+        end_date=dt.date.fromisoformat(end) if end else None,
+        values=values,
+        status=status,
+        key=key,
+    )
+
+
 def save_new(wanted: list[Record]) -> int:
     """Insert the records whose key is not stored yet (so a second run adds nothing), with a history entry."""
     from simple_history.utils import bulk_create_with_history

@@ -23,7 +23,7 @@ from dangjian.ledgers.fields import validate_values
 from dangjian.ledgers.models import LedgerType, Record
 from dangjian.orgs.models import Organization
 
-from .generator import save_new
+from .generator import demo_record, save_new
 
 PREFIX = "demo:seed2019:p1"
 YEARS = (2018, 2019)
@@ -164,18 +164,7 @@ class Builder:
         if full_key in self.seen:
             raise ValueError(f"演示数据键重复：{full_key}")
         self.seen.add(full_key)
-        end = clean.get(lt.end_date_field) if lt.end_date_field else None
-        self.records.append(
-            Record(
-                ledger_type=lt,
-                org=org,
-                date=dt.date.fromisoformat(clean[lt.date_field]),
-                end_date=dt.date.fromisoformat(end) if end else None,
-                values=clean,
-                status=status,
-                key=full_key,
-            )
-        )
+        self.records.append(demo_record(lt, org, clean, full_key, status))
 
     def units(self, *names: str) -> list[Organization]:
         return [o for name in names for o in self.groups[name]]

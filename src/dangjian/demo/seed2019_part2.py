@@ -20,7 +20,7 @@ from faker import Faker
 from dangjian.ledgers.models import LedgerType, Record
 from dangjian.orgs.models import Organization
 
-from .generator import save_new
+from .generator import demo_record, save_new
 
 YEARS = (2018, 2019)
 PREFIX = "demo:seed2019:p2"
@@ -78,18 +78,7 @@ class Builder:
         lt = self.types[ledger]
         n = self.seq[f"{ledger}:{tag}"] = self.seq.get(f"{ledger}:{tag}", 0) + 1
         values = {k: v for k, v in values.items() if v is not None}
-        end = values.get(lt.end_date_field) if lt.end_date_field else None
-        self.records.append(
-            Record(
-                ledger_type=lt,
-                org=org,
-                date=dt.date.fromisoformat(values[lt.date_field]),
-                end_date=dt.date.fromisoformat(end) if end else None,
-                values=values,
-                status=status,
-                key=f"{PREFIX}:{ledger}:{tag}:{n}",
-            )
-        )
+        self.records.append(demo_record(lt, org, values, f"{PREFIX}:{ledger}:{tag}:{n}", status))
 
     def day(self, year: int, first: int = 1, last: int = 12) -> dt.date:
         start = dt.date(year, first, 1)
