@@ -109,6 +109,15 @@ def test_it_deactivates_orgs(admin_client, world):
     assert Organization.objects.get(pk=world.c1.pk).is_active
 
 
+def test_deactivating_a_street_deactivates_its_communities(admin_client, world):
+    admin_client.post(
+        reverse("admin:orgs_organization_changelist"),
+        {"action": "deactivate", "_selected_action": [str(world.s1.pk)]},
+    )
+    inactive = set(Organization.objects.filter(is_active=False).values_list("code", flat=True))
+    assert inactive == {"s1", "c1", "c2"}
+
+
 def test_it_deletes_an_org_without_records(admin_client, world):
     response = admin_client.post(
         reverse("admin:orgs_organization_delete", args=[world.c2.pk]), {"post": "yes"}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import admin, messages
-from django.db.models import ProtectedError
+from django.db.models import ProtectedError, Q
 from treebeard.admin import TreeAdmin
 from treebeard.forms import movenodeform_factory
 
@@ -34,8 +34,12 @@ class OrganizationAdmin(TreeAdmin):
 
     @admin.action(description="停用所选组织")
     def deactivate(self, request, queryset):
-        n = queryset.update(is_active=False)
-        self.message_user(request, f"已停用 {n} 个组织。")
+        # A unit that is closed takes its sub-units with it; their records stay, read-only to reports.
+        q = Q(pk__in=[])
+        for org in queryset:
+            q |= Q(path__startswith=org.path)
+        n = Organization.objects.filter(q, is_active=True).update(is_active=False)
+        self.message_user(request, f"已停用 {n} 个组织（含下级组织）。")
 
     @admin.action(description="启用所选组织")
     def activate(self, request, queryset):
