@@ -146,15 +146,16 @@ def _table(results: list[dict[str, Any]], machine: dict[str, str]) -> str:
     return "\n".join(lines)
 
 
-def _write_doc(section: str) -> None:
+def _write_doc(section: str, start: str = START, end: str = END) -> None:
+    """Replace the section between a bench's markers in docs/benchmarks.md (other benches use it too)."""
     text = (
         DOC.read_text(encoding="utf-8")
         if DOC.exists()
         else "# 性能基准\n\n`make bench` 的结果，由基准程序写入。\n"
     )
-    if START in text and END in text:
-        before, rest = text.split(START, 1)
-        text = before + section + rest.split(END, 1)[1]
+    if start in text and end in text:
+        before, rest = text.split(start, 1)
+        text = before + section + rest.split(end, 1)[1]
     else:
         text = text.rstrip("\n") + "\n\n" + section + "\n"
     DOC.write_text(text, encoding="utf-8")

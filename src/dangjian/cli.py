@@ -90,6 +90,34 @@ def cmd_check(args: argparse.Namespace) -> int:
     return check(args)
 
 
+@command
+def cmd_ledgers(args: argparse.Namespace) -> int:
+    from dangjian.ledgers.cli import ledgers
+
+    return ledgers(args)
+
+
+@command
+def cmd_template(args: argparse.Namespace) -> int:
+    from dangjian.ledgers.cli import template
+
+    return template(args)
+
+
+@command
+def cmd_import(args: argparse.Namespace) -> int:
+    from dangjian.ledgers.cli import import_
+
+    return import_(args)
+
+
+@command
+def cmd_export(args: argparse.Namespace) -> int:
+    from dangjian.ledgers.cli import export
+
+    return export(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dangjian", description="党建台账命令行工具")
     sub = parser.add_subparsers(dest="command", required=True, metavar="命令")
@@ -120,6 +148,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--org", required=True, help="组织代码")
     p.add_argument("--year", type=int, required=True, help="年度")
     p.add_argument("--template", help="只运行该模板所在数据包的规则（可选）")
+
+    sub.add_parser("ledgers", help="列出全部台账的代码和名称")
+
+    p = sub.add_parser("template", help="生成台账的 Excel 导入模板")
+    p.add_argument("ledger", help="台账代码，如 study_activity")
+    p.add_argument("-o", "--output", required=True, help="输出文件路径（.xlsx）")
+
+    p = sub.add_parser("import", help="从 Excel 导入台账记录（全部成功或全部不导入）；有错误时退出码为 1")
+    p.add_argument("ledger", help="台账代码")
+    p.add_argument("file", help="Excel 文件（.xlsx、.xls、.ods）")
+    p.add_argument("--org", help="默认填报单位的组织代码（表格中未写填报单位的行使用）")
+    dup = p.add_mutually_exclusive_group()
+    dup.add_argument("--skip-duplicates", action="store_true", help="跳过疑似重复的记录")
+    dup.add_argument("--allow-duplicates", action="store_true", help="疑似重复的记录也导入")
+
+    p = sub.add_parser("export", help="把台账记录导出为 Excel（表头与导入模板相同）")
+    p.add_argument("ledger", help="台账代码")
+    p.add_argument("--org", help="只导出该组织及其下级的记录")
+    p.add_argument("--year", type=int, help="只导出该年度的记录")
+    p.add_argument("-o", "--output", required=True, help="输出文件路径（.xlsx）")
 
     p = sub.add_parser("backup", help="备份数据库和附件到一个 zip 文件")
     p.add_argument("-o", "--output", help="备份文件路径（默认在当前目录按时间命名）")

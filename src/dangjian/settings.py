@@ -172,6 +172,7 @@ MEDIA_ROOT = DATA_DIR / "media"
 MEDIA_URL = "/media/"  # never served directly: attachments go through an access-checked view
 WHITENOISE_USE_FINDERS = True
 MAX_UPLOAD_MB = envint("MAX_UPLOAD_MB", 20)
+MAX_IMPORT_MB = envint("MAX_IMPORT_MB", 20)  # Excel imports; the zip inside is checked for bombs too
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 ATTACHMENT_EXTENSIONS = [

@@ -17,6 +17,7 @@ from django.db.models import QuerySet
 
 from dangjian.ledgers.fields import display_value
 from dangjian.ledgers.models import FieldType, LedgerField, Record
+from dangjian.ledgers.xlsx import neutralise  # the one formula-neutralising helper, shared with exports
 from dangjian.orgs import access
 from dangjian.orgs.models import Organization
 
@@ -24,14 +25,6 @@ from .engine import Period, Value, _lookup, evaluate, evidence_records
 from .models import Indicator, Kind
 
 MASK = "＊＊"
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise(value: Any) -> Any:
-    """A cell that a spreadsheet would run as a formula gets a leading apostrophe (CSV/xlsx injection)."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
 
 
 def plain(value: Any) -> Any:

@@ -15,6 +15,7 @@ from django.utils import timezone
 from dangjian.orgs import access
 from dangjian.orgs.models import Organization
 
+from . import collection
 from .fields import display_value, validate_values
 from .models import Attachment, LedgerType, Record
 
@@ -25,6 +26,19 @@ class RecordInvalid(Exception):
     def __init__(self, errors: dict[str, str]) -> None:
         self.errors = errors
         super().__init__("；".join(errors.values()))
+
+
+class RecordLocked(RecordInvalid):
+    """The record falls under a 报送 (填报任务) lock: only reviewers above the unit may change it now."""
+
+
+def _guard(user: Any, record: Record, *dates: dt.date | None, entered: dt.date | None = None) -> None:
+    """Refuse a change to a record under a 报送 lock (at any of the dates); an entry marks its tasks 暂存."""
+    target = collection.locking_target(user, record.ledger_type, record.org, dates)
+    if target is not None:
+        raise RecordLocked({"__all__": collection.lock_message(target)})
+    if entered is not None:
+        collection.note_started(user, record.ledger_type, record.org, entered)
 
 
 def clean_record_values(ledger_type: LedgerType, raw: dict[str, Any], *, keep: dict[str, Any] | None = None):
@@ -112,6 +126,8 @@ def save_record(
     actor = user if getattr(user, "is_authenticated", False) else None
     if record is None:
         record = Record(ledger_type=ledger_type, org=org, created_by=actor, created_at=now, key=key)
+    # old and new date: moving a record into or out of a submitted period is refused either way
+    _guard(user, record, record.date, date, entered=date)
     record.values, record.date, record.end_date = values, date, end_date
     record.updated_by, record.updated_at = actor, now
     record._change_reason = "修改" if record.pk else "新增"  # type: ignore[attr-defined]
@@ -140,6 +156,7 @@ def _set_history_user(record: Record, user: Any) -> None:
 def delete_record(user: Any, record: Record) -> None:
     if not access.may_change_record(user, record):
         raise PermissionDenied("无权删除该记录")
+    _guard(user, record, record.date)
     record.is_deleted, record.deleted_at, record.deleted_by = True, timezone.now(), user
     record._change_reason = "删除"  # type: ignore[attr-defined]
     _set_history_user(record, user)
@@ -150,6 +167,7 @@ def delete_record(user: Any, record: Record) -> None:
 def restore_record(user: Any, record: Record) -> None:
     if not access.may_change_record(user, record):
         raise PermissionDenied("无权恢复该记录")
+    _guard(user, record, record.date)
     record.is_deleted, record.deleted_at, record.deleted_by = False, None, None
     record._change_reason = "恢复"  # type: ignore[attr-defined]
     _set_history_user(record, user)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django.urls import path
 
-from . import views
+from . import collection_views as tasks
+from . import views, xlsx_views
 
 app_name = "ledgers"
 JSON = {"fmt": "json"}
@@ -12,9 +13,23 @@ JSON = {"fmt": "json"}
 urlpatterns = [
     path("", views.index, name="index"),
     path("attachments/<int:pk>", views.attachment, name="attachment"),
+    # 填报任务: before "<slug:code>/" so that "tasks" is never read as a ledger code
+    path("tasks/", tasks.task_list, name="tasks"),
+    path("tasks/new", tasks.task_new, name="task_new"),
+    path("tasks/<int:pk>/", tasks.task_detail, name="task"),
+    path("tasks/<int:pk>.json", tasks.task_detail, JSON, name="task_json"),
+    path("tasks/<int:pk>.xlsx", tasks.task_detail, {"fmt": "xlsx"}, name="task_xlsx"),
+    path("tasks/<int:pk>/targets/<int:target_pk>/", tasks.target_log, name="target_log"),
+    path("tasks/<int:pk>/targets/<int:target_pk>/submit", tasks.target_submit, name="target_submit"),
+    path("tasks/<int:pk>/targets/<int:target_pk>/return", tasks.target_return, name="target_return"),
     path("<slug:code>.json", views.records, JSON, name="records_json"),
     path("<slug:code>/", views.records, name="records"),
     path("<slug:code>/new", views.record_new, name="new"),
+    path("<slug:code>.xlsx", xlsx_views.export, name="records_xlsx"),
+    path("<slug:code>/template.xlsx", xlsx_views.template_download, name="template"),
+    path("<slug:code>/import", xlsx_views.import_page, name="import"),
+    path("<slug:code>/import/status", xlsx_views.import_status, name="import_status"),
+    path("<slug:code>/import/<str:token>/errors.xlsx", xlsx_views.import_errors, name="import_errors"),
     path("<slug:code>/<int:pk>.json", views.record_detail, JSON, name="record_json"),
     path("<slug:code>/<int:pk>/", views.record_detail, name="record"),
     path("<slug:code>/<int:pk>/edit", views.record_edit, name="edit"),

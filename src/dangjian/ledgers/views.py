@@ -301,7 +301,11 @@ def _post(request: HttpRequest) -> tuple[Any, Any]:
 def record_delete(request: HttpRequest, code: str, pk: int) -> HttpResponse:
     lt = _get_ledger_for_user(request.user, code)
     record = _get_record_for_user(request.user, lt, pk)
-    services.delete_record(request.user, record)  # PermissionDenied (403) for 查看者
+    try:
+        services.delete_record(request.user, record)  # PermissionDenied (403) for 查看者
+    except services.RecordLocked as exc:  # 报送 lock: say why, change nothing
+        messages.error(request, str(exc))
+        return redirect("ledgers:record", lt.code, record.pk)
     messages.success(request, "记录已删除。如需恢复，可在“已删除记录”中找到它。")
     return redirect("ledgers:records", lt.code)
 
@@ -311,7 +315,11 @@ def record_delete(request: HttpRequest, code: str, pk: int) -> HttpResponse:
 def record_restore(request: HttpRequest, code: str, pk: int) -> HttpResponse:
     lt = _get_ledger_for_user(request.user, code)
     record = _get_record_for_user(request.user, lt, pk)
-    services.restore_record(request.user, record)
+    try:
+        services.restore_record(request.user, record)
+    except services.RecordLocked as exc:
+        messages.error(request, str(exc))
+        return redirect("ledgers:records", lt.code)
     messages.success(request, "记录已恢复。")
     return redirect("ledgers:record", lt.code, record.pk)
 

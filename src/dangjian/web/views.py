@@ -11,6 +11,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from dangjian.ledgers import collection
 from dangjian.ledgers.models import LedgerType
 from dangjian.orgs import access
 from dangjian.orgs.models import Membership
@@ -49,5 +50,6 @@ def home(request: HttpRequest) -> HttpResponse:
         "memberships": memberships,
         "ledgers": ledgers,
         "may_enter": access.entry_orgs(request.user).exists(),
+        "open_targets": collection.open_targets(request.user)[:50],
     }
     return render(request, "web/home.html", context)

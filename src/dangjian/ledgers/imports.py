@@ -1,0 +1,492 @@
+"""Importing a spreadsheet into a ledger: all or nothing, every error named by row and field.
+
+One pass over the rows, read lazily: each row is checked by the validators the web form uses
+(`services.clean_record_values`), valid rows are written in batches inside one transaction, and if any row fails
+(or duplicates are refused) the transaction is rolled back, so nothing is written. Memory stays bounded: one batch
+of records and a small digest per row for finding duplicates within the file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from simple_history.utils import bulk_create_with_history
+
+from dangjian.orgs import access
+from dangjian.orgs.models import Organization
+
+from . import collection
+from .fields import is_empty, normalize_text
+from .models import FieldType, LedgerField, LedgerType, Record, TargetStatus, TaskTarget
+from .services import RecordInvalid, clean_record_values
+from .xlsx import (
+    EXAMPLE_MARK,
+    INSTRUCTION_MARK,
+    ORG_CODE,
+    ORG_HEADER,
+    FileRefused,
+    Sheet,
+    check_file,
+    columns,
+    max_bytes,
+    unneutralise,
+)
+
+POLICIES = ("refuse", "skip", "allow")  # what to do with likely duplicates
+BATCH = 2000
+HEADER_SCAN = 10  # the header is looked for in this many rows from the top (title rows may come first)
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class RowError:
+    row: int
+    column: int | None  # 1-based column in the user's sheet, when the error belongs to one cell
+    label: str
+    message: str
+
+    def __str__(self) -> str:
+        if self.label:
+            return f"第{self.row}行【{self.label}】：{self.message}"
+        return f"第{self.row}行：{self.message}"
+
+
+@dataclass
+class Duplicate:
+    row: int
+    other_row: int | None = None  # an earlier row of the same file
+    record_id: int | None = None  # or a stored record
+
+    def __str__(self) -> str:
+        if self.other_row:
+            return f"第{self.row}行：与第{self.other_row}行重复（同一单位、日期和关键字段）"
+        return f"第{self.row}行：与已有记录 #{self.record_id} 重复（同一单位、日期和关键字段）"
+
+
+@dataclass
+class ImportResult:
+    ledger: LedgerType
+    policy: str = "refuse"
+    rows: int = 0  # data rows read
+    created: int = 0
+    skipped: int = 0
+    header_row: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    duplicates: list[Duplicate] = field(default_factory=list)
+    message: str = ""  # the file as a whole was refused
+
+    @property
+    def needs_choice(self) -> bool:
+        """Nothing else is wrong, but duplicates were found and the user has not yet said what to do."""
+        return not self.message and not self.errors and bool(self.duplicates) and self.policy == "refuse"
+
+    @property
+    def ok(self) -> bool:
+        return not self.message and not self.errors and not self.needs_choice
+
+    def lines(self) -> list[str]:
+        """Every problem as one Chinese line, in row order."""
+        if self.message:
+            return [self.message]
+        out = [str(e) for e in self.errors]
+        if self.needs_choice:
+            out += [str(d) for d in self.duplicates]
+        return out
+
+    def summary(self) -> str:
+        if self.message:
+            return f"导入失败：{self.message}"
+        if self.errors:
+            return f"导入失败：共 {len(self.errors)} 处错误，未写入任何记录。请修改后重新导入。"
+        if self.needs_choice:
+            return (
+                f"发现 {len(self.duplicates)} 条疑似重复记录，未写入任何记录。请选择跳过重复记录或仍然导入。"
+            )
+        skipped = f"，跳过重复 {self.skipped} 条" if self.skipped else ""
+        return f"导入成功：新增 {self.created} 条记录{skipped}。"
+
+
+class _Rollback(Exception):
+    pass
+
+
+# --- headers -------------------------------------------------------------------------------------------------
+
+_UNIT = re.compile(r"[（(][^）)]*[）)]$")
+
+
+def _head_key(value: Any) -> str:
+    text = normalize_text(value) if value is not None else ""
+    text = re.sub(r"\s+", "", text).strip("*")
+    return _UNIT.sub("", text).strip("*").lower()
+
+
+def _header_names(fields: list[LedgerField]) -> dict[str, str]:
+    names = {_head_key(ORG_HEADER): ORG_CODE, ORG_CODE: ORG_CODE, "单位": ORG_CODE}
+    for f in fields:
+        names.setdefault(_head_key(f.label), f.code)
+        names.setdefault(_head_key(f.code), f.code)
+    return names
+
+
+def _match(cells: list[Any], names: dict[str, str]) -> dict[int, str]:
+    """Column index → field code for one candidate header row (the first column of a name wins)."""
+    found: dict[int, str] = {}
+    for i, cell in enumerate(cells):
+        code = names.get(_head_key(cell)) if not is_empty(cell) else None
+        if code and code not in found.values():
+            found[i] = code
+    return found
+
+
+def _find_header(
+    rows: Iterator[tuple[int, list[Any]]], names: dict[str, str], wanted: int
+) -> tuple[int, dict[int, str], list[tuple[int, list[Any]]]]:
+    """(header row number, column map, rows read past the header) — the best match in the first rows."""
+    head: list[tuple[int, list[Any]]] = []
+    for item in rows:
+        head.append(item)
+        if len(head) >= HEADER_SCAN:
+            break
+    best: tuple[int, dict[int, str], int] = (0, {}, 0)
+    for i, (number, cells) in enumerate(head):
+        found = _match(cells, names)
+        if len(found) > len(best[1]):
+            best = (number, found, i)
+    number, found, index = best
+    if len(found) < wanted:
+        raise FileRefused(
+            f"在前 {HEADER_SCAN} 行中找不到表头：请使用本台账的导入模板，表头为字段名称（如“{ORG_HEADER}”）"
+        )
+    return number, found, head[index + 1 :]
+
+
+# --- orgs ----------------------------------------------------------------------------------------------------
+
+
+class _Orgs:
+    """Finds a row's org by code, name or short name among those the user may enter for."""
+
+    def __init__(self, allowed: Iterable[Organization], default: Organization | None) -> None:
+        self.by_text: dict[str, Organization] = {}
+        allowed = list(allowed)
+        for attr in ("short_name", "name", "code"):  # later wins: a code beats a name beats a short name
+            for org in allowed:
+                text = getattr(org, attr)
+                if text:
+                    self.by_text[normalize_text(text)] = org
+        self.default = default or (allowed[0] if len(allowed) == 1 else None)
+
+    def find(self, value: Any) -> tuple[Organization | None, str]:
+        if is_empty(value):
+            if self.default is None:
+                return None, "为必填项（您可为多个单位填报，请写明本行的填报单位）"
+            return self.default, ""
+        text = normalize_text(value)
+        org = self.by_text.get(text)
+        if org is not None:
+            return org, ""
+        if Organization.objects.filter(Q(code=text) | Q(name=text) | Q(short_name=text)).exists():
+            return None, f"您无权为“{value}”填报该台账"
+        return None, f"找不到单位“{value}”，请填写单位全称、简称或代码"
+
+
+class _Locks:
+    """报送 locks by (org, date). Each org's task periods are read once, so most rows cost no query at all;
+    only dates inside a submitted (or not yet started) period ask `collection` for its exact answer."""
+
+    def __init__(self, user: Any, lt: LedgerType) -> None:
+        self.user, self.lt = user, lt
+        self.periods: dict[int, list[tuple[str, Any, Any]]] = {}
+        self.seen: dict[tuple[int, Any], tuple[Organization, str]] = {}
+
+    def _covering(self, org: Organization, date: Any) -> set[str]:
+        if org.pk not in self.periods:
+            self.periods[org.pk] = list(
+                TaskTarget.objects.filter(org=org, task__ledger_types=self.lt).values_list(
+                    "status", "task__period_start", "task__period_end"
+                )
+            )
+        return {status for status, start, end in self.periods[org.pk] if start <= date <= end}
+
+    def check(self, org: Organization, date: Any) -> str:
+        key = (org.pk, date)
+        if key not in self.seen:
+            message = ""
+            if TargetStatus.SUBMITTED in self._covering(org, date):
+                target = collection.locking_target(self.user, self.lt, org, [date])
+                message = collection.lock_message(target) if target else ""
+            self.seen[key] = (org, message)
+        return self.seen[key][1]
+
+    def note_started(self) -> None:
+        """Entered records turn their units' 未填报 tasks into 暂存, as a record saved on the web does."""
+        for (_, date), (org, message) in self.seen.items():
+            if not message and TargetStatus.PENDING in self._covering(org, date):
+                collection.note_started(self.user, self.lt, org, date)
+
+
+# --- duplicates ------------------------------------------------------------------------------------------------
+
+
+def _key_codes(lt: LedgerType) -> list[str]:
+    keys = [f.code for f in columns(lt) if f.is_key]
+    return keys or [f.code for f in columns(lt)]  # no key fields: only identical rows are duplicates
+
+
+def _digest(org_id: int, date: Any, values: dict[str, Any], codes: list[str]) -> bytes:
+    text = json.dumps([org_id, str(date), [values.get(c) for c in codes]], ensure_ascii=False, sort_keys=True)
+    return hashlib.blake2b(text.encode(), digest_size=16).digest()
+
+
+# --- the import ------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Pending:
+    row: int
+    record: Record
+    digest: bytes
+
+
+def import_file(
+    user: Any,
+    lt: LedgerType,
+    path: Path,
+    name: str,
+    *,
+    default_org: Organization | None = None,
+    duplicates: str = "refuse",
+    engine: str = "auto",
+    progress: Progress | None = None,
+    check_access: bool = True,
+) -> ImportResult:
+    """Import the first sheet of `path` (named `name` by the user) into `lt`. All or nothing.
+
+    `check_access=False` (the command line) lets any active org be named; the web always checks `may_enter`.
+    """
+    if duplicates not in POLICIES:
+        raise ValueError(duplicates)
+    result = ImportResult(ledger=lt, policy=duplicates)
+    try:
+        suffix = check_file(path, name)
+        sheet = Sheet(path, suffix, engine)
+        with transaction.atomic():
+            _run(user, lt, sheet, result, default_org, progress, check_access)
+            if not result.ok:
+                raise _Rollback
+    except FileRefused as exc:
+        result.message = str(exc)
+    except _Rollback:
+        result.created = 0
+    return result
+
+
+def _run(
+    user: Any,
+    lt: LedgerType,
+    sheet: Sheet,
+    result: ImportResult,
+    default_org: Organization | None,
+    progress: Progress | None,
+    check_access: bool,
+) -> None:
+    fields = columns(lt)
+    labels = {f.code: f.label for f in lt.active_fields()} | {ORG_CODE: ORG_HEADER}
+    file_codes = [f.code for f in lt.active_fields() if f.type == FieldType.FILE]
+    required = {f.code for f in fields if f.required}
+    rows = sheet.rows()
+    result.header_row, colmap, buffered = _find_header(rows, _header_names(fields), min(2, len(fields) + 1))
+    missing = [labels[c] for c in sorted(required - set(colmap.values()), key=list(labels).index)]
+    if missing:
+        raise FileRefused("表头中缺少必填列：" + "、".join(f"【{m}】" for m in missing))
+    column_of = {code: i + 1 for i, code in colmap.items()}
+    allowed = access.entry_orgs(user, lt) if check_access else Organization.objects.filter(is_active=True)
+    orgs = _Orgs(allowed.only("id", "code", "name", "short_name", "path"), default_org)
+    codes = _key_codes(lt)
+    seen: dict[bytes, int] = {}
+    locks = _Locks(user, lt)
+    stored = _Stored(lt, codes)
+    pending: list[_Pending] = []
+    actor = user if getattr(user, "is_authenticated", False) else None
+    now = timezone.now()
+
+    def data_rows() -> Iterator[tuple[int, list[Any]]]:
+        yield from buffered
+        yield from rows
+
+    for number, cells in data_rows():
+        if all(is_empty(c) for c in cells):
+            continue
+        first = next(str(c) for c in cells if not is_empty(c))
+        if first.startswith((INSTRUCTION_MARK, EXAMPLE_MARK)):
+            continue
+        result.rows += 1
+        if progress and result.rows % 500 == 0:
+            progress(number, sheet.total)
+        raw = {code: unneutralise(cells[i]) if i < len(cells) else None for i, code in colmap.items()}
+        org, problem = orgs.find(raw.pop(ORG_CODE, None))
+        row_errors = []
+        if org is None:
+            row_errors.append(RowError(number, column_of.get(ORG_CODE), ORG_HEADER, problem))
+        for code in file_codes:
+            raw[code] = []  # attachments are added on the record's page afterwards
+        try:
+            values, date, end_date = clean_record_values(lt, raw)
+        except RecordInvalid as exc:
+            for code, message in exc.errors.items():
+                label = labels.get(code, "")
+                text = message.removeprefix(f"【{label}】").lstrip("：")
+                row_errors.append(RowError(number, column_of.get(code), label, text))
+        if row_errors:
+            result.errors.extend(row_errors)
+            continue
+        assert org is not None
+        if locked := locks.check(org, date):  # a 报送 lock covers imports like every other entry path
+            result.errors.append(RowError(number, column_of.get(lt.date_field), "", locked))
+            continue
+        digest = _digest(org.pk, date, values, codes)
+        if digest in seen:
+            result.duplicates.append(Duplicate(number, other_row=seen[digest]))
+            if result.policy != "allow":
+                result.skipped += result.policy == "skip"
+                continue
+        else:
+            seen[digest] = number
+        record = Record(
+            ledger_type=lt,
+            org=org,
+            date=date,
+            end_date=end_date,
+            values=values,
+            created_by=actor,
+            updated_by=actor,
+            created_at=now,
+            updated_at=now,
+        )
+        pending.append(_Pending(number, record, digest))
+        if len(pending) >= BATCH:
+            _flush(pending, result, stored, actor)
+            pending = []
+    _flush(pending, result, stored, actor)
+    if result.ok:
+        locks.note_started()
+    result.errors.sort(key=lambda e: (e.row, e.column or 0))
+    result.duplicates.sort(key=lambda d: d.row)
+    if progress:
+        progress(sheet.total, sheet.total)
+
+
+class _Stored:
+    """Digests of the records stored before the import began, read once per org as its first row appears.
+
+    Reading per batch by date would also read back the rows this import has just written (quadratic at 100k)."""
+
+    def __init__(self, lt: LedgerType, codes: list[str]) -> None:
+        self.lt, self.codes = lt, codes
+        self.before = Record.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+        self.by_org: dict[int, dict[bytes, int]] = {}
+
+    def find(self, org_id: int, digest: bytes) -> int | None:
+        if org_id not in self.by_org:
+            stored = Record.objects.filter(
+                ledger_type=self.lt, org_id=org_id, is_deleted=False, pk__lte=self.before
+            ).values_list("pk", "date", "values")
+            self.by_org[org_id] = {
+                _digest(org_id, date, values, self.codes): pk for pk, date, values in stored.iterator()
+            }
+        return self.by_org[org_id].get(digest)
+
+
+def _flush(pending: list[_Pending], result: ImportResult, stored: _Stored, actor: Any) -> None:
+    """Compare a batch with the stored records, then write it — unless the import is already bound to fail."""
+    if not pending:
+        return
+    keep = []
+    for item in pending:
+        pk = stored.find(item.record.org_id, item.digest)
+        if pk is not None:
+            result.duplicates.append(Duplicate(item.row, record_id=pk))
+            if result.policy == "skip":
+                result.skipped += 1
+                continue
+            if result.policy == "refuse":
+                continue
+        keep.append(item.record)
+    if result.errors or (result.duplicates and result.policy == "refuse"):
+        return  # the transaction will be rolled back: writing more would only cost time
+    bulk_create_with_history(keep, Record, batch_size=500, default_user=actor, default_change_reason="导入")
+    result.created += len(keep)
+
+
+# --- helpers for callers -------------------------------------------------------------------------------------
+
+
+def spool(upload: IO[bytes], directory: Path, suffix: str) -> Path:
+    """Copy an upload to a file, refusing it as soon as it passes the size cap (never read whole into memory)."""
+    from django.conf import settings
+
+    directory.mkdir(parents=True, exist_ok=True)
+    written = 0
+    with tempfile.NamedTemporaryFile(dir=directory, suffix=suffix, delete=False) as handle:
+        path = Path(handle.name)
+        while chunk := upload.read(1024 * 1024):
+            written += len(chunk)
+            if written > max_bytes():
+                break
+            handle.write(chunk)
+    if written > max_bytes():
+        path.unlink(missing_ok=True)
+        raise FileRefused(f"文件超过 {settings.MAX_IMPORT_MB} MB 的大小限制，请分成几个文件导入")
+    return path
+
+
+def error_copy(path: Path, name: str, result: ImportResult) -> bytes:
+    """The user's own file with each bad cell filled red and commented, plus a sheet listing every problem.
+
+    An .xlsx is annotated in place; .xls and .ods (which we cannot write) are copied into a new .xlsx first.
+    """
+    import io
+
+    from openpyxl import Workbook, load_workbook
+    from openpyxl.comments import Comment
+    from openpyxl.styles import PatternFill
+
+    suffix = Path(name).suffix.lower()
+    if suffix == ".xlsx":
+        book = load_workbook(path)
+        sheet = book.worksheets[0]
+    else:
+        book = Workbook()
+        sheet = book.active
+        for _, cells in Sheet(path, suffix).rows():
+            sheet.append(cells)
+    red = PatternFill("solid", fgColor="FF9999")
+    notes: dict[tuple[int, int], list[str]] = {}
+    problems: list[tuple[int, int | None, str]] = [(e.row, e.column, str(e)) for e in result.errors]
+    if result.needs_choice:
+        problems += [(d.row, None, str(d)) for d in result.duplicates]
+    for row, column, text in problems:
+        notes.setdefault((row, column or 1), []).append(text)
+    for (row, column), texts in notes.items():
+        cell = sheet.cell(row=row, column=column)
+        cell.fill = red
+        cell.comment = Comment("\n".join(texts), "党建台账")
+    listing = book.create_sheet("导入错误")
+    listing.append(["行号", "问题"])
+    for row, _, text in problems:
+        listing.append([row, text])
+    listing.column_dimensions["B"].width = 80
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
