@@ -78,7 +78,31 @@ def run(scales: tuple[str, ...] = SCALES) -> list[dict[str, Any]]:
             f"报告 seed2019 规模 {r['scale']}：记录 {r['records']} 条，{r['slots']} 处数字；"
             f"取数并生成文字 {r['render_s']:.3f} 秒，生成 Word {r['docx_s']:.3f} 秒（{REPEAT} 次取最快）"
         )
+    if results:
+        from bench.bench_indicators import _machine, _write_doc
+
+        _write_doc(_table(results, _machine()), START, END)
     return results
+
+
+START, END = "<!-- bench_report:start -->", "<!-- bench_report:end -->"
+
+
+def _table(results: list[dict[str, Any]], machine: dict[str, str]) -> str:
+    rows = "\n".join(
+        f"| {r['scale']} | {r['records']} | {r['slots']} | {r['render_s']:.2f} s | {r['docx_s']:.2f} s |"
+        for r in results
+    )
+    return (
+        f"{START}\n## 报告生成（bench_report）\n\n"
+        "命令：`python -m bench report`。在临时数据库中生成示范区演示数据（S、M），为 2019 年度生成 seed2019 报告："
+        "“取数并生成文字”为计算模板用到的全部指标并渲染正文，“生成 Word”为取数、渲染并按 GB/T 9704 排版输出 .docx"
+        f"的全过程，各取 {REPEAT} 次中最快的一次。\n\n"
+        f"机器：{machine['cpus']} 核（`nproc`），{machine['cpu']}；Python {machine['python']}，"
+        f"SQLite {machine['sqlite']}，Django {machine['django']}；{machine['os']}。\n\n"
+        "| 规模 | 台账记录 | 报告中的数字和名称 | 取数并生成文字 | 生成 Word |\n|---|---:|---:|---:|---:|\n"
+        f"{rows}\n{END}"
+    )
 
 
 if __name__ == "__main__":

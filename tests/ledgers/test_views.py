@@ -323,3 +323,34 @@ def test_multichoice_filter_matches_one_option(world, make_record):
         {"reporting_org": world.c1.pk, "date": "2019-05-05", "title": "三", "tags": ["党建", "民生"]},
     )
     assert Record.objects.get(values__title="三").values["tags"] == ["党建", "民生"]
+
+
+def test_an_org_field_is_a_select_of_the_tree_and_stores_the_code(world):
+    from pathlib import Path
+
+    from dangjian.ledgers.models import Record
+    from dangjian.packs.handlers import load_ledger_type
+    from dangjian.packs.loader import Pack
+
+    load_ledger_type(
+        {
+            "code": "handover",
+            "label": "工作交办台账",
+            "date_field": "date",
+            "fields": [
+                {"code": "date", "label": "日期", "type": "date", "required": True},
+                {"code": "owner", "label": "责任单位", "type": "org", "required": True},
+            ],
+        },
+        Pack("t", "t", 50, Path("."), {}),
+        0,
+    )
+    client = client_for(world.clerk)
+    page = client.get("/ledgers/handover/new").content.decode()
+    assert '<select name="owner"' in page and 'value="c2"' in page and "和平社区委员会" in page
+
+    response = client.post(
+        "/ledgers/handover/new", {"date": "2019-05-06", "owner": "c2", "reporting_org": world.c1.pk}
+    )
+    assert response.status_code == 302
+    assert Record.objects.get(ledger_type__code="handover").values["owner"] == "c2"

@@ -66,12 +66,15 @@ def _form_field(spec: LedgerField) -> forms.Field:
         widget = forms.Select(choices=BOOL_CHOICES)
     elif kind == FieldType.FILE:
         widget = MultipleFileInput(attrs={"accept": _accept()})
+    elif kind == FieldType.ORG:
+        # A select of the active tree (the validator still accepts a typed name or code from imports).
+        orgs = Organization.objects.filter(is_active=True).order_by("path")
+        top = min((o.depth for o in orgs), default=1)
+        widget = forms.Select(choices=[("", "—请选择—")] + [(o.code, org_label(o, top)) for o in orgs])
     elif kind in NUMERIC_TYPES:
         widget = forms.TextInput(attrs={"inputmode": "decimal" if kind != FieldType.INTEGER else "numeric"})
     else:
         widget = forms.TextInput()
-    if kind == FieldType.ORG and not spec.help_text:
-        common["help_text"] = "填写组织全称、简称或组织代码"
     return forms.Field(widget=widget, **common)
 
 
