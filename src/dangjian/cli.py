@@ -118,6 +118,15 @@ def cmd_export(args: argparse.Namespace) -> int:
     return export(args)
 
 
+@command
+def cmd_overdue(args: argparse.Namespace) -> int:
+    from dangjian.ledgers.workflow import overdue_command
+
+    code, output = overdue_command(args.org, args.format)
+    print(output, file=sys.stdout if code == 0 else sys.stderr)
+    return code
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dangjian", description="党建台账命令行工具")
     sub = parser.add_subparsers(dest="command", required=True, metavar="命令")
@@ -168,6 +177,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--org", help="只导出该组织及其下级的记录")
     p.add_argument("--year", type=int, help="只导出该年度的记录")
     p.add_argument("-o", "--output", required=True, help="输出文件路径（.xlsx）")
+
+    p = sub.add_parser("overdue", help="列出逾期未销号的清单事项（每日提醒用），退出码为 0")
+    p.add_argument("--org", required=True, help="组织代码：列出该组织及其下级的事项")
+    p.add_argument("--format", choices=["text", "json"], default="text")
 
     p = sub.add_parser("backup", help="备份数据库和附件到一个 zip 文件")
     p.add_argument("-o", "--output", help="备份文件路径（默认在当前目录按时间命名）")

@@ -50,6 +50,12 @@ class LedgerType(models.Model):
     order = models.IntegerField("排序", default=0)
     is_active = models.BooleanField("启用", default=True)
     pack = models.CharField("来源数据包", max_length=60, blank=True)
+    workflow = models.JSONField(
+        "清单流程",
+        default=dict,
+        blank=True,
+        help_text="状态、流转、时限字段（见 ledgers/workflow.py），空表示无流程",
+    )
 
     class Meta:
         ordering = ["category", "order", "code"]
@@ -264,3 +270,35 @@ class TaskEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.target}: {self.from_status} → {self.to_status}"
+
+
+# --- list workflows (清单: states, deadlines, 销号) --------------------------------------------------------------
+
+
+class Transition(models.Model):
+    """One step of a listed item's workflow: who, when, from which state to which, why, with which files.
+
+    The log is what the record page shows as its timeline. Records whose status was set without a workflow
+    step (demo data, imports from before the workflow existed) simply have no entries: the log is a history,
+    never a precondition.
+    """
+
+    record = models.ForeignKey(Record, on_delete=models.CASCADE, related_name="transitions")
+    code = models.CharField("操作代码", max_length=60)
+    label = models.CharField("操作", max_length=60)
+    from_state = models.CharField("原状态", max_length=30, blank=True)
+    to_state = models.CharField("新状态", max_length=30)
+    comment = models.TextField("说明", blank=True)
+    attachments = models.ManyToManyField(Attachment, verbose_name="佐证材料", blank=True, related_name="+")
+    at = models.DateTimeField("时间", default=timezone.now)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["at", "id"]
+        verbose_name = "清单流转记录"
+        verbose_name_plural = "清单流转记录"
+
+    def __str__(self) -> str:
+        return f"{self.record}: {self.from_state} → {self.to_state}"

@@ -122,10 +122,18 @@ def save_record(
     values, date, end_date = clean_record_values(ledger_type, raw, keep=record.values if record else None)
     for code in file_fields:
         values.pop(code, None)
+    workflow = ledger_type.workflow or {}
+    for managed in (workflow.get("closed_on_field"), workflow.get("on_time_field")):
+        # written only by a workflow step (ledgers/workflow.py): an edit or an import keeps what is stored
+        if managed:
+            values.pop(managed, None)
+            if record is not None and managed in record.values:
+                values[managed] = record.values[managed]
     now = timezone.now()
     actor = user if getattr(user, "is_authenticated", False) else None
     if record is None:
         record = Record(ledger_type=ledger_type, org=org, created_by=actor, created_at=now, key=key)
+        record.status = workflow.get("initial") or (workflow["states"][0] if workflow else "")
     # old and new date: moving a record into or out of a submitted period is refused either way
     _guard(user, record, record.date, date, entered=date)
     record.values, record.date, record.end_date = values, date, end_date

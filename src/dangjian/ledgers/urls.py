@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.urls import path
 
 from . import collection_views as tasks
-from . import views, xlsx_views
+from . import views, workflow_views, xlsx_views
 
 app_name = "ledgers"
 JSON = {"fmt": "json"}
@@ -22,6 +22,12 @@ urlpatterns = [
     path("tasks/<int:pk>/targets/<int:target_pk>/", tasks.target_log, name="target_log"),
     path("tasks/<int:pk>/targets/<int:target_pk>/submit", tasks.target_submit, name="target_submit"),
     path("tasks/<int:pk>/targets/<int:target_pk>/return", tasks.target_return, name="target_return"),
+    # 清单流程: 逾期事项 before "<slug:code>" for the same reason
+    path("overdue/", workflow_views.overdue, name="overdue"),
+    path("overdue.json", workflow_views.overdue, JSON, name="overdue_json"),
+    path("overdue.xlsx", workflow_views.overdue, {"fmt": "xlsx"}, name="overdue_xlsx"),
+    path("<slug:code>/bulk", workflow_views.bulk, name="workflow_bulk"),
+    path("<slug:code>/<int:pk>/step/<slug:step_code>", workflow_views.take_step, name="workflow_step"),
     path("<slug:code>.json", views.records, JSON, name="records_json"),
     path("<slug:code>/", views.records, name="records"),
     path("<slug:code>/new", views.record_new, name="new"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from dangjian.ledgers import workflow
 from dangjian.ledgers.models import FieldType, LedgerField, LedgerType
 from dangjian.orgs.models import Organization, OrgKind
 
@@ -45,7 +46,7 @@ def load_ledger_types(items: list[dict[str, Any]], pack: Pack) -> int:
 FIELD_KEYS = {"code", "label", "type", "required", "choices", "min", "max", "unit", "help", "sensitive", "key"}  # fmt: skip
 LEDGER_KEYS = {
     "code", "label", "category", "description", "date_field", "end_date_field", "confidential_kinds",
-    "confidential_orgs", "order", "fields",
+    "confidential_orgs", "order", "fields", "workflow",
 }  # fmt: skip
 
 
@@ -70,6 +71,14 @@ def load_ledger_type(item: dict[str, Any], pack: Pack, order: int) -> LedgerType
             raise PackError(f"台账 {code} 的{label}“{item[key]}”不是它的字段")
         if item.get(key) and types[item[key]] != FieldType.DATE:
             raise PackError(f"台账 {code} 的{label}“{item[key]}”不是日期型字段")
+    flow = item.get("workflow", {})
+    if not isinstance(flow, dict):
+        raise PackError(f"台账 {code} 的 workflow 应为表")
+    if flow:
+        try:
+            workflow.parse(flow, types)
+        except workflow.WorkflowError as exc:
+            raise PackError(f"台账 {code} 的清单流程（workflow）：{exc}") from None
     ledger_type, _ = LedgerType.objects.update_or_create(
         code=code,
         defaults={
@@ -81,6 +90,7 @@ def load_ledger_type(item: dict[str, Any], pack: Pack, order: int) -> LedgerType
             "confidential": bool(item.get("confidential_kinds") or item.get("confidential_orgs")),
             "order": item.get("order", order),
             "pack": pack.name,
+            "workflow": flow,
         },
     )
     ledger_type.confidential_kinds.set(OrgKind.objects.filter(code__in=item.get("confidential_kinds", [])))

@@ -11,7 +11,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from dangjian.ledgers import collection
+from dangjian.ledgers import collection, workflow
 from dangjian.ledgers.models import LedgerType
 from dangjian.orgs import access
 from dangjian.orgs.models import Membership
@@ -51,5 +51,6 @@ def home(request: HttpRequest) -> HttpResponse:
         "ledgers": ledgers,
         "may_enter": access.entry_orgs(request.user).exists(),
         "open_targets": collection.open_targets(request.user)[:50],
+        "overdue": workflow.overdue_items(user=request.user),  # 清单事项逾期未销号的提醒
     }
     return render(request, "web/home.html", context)

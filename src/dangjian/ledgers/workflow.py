@@ -1,0 +1,478 @@
+"""List workflows (清单管理、对账销号): states, transitions and who may take them, deadlines, overdue items.
+
+A ledger type's workflow is data (`LedgerType.workflow`, loaded from a pack):
+
+    {"states": ["待整改", "整改中", "已整改", "已销号"], "initial": "待整改", "closed": ["已销号"],
+     "deadline_field": "deadline", "source_field": "source", "title_field": "title",
+     "closed_on_field": "closed_on", "on_time_field": "on_time",
+     "transitions": [{"code": "close", "label": "销号", "from": ["已整改"], "to": "已销号",
+                      "who": ["supervisor"], "fields": ["evidence"], "comment_required": false}, ...]}
+
+The state lives in `Record.status`, so indicators count by state with their `status` filter. When an item
+enters a closed state the service writes the day into `closed_on_field` and whether that day was no later
+than the deadline into `on_time_field` (both ordinary fields): "closed on time" is then a plain field filter
+that compiles into the same one-query-per-ledger aggregate as every other indicator.
+
+Who may take a transition:
+- `owner`: the owning unit — a 填报员, 审核员 or 管理员 whose subtree covers the record's org;
+- `supervisor`: the supervising unit — a 审核员 or 管理员 of an org strictly above the record's org.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.db.models import QuerySet, TextField
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast
+from django.utils import timezone
+
+from dangjian.orgs import access
+from dangjian.orgs.models import Organization
+
+from . import services
+from .fields import FieldError, display_value, is_empty, validate_value
+from .models import Attachment, FieldType, LedgerType, Record, Transition
+
+ROLES = {"owner": "本单位的填报员、审核员或管理员", "supervisor": "上级单位的审核员或管理员"}
+WORKFLOW_KEYS = {
+    "states", "initial", "closed", "deadline_field", "source_field", "title_field", "closed_on_field",
+    "on_time_field", "transitions",
+}  # fmt: skip
+STEP_KEYS = {"code", "label", "from", "to", "who", "fields", "comment_required"}
+
+
+class WorkflowError(ValueError):
+    """A workflow definition is malformed; the message is Chinese and names the place."""
+
+
+class TransitionRefused(PermissionDenied):
+    """The user may not take this transition now; the message says why (403 on the web)."""
+
+
+@dataclass(frozen=True)
+class Step:
+    code: str
+    label: str
+    sources: tuple[str, ...]
+    target: str
+    who: tuple[str, ...]
+    fields: tuple[str, ...]
+    comment_required: bool
+
+
+@dataclass(frozen=True)
+class Workflow:
+    states: tuple[str, ...]
+    initial: str
+    closed: tuple[str, ...]
+    deadline_field: str
+    source_field: str
+    title_field: str
+    closed_on_field: str
+    on_time_field: str
+    steps: tuple[Step, ...]
+
+    def step(self, code: str) -> Step | None:
+        return next((s for s in self.steps if s.code == code), None)
+
+    @property
+    def managed_fields(self) -> tuple[str, ...]:
+        """Fields only the workflow writes (an edit form or an import keeps their stored values)."""
+        return tuple(f for f in (self.closed_on_field, self.on_time_field) if f)
+
+
+# --- definitions -------------------------------------------------------------------------------------------
+
+
+def _strings(value: Any, where: str) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise WorkflowError(f"{where} 应为名称列表")
+    return tuple(value)
+
+
+def parse(data: dict[str, Any], fields: dict[str, str]) -> Workflow:
+    """Check a definition against the ledger's fields ({code: type}); raise WorkflowError in Chinese."""
+    extra = set(data) - WORKFLOW_KEYS
+    if extra:
+        raise WorkflowError(f"含有未知属性：{'、'.join(sorted(extra))}")
+    states = _strings(data.get("states", []), "states（状态）")
+    if len(states) < 2 or len(set(states)) != len(states):
+        raise WorkflowError("states（状态）至少两个且不能重复")
+    initial = data.get("initial", states[0])
+    closed = _strings(data.get("closed", [states[-1]]), "closed（销号状态）")
+    for name in (initial, *closed):
+        if name not in states:
+            raise WorkflowError(f"状态“{name}”不在 states 中")
+    names = {}
+    for key, kind in (
+        ("deadline_field", FieldType.DATE),
+        ("source_field", None),
+        ("title_field", None),
+        ("closed_on_field", FieldType.DATE),
+        ("on_time_field", FieldType.BOOL),
+    ):
+        code = data.get(key, "")
+        if code and code not in fields:
+            raise WorkflowError(f"{key} “{code}”不是本台账的字段")
+        if code and kind and fields[code] != kind:
+            raise WorkflowError(f"{key} “{code}”应为{FieldType(kind).label}型字段")
+        names[key] = code
+    if not names["deadline_field"]:
+        raise WorkflowError("缺少 deadline_field（整改时限字段）")
+    steps = tuple(_parse_step(i, s, states, fields) for i, s in enumerate(data.get("transitions", [])))
+    if not steps:
+        raise WorkflowError("至少要有一个 transitions（流转）")
+    codes = [s.code for s in steps]
+    if len(set(codes)) != len(codes):
+        raise WorkflowError("流转代码重复")
+    return Workflow(states, initial, closed, steps=steps, **names)
+
+
+def _parse_step(i: int, item: Any, states: tuple[str, ...], fields: dict[str, str]) -> Step:
+    where = f"第 {i + 1} 个流转"
+    if not isinstance(item, dict):
+        raise WorkflowError(f"{where} 应为表")
+    missing = [k for k in ("code", "label", "from", "to", "who") if k not in item]
+    if missing:
+        raise WorkflowError(f"{where} 缺少：{'、'.join(missing)}")
+    where = f"流转 {item['code']}"
+    extra = set(item) - STEP_KEYS
+    if extra:
+        raise WorkflowError(f"{where} 含有未知属性：{'、'.join(sorted(extra))}")
+    sources = _strings(item["from"], f"{where} 的 from")
+    for name in (*sources, item["to"]):
+        if name not in states:
+            raise WorkflowError(f"{where} 的状态“{name}”不在 states 中")
+    who = _strings(item["who"], f"{where} 的 who")
+    unknown = [w for w in who if w not in ROLES]
+    if unknown:
+        raise WorkflowError(
+            f"{where} 的 who “{'、'.join(unknown)}”无效，可用：owner（本单位）、supervisor（上级单位）"
+        )
+    step_fields = _strings(item.get("fields", []), f"{where} 的 fields")
+    for code in step_fields:
+        if code not in fields:
+            raise WorkflowError(f"{where} 的字段“{code}”不是本台账的字段")
+    return Step(
+        code=item["code"],
+        label=item["label"],
+        sources=sources,
+        target=item["to"],
+        who=who,
+        fields=step_fields,
+        comment_required=bool(item.get("comment_required", False)),
+    )
+
+
+def workflow_of(ledger_type: LedgerType) -> Workflow | None:
+    if not ledger_type.workflow:
+        return None
+    cached = getattr(ledger_type, "_parsed_workflow", None)
+    if cached is None:
+        fields = {f.code: f.type for f in ledger_type.fields.all()}
+        cached = parse(ledger_type.workflow, fields)
+        ledger_type._parsed_workflow = cached  # type: ignore[attr-defined]
+    return cached
+
+
+# --- who may do what ---------------------------------------------------------------------------------------
+
+
+def _is_supervisor(user: Any, org: Organization) -> bool:
+    return any(
+        org.path.startswith(p) and org.path != p for p in access.scope_paths(user, access.REVIEW_ROLES)
+    )
+
+
+def holds(user: Any, record: Record, role: str) -> bool:
+    if not access.may_see_rows(user, record.ledger_type):
+        return False
+    if role == "owner":
+        return access.covers(user, record.org, access.WRITE_ROLES)
+    return role == "supervisor" and _is_supervisor(user, record.org)
+
+
+def refusal(user: Any, record: Record, step: Step) -> str:
+    """Why the user may not take the step now ("" when he may)."""
+    if record.is_deleted:
+        return "该记录已删除，不能办理"
+    if record.status not in step.sources:
+        current = record.status or "（无状态）"
+        return (
+            f"当前状态为“{current}”，不能{step.label}：只有“{'、'.join(step.sources)}”的事项才能{step.label}"
+        )
+    if not any(holds(user, record, role) for role in step.who):
+        return f"只有{'或'.join(ROLES[r] for r in step.who)}才能{step.label}"
+    return ""
+
+
+def available(user: Any, record: Record) -> list[Step]:
+    wf = workflow_of(record.ledger_type)
+    return [s for s in wf.steps if not refusal(user, record, s)] if wf else []
+
+
+# --- taking a transition -----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def take(
+    user: Any,
+    record: Record,
+    code: str,
+    raw: dict[str, Any] | None = None,
+    *,
+    comment: str = "",
+    uploads: dict[str, list[UploadedFile]] | None = None,
+    today: dt.date | None = None,
+) -> Transition:
+    """Take transition `code`: check who and when, validate its fields, write them and the state, log it.
+
+    Raises TransitionRefused (who/when) or services.RecordInvalid (fields, comment); nothing changes then.
+    Uploads map a file field's code (or "" for files that only document the step) to new files.
+    """
+    lt = record.ledger_type
+    wf = workflow_of(lt)
+    step = wf.step(code) if wf else None
+    if wf is None or step is None:
+        raise TransitionRefused(f"台账“{lt.label}”没有“{code}”这一流转")
+    reason = refusal(user, record, step)
+    if reason:
+        raise TransitionRefused(reason)
+    uploads = uploads or {}
+    for files in uploads.values():
+        for upload in files:
+            services.check_upload(upload)
+    values = _step_values(record, step, raw or {}, uploads)
+    if step.comment_required and not comment.strip():
+        raise services.RecordInvalid({"comment": f"请填写{step.label}的理由"})
+    day = today or timezone.localdate()
+    _closing_values(wf, values, step.target, day)
+    services._guard(user, record, record.date)  # a submitted (报送) period stays locked for steps too
+    before = record.status
+    actor = user if getattr(user, "is_authenticated", False) else None
+    record.values, record.status = values, step.target
+    record.updated_by, record.updated_at = actor, timezone.now()
+    record._change_reason = f"{step.label}：{before or '（无状态）'} → {step.target}"  # type: ignore[attr-defined]
+    services._set_history_user(record, actor)
+    record.save()
+    log = Transition.objects.create(
+        record=record,
+        code=step.code,
+        label=step.label,
+        from_state=before,
+        to_state=step.target,
+        comment=comment.strip(),
+        by=actor,
+    )
+    stored = [
+        Attachment.objects.create(
+            record=record,
+            field_code=field,
+            file=f,
+            name=f.name or "附件",
+            size=f.size or 0,
+            uploaded_by=actor,
+        )
+        for field, items in uploads.items()
+        for f in items
+    ]
+    log.attachments.set(stored)
+    return log
+
+
+def _step_values(
+    record: Record, step: Step, raw: dict[str, Any], uploads: dict[str, list[UploadedFile]]
+) -> dict[str, Any]:
+    """The record's values with the step's fields validated and written in; each is required for the step:
+    supplied now, or already stored (a file field: stored or new attachments)."""
+    values = dict(record.values)
+    errors: dict[str, str] = {}
+    lt = record.ledger_type
+    for code in step.fields:
+        field = lt.field(code)
+        assert field is not None  # parse() checked it
+        if field.type == FieldType.FILE:
+            if not record.attachments.filter(field_code=code).exists() and not uploads.get(code):
+                errors[code] = f"【{field.label}】{step.label}时必须上传"
+            continue
+        supplied = raw.get(code)
+        if is_empty(supplied):
+            if is_empty(values.get(code)):
+                errors[code] = f"【{field.label}】{step.label}时必须填写"
+            continue
+        try:
+            values[code] = validate_value(field, supplied)
+        except FieldError as exc:
+            errors[code] = exc.message
+    if errors:
+        raise services.RecordInvalid(errors)
+    return values
+
+
+def _closing_values(wf: Workflow, values: dict[str, Any], target: str, day: dt.date) -> None:
+    """Entering a closed state stamps the day and whether it met the deadline; leaving one clears both."""
+    if target not in wf.closed:
+        for code in wf.managed_fields:
+            values.pop(code, None)
+        return
+    deadline = values.get(wf.deadline_field)
+    if wf.closed_on_field:
+        values[wf.closed_on_field] = day.isoformat()
+    if wf.on_time_field:
+        values[wf.on_time_field] = deadline is None or day.isoformat() <= deadline
+
+
+@transaction.atomic
+def take_many(
+    user: Any, records: list[Record], code: str, *, comment: str = "", today: dt.date | None = None
+) -> dict[int, str]:
+    """Bulk action (e.g. 销号 after checking the evidence): every item is checked by the rules of a single
+    step; all or nothing, like an import. Returns {record id: reason} for the refused ones (then nothing
+    changed), or {} when every item was done."""
+    problems: dict[int, str] = {}
+    for record in records:
+        try:
+            with transaction.atomic():
+                take(user, record, code, comment=comment, today=today)
+        except (TransitionRefused, services.RecordInvalid) as exc:
+            problems[record.pk] = str(exc)
+    if problems:
+        transaction.set_rollback(True)
+    return problems
+
+
+# --- timeline and overdue ----------------------------------------------------------------------------------
+
+
+def timeline(record: Record) -> list[Transition]:
+    return list(record.transitions.select_related("by").prefetch_related("attachments"))
+
+
+def is_overdue(record: Record, today: dt.date | None = None) -> bool:
+    wf = workflow_of(record.ledger_type)
+    if wf is None or record.is_deleted or record.status in wf.closed:
+        return False
+    deadline = record.values.get(wf.deadline_field)
+    return bool(deadline) and deadline < (today or timezone.localdate()).isoformat()
+
+
+def overdue_records(qs: QuerySet[Record], wf: Workflow, today: dt.date | None = None) -> QuerySet[Record]:
+    """Records past the deadline and not closed (ISO dates compare as text on every database)."""
+    day = (today or timezone.localdate()).isoformat()
+    return (
+        qs.filter(is_deleted=False)
+        .alias(deadline_text=Cast(KT(f"values__{wf.deadline_field}"), TextField()))
+        .filter(deadline_text__lt=day, deadline_text__gt="")
+        .exclude(status__in=wf.closed)
+    )
+
+
+@dataclass
+class OverdueItem:
+    record: Record
+    ledger: LedgerType
+    title: str
+    source: str
+    deadline: str
+    days: int
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "ledger": self.ledger.code,
+            "ledger_label": self.ledger.label,
+            "id": self.record.pk,
+            "org": {"code": self.record.org.code, "name": self.record.org.name},
+            "title": self.title,
+            "source": self.source,
+            "status": self.record.status,
+            "deadline": self.deadline,
+            "days_overdue": self.days,
+        }
+
+
+def workflow_ledgers() -> list[tuple[LedgerType, Workflow]]:
+    out = []
+    for lt in LedgerType.objects.filter(is_active=True).exclude(workflow={}).prefetch_related("fields"):
+        wf = workflow_of(lt)
+        if wf is not None:
+            out.append((lt, wf))
+    return out
+
+
+def overdue_items(
+    *, user: Any = None, org: Organization | None = None, today: dt.date | None = None
+) -> list[OverdueItem]:
+    """Overdue items the user may see (web), or under an org's subtree (the daily reminder job).
+    The job lists no confidential ledger: names of confidential items stay with those who may see them."""
+    day = today or timezone.localdate()
+    items: list[OverdueItem] = []
+    for lt, wf in workflow_ledgers():
+        qs: QuerySet[Record] = Record.objects.select_related("org")
+        if user is not None:
+            qs = access.records(user, lt, qs)
+        elif lt.confidential:
+            continue
+        else:
+            qs = qs.filter(ledger_type=lt)
+        if org is not None:
+            qs = qs.filter(org__path__startswith=org.path)
+        for record in overdue_records(qs, wf, day).order_by("org__path", "id"):
+            record.ledger_type = lt
+            items.append(_item(record, lt, wf, day))
+    items.sort(key=lambda i: (-i.days, i.record.org.path, i.record.pk))
+    return items
+
+
+def display_title(record: Record, wf: Workflow) -> str:
+    field = record.ledger_type.field(wf.title_field) if wf.title_field else None
+    return display_value(field, record.values.get(wf.title_field)) or f"第 {record.pk} 号"
+
+
+def _item(record: Record, lt: LedgerType, wf: Workflow, day: dt.date) -> OverdueItem:
+    deadline = record.values.get(wf.deadline_field, "")
+    return OverdueItem(
+        record=record,
+        ledger=lt,
+        title=display_title(record, wf),
+        source=str(record.values.get(wf.source_field) or "") if wf.source_field else "",
+        deadline=deadline,
+        days=(day - dt.date.fromisoformat(deadline)).days,
+    )
+
+
+def summary(items: list[OverdueItem]) -> dict[str, list[tuple[str, int]]]:
+    """Counts by unit and by source, largest first."""
+    by_unit = Counter(i.record.org.name for i in items)
+    by_source = Counter(i.source or "（未填来源）" for i in items)
+    return {"by_unit": by_unit.most_common(), "by_source": by_source.most_common()}
+
+
+def overdue_command(org_code: str, fmt: str = "text", today: dt.date | None = None) -> tuple[int, str]:
+    """`dangjian overdue --org CODE [--format json]`: (exit code, output) for a daily reminder job.
+    Exit 0 whether or not anything is overdue (a reminder is not a failure); 2 when the org does not exist."""
+    import json
+
+    org = Organization.objects.filter(code=org_code).first()
+    if org is None:
+        return 2, f"找不到组织“{org_code}”"
+    day = today or timezone.localdate()
+    items = overdue_items(org=org, today=day)
+    if fmt == "json":
+        data: dict[str, Any] = {"org": {"code": org.code, "name": org.name}, "date": day.isoformat()}
+        data |= {"count": len(items), "items": [i.as_json() for i in items]}
+        return 0, json.dumps(data, ensure_ascii=False, indent=2)
+    lines = [f"{org.name}：截至 {day.isoformat()} 逾期未销号 {len(items)} 项"]
+    lines += [
+        f"{i.record.org.name}\t{i.ledger.label}#{i.record.pk}\t{i.title}\t{i.record.status}\t时限 {i.deadline}\t逾期 {i.days} 天"
+        for i in items
+    ]
+    return 0, "\n".join(lines)
