@@ -353,4 +353,7 @@ def test_an_org_field_is_a_select_of_the_tree_and_stores_the_code(world):
         "/ledgers/handover/new", {"date": "2019-05-06", "owner": "c2", "reporting_org": world.c1.pk}
     )
     assert response.status_code == 302
-    assert Record.objects.get(ledger_type__code="handover").values["owner"] == "c2"
+    record = Record.objects.get(ledger_type__code="handover")
+    assert record.values["owner"] == "c2"
+    page = client.get(f"/ledgers/handover/{record.pk}/").content.decode()
+    assert "中共城关街道和平社区委员会" in page  # shown by name, stored by code

@@ -288,6 +288,11 @@ def validate_values(
     return clean, errors
 
 
+def format_date(day: dt.date) -> str:
+    """2019年3月5日: no zero padding, as in 公文."""
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
 def display_value(field: FieldSpec | None, value: Any) -> str:
     """A stored value as a clerk reads it: dates as 2019年3月5日, lists joined with 、, booleans as 是/否."""
     if value is None or value == "":
@@ -298,7 +303,12 @@ def display_value(field: FieldSpec | None, value: Any) -> str:
             day = dt.date.fromisoformat(value)
         except (TypeError, ValueError):
             return str(value)
-        return f"{day.year}年{day.month}月{day.day}日"
+        return format_date(day)
+    if kind == "org":
+        from dangjian.orgs.models import Organization
+
+        org = Organization.objects.filter(code=value).only("name").first()
+        return org.name if org else str(value)
     if isinstance(value, bool):
         return "是" if value else "否"
     if isinstance(value, list):

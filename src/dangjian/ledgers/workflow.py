@@ -37,7 +37,7 @@ from dangjian.orgs import access
 from dangjian.orgs.models import Organization
 
 from . import services
-from .fields import FieldError, display_value, is_empty, validate_value
+from .fields import FieldError, display_value, format_date, is_empty, validate_value
 from .models import Attachment, FieldType, LedgerType, Record, Transition
 
 ROLES = {"owner": "本单位的填报员、审核员或管理员", "supervisor": "上级单位的审核员或管理员"}
@@ -470,9 +470,9 @@ def overdue_command(org_code: str, fmt: str = "text", today: dt.date | None = No
         data: dict[str, Any] = {"org": {"code": org.code, "name": org.name}, "date": day.isoformat()}
         data |= {"count": len(items), "items": [i.as_json() for i in items]}
         return 0, json.dumps(data, ensure_ascii=False, indent=2)
-    lines = [f"{org.name}：截至 {day.isoformat()} 逾期未销号 {len(items)} 项"]
+    lines = [f"{org.name}：截至 {format_date(day)} 逾期未销号 {len(items)} 项"]
     lines += [
-        f"{i.record.org.name}\t{i.ledger.label}#{i.record.pk}\t{i.title}\t{i.record.status}\t时限 {i.deadline}\t逾期 {i.days} 天"
+        f"{i.record.org.name}\t{i.ledger.label}#{i.record.pk}\t{i.title}\t{i.record.status}\t时限 {format_date(dt.date.fromisoformat(i.deadline))}\t逾期 {i.days} 天"
         for i in items
     ]
     return 0, "\n".join(lines)

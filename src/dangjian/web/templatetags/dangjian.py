@@ -8,6 +8,8 @@ from typing import Any
 from django import template
 from django.utils import timezone
 
+from dangjian.ledgers.fields import format_date
+
 register = template.Library()
 
 
@@ -23,7 +25,7 @@ def cn_date(value: Any) -> str:
             return value
     if isinstance(value, dt.datetime):
         value = timezone.localtime(value) if timezone.is_aware(value) else value
-    return f"{value.year}年{value.month}月{value.day}日"
+    return format_date(value)
 
 
 @register.filter
