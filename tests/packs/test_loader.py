@@ -142,3 +142,16 @@ def test_it_discovers_packs_in_order(tmp_path):
     (tmp_path / "a" / "pack.toml").write_text('[pack]\nname = "a"\norder = 200\n', encoding="utf-8")
     assert [p.name for p in discover(tmp_path)] == ["b", "a"]
     assert [p.name for p in discover(PACKS_DIR)][0] == "core"
+
+
+def test_reloading_a_pack_keeps_fields_an_administrator_added(world):
+    from dangjian.packs.loader import discover, load_pack
+
+    lt = world.ledger("study_activity")
+    LedgerField.objects.create(ledger_type=lt, code="weather", label="天气", type="text", order=99)
+    for pack in discover():
+        if pack.name == "core":
+            load_pack(pack)
+    added = LedgerField.objects.get(ledger_type=lt, code="weather")
+    assert not added.is_archived and not added.from_pack
+    assert LedgerField.objects.get(ledger_type=lt, code="title").from_pack

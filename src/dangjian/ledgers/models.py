@@ -94,6 +94,12 @@ class LedgerField(models.Model):
     is_key = models.BooleanField("查重关键字段", default=False)
     order = models.IntegerField("排序", default=0)
     is_archived = models.BooleanField("已归档", default=False, help_text="归档后不再填写，已存数据保留")
+    from_pack = models.BooleanField(
+        "来自数据包",
+        default=False,
+        editable=False,
+        help_text="数据包定义的字段；在系统管理中添加的字段不受数据包重新载入影响",
+    )
 
     class Meta:
         ordering = ["order", "id"]

@@ -112,8 +112,10 @@ def load_ledger_type(item: dict[str, Any], pack: Pack, order: int) -> LedgerType
                 "is_key": spec.get("key", False),
                 "order": i,
                 "is_archived": False,
+                "from_pack": True,
             },
         )
-    # A field dropped from the pack is archived, never deleted: stored values stay readable.
-    ledger_type.fields.exclude(code__in=codes).update(is_archived=True)
+    # A field dropped from the pack is archived, never deleted: stored values stay readable. Fields that an
+    # administrator added by hand are not the pack's to archive.
+    ledger_type.fields.filter(from_pack=True).exclude(code__in=codes).update(is_archived=True)
     return ledger_type
