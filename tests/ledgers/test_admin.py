@@ -208,9 +208,24 @@ def test_it_archives_instead_of_deleting_a_field(superuser_client, world, make_r
         "organization_life", world.c1, {"date": "2019-03-05", "kind": "党课", "topic": "党章", "host": "张三"}
     )
     lt = world.ledger("organization_life")
-    fields = list(lt.fields.all())
+    # A forged delete flag is ignored: the inline has no delete column.
+    rows = _rows_for(lt, host={"is_archived": True, "DELETE": True})
+    data = _post_data(
+        {"code": lt.code, "label": lt.label, "category": lt.category, "date_field": lt.date_field},
+        rows,
+        initial=len(rows),
+    )
+    response = superuser_client.post(reverse("admin:ledgers_ledgertype_change", args=[lt.pk]), data)
+    assert response.status_code == 302, _errors(response)
+    host = lt.fields.get(code="host")
+    assert host.is_archived
+    record.refresh_from_db()
+    assert record.values["host"] == "张三"
+
+
+def _rows_for(lt, **changes_by_code) -> list[dict]:
     rows = []
-    for f in fields:
+    for f in lt.fields.all():
         row = _field(
             id=str(f.pk),
             ledger_type=str(lt.pk),
@@ -224,22 +239,34 @@ def test_it_archives_instead_of_deleting_a_field(superuser_client, world, make_r
             max_value="" if f.max_value is None else str(f.max_value),
             unit=f.unit,
             is_key=f.is_key,
-            is_archived=f.code == "host",
         )
-        # A forged delete flag is ignored: the inline has no delete column.
-        row["DELETE"] = f.code == "host"
+        row.update(changes_by_code.get(f.code, {}))
         rows.append(row)
-    data = _post_data(
-        {"code": lt.code, "label": lt.label, "category": lt.category, "date_field": lt.date_field},
-        rows,
-        initial=len(rows),
+    return rows
+
+
+def test_it_refuses_to_change_the_type_or_code_of_a_field_holding_data(superuser_client, world, make_record):
+    record = make_record(
+        "organization_life", world.c1, {"date": "2019-03-05", "kind": "党课", "topic": "党章", "host": "张三"}
     )
-    response = superuser_client.post(reverse("admin:ledgers_ledgertype_change", args=[lt.pk]), data)
-    assert response.status_code == 302, _errors(response)
+    lt = world.ledger("organization_life")
+    url = reverse("admin:ledgers_ledgertype_change", args=[lt.pk])
+    ledger = {"code": lt.code, "label": lt.label, "category": lt.category, "date_field": lt.date_field}
+    for change in ({"type": "text"}, {"code": "chair"}):
+        rows = _rows_for(lt, host=change)
+        response = superuser_client.post(url, _post_data(ledger, rows, initial=len(rows)))
+        assert response.status_code == 200
+        assert "字段“主持人”已有填报数据，不能修改" in _errors(response)
     host = lt.fields.get(code="host")
-    assert host.is_archived
+    assert host.type == "person"
     record.refresh_from_db()
     assert record.values["host"] == "张三"
+
+    # A field no record has filled in yet may still be corrected.
+    rows = _rows_for(lt, attendance={"type": "decimal"})
+    response = superuser_client.post(url, _post_data(ledger, rows, initial=len(rows)))
+    assert response.status_code == 302, _errors(response)
+    assert lt.fields.get(code="attendance").type == "decimal"
 
 
 def test_it_refuses_to_delete_a_ledger_type_with_records(superuser_client, world, make_record):

@@ -16,7 +16,7 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.db.models import Count
 
-from .models import CollectionTask, FieldType, LedgerField, LedgerType, TaskTarget
+from .models import CollectionTask, FieldType, LedgerField, LedgerType, Record, TaskTarget
 
 CHOICE_TYPES = {FieldType.CHOICE, FieldType.MULTICHOICE}
 NUMBER_TYPES = {FieldType.INTEGER, FieldType.DECIMAL, FieldType.MONEY}
@@ -85,12 +85,28 @@ class LedgerFieldForm(forms.ModelForm):
             self.add_error("choices", "单选、多选字段须至少有一个选项")
         if kind and kind not in CHOICE_TYPES and choices:
             self.add_error("choices", "只有单选、多选字段可以设置选项，请清空")
+        self._refuse_changes_that_strand_data()
         low, high = data.get("min_value"), data.get("max_value")
         if kind and kind not in NUMBER_TYPES and (low is not None or high is not None):
             self.add_error("min_value", "只有整数、小数、金额字段可以设置最小值、最大值")
         if low is not None and high is not None and low > high:
             self.add_error("max_value", f"最大值 {high.normalize():f} 不能小于最小值 {low.normalize():f}")
         return data
+
+    def _refuse_changes_that_strand_data(self) -> None:
+        """Values are stored by field code and read by type: once records hold a value, neither may change."""
+        field = self.instance
+        changed = [name for name in ("code", "type") if name in self.changed_data]
+        if not field.pk or not changed:
+            return
+        stored = Record.objects.filter(ledger_type_id=field.ledger_type_id, values__has_key=field.code)
+        if stored.exists():
+            for name in changed:
+                what = "代码" if name == "code" else "类型"
+                self.add_error(
+                    name,
+                    f"字段“{field.label}”已有填报数据，不能修改{what}；如需调整，请归档此字段并新增一个字段",
+                )
 
 
 class LedgerFieldFormSet(forms.BaseInlineFormSet):
