@@ -141,17 +141,26 @@ def save_record(
     record._change_reason = "修改" if record.pk else "新增"  # type: ignore[attr-defined]
     _set_history_user(record, actor)
     record.save()
-    for code, files in by_field.items():
-        for upload in files:
-            Attachment.objects.create(
-                record=record,
-                field_code=code,
-                file=upload,
-                name=upload.name or "附件",
-                size=upload.size or 0,
-                uploaded_by=actor,
-            )
+    store_attachments(record, by_field, actor)
     return record
+
+
+def store_attachments(
+    record: Record, by_field: dict[str, list[UploadedFile]], actor: Any
+) -> list[Attachment]:
+    """Keep checked uploads as the record's 佐证材料, each under its file field ("" for general ones)."""
+    return [
+        Attachment.objects.create(
+            record=record,
+            field_code=code,
+            file=upload,
+            name=upload.name or "附件",
+            size=upload.size or 0,
+            uploaded_by=actor,
+        )
+        for code, files in by_field.items()
+        for upload in files
+    ]
 
 
 def _set_history_user(record: Record, user: Any) -> None:

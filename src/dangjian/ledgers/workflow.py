@@ -38,7 +38,7 @@ from dangjian.orgs.models import Organization
 
 from . import services
 from .fields import FieldError, display_value, format_date, is_empty, validate_value
-from .models import Attachment, FieldType, LedgerType, Record, Transition
+from .models import FieldType, LedgerType, Record, Transition
 
 ROLES = {"owner": "本单位的填报员、审核员或管理员", "supervisor": "上级单位的审核员或管理员"}
 WORKFLOW_KEYS = {
@@ -273,19 +273,7 @@ def take(
         comment=comment.strip(),
         by=actor,
     )
-    stored = [
-        Attachment.objects.create(
-            record=record,
-            field_code=field,
-            file=f,
-            name=f.name or "附件",
-            size=f.size or 0,
-            uploaded_by=actor,
-        )
-        for field, items in uploads.items()
-        for f in items
-    ]
-    log.attachments.set(stored)
+    log.attachments.set(services.store_attachments(record, uploads, actor))
     return log
 
 
