@@ -20,7 +20,7 @@ def setup(world, make_record, define):
         )
     for n in range(3):
         make_record(
-            "discipline_case", world.jw, {"filed_on": "2019-04-01", "case_no": f"A{n}", "person": "某某"}
+            "discipline_case", world.jw, {"filed_on": "2019-04-01", "case_no": f"纪案{n}", "person": "某某"}
         )
     define(
         {"key": "学习.次数", "label": "学习次数", "unit": "次", "ledger": "study_activity"},
@@ -85,20 +85,20 @@ def test_non_member_of_a_confidential_ledger_sees_the_count_only(client, setup):
     page = get(client, "纪律.立案")
     body = page.content.decode()
     assert page.status_code == 200 and "3 条" in body and "涉密" in body
-    assert "A0" not in body and "/ledgers/discipline_case/" not in body
+    assert "纪案0" not in body and "/ledgers/discipline_case/" not in body
     data = get(client, "纪律.立案", format="json").json()
     assert data["count"] == 3 and data["rows_visible"] is False and "records" not in data
     sheet = load_workbook(io.BytesIO(get(client, "纪律.立案", format="xlsx").content)).active
-    assert not any("A0" in str(c) for row in sheet.iter_rows(values_only=True) for c in row)
+    assert not any("纪案0" in str(c) for row in sheet.iter_rows(values_only=True) for c in row)
 
 
 def test_member_of_the_discipline_org_sees_the_rows(client, setup):
     login(client, setup.jiwei)
     data = get(client, "纪律.立案", org="jw", format="json").json()
     assert data["rows_visible"] and sorted(r["values"]["case_no"] for r in data["records"]) == [
-        "A0",
-        "A1",
-        "A2",
+        "纪案0",
+        "纪案1",
+        "纪案2",
     ]
 
 
