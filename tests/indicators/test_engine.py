@@ -309,6 +309,43 @@ def test_period_modes_on_a_tenure_ledger(world, cadres, make_record, define):
     assert v["上年.干部.end"].value == 3 and v["上年.干部.within"].value == 0
 
 
+def test_age_conditions_count_completed_years_on_the_period_end(world, cadres, make_record, define):
+    for name, born in [("甲", "1979-01-01"), ("乙", "1978-12-31"), ("丙", "1990-05-05"), ("丁", None)]:
+        values = {"name": name, "start": "2015-01-01", "post": "正科"}
+        if born:
+            values["born"] = born
+        make_record("cadre_tenure", world.root, values)
+    young = [{"field": "born", "op": "age<=", "value": 40}]
+    v = values_of(
+        world,
+        ind("干部.年轻占比", "share", ledger="cadre_tenure", period="end", share_where=young),
+        ind("干部.期初年轻占比", "share", ledger="cadre_tenure", period="start", share_where=young),
+        ind(
+            "干部.年长",
+            ledger="cadre_tenure",
+            period="end",
+            where=[{"field": "born", "op": "age>=", "value": 41}],
+        ),
+        define=define,
+        previous=True,
+    )
+    # On 2019-12-31 甲 (born 1979-01-01) is 40 and counts as young; 乙 (one day older) is 41; 丁 has no birth date.
+    assert v["干部.年轻占比"].value == Decimal("50.0")
+    assert v["干部.年长"].value == 1
+    # On 2018-12-31 乙 was still 40: the same indicator a year earlier, and "as of the start" of 2019, agree.
+    assert v["上年.干部.年轻占比"].value == Decimal("75.0")
+    assert v["干部.期初年轻占比"].value == Decimal("75.0")
+    assert [r.values["name"] for r in evidence_records("干部.年长", world.root, Y2019)] == ["乙"]
+
+
+def test_age_conditions_on_29_february():
+    from dangjian.indicators.compiler import years_before
+
+    assert years_before(dt.date(2020, 2, 29), 41) == dt.date(1979, 2, 28)  # born 1979-02-28: 41 that day
+    assert years_before(dt.date(2020, 2, 29), 4) == dt.date(2016, 2, 29)
+    assert years_before(dt.date(2019, 12, 31), 41) == dt.date(1978, 12, 31)
+
+
 def test_period_modes_on_a_dated_ledger(world, studies, define):
     v = values_of(
         world, *[ind(f"学习.{m}", period=m) for m in ("within", "cumulative", "start", "end")], define=define

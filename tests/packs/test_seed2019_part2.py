@@ -109,7 +109,7 @@ def test_ages_fall_and_young_share_rises(demo):
     v = demo["values"]
     assert v["干部.正科级平均年龄"] < v["上年.干部.正科级平均年龄"]
     assert v["干部.副科级平均年龄"] < v["上年.干部.副科级平均年龄"]
-    assert v["干部.年轻干部占比"] > v["干部.年轻干部占比上年"]
+    assert v["干部.年轻干部占比"] > v["上年.干部.年轻干部占比"]
     assert 25 < v["干部.副科级平均年龄"] < v["干部.正科级平均年龄"] < 60
 
 

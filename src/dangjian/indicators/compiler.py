@@ -50,7 +50,8 @@ from dangjian.orgs.models import Organization, OrgKind
 from . import formulas
 from .models import Aggregate, Kind, PeriodMode, Scope
 
-OPS = ("=", "!=", "in", "not_in", "contains", ">=", "<=", "between", "empty", "not_empty")
+OPS = ("=", "!=", "in", "not_in", "contains", ">=", "<=", "between", "empty", "not_empty", "age<=", "age>=")
+AGE_OPS = ("age<=", "age>=")  # 周岁 on the period's reference day (see age_day), from a birth-date field
 NUMERIC = {"integer", "decimal", "money"}
 TEXTUAL = {"text", "longtext", "person", "org", "choice"}
 FIELD_AGGREGATES = {"count_distinct", "sum", "avg", "min", "max", "avg_age", "list"}
@@ -131,6 +132,12 @@ def _check_operand(spec: LedgerField, op: str, value: Any) -> Any:
         return None
     if spec.type == "file":
         raise DefinitionError("附件字段只能用 empty / not_empty")
+    if op in AGE_OPS:
+        if spec.type != "date":
+            raise DefinitionError(f"运算符 {op}（周岁）只能用于出生日期这样的日期字段")
+        if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 150:
+            raise DefinitionError(f"运算符 {op} 的值应为 0 到 150 之间的整数周岁，而不是“{value}”")
+        return value
     if op in ("in", "not_in"):
         if not isinstance(value, list) or not value:
             raise DefinitionError(f"运算符 {op} 的值应为非空列表")
@@ -314,13 +321,46 @@ def _compare(spec: LedgerField, op: str, value: Any) -> Q:
     raise DefinitionError(op)
 
 
-def condition_q(where: Sequence[dict[str, Any]], fields: dict[str, LedgerField]) -> Q:
+def years_before(day: dt.date, years: int) -> dt.date:
+    """The same day `years` earlier; 29 February becomes the 28th in a common year."""
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:
+        return day.replace(year=day.year - years, day=28)
+
+
+def age_day(mode: str, start: dt.date, end: dt.date) -> dt.date:
+    """The day on which age conditions are reckoned: the period's end, or for "as of its start" the day before
+    it begins (the end of the previous period), so that 上年末 and this year's start agree."""
+    return start - dt.timedelta(days=1) if mode == PeriodMode.START else end
+
+
+def _age_q(spec: LedgerField, op: str, years: int, day: dt.date) -> Q:
+    """周岁 on `day` as a comparison of the ISO birth date, which the date index and both databases handle:
+    age ≥ N  ⇔  born on or before the day N years earlier;
+    age ≤ N  ⇔  born after the day N+1 years earlier."""
+    born = text(spec.code)
+    if op == "age>=":
+        q = Q(LessThanOrEqual(born, years_before(day, years).isoformat()))
+    else:
+        q = Q(GreaterThan(born, years_before(day, years + 1).isoformat()))
+    return q & ~is_empty(spec.code)
+
+
+def condition_q(
+    where: Sequence[dict[str, Any]], fields: dict[str, LedgerField], day: dt.date | None = None
+) -> Q:
+    """The records meeting every condition; `day` is the reference day of age conditions (age<= / age>=)."""
     q = Q()
     for cond in where:
         spec = fields[cond["field"]]
         op = cond["op"]
         value = _check_operand(spec, op, cond.get("value"))
-        if op == "empty":
+        if op in AGE_OPS:
+            if day is None:
+                raise DefinitionError(f"运算符 {op} 需要计算年龄的日期")
+            q &= _age_q(spec, op, value, day)
+        elif op == "empty":
             q &= is_empty(spec.code)
         elif op == "not_empty":
             q &= ~is_empty(spec.code)
@@ -367,7 +407,7 @@ def indicator_q(
     if ind.org_kinds:
         # A subquery, not a join on the m2m table: a join would repeat records with several matching kinds.
         q &= Q(org_id__in=Organization.objects.filter(kinds__code__in=list(ind.org_kinds)).values("pk"))
-    return q & condition_q(ind.where or [], fields)
+    return q & condition_q(ind.where or [], fields, age_day(ind.period, start, end))
 
 
 def evidence_q(
@@ -509,7 +549,10 @@ def compute(ledger: LedgerType, org: Organization, items: Sequence[Item]) -> dic
             share_where = ind.options["share_where"]
             aliases["s"] = plan.add(
                 _signature("share", cond, share_where),
-                Count("pk", filter=q & condition_q(share_where, fields)),
+                Count(
+                    "pk",
+                    filter=q & condition_q(share_where, fields, age_day(ind.period, item.start, item.end)),
+                ),
             )
         elif agg == "list":
             lists.setdefault(code, []).append(item)

@@ -45,14 +45,7 @@ class Period:
 
     def previous(self) -> Period:
         """The same span one year earlier (29 February becomes 28 February)."""
-
-        def back(day: dt.date) -> dt.date:
-            try:
-                return day.replace(year=day.year - 1)
-            except ValueError:
-                return day.replace(year=day.year - 1, day=28)
-
-        return Period(back(self.start), back(self.end))
+        return Period(compiler.years_before(self.start, 1), compiler.years_before(self.end, 1))
 
     @property
     def label(self) -> str:
