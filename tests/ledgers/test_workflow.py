@@ -285,6 +285,19 @@ def test_overdue_overview_home_flag_and_export(world):
     assert "逾期未销号的清单事项" in home and "=cmd" in home
 
 
+def test_home_page_counts_every_overdue_item_and_lists_the_ten_oldest(world):
+    for day in range(1, 13):  # twelve items, due 2019-06-01 … 2019-06-12
+        _item(world, status="整改中", title=f"事项{day:02d}", deadline=f"2019-06-{day:02d}")
+    _item(world, status="已销号", title="已关闭事项", deadline="2019-01-01")
+    count, shown = workflow.overdue_preview(world.clerk, today=dt.date(2020, 1, 1))
+    assert count == 12 and [i.title for i in shown] == [f"事项{d:02d}" for d in range(1, 11)]
+    assert shown == workflow.overdue_items(user=world.clerk, today=dt.date(2020, 1, 1))[:10]
+    assert workflow.overdue_preview(world.outsider) == (0, [])
+    home = client_for(world.clerk).get("/").content.decode()
+    assert '<span class="badge danger">12</span>' in home
+    assert "事项10" in home and "事项11" not in home and "已关闭事项" not in home
+
+
 def test_overdue_command_lists_items_as_json(world, capsys):
     from dangjian.cli import cmd_overdue
 

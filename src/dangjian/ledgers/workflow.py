@@ -420,6 +420,22 @@ def overdue_items(
     return items
 
 
+def overdue_preview(user: Any, limit: int = 10, today: dt.date | None = None) -> tuple[int, list[OverdueItem]]:
+    """For the home page: how many items the user may see are overdue, and the `limit` longest overdue.
+    One count and one bounded fetch per workflow ledger, whatever the number of items."""
+    day = today or timezone.localdate()
+    total = 0
+    items: list[OverdueItem] = []
+    for lt, wf in workflow_ledgers():
+        qs = overdue_records(access.records(user, lt, Record.objects.select_related("org")), wf, day)
+        total += qs.count()
+        for record in qs.order_by("deadline_text", "org__path", "id")[:limit]:
+            record.ledger_type = lt
+            items.append(_item(record, lt, wf, day))
+    items.sort(key=lambda i: (-i.days, i.record.org.path, i.record.pk))
+    return total, items[:limit]
+
+
 def display_title(record: Record, wf: Workflow) -> str:
     field = record.ledger_type.field(wf.title_field) if wf.title_field else None
     return display_value(field, record.values.get(wf.title_field)) or f"第 {record.pk} 号"

@@ -51,6 +51,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "ledgers": ledgers,
         "may_enter": access.entry_orgs(request.user).exists(),
         "open_targets": collection.open_targets(request.user)[:50],
-        "overdue": workflow.overdue_items(user=request.user),  # 清单事项逾期未销号的提醒
     }
+    # 清单事项逾期未销号的提醒: the count and the ten longest overdue; the full list is one click away.
+    context["overdue_count"], context["overdue"] = workflow.overdue_preview(request.user)
     return render(request, "web/home.html", context)
