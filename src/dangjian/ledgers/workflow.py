@@ -420,7 +420,9 @@ def overdue_items(
     return items
 
 
-def overdue_preview(user: Any, limit: int = 10, today: dt.date | None = None) -> tuple[int, list[OverdueItem]]:
+def overdue_preview(
+    user: Any, limit: int = 10, today: dt.date | None = None
+) -> tuple[int, list[OverdueItem]]:
     """For the home page: how many items the user may see are overdue, and the `limit` longest overdue.
     One count and one bounded fetch per workflow ledger, whatever the number of items."""
     day = today or timezone.localdate()
