@@ -431,7 +431,8 @@ def overdue_preview(
     for lt, wf in workflow_ledgers():
         qs = overdue_records(access.records(user, lt, Record.objects.select_related("org")), wf, day)
         total += qs.count()
-        for record in qs.order_by("deadline_text", "org__path", "id")[:limit]:
+        oldest_first = Cast(KT(f"values__{wf.deadline_field}"), TextField())
+        for record in qs.order_by(oldest_first, "org__path", "id")[:limit]:
             record.ledger_type = lt
             items.append(_item(record, lt, wf, day))
     items.sort(key=lambda i: (-i.days, i.record.org.path, i.record.pk))
