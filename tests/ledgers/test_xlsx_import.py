@@ -173,7 +173,7 @@ def test_import_writes_history(world, tmp_path):
 
 
 def test_xls_and_ods_are_read(world, tmp_path):
-    # An .ods written by hand (calamine reads it); .xls needs a writer we do not ship.
+    # An .ods written by hand (calamine reads it); the .xls case is below.
     content = (
         '<?xml version="1.0" encoding="UTF-8"?><office:document-content '
         'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
@@ -201,6 +201,47 @@ def test_xls_and_ods_are_read(world, tmp_path):
     result = run(world, path)
     assert result.ok, result.lines()
     assert Record.objects.get().values["participants"] == 7
+
+
+def xls(tmp_path: Path, rows: list[list]) -> Path:
+    """An Excel 97–2003 .xls as WPS and old Excel save it (xlwt is a test-only dependency)."""
+    import xlwt
+
+    book = xlwt.Workbook(encoding="utf-8")
+    ws = book.add_sheet("活动")
+    dated = xlwt.easyxf(num_format_str="yyyy-mm-dd")
+    for r, row in enumerate([HEAD, *rows]):
+        for c, value in enumerate(row):
+            ws.write(r, c, value, dated if isinstance(value, dt.date) else xlwt.Style.default_style)
+    path = tmp_path / "in.xls"
+    book.save(str(path))
+    return path
+
+
+def test_xls_files_import_with_real_date_cells(world, tmp_path):
+    path = xls(
+        tmp_path,
+        [good(1, dt.date(2019, 3, 5)), good(2, "2019.4.1"), ["幸福社区", "2019/5/6", "理论宣讲", "x", 8.0]],
+    )
+    result = run(world, path)
+    assert result.ok and result.created == 3, result.lines()
+    stored = {r.values["title"]: r for r in Record.objects.all()}
+    assert stored["主题1"].date == dt.date(2019, 3, 5) and stored["主题2"].date == dt.date(2019, 4, 1)
+    assert stored["x"].values["participants"] == 8 and stored["x"].values["kind"] == "理论宣讲"
+
+
+def test_a_bad_xls_imports_nothing_and_its_errors_come_back_as_xlsx(world, tmp_path):
+    from dangjian.ledgers.imports import error_copy
+
+    path = xls(tmp_path, [good(1), ["幸福社区", "2019年2月30日", "专题报告", "x", 1]])
+    result = run(world, path)
+    assert not result.ok and Record.objects.count() == 0
+    assert result.lines() == [
+        "第3行【活动日期】：日期格式不正确：“2019年2月30日”，请填写如 2019-03-05 或 2019年3月5日"
+    ]
+    book = load_workbook(io.BytesIO(error_copy(path, path.name, result)))
+    ws = book.worksheets[0]
+    assert ws["D2"].value == "主题1" and "日期格式不正确" in ws["B3"].comment.text
 
 
 def test_openpyxl_reader_gives_the_same_result(world, tmp_path):
