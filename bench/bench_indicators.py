@@ -1,9 +1,10 @@
 """Benchmark: evaluating every indicator for the demo district (org `demo`, 2019, with 上年 values), batched
-(one query per ledger) against one query per indicator, at scales S and M.
+(one query per ledger) against one query per indicator, at the scales BENCH_SCALES names (S and M by default; L on request).
 
 Each scale runs in a subprocess with its own fresh SQLite database in a temporary DANGJIAN_DATA_DIR (Django's
 settings are read once per process, so the variable is set before django.setup()). The child runs
-`dangjian init --demo --scale S|M`, then times both evaluations (best of REPEAT) and prints one JSON line.
+`dangjian init --demo --scale S|M|L`, then times both evaluations (best of REPEAT) and the seed report
+(bench_report.measure, handed to bench_report so that a scale is built once), and prints one JSON line.
 The parent prints the table and writes it into docs/benchmarks.md between this bench's markers.
 """
 
@@ -21,7 +22,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-SCALES = ("S", "M")
 REPEAT = 3
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "benchmarks.md"
@@ -63,7 +63,11 @@ def child(scale: str) -> dict[str, Any]:
         evaluate_per_indicator(org, period)
     batched_s, batched = _best(lambda: evaluate(org, period))
     naive_s, naive = _best(lambda: evaluate_per_indicator(org, period))
+    from bench import bench_report
+
+    report = bench_report.measure(scale)  # the same database: building a scale once serves both benches
     return {
+        "report": report,
         "scale": scale,
         "records": Record.objects.filter(is_deleted=False).count(),
         "orgs": Organization.objects.count(),
@@ -120,8 +124,10 @@ def _table(results: list[dict[str, Any]], machine: dict[str, str]) -> str:
         START,
         "## 指标计算（bench_indicators）",
         "",
-        "命令：`make bench`（即 `python -m bench`；只跑本项：`python -m bench indicators`）。每个规模在新建的临时",
-        "SQLite 数据库中运行 `dangjian init --demo --scale S|M`，然后为示范区（`demo`）2019 年度计算全部指标",
+        "命令：`make bench`（即 `python -m bench`；只跑本项：`python -m bench indicators`；省级规模："
+        f"`BENCH_SCALES={','.join(r['scale'] for r in results)} make bench`）。每个规模在新建的临时",
+        f"SQLite 数据库中运行 `dangjian init --demo --scale {'|'.join(r['scale'] for r in results)}`，"
+        "然后为示范区（`demo`）2019 年度计算全部指标",
         "（含“上年”值）：按台账合并为一条查询（本系统的做法）与每个指标一条查询（对照），各取 "
         f"{REPEAT} 次中最快的一次。",
         "",
@@ -161,11 +167,17 @@ def _write_doc(section: str, start: str = START, end: str = END) -> None:
     DOC.write_text(text, encoding="utf-8")
 
 
-def run(scales: tuple[str, ...] = SCALES) -> list[dict[str, Any]]:
+def run(scales: tuple[str, ...] | None = None) -> list[dict[str, Any]]:
+    from bench import scales as wanted_scales
+
+    scales = scales or wanted_scales()
     results = []
     for scale in scales:
         r = _measure(scale)
         results.append(r)
+        from bench import bench_report
+
+        bench_report.MEASURED[scale] = r["report"]
         print(
             f"指标 规模 {scale}：记录 {r['records']} 条，指标 {r['indicators']} 个，值 {r['values']} 个；"
             f"合并 {r['batched_s'] * 1000:.0f} ms（{r['batched_queries']} 条查询），"
