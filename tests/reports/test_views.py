@@ -6,6 +6,7 @@ import pytest
 from django.urls import reverse
 
 from dangjian.reports.models import ReportRun
+from dangjian.web.templatetags.dangjian import cn_datetime
 
 from .conftest import study
 
@@ -85,6 +86,9 @@ def test_finalise_then_view_download_and_compare(client, world, make_record):
     run = ReportRun.objects.get()
     assert response.status_code == 302 and response.url == reverse("reports:run", kwargs={"pk": run.pk})
     assert client.get(response.url).status_code == 200
+    listed = client.get(reverse("reports:index")).content.decode()
+    assert reverse("reports:run", kwargs={"pk": run.pk}) in listed
+    assert cn_datetime(run.created_at) in listed and "年" in cn_datetime(run.created_at)
     docx = client.get(reverse("reports:run_download", kwargs={"pk": run.pk, "fmt": "docx"}))
     assert docx.status_code == 200 and bytes(docx.content) == bytes(run.docx)
     stored = json.loads(
