@@ -285,6 +285,31 @@ def test_overdue_overview_home_flag_and_export(world):
     assert "逾期未销号的清单事项" in home and "=cmd" in home
 
 
+def test_the_records_table_shows_and_filters_by_state(world):
+    _item(world, status="整改中", title="甲事项")
+    _item(world, status="已销号", title="乙事项")
+    _item(world, status="待整改", title="丙事项", deadline="2099-12-31")
+    client = client_for(world.clerk)
+    page = client.get("/ledgers/rectification_task/").content.decode()
+    assert '<th><a href="?sort=status">状态</a></th>' in page and '<option value="已销号">' in page
+    assert page.count('<span class="tag danger">逾期</span>') == 1  # 甲 only: 乙 closed, 丙 not yet due
+    data = client.get("/ledgers/rectification_task.json", {"state": "整改中"}).json()
+    assert [r["values"]["title"] for r in data["results"]] == ["甲事项"] and data["results"][0][
+        "status"
+    ] == "整改中"
+    up, down = (
+        [r["status"] for r in client.get("/ledgers/rectification_task.json", {"sort": s}).json()["results"]]
+        for s in ("status", "-status")
+    )
+    assert (
+        sorted(up) == sorted(["整改中", "已销号", "待整改"]) and up == down[::-1]
+    )  # the database's collation
+    refused = client.get("/ledgers/rectification_task/", {"state": "办结"}).content.decode()
+    assert "没有“办结”这个状态" in refused
+    plain = client.get("/ledgers/study_activity/").content.decode()
+    assert 'name="state"' not in plain and "?sort=status" not in plain
+
+
 def test_home_page_counts_every_overdue_item_and_lists_the_ten_oldest(world):
     for day in range(1, 13):  # twelve items, due 2019-06-01 … 2019-06-12
         _item(world, status="整改中", title=f"事项{day:02d}", deadline=f"2019-06-{day:02d}")

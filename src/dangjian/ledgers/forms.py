@@ -166,12 +166,13 @@ class RecordFilter:
     date_to: dt.date | None = None
     q: str = ""
     values: dict[str, str] = field(default_factory=dict)
+    state: str = ""  # 清单流程的状态（只对带流程的台账）
     sort: str = "-date"
     deleted: bool = False
     may_write: bool = False
     errors: list[str] = field(default_factory=list)
 
-    RESERVED = frozenset({"org", "from", "to", "q", "sort", "page", "format", "deleted"})
+    RESERVED = frozenset({"org", "from", "to", "q", "sort", "page", "format", "deleted", "state"})
 
     @classmethod
     def from_request(cls, ledger_type: LedgerType, user: Any, params: QueryDict) -> RecordFilter:
@@ -190,6 +191,14 @@ class RecordFilter:
             value = params.get(spec.code, "").strip()
             if value and spec.code not in cls.RESERVED:
                 f.values[spec.code] = value
+        state = params.get("state", "").strip()
+        if state:
+            if state in f.states():
+                f.state = state
+            else:
+                f.errors.append(
+                    f"没有“{state[:30]}”这个状态，可选：{'、'.join(f.states()) or '（该台账没有清单流程）'}"
+                )
         sort = params.get("sort", "").strip()
         if sort and sort.lstrip("-") in f.sort_keys():
             f.sort = sort
@@ -210,8 +219,16 @@ class RecordFilter:
     def filterable_fields(self) -> list[LedgerField]:
         return [s for s in self.ledger_type.active_fields() if s.type in SELECT_TYPES and not s.sensitive]
 
+    def states(self) -> tuple[str, ...]:
+        from .workflow import workflow_of  # workflow imports services, which import this module's neighbours
+
+        wf = workflow_of(self.ledger_type)
+        return wf.states if wf else ()
+
     def sort_keys(self) -> set[str]:
         keys = {"date", "org"}
+        if self.states():
+            keys.add("status")
         keys.update(
             s.code for s in self.ledger_type.active_fields() if not s.sensitive and s.type != FieldType.FILE
         )
@@ -235,6 +252,8 @@ class RecordFilter:
             qs = qs.filter(date__lte=self.date_to)
         for code, value in self.values.items():
             qs = qs.filter(self._value_q(self.ledger_type.field(code), value))
+        if self.state:
+            qs = qs.filter(status=self.state)
         if self.q:
             qs = qs.filter(self._search_q())
         return qs.order_by(*self._ordering())
@@ -270,6 +289,8 @@ class RecordFilter:
             expr = F("date")
         elif key == "org":
             expr = F("org__path")
+        elif key == "status" and self.states():
+            expr = F("status")
         else:
             spec = self.ledger_type.field(key)
             expr = KeyTextTransform(key, "values")
@@ -303,4 +324,4 @@ class RecordFilter:
 
     @property
     def active(self) -> bool:
-        return bool(self.org or self.date_from or self.date_to or self.q or self.values)
+        return bool(self.org or self.date_from or self.date_to or self.q or self.values or self.state)

@@ -22,8 +22,9 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from dangjian.orgs import access
+from dangjian.orgs.models import Organization
 
-from . import services
+from . import services, workflow
 from .fields import display_value
 from .forms import MASK, ORG_FIELD, RecordFilter, RecordForm
 from .models import Attachment, FieldType, LedgerField, LedgerType, Record
@@ -74,11 +75,20 @@ def _stored_values(record: Record, masked: bool) -> dict[str, Any]:
     }
 
 
-def _cell(spec: LedgerField, record: Record, masked: bool) -> str:
+def _cell(spec: LedgerField, record: Record, masked: bool, org_names: dict[str, str] | None = None) -> str:
     value = record.values.get(spec.code)
     if spec.sensitive and masked and value not in (None, ""):
         return MASK
+    if spec.type == FieldType.ORG and org_names is not None and value in org_names:
+        return org_names[value]  # the short name, as in the 填报单位 column
     return display_value(spec, value)
+
+
+def _org_names(columns: list[LedgerField], records: list[Record]) -> dict[str, str]:
+    """Short names of the orgs that org-typed cells on this page name: one query for the page."""
+    codes = {r.values.get(f.code) for f in columns if f.type == FieldType.ORG for r in records}
+    codes.discard(None)
+    return {o.code: o.display_name for o in Organization.objects.filter(code__in=codes)}
 
 
 def _css(spec: LedgerField) -> str:
@@ -168,10 +178,13 @@ def records(request: HttpRequest, code: str, fmt: str = "") -> HttpResponse:
     attachments = Counter(
         dict(Attachment.objects.filter(record_id__in=ids).values_list("record").annotate(n=Count("id")))
     )
+    org_names = _org_names(columns, list(page.object_list))
+    wf = workflow.workflow_of(lt)
     rows = [
         {
             "record": r,
-            "cells": [(_cell(f, r, _is_masked(request.user, r)), _css(f)) for f in columns],
+            "overdue": wf is not None and workflow.is_overdue(r),
+            "cells": [(_cell(f, r, _is_masked(request.user, r), org_names), _css(f)) for f in columns],
             "attachments": attachments[r.pk],
             "may_change": not _is_masked(request.user, r),
         }
@@ -193,7 +206,8 @@ def _headers(lt: LedgerType, columns: list[LedgerField], filters: RecordFilter) 
     """Column headings; a sortable one links to the opposite order of the current one."""
     keys = filters.sort_keys()
     out = []
-    for label, key, unit in [("填报单位", "org", "")] + [
+    status = [("状态", "status", "")] if filters.states() else []
+    for label, key, unit in [("填报单位", "org", ""), *status] + [
         (f.label, "date" if f.code == lt.date_field else f.code, f.unit) for f in columns
     ]:
         current = filters.sort.lstrip("-") == key
