@@ -277,6 +277,9 @@ def test_overdue_overview_home_flag_and_export(world):
     assert client_for(world.outsider).get("/ledgers/overdue.json").json()["items"] == []
     page = client_for(world.reviewer).get("/ledgers/overdue/?org=c2").content.decode()
     assert "审计" in page and "巡察反馈" not in page
+    overview = client_for(world.unit_admin).get("/ledgers/overdue/").content.decode()
+    assert f'<a href="?org=c1">{world.c1.name}</a>' in overview  # each unit opens its own overview
+    assert f'<a href="?org=c2">{world.c2.name}</a>' in overview
     book = load_workbook(io.BytesIO(client_for(world.unit_admin).get("/ledgers/overdue.xlsx").content))
     assert book.sheetnames == ["逾期事项", "按单位", "按来源"]
     titles = [row[3] for row in book["逾期事项"].iter_rows(min_row=2, values_only=True)]

@@ -144,7 +144,14 @@ def overdue(request: HttpRequest, fmt: str = "") -> HttpResponse:
         response = HttpResponse(overdue_xlsx(items, summary), content_type=XLSX_MIME)
         response["Content-Disposition"] = "attachment; filename*=UTF-8''overdue.xlsx"
         return response
-    context = {"items": items, "org": org, **summary, "query": request.GET.urlencode()}
+    codes = {i.record.org.name: i.record.org.code for i in items}  # each unit's row opens its own overview
+    context = {
+        "items": items,
+        "org": org,
+        **summary,
+        "units": [(name, codes.get(name, ""), n) for name, n in summary["by_unit"]],
+        "query": request.GET.urlencode(),
+    }
     return render(request, "ledgers/overdue.html", context)
 
 
