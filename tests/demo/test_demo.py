@@ -6,7 +6,8 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from dangjian.demo.generator import DEMO_PASSWORD, ROOT_CODE, build_demo
-from dangjian.ledgers.models import LedgerType, Record
+from dangjian.ledgers import collection, services
+from dangjian.ledgers.models import CollectionTask, LedgerType, Record, TargetStatus, TaskEvent, TaskTarget
 from dangjian.orgs import access
 from dangjian.orgs.models import Membership, Organization
 
@@ -18,6 +19,9 @@ def _counts() -> dict[str, int]:
         "memberships": Membership.objects.count(),
         "ledger_types": LedgerType.objects.count(),
         "records": Record.objects.count(),
+        "tasks": CollectionTask.objects.count(),
+        "targets": TaskTarget.objects.count(),
+        "task_events": TaskEvent.objects.count(),
     }
 
 
@@ -47,6 +51,7 @@ def test_it_builds_a_realistic_district_with_one_user_per_role(demo):
     _check_tree(demo)
     _check_users(demo)
     _check_clerks()
+    _check_task()
 
 
 def _check_tree(demo) -> None:
@@ -91,3 +96,28 @@ def _check_clerks() -> None:
     case = LedgerType.objects.get(code="discipline_case")
     assert access.records(user_model.objects.get(username="jiwei"), case, Record.objects.all()).exists()
     assert not access.records(user_model.objects.get(username="qwb"), case, Record.objects.all()).exists()
+
+
+def _check_task() -> None:
+    """The demo's 填报任务: every community asked, most submitted, the two demo clerks' units in the states
+    their users should see (an open task at 幸福社区, a returned one with its reason at 和平社区)."""
+    task = CollectionTask.objects.get()
+    root = Organization.objects.get(code=ROOT_CODE)
+    assert task.targets.count() == _kind_count(root, "community")
+    statuses = dict(task.targets.values_list("org__code", "status"))
+    assert statuses["demo-jd01-sq01"] in (TargetStatus.PENDING, TargetStatus.DRAFT)
+    assert statuses["demo-jd01-sq02"] == TargetStatus.RETURNED
+    submitted = sum(s == TargetStatus.SUBMITTED for s in statuses.values())
+    assert 0.6 * len(statuses) <= submitted < len(statuses)
+    user_model = get_user_model()
+    clerk, other = user_model.objects.get(username="tianbao"), user_model.objects.get(username="tianbao2")
+    assert [t.org.code for t in collection.open_targets(clerk)] == ["demo-jd01-sq01"]
+    returned = collection.open_targets(other).get()
+    assert returned.return_reason and returned.events.last().reason == returned.return_reason
+    # 幸福社区 has not submitted, so its clerk can still enter 2019 meetings; a submitted unit's are locked.
+    meeting = LedgerType.objects.get(code="organization_life")
+    values = {"date": "2019-12-30", "kind": "支委会", "topic": "年终总结", "attendance": 7, "present": 7}
+    services.save_record(clerk, meeting, values, org=Organization.objects.get(code="demo-jd01-sq01"))
+    done = task.targets.filter(status=TargetStatus.SUBMITTED).select_related("org").first()
+    with pytest.raises(services.RecordLocked):
+        services.save_record(None, meeting, values, org=done.org, check_access=False)

@@ -208,3 +208,22 @@ def test_admin_lists_tasks_read_only(world, task):
     page = client.get(f"/admin/ledgers/collectiontask/{task.pk}/change/").content.decode()
     assert "幸福社区" in page or "中共城关街道幸福社区委员会" in page
     assert client.get("/admin/ledgers/collectiontask/add/").status_code == 403
+
+
+def test_pages_name_a_deleted_account_without_failing(world, task):
+    """Log entries keep their place when the account behind them is deleted (SET_NULL): the pages show 系统/—."""
+    from django.contrib.auth import get_user_model
+
+    ghost = get_user_model().objects.create_user("ghost", first_name="已调离的填报员")
+    target = _target(task, world.c1)
+    collection.submit(world.clerk, target)
+    target.refresh_from_db()
+    TaskTarget.objects.filter(pk=target.pk).update(submitted_by=ghost)
+    target.events.update(by=ghost)
+    client = client_for(world.reviewer)
+    assert "已调离的填报员" in client.get(f"/ledgers/tasks/{task.pk}/").content.decode()
+    ghost.delete()
+    progress = client.get(f"/ledgers/tasks/{task.pk}/")
+    assert progress.status_code == 200 and "已调离的填报员" not in progress.content.decode()
+    log = client.get(f"/ledgers/tasks/{task.pk}/targets/{target.pk}/")
+    assert log.status_code == 200 and "系统" in log.content.decode()

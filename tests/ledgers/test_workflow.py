@@ -211,6 +211,16 @@ def test_the_record_page_shows_state_steps_and_timeline(world):
     assert "清单流程" not in other.content.decode()
 
 
+def test_the_timeline_keeps_a_step_whose_account_was_deleted(world):
+    from dangjian.ledgers.models import Transition
+
+    item = _item(world, status="待整改")
+    workflow.take(world.clerk, item, "start", {"measures": "逐份核查档案，补齐材料"}, comment="已部署")
+    Transition.objects.filter(record=item).update(by=None)  # what deleting the account leaves (SET_NULL)
+    page = client_for(world.reviewer).get(f"/ledgers/rectification_task/{item.pk}/")
+    assert page.status_code == 200 and "系统" in page.content.decode() and "已部署" in page.content.decode()
+
+
 def test_a_refused_step_is_403_with_its_reason(world):
     item = _item(world)
     url = f"/ledgers/rectification_task/{item.pk}/step/close"

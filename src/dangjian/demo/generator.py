@@ -279,6 +279,64 @@ def build_pack_records(groups: dict[str, list[Organization]], seed: int, scale: 
     return created
 
 
+DEMO_TASK = "2019年度社区党建工作台账报送"
+DEMO_TASK_LEDGERS = ("organization_life", "mass_visit", "service_activity")
+DEMO_RETURN_REASON = "走访台账缺少入户照片等佐证材料，请补充后重新报送"
+
+
+def build_task(seed: int) -> bool:
+    """One 填报任务 the district sent its communities for 2019, most of them answered: so that the progress page,
+    the clerks' home pages and the 报送 lock have something to show. 幸福社区 (tianbao) has not yet submitted and
+    can still enter 2019 records; 和平社区 (tianbao2) was returned with a reason. Built once (by title)."""
+    from dangjian.ledgers import collection
+    from dangjian.ledgers.models import CollectionTask, TargetStatus, TaskEvent
+
+    if CollectionTask.objects.filter(title=DEMO_TASK).exists():
+        return False
+    ledgers = list(LedgerType.objects.filter(code__in=DEMO_TASK_LEDGERS))
+    if not ledgers:
+        return False
+    root = Organization.objects.get(code=ROOT_CODE)
+    admin = get_user_model().objects.get(username="qwb")
+    deadline = dt.date(2020, 1, 15)
+    task = collection.create_task(
+        admin,
+        title=DEMO_TASK,
+        creator_org=root,
+        ledger_types=ledgers,
+        period_start=dt.date(2019, 1, 1),
+        period_end=dt.date(2019, 12, 31),
+        scope_root=root,
+        kinds=OrgKind.objects.filter(code="community"),
+        deadline=deadline,
+        instructions="请各社区党组织核对本社区 2019 年组织生活、走访群众和服务群众活动记录，确认无误后报送。",
+    )
+    created = dt.datetime(2019, 12, 20, 1, 30, tzinfo=dt.UTC)  # 09:30 in Beijing
+    CollectionTask.objects.filter(pk=task.pk).update(created_at=created)
+    TaskEvent.objects.filter(target__task=task).update(at=created)
+    rng = random.Random(seed)
+    for target in task.targets.select_related("org").order_by("org__path"):
+        code = target.org.code
+        if code == "demo-jd01-sq01" or (code != "demo-jd01-sq02" and rng.random() < 0.2):
+            continue  # not yet submitted
+        at = dt.datetime(2020, 1, 3, 1, 0, tzinfo=dt.UTC) + dt.timedelta(  # office hours in Beijing
+            days=rng.randrange(10), minutes=rng.randrange(480)
+        )
+        events = [
+            TaskEvent(target=target, from_status=target.status, to_status=TargetStatus.SUBMITTED, at=at)
+        ]
+        target.status, target.submitted_at = TargetStatus.SUBMITTED, at
+        if code == "demo-jd01-sq02":
+            events.append(
+                TaskEvent(target=target, from_status=TargetStatus.SUBMITTED, to_status=TargetStatus.RETURNED,
+                          reason=DEMO_RETURN_REASON, at=at + dt.timedelta(days=1), by=admin)
+            )  # fmt: skip
+            target.status, target.return_reason = TargetStatus.RETURNED, DEMO_RETURN_REASON
+        TaskEvent.objects.bulk_create(events)
+        target.save()
+    return True
+
+
 @transaction.atomic
 def build_demo(scale: str = "S", seed: int = 2019) -> DemoResult:
     factor = SCALES[scale]
@@ -286,4 +344,5 @@ def build_demo(scale: str = "S", seed: int = 2019) -> DemoResult:
     result = DemoResult(orgs=len(groups["all"]))
     result.users = build_users()
     result.records_created = build_records(groups, seed, factor) + build_pack_records(groups, seed, factor)
+    build_task(seed)
     return result

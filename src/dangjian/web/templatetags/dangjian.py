@@ -39,6 +39,15 @@ def cn_datetime(value: Any) -> str:
 
 
 @register.filter
+def who(user: Any, empty: str = "系统") -> str:
+    """A person as the log shows them: full name, else user name; `empty` when there is none (a step taken by
+    the system, or an account since deleted — the foreign keys are SET_NULL)."""
+    if not user:
+        return empty
+    return str(user.get_full_name() or user.username)
+
+
+@register.filter
 def minutes(value: dt.timedelta | None) -> int:
     return int(value.total_seconds() // 60) if value else 0
 
