@@ -5,7 +5,6 @@ subtree, so anyone with a role in that subtree may run it (confidential ledgers 
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from urllib.parse import quote
 
@@ -14,6 +13,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from dangjian.orgs import access
@@ -59,7 +59,7 @@ def _attachment(content: bytes | str, fmt: str, filename: str, *, inline: bool =
 
 
 def _years() -> list[int]:
-    this_year = dt.date.today().year
+    this_year = timezone.localdate().year
     return list(range(this_year, this_year - 8, -1))
 
 
@@ -75,7 +75,7 @@ def index(request: HttpRequest) -> HttpResponse:
         "templates": templates,
         "orgs": orgs,
         "years": _years(),
-        "default_year": dt.date.today().year - 1,
+        "default_year": timezone.localdate().year - 1,
         "runs": runs,
     }
     return render(request, "reports/index.html", context)
