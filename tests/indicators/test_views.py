@@ -117,3 +117,48 @@ def test_evidence_url_points_to_this_page(setup):
 
     url = evidence_url("学习.次数", setup.root, Period.year(2019))
     assert url.startswith(URL) and "year=2019" in url and "org=root" in url
+
+
+def test_a_share_shows_its_numerator_and_which_records_count(client, setup, define):
+    """42.4% is answered with “97 of 229, on this condition”, and each row says whether it counts."""
+    define(
+        {
+            "key": "学习.本社区占比",
+            "label": "社区开展的学习占比",
+            "unit": "%",
+            "ledger": "study_activity",
+            "aggregate": "share",
+            "share_where": [{"field": "title", "op": "=", "value": "学习"}],
+        },
+        {
+            "key": "纪律.某某占比",
+            "label": "某某案件占比",
+            "unit": "%",
+            "ledger": "discipline_case",
+            "aggregate": "share",
+            "share_where": [{"field": "case_no", "op": "=", "value": "纪案1"}],
+        },
+        pack="t2",
+    )
+    login(client, setup.viewer)
+    body = get(client, "学习.本社区占比").content.decode()
+    assert "其中符合条件" in body and "<strong>2 条</strong>：【主题】为 学习" in body and "66.7%" in body
+    assert body.count("<strong>是</strong>") == 2 and body.count('<span class="muted">否</span>') == 1
+    data = get(client, "学习.本社区占比", format="json").json()
+    assert data["share"] == {"matched": 2, "of": 3, "condition": "【主题】为 学习"}
+    assert sorted((r["values"]["title"], r["in_share"]) for r in data["records"]) == [
+        ('=HYPERLINK("http://x")', False),
+        ("学习", True),
+        ("学习", True),
+    ]
+    rows = list(
+        load_workbook(io.BytesIO(get(client, "学习.本社区占比", format="xlsx").content)).active.values
+    )
+    assert (
+        rows[2][1] == "2 条"
+        and rows[4][3] == "符合条件"
+        and sorted(r[3] for r in rows[5:]) == ["否", "是", "是"]
+    )
+    # A confidential ledger's share: the counts, never which rows.
+    secret = get(client, "纪律.某某占比", format="json").json()
+    assert secret["share"]["matched"] == 1 and "records" not in secret

@@ -43,7 +43,7 @@ from django.db.models.functions import Cast, Substr
 from django.db.models.lookups import Contains as TextContains
 from django.db.models.lookups import Exact, GreaterThan, GreaterThanOrEqual, In, IsNull, LessThanOrEqual
 
-from dangjian.ledgers.fields import parse_date, parse_decimal
+from dangjian.ledgers.fields import format_date, parse_date, parse_decimal
 from dangjian.ledgers.models import LedgerField, LedgerType, Record
 from dangjian.orgs.models import Organization, OrgKind
 
@@ -666,3 +666,42 @@ def _lists(
 def evidence_queryset(ind: Any, org: Organization, start: dt.date, end: dt.date) -> QuerySet[Record]:
     fields = _fields(ind.ledger)
     return base_records(ind.ledger, org).filter(evidence_q(ind, org, start, end, fields))
+
+
+def share_queryset(ind: Any, org: Organization, start: dt.date, end: dt.date) -> QuerySet[Record]:
+    """For a share: the records behind it that also meet its condition (the numerator)."""
+    fields = _fields(ind.ledger)
+    share_where = (ind.options or {}).get("share_where") or []
+    matched = condition_q(share_where, fields, age_day(ind.period, start, end))
+    return evidence_queryset(ind, org, start, end).filter(matched)
+
+
+OP_WORDS = {
+    "=": "为", "!=": "不为", "in": "为以下之一：", "not_in": "不为以下任何一项：", "contains": "包含",
+    ">=": "不小于", "<=": "不大于", "between": "介于", "empty": "未填写", "not_empty": "已填写",
+    "age<=": "周岁不超过", "age>=": "周岁不小于",
+}  # fmt: skip
+
+
+def describe(where: Sequence[dict[str, Any]], ledger: LedgerType, day: dt.date | None = None) -> str:
+    """Conditions in words, for the evidence page: 【出生日期】周岁不超过 40（按2019年12月31日计算）。"""
+    fields = _fields(ledger)
+    parts = []
+    for cond in where:
+        spec = fields.get(cond["field"])
+        label = spec.label if spec else cond["field"]
+        op, value = cond["op"], cond.get("value")
+        if op in ("empty", "not_empty"):
+            parts.append(f"【{label}】{OP_WORDS[op]}")
+            continue
+        if isinstance(value, bool):
+            value = "是" if value else "否"
+        elif op == "between" and isinstance(value, list) and len(value) == 2:
+            value = f"{value[0]} 至 {value[1]}"
+        elif isinstance(value, list):
+            value = "、".join(map(str, value))
+        text = f"【{label}】{OP_WORDS.get(op, op)} {value}"
+        if op in AGE_OPS and day is not None:
+            text += f"（按{format_date(day)}计算）"
+        parts.append(text)
+    return "，且".join(parts)

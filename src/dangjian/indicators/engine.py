@@ -289,6 +289,17 @@ def evidence_records(key: str, org: Organization, period: Period) -> QuerySet[Re
     return compiler.evidence_queryset(ind, org, span.start, span.end).select_related("org", "ledger_type")
 
 
+def share_matches(key: str, org: Organization, period: Period) -> tuple[QuerySet[Record], str] | None:
+    """For a share: the evidence records that meet its condition (the numerator), and that condition in words.
+    None for every other indicator."""
+    ind, span = _lookup(key, period)
+    if ind.kind != Kind.AGGREGATE or ind.ledger is None or ind.aggregate != "share":
+        return None
+    day = compiler.age_day(ind.period, span.start, span.end)
+    words = compiler.describe((ind.options or {}).get("share_where") or [], ind.ledger, day)
+    return compiler.share_queryset(ind, org, span.start, span.end), words
+
+
 def evidence_url(key: str, org: Organization, period: Period) -> str:
     params: dict[str, Any] = {"key": key, "org": org.code}
     if period.is_year:

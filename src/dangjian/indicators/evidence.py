@@ -21,7 +21,7 @@ from dangjian.ledgers.xlsx import neutralise  # the one formula-neutralising hel
 from dangjian.orgs import access
 from dangjian.orgs.models import Organization
 
-from .engine import Period, Value, _lookup, evaluate, evidence_records
+from .engine import Period, Value, _lookup, evaluate, evidence_records, share_matches
 from .models import Indicator, Kind
 
 MASK = "＊＊"
@@ -57,6 +57,10 @@ class Evidence:
     rows_visible: bool
     columns: list[LedgerField] = field(default_factory=list)
     records: QuerySet[Record] | None = None
+    # A share (占比): how many of the records meet its condition, the condition in words, and which (if visible).
+    matched: int | None = None
+    condition: str = ""
+    matched_ids: frozenset[int] = frozenset()
 
     @property
     def ledger(self) -> Any:
@@ -73,6 +77,9 @@ class Evidence:
             for spec in self.columns
         ]  # fmt: skip
 
+    def in_share(self, record: Record) -> bool | None:
+        return None if self.matched is None else record.pk in self.matched_ids
+
     def record_url(self, record: Record) -> str:
         return f"/ledgers/{record.ledger_type.code}/{record.pk}/"
 
@@ -88,9 +95,16 @@ def gather(user: Any, key: str, org: Organization, period: Period) -> Evidence:
     records = evidence_records(key, org, period).order_by("date", "pk")
     visible = access.may_see_rows(user, ind.ledger)
     columns = [f for f in ind.ledger.fields.all() if not f.is_archived and f.type != FieldType.FILE]
-    return Evidence(
+    found = Evidence(
         ind, org, span, key, value, records.count(), visible, columns, records if visible else None
     )
+    share = share_matches(key, org, period)
+    if share is not None:
+        matches, found.condition = share
+        ids = frozenset(matches.values_list("pk", flat=True))
+        found.matched = len(ids)
+        found.matched_ids = ids if visible else frozenset()
+    return found
 
 
 def as_json(user: Any, ev: Evidence) -> dict[str, Any]:
@@ -109,6 +123,8 @@ def as_json(user: Any, ev: Evidence) -> dict[str, Any]:
         "count": ev.count,
         "rows_visible": ev.rows_visible,
     }
+    if ev.matched is not None:
+        data["share"] = {"matched": ev.matched, "of": ev.count, "condition": ev.condition}
     if ev.records is not None:
         rows = []
         for r in ev.records:
@@ -129,6 +145,7 @@ def as_json(user: Any, ev: Evidence) -> dict[str, Any]:
                         for f in ev.columns
                     },  # fmt: skip
                     "url": ev.record_url(r),
+                    **({} if ev.matched is None else {"in_share": ev.in_share(r)}),
                 }
             )
         data["records"] = rows
@@ -148,6 +165,8 @@ def as_xlsx(user: Any, ev: Evidence) -> bytes:
         ]
     )
     sheet.append([neutralise(f"{ev.org.name} · {ev.period.label}"), f"记录 {ev.count} 条"])
+    if ev.matched is not None:
+        sheet.append([neutralise(f"其中符合条件：{ev.condition}"), f"{ev.matched} 条"])
     if ev.records is None:
         sheet.append(
             [
@@ -158,9 +177,13 @@ def as_xlsx(user: Any, ev: Evidence) -> bytes:
         )
     else:
         sheet.append([])
-        sheet.append(["序号", "填报单位", "日期", *[neutralise(f.label) for f in ev.columns]])
+        share = [] if ev.matched is None else ["符合条件"]
+        sheet.append(["序号", "填报单位", "日期", *share, *[neutralise(f.label) for f in ev.columns]])
         for i, r in enumerate(ev.records, start=1):
-            sheet.append([i, neutralise(r.org.name), r.date, *[neutralise(c) for c in ev.cells(user, r)]])
+            mark = [] if ev.matched is None else ["是" if ev.in_share(r) else "否"]
+            sheet.append(
+                [i, neutralise(r.org.name), r.date, *mark, *[neutralise(c) for c in ev.cells(user, r)]]
+            )
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

@@ -11,6 +11,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
+from dangjian.ledgers.fields import cell_class
 from dangjian.orgs import access
 from dangjian.orgs.models import Organization
 
@@ -69,7 +70,16 @@ def evidence(request: HttpRequest) -> HttpResponse:
     rows = []
     if found.records is not None:
         page = Paginator(found.records, PAGE_SIZE).get_page(request.GET.get("page"))
-        rows = [(r, found.cells(request.user, r), found.record_url(r)) for r in page.object_list]
+        classes = [cell_class(f) for f in found.columns]
+        rows = [
+            (
+                r,
+                zip(found.cells(request.user, r), classes, strict=True),
+                found.record_url(r),
+                found.in_share(r),
+            )
+            for r in page.object_list
+        ]
     query = request.GET.copy()
     query.pop("page", None)
     query.pop("format", None)

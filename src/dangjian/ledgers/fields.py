@@ -288,6 +288,18 @@ def validate_values(
     return clean, errors
 
 
+def cell_class(spec: Any) -> str:
+    """A table cell's CSS class for a field: dates on one line, numbers right-aligned, text wide enough to read.
+    Shared by the records table and the evidence page."""
+    if spec.type == "date":
+        return "nowrap"
+    if spec.type in ("integer", "decimal", "money"):
+        return "num"
+    if spec.type in ("choice", "multichoice", "person"):
+        return "choice"
+    return "text" if spec.type == "text" else ""
+
+
 def format_date(day: dt.date) -> str:
     """2019年3月5日: no zero padding, as in 公文."""
     return f"{day.year}年{day.month}月{day.day}日"

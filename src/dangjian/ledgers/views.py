@@ -25,7 +25,7 @@ from dangjian.orgs import access
 from dangjian.orgs.models import Organization
 
 from . import services, workflow
-from .fields import display_value
+from .fields import cell_class, display_value
 from .forms import MASK, ORG_FIELD, RecordFilter, RecordForm
 from .models import Attachment, FieldType, LedgerField, LedgerType, Record
 
@@ -89,17 +89,6 @@ def _org_names(columns: list[LedgerField], records: list[Record]) -> dict[str, s
     codes = {r.values.get(f.code) for f in columns if f.type == FieldType.ORG for r in records}
     codes.discard(None)
     return {o.code: o.display_name for o in Organization.objects.filter(code__in=codes)}
-
-
-def _css(spec: LedgerField) -> str:
-    """Table cell class: dates on one line, numbers right-aligned, text columns wide enough to read."""
-    if spec.type == FieldType.DATE:
-        return "nowrap"
-    if spec.type in (FieldType.INTEGER, FieldType.DECIMAL, FieldType.MONEY):
-        return "num"
-    if spec.type in (FieldType.CHOICE, FieldType.MULTICHOICE, FieldType.PERSON):
-        return "choice"
-    return "text" if spec.type == FieldType.TEXT else ""
 
 
 def _record_json(record: Record, masked: bool) -> dict[str, Any]:
@@ -184,7 +173,7 @@ def records(request: HttpRequest, code: str, fmt: str = "") -> HttpResponse:
         {
             "record": r,
             "overdue": wf is not None and workflow.is_overdue(r),
-            "cells": [(_cell(f, r, _is_masked(request.user, r), org_names), _css(f)) for f in columns],
+            "cells": [(_cell(f, r, _is_masked(request.user, r), org_names), cell_class(f)) for f in columns],
             "attachments": attachments[r.pk],
             "may_change": not _is_masked(request.user, r),
         }
