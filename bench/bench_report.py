@@ -102,7 +102,7 @@ def _table(results: list[dict[str, Any]], machine: dict[str, str]) -> str:
     )
     return (
         f"{START}\n## 报告生成（bench_report）\n\n"
-        f"命令：`BENCH_SCALES={','.join(r['scale'] for r in results)} python -m bench report`。在临时数据库中生成示范区演示数据（{'、'.join(r['scale'] for r in results)}），为 2019 年度生成 seed2019 报告："
+        f"命令：`BENCH_SCALES={','.join(r['scale'] for r in results)} python -m bench report`。示范区演示数据（{'、'.join(r['scale'] for r in results)}）每个规模只生成一次：与 bench_indicators 一起运行时用它建立的数据库，单独运行时在临时数据库的事务中生成、结束后回滚。为 2019 年度生成 seed2019 报告："
         "“取数并生成文字”为计算模板用到的全部指标并渲染正文，“生成 Word”为取数、渲染并按 GB/T 9704 排版输出 .docx"
         f"的全过程，各取 {REPEAT} 次中最快的一次。\n\n"
         f"机器：{machine['cpus']} 核（`nproc`），{machine['cpu']}；Python {machine['python']}，"
