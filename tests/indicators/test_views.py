@@ -162,3 +162,28 @@ def test_a_share_shows_its_numerator_and_which_records_count(client, setup, defi
     # A confidential ledger's share: the counts, never which rows.
     secret = get(client, "纪律.某某占比", format="json").json()
     assert secret["share"]["matched"] == 1 and "records" not in secret
+
+
+def test_a_share_on_a_sensitive_field_hides_each_rows_mark_where_the_field_is_masked(client, setup, define):
+    from dangjian.ledgers.models import LedgerField
+
+    define(
+        {
+            "key": "学习.本社区占比",
+            "label": "社区开展的学习占比",
+            "unit": "%",
+            "ledger": "study_activity",
+            "aggregate": "share",
+            "share_where": [{"field": "title", "op": "=", "value": "学习"}],
+        },
+        pack="t2",
+    )
+    LedgerField.objects.filter(ledger_type__code="study_activity", code="title").update(sensitive=True)
+    login(client, setup.viewer)  # 查看者: sensitive fields are masked for him
+    data = get(client, "学习.本社区占比", format="json").json()
+    assert data["share"]["matched"] == 2 and [r["in_share"] for r in data["records"]] == [None, None, None]
+    body = get(client, "学习.本社区占比").content.decode()
+    assert "<strong>是</strong>" not in body and body.count('title="条件涉及您无权查看的敏感字段">—<') == 3
+    login(client, setup.unit_admin)  # 管理员 of the district: sees the field, so sees which rows count
+    data = get(client, "学习.本社区占比", format="json").json()
+    assert sorted(r["in_share"] for r in data["records"]) == [False, True, True]

@@ -61,6 +61,7 @@ class Evidence:
     matched: int | None = None
     condition: str = ""
     matched_ids: frozenset[int] = frozenset()
+    share_sensitive: bool = False  # the condition reads a sensitive field (e.g. 出生日期)
 
     @property
     def ledger(self) -> Any:
@@ -77,8 +78,12 @@ class Evidence:
             for spec in self.columns
         ]  # fmt: skip
 
-    def in_share(self, record: Record) -> bool | None:
-        return None if self.matched is None else record.pk in self.matched_ids
+    def in_share(self, user: Any, record: Record) -> bool | None:
+        """Whether a row counts in the share; None when not a share, or when the condition reads a sensitive
+        field masked for this user on this row (“age ≤ 40” would tell what the mask hides)."""
+        if self.matched is None or (self.share_sensitive and self.masked(user, record)):
+            return None
+        return record.pk in self.matched_ids
 
     def record_url(self, record: Record) -> str:
         return f"/ledgers/{record.ledger_type.code}/{record.pk}/"
@@ -104,6 +109,11 @@ def gather(user: Any, key: str, org: Organization, period: Period) -> Evidence:
         ids = frozenset(matches.values_list("pk", flat=True))
         found.matched = len(ids)
         found.matched_ids = ids if visible else frozenset()
+        fields = {f.code: f for f in ind.ledger.fields.all()}
+        found.share_sensitive = any(
+            getattr(fields.get(c.get("field")), "sensitive", False)
+            for c in (ind.options or {}).get("share_where") or []
+        )
     return found
 
 
@@ -145,7 +155,7 @@ def as_json(user: Any, ev: Evidence) -> dict[str, Any]:
                         for f in ev.columns
                     },  # fmt: skip
                     "url": ev.record_url(r),
-                    **({} if ev.matched is None else {"in_share": ev.in_share(r)}),
+                    **({} if ev.matched is None else {"in_share": ev.in_share(user, r)}),
                 }
             )
         data["records"] = rows
@@ -180,7 +190,7 @@ def as_xlsx(user: Any, ev: Evidence) -> bytes:
         share = [] if ev.matched is None else ["符合条件"]
         sheet.append(["序号", "填报单位", "日期", *share, *[neutralise(f.label) for f in ev.columns]])
         for i, r in enumerate(ev.records, start=1):
-            mark = [] if ev.matched is None else ["是" if ev.in_share(r) else "否"]
+            mark = [] if ev.matched is None else [{True: "是", False: "否", None: "—"}[ev.in_share(user, r)]]
             sheet.append(
                 [i, neutralise(r.org.name), r.date, *mark, *[neutralise(c) for c in ev.cells(user, r)]]
             )

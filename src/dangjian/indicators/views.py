@@ -76,7 +76,7 @@ def evidence(request: HttpRequest) -> HttpResponse:
                 r,
                 zip(found.cells(request.user, r), classes, strict=True),
                 found.record_url(r),
-                found.in_share(r),
+                found.in_share(request.user, r),
             )
             for r in page.object_list
         ]

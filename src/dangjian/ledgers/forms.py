@@ -24,6 +24,7 @@ from dangjian.orgs.models import Organization
 
 from .fields import parse_date
 from .models import FieldType, LedgerField, LedgerType
+from .workflow import workflow_of
 
 ORG_FIELD = "reporting_org"  # the reporting org (not a ledger field: it is fixed when the record is entered)
 MASK = "＊＊"
@@ -220,8 +221,6 @@ class RecordFilter:
         return [s for s in self.ledger_type.active_fields() if s.type in SELECT_TYPES and not s.sensitive]
 
     def states(self) -> tuple[str, ...]:
-        from .workflow import workflow_of  # workflow imports services, which import this module's neighbours
-
         wf = workflow_of(self.ledger_type)
         return wf.states if wf else ()
 

@@ -86,8 +86,8 @@ def _cell(spec: LedgerField, record: Record, masked: bool, org_names: dict[str, 
 
 def _org_names(columns: list[LedgerField], records: list[Record]) -> dict[str, str]:
     """Short names of the orgs that org-typed cells on this page name: one query for the page."""
-    codes = {r.values.get(f.code) for f in columns if f.type == FieldType.ORG for r in records}
-    codes.discard(None)
+    values = (r.values.get(f.code) for f in columns if f.type == FieldType.ORG for r in records)
+    codes = {v for v in values if isinstance(v, str) and v}
     return {o.code: o.display_name for o in Organization.objects.filter(code__in=codes)}
 
 
