@@ -112,6 +112,24 @@ def test_formula_previous_year_and_bad_input(client, setup):
     assert client.get(URL, {"key": "学习.次数", "org": "root", "year": "abc"}).status_code == 400
 
 
+def test_a_formula_lists_the_indicators_it_reads_each_linked_to_its_evidence(client, setup):
+    from dangjian.indicators import Period, evidence_url
+
+    login(client, setup.viewer)
+    data = get(client, "学习.两倍", format="json").json()
+    assert data["formula"] == "学习.次数 * 2"
+    url = evidence_url("学习.次数", setup.root, Period.year(2019))
+    assert data["operands"] == [{"key": "学习.次数", "label": "学习次数", "value": 3, "url": url}]
+    page = get(client, "学习.两倍").content.decode()
+    assert "公式中的指标" in page and f'<a href="{url.replace("&", "&amp;")}">查看佐证</a>' in page
+    last_year = get(client, "上年.学习.两倍", format="json").json()  # read for 2018: its operands are 2018's
+    assert last_year["value"] == 0 and last_year["operands"][0]["key"] == "上年.学习.次数"
+    assert (
+        last_year["operands"][0]["value"] == 0
+        and "key=%E4%B8%8A%E5%B9%B4." in last_year["operands"][0]["url"]
+    )
+
+
 def test_evidence_url_points_to_this_page(setup):
     from dangjian.indicators import Period, evidence_url
 

@@ -21,7 +21,8 @@ from dangjian.ledgers.xlsx import neutralise  # the one formula-neutralising hel
 from dangjian.orgs import access
 from dangjian.orgs.models import Organization
 
-from .engine import Period, Value, _lookup, evaluate, evidence_records, share_matches
+from . import formulas
+from .engine import Period, Value, _lookup, evaluate, evidence_records, evidence_url, share_matches
 from .models import Indicator, Kind
 
 MASK = "＊＊"
@@ -47,6 +48,22 @@ def display(value: Any, unit: str = "") -> str:
 
 
 @dataclass
+class Operand:
+    key: str
+    label: str
+    value: Value | None
+    url: str
+
+    def as_json(self) -> dict[str, Any]:
+        value = None if self.value is None else plain(self.value.value)
+        return {"key": self.key, "label": self.label, "value": value, "url": self.url}
+
+    @property
+    def text(self) -> str:
+        return "—" if self.value is None else display(self.value.value, self.value.unit)
+
+
+@dataclass
 class Evidence:
     indicator: Indicator
     org: Organization
@@ -62,6 +79,8 @@ class Evidence:
     condition: str = ""
     matched_ids: frozenset[int] = frozenset()
     share_sensitive: bool = False  # the condition reads a sensitive field (e.g. 出生日期)
+    # A formula: the indicators it reads, each with its value and the link to its own evidence.
+    operands: list[Operand] = field(default_factory=list)
 
     @property
     def ledger(self) -> Any:
@@ -95,6 +114,10 @@ def gather(user: Any, key: str, org: Organization, period: Period) -> Evidence:
     bare = key.removeprefix("上年.")
     values = evaluate(org, period, [bare], previous=key != bare)
     value = values[key]
+    if ind.kind == Kind.FORMULA:
+        found = Evidence(ind, org, span, key, value, 0, False)
+        found.operands = _operands(ind, key != bare, org, period, values)
+        return found
     if ind.kind != Kind.AGGREGATE or ind.ledger is None:
         return Evidence(ind, org, span, key, value, 0, False)
     records = evidence_records(key, org, period).order_by("date", "pk")
@@ -117,6 +140,26 @@ def gather(user: Any, key: str, org: Organization, period: Period) -> Evidence:
     return found
 
 
+def _operands(
+    ind: Indicator, previous: bool, org: Organization, period: Period, values: dict[str, Value]
+) -> list[Operand]:
+    """The indicators a formula reads, in order. Read for last year (上年.<formula>), its plain names are last
+    year's values; a 上年 inside it would be two years back, which is shown without a value."""
+    labels = dict(Indicator.objects.values_list("key", "label"))
+    out, seen = [], set()
+    for name in formulas.parse(ind.formula)[1]:
+        back, bare = formulas.split(name)
+        if name in seen or bare not in labels:
+            continue
+        seen.add(name)
+        if previous and back:
+            out.append(Operand(name, labels[bare], None, ""))
+            continue
+        full = f"上年.{bare}" if previous or back else bare
+        out.append(Operand(full, labels[bare], values.get(full), evidence_url(full, org, period)))
+    return out
+
+
 def as_json(user: Any, ev: Evidence) -> dict[str, Any]:
     data: dict[str, Any] = {
         "indicator": {
@@ -133,6 +176,9 @@ def as_json(user: Any, ev: Evidence) -> dict[str, Any]:
         "count": ev.count,
         "rows_visible": ev.rows_visible,
     }
+    if ev.indicator.kind == Kind.FORMULA:
+        data["formula"] = ev.indicator.formula
+        data["operands"] = [o.as_json() for o in ev.operands]
     if ev.matched is not None:
         data["share"] = {"matched": ev.matched, "of": ev.count, "condition": ev.condition}
     if ev.records is not None:
