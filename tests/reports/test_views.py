@@ -98,6 +98,7 @@ def test_finalise_then_view_download_and_compare(client, world, make_record):
     study(make_record, world.c1, "中心组集体学习", "补录一次", "2019-11-11")
     html = client.get(reverse("reports:compare", kwargs={"pk": run.pk})).content.decode()
     assert "中心组集体学习次数" in html and "<td>4</td><td>5</td>" in html
+    assert "当前佐证" in html and "/indicators/evidence/?key=" in html
     client.force_login(world.sibling)
     assert client.get(reverse("reports:run", kwargs={"pk": run.pk})).status_code == 404
     assert client.get(reverse("reports:compare", kwargs={"pk": run.pk})).status_code == 404

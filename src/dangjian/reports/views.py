@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from dangjian.indicators.engine import evidence_url
 from dangjian.orgs import access
 from dangjian.orgs.models import Organization
 
@@ -206,9 +207,11 @@ def compare_view(request: HttpRequest, pk: int) -> HttpResponse:
             "problems": exc.problems,
         }
         return render(request, "reports/refused.html", context, status=422)
+    period = sources.period_from_dates(run.period_start, run.period_end)
     context = {
         "run": run,
-        "changes": changes,
+        # Each changed number opens today's records behind it: the change is one click from its cause.
+        "changes": [(c, evidence_url(c.indicator, run.org, period)) for c in changes],
         "text_changed": fresh.text != run.text,
         "preview_url": reverse(
             "reports:preview",
