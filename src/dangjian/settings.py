@@ -66,7 +66,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "treebeard",
     "simple_history",
-    "axes",
+    "dangjian.web.axes_app.AxesConfig",  # django-axes, named in Chinese
     "dangjian.orgs",
     "dangjian.ledgers",
     "dangjian.indicators",
@@ -159,6 +159,7 @@ AXES_VERBOSE = False
 
 # --- language, time --------------------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
+LOCALE_PATHS = [BASE_DIR / "locale"]  # Chinese for third-party apps without it (django-axes)
 LANGUAGES = [("zh-hans", "简体中文")]
 TIME_ZONE = env("TIME_ZONE", "Asia/Shanghai")
 USE_I18N = True

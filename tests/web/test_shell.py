@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.test import Client
 from tests.conftest import PASSWORD
@@ -90,6 +92,22 @@ def test_system_administrator_home_links_to_admin_and_says_no_ledger_access(worl
     assert "/admin/" in html and "系统管理" in html
     assert "不能查看任何台账记录" in html
     assert "学习教育活动台账" not in html
+
+
+def test_the_admin_speaks_chinese_for_the_login_protection_too(world):
+    """django-axes ships no zh_Hans: its names come from the project's own locale and app config."""
+    client = client_for(world.sysadmin)
+    index = client.get("/admin/").content.decode()
+    assert "登录保护" in index and "登录尝试记录" in index and "登录失败记录" in index and "登录日志" in index
+    assert "Access attempts" not in index and re.search(r">\s*axes\s*<", index, re.IGNORECASE) is None
+    from axes.models import AccessAttempt
+
+    AccessAttempt.objects.create(
+        username="tianbao", ip_address="10.0.0.8", user_agent="WPS", failures_since_start=3,
+        get_data="", post_data="", http_accept="*/*", path_info="/login/",
+    )  # fmt: skip
+    page = client.get("/admin/axes/accessattempt/").content.decode()
+    assert "用户名" in page and "IP 地址" in page and "失败次数" in page
 
 
 def test_user_without_role_is_told_to_ask_for_one(world):
