@@ -97,6 +97,33 @@ def test_headers_by_code_without_star_after_a_title_row(world, tmp_path):
     assert result.header_row == 3 and result.created == 1
 
 
+def test_last_months_hand_kept_sheet_imports_and_says_which_columns_it_left_out(world, tmp_path):
+    """A sheet kept by hand: a title row, “序号”, “单位”, “时间” for the date, and columns the ledger lacks."""
+    path = sheet(
+        tmp_path,
+        [[1, "幸福社区", "2019.10.8", "专题党课", "学习十九届四中全会精神", 30, "会后交流"]],
+        head=["序号", "单位", "时间", "活动类型", "主题", "人数", "备注"],
+    )
+    result = run(world, path)
+    assert result.ok and result.created == 1, result.lines()
+    assert Record.objects.get().date == dt.date(2019, 10, 8)
+    assert result.ignored_columns == ["人数", "备注"]  # 序号 is a row number, not worth a warning
+    assert (
+        result.summary()
+        == "导入成功：新增 1 条记录。注意：“人数”、“备注”不是本台账的列，这些列的内容没有导入。"
+    )
+
+
+def test_a_missing_required_column_names_the_unknown_ones_and_the_right_names(world, tmp_path):
+    path = sheet(
+        tmp_path, [["幸福社区", "2019.10.8", "专题党课", "x"]], head=["单位", "开展时间", "活动类型", "主题"]
+    )
+    result = run(world, path)
+    assert not result.ok and Record.objects.count() == 0
+    assert result.message.startswith("表头中缺少必填列：【活动日期】。第1行表头中“开展时间”不是本台账的列；")
+    assert "本台账的列为：填报单位、活动日期、活动类型、主题" in result.message
+
+
 def test_one_bad_date_in_row_57_imports_nothing(world, tmp_path):
     rows = [good(i) for i in range(2, 57)] + [good(57, "2019-13-45")] + [good(i) for i in range(58, 80)]
     path = sheet(tmp_path, rows)

@@ -84,6 +84,7 @@ class ImportResult:
     errors: list[RowError] = field(default_factory=list)
     duplicates: list[Duplicate] = field(default_factory=list)
     message: str = ""  # the file as a whole was refused
+    ignored_columns: list[str] = field(default_factory=list)  # header cells that name no field: not imported
 
     @property
     def needs_choice(self) -> bool:
@@ -113,7 +114,12 @@ class ImportResult:
                 f"发现 {len(self.duplicates)} 条疑似重复记录，未写入任何记录。请选择跳过重复记录或仍然导入。"
             )
         skipped = f"，跳过重复 {self.skipped} 条" if self.skipped else ""
-        return f"导入成功：新增 {self.created} 条记录{skipped}。"
+        ignored = (
+            f"注意：{_quoted(self.ignored_columns)}不是本台账的列，这些列的内容没有导入。"
+            if self.ignored_columns
+            else ""
+        )
+        return f"导入成功：新增 {self.created} 条记录{skipped}。{ignored}"
 
 
 class _Rollback(Exception):
@@ -131,11 +137,27 @@ def _head_key(value: Any) -> str:
     return _UNIT.sub("", text).strip("*").lower()
 
 
-def _header_names(fields: list[LedgerField]) -> dict[str, str]:
-    names = {_head_key(ORG_HEADER): ORG_CODE, ORG_CODE: ORG_CODE, "单位": ORG_CODE}
+ROW_NUMBER_HEADS = {
+    "序号",
+    "编号",
+    "No.",
+    "NO.",
+}  # a hand-kept sheet's row numbers: not a field, not worth a warning
+
+
+def _quoted(cells: list[str]) -> str:
+    return "、".join(f"“{c}”" for c in cells[:10]) + (f" 等 {len(cells)} 列" if len(cells) > 10 else "")
+
+
+def _header_names(fields: list[LedgerField], date_field: str = "") -> dict[str, str]:
+    names = {_head_key(ORG_HEADER): ORG_CODE, ORG_CODE: ORG_CODE, "单位": ORG_CODE, "单位名称": ORG_CODE}
     for f in fields:
         names.setdefault(_head_key(f.label), f.code)
         names.setdefault(_head_key(f.code), f.code)
+    if date_field:
+        # Sheets kept by hand head the ledger's date column “日期” or “时间”, whatever the field is called.
+        for alias in ("日期", "时间"):
+            names.setdefault(alias, date_field)
     return names
 
 
@@ -151,8 +173,9 @@ def _match(cells: list[Any], names: dict[str, str]) -> dict[int, str]:
 
 def _find_header(
     rows: Iterator[tuple[int, list[Any]]], names: dict[str, str], wanted: int
-) -> tuple[int, dict[int, str], list[tuple[int, list[Any]]]]:
-    """(header row number, column map, rows read past the header) — the best match in the first rows."""
+) -> tuple[int, dict[int, str], list[tuple[int, list[Any]]], list[Any]]:
+    """(header row number, column map, rows read past the header, the header's cells) — the best match in the
+    first rows."""
     head: list[tuple[int, list[Any]]] = []
     for item in rows:
         head.append(item)
@@ -168,7 +191,7 @@ def _find_header(
         raise FileRefused(
             f"在前 {HEADER_SCAN} 行中找不到表头：请使用本台账的导入模板，表头为字段名称（如“{ORG_HEADER}”）"
         )
-    return number, found, head[index + 1 :]
+    return number, found, head[index + 1 :], head[index][1]
 
 
 # --- orgs ----------------------------------------------------------------------------------------------------
@@ -306,10 +329,25 @@ def _run(
     file_codes = [f.code for f in lt.active_fields() if f.type == FieldType.FILE]
     required = {f.code for f in fields if f.required}
     rows = sheet.rows()
-    result.header_row, colmap, buffered = _find_header(rows, _header_names(fields), min(2, len(fields) + 1))
+    names = _header_names(fields, lt.date_field)
+    result.header_row, colmap, buffered, head = _find_header(rows, names, min(2, len(fields) + 1))
+    result.ignored_columns = [
+        text
+        for i, cell in enumerate(head)
+        if i not in colmap and not is_empty(cell) and (text := normalize_text(cell)) not in ROW_NUMBER_HEADS
+    ]
     missing = [labels[c] for c in sorted(required - set(colmap.values()), key=list(labels).index)]
     if missing:
-        raise FileRefused("表头中缺少必填列：" + "、".join(f"【{m}】" for m in missing))
+        unknown = (
+            f"第{result.header_row}行表头中{_quoted(result.ignored_columns)}不是本台账的列；"
+            if result.ignored_columns
+            else ""
+        )
+        raise FileRefused(
+            "表头中缺少必填列：" + "、".join(f"【{m}】" for m in missing) + f"。{unknown}"
+            f"本台账的列为：{'、'.join([ORG_HEADER, *(f.label for f in fields)])}"
+            "。请改成这些列名，或下载导入模板对照填写。"
+        )
     column_of = {code: i + 1 for i, code in colmap.items()}
     allowed = access.entry_orgs(user, lt) if check_access else Organization.objects.filter(is_active=True)
     orgs = _Orgs(allowed.only("id", "code", "name", "short_name", "path"), default_org)
