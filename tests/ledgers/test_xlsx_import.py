@@ -124,6 +124,50 @@ def test_a_missing_required_column_names_the_unknown_ones_and_the_right_names(wo
     assert "本台账的列为：填报单位、活动日期、活动类型、主题" in result.message
 
 
+def _workbook(tmp_path: Path, sheets: dict[str, list[list]], hidden: tuple[str, ...] = ()) -> Path:
+    book = Workbook()
+    book.remove(book.active)
+    for title, rows in sheets.items():
+        ws = book.create_sheet(title)
+        for row in rows:
+            ws.append(row)
+        if title in hidden:
+            ws.sheet_state = "hidden"
+    path = tmp_path / "book.xlsx"
+    book.save(path)
+    return path
+
+
+@pytest.mark.parametrize("engine", ["calamine", "openpyxl"])
+def test_the_data_sheet_is_found_after_a_cover_sheet_and_other_data_sheets_are_named(world, tmp_path, engine):
+    path = _workbook(
+        tmp_path,
+        {
+            "填表说明": [["请按月填写本社区学习教育活动"], ["负责人：张三"]],
+            "隐藏": [HEAD, good(99)],  # hidden: never read
+            "10月": [HEAD, good(1), good(2)],
+            "11月": [HEAD, good(3)],
+        },
+        hidden=("隐藏",),
+    )
+    result = run(world, path, engine=engine)
+    assert result.ok and result.created == 2, result.lines()
+    assert sorted(r.values["title"] for r in Record.objects.all()) == ["主题1", "主题2"]
+    assert (result.sheet_name, result.other_sheets) == ("10月", ["11月"])
+    assert "工作表“11月”也像是本台账的数据，这次只导入了工作表“10月”" in result.summary()
+
+
+def test_errors_on_a_later_sheet_are_marked_on_that_sheet(world, tmp_path):
+    from dangjian.ledgers.imports import error_copy
+
+    path = _workbook(tmp_path, {"说明": [["填表说明"]], "台账": [HEAD, good(1), good(2, "2019-02-30")]})
+    result = run(world, path)
+    assert not result.ok and result.lines()[0].startswith("第3行【活动日期】")
+    book = load_workbook(io.BytesIO(error_copy(path, path.name, result)))
+    assert book.active.title == "台账" and "日期格式不正确" in book["台账"]["B3"].comment.text
+    assert book["说明"]["B3"].comment is None
+
+
 def test_one_bad_date_in_row_57_imports_nothing(world, tmp_path):
     rows = [good(i) for i in range(2, 57)] + [good(57, "2019-13-45")] + [good(i) for i in range(58, 80)]
     path = sheet(tmp_path, rows)

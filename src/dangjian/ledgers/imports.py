@@ -40,11 +40,13 @@ from .xlsx import (
     columns,
     max_bytes,
     unneutralise,
+    worksheets,
 )
 
 POLICIES = ("refuse", "skip", "allow")  # what to do with likely duplicates
 BATCH = 2000
 HEADER_SCAN = 10  # the header is looked for in this many rows from the top (title rows may come first)
+SHEET_SCAN = 20  # and in this many visible worksheets, from the first (a cover or 说明 sheet may come first)
 Progress = Callable[[int, int], None]
 
 
@@ -85,6 +87,11 @@ class ImportResult:
     duplicates: list[Duplicate] = field(default_factory=list)
     message: str = ""  # the file as a whole was refused
     ignored_columns: list[str] = field(default_factory=list)  # header cells that name no field: not imported
+    sheet_index: int = 0  # the worksheet imported (Sheet's index) and its name
+    sheet_name: str = ""
+    other_sheets: list[str] = field(
+        default_factory=list
+    )  # further sheets that look like this ledger: not read
 
     @property
     def needs_choice(self) -> bool:
@@ -119,7 +126,13 @@ class ImportResult:
             if self.ignored_columns
             else ""
         )
-        return f"导入成功：新增 {self.created} 条记录{skipped}。{ignored}"
+        other = (
+            f"工作簿中的工作表{_quoted(self.other_sheets)}也像是本台账的数据，这次只导入了工作表“{self.sheet_name}”，"
+            "请把它们另存为单独的文件（或移到第一个工作表）再导入。"
+            if self.other_sheets
+            else ""
+        )
+        return f"导入成功：新增 {self.created} 条记录{skipped}。{ignored}{other}"
 
 
 class _Rollback(Exception):
@@ -303,7 +316,8 @@ def import_file(
     result = ImportResult(ledger=lt, policy=duplicates)
     try:
         suffix = check_file(path, name)
-        sheet = Sheet(path, suffix, engine)
+        result.sheet_index, result.sheet_name, result.other_sheets = _pick_sheet(path, suffix, engine, lt)
+        sheet = Sheet(path, suffix, engine, result.sheet_index)
         with transaction.atomic():
             _run(user, lt, sheet, result, default_org, progress, check_access)
             if not result.ok:
@@ -315,6 +329,35 @@ def import_file(
     return result
 
 
+def _header_spec(lt: LedgerType) -> tuple[list[LedgerField], dict[str, str], int]:
+    """The importable fields, the header names that find them, and how many a header row must name."""
+    fields = columns(lt)
+    return fields, _header_names(fields, lt.date_field), min(2, len(fields) + 1)
+
+
+def _pick_sheet(path: Path, suffix: str, engine: str, lt: LedgerType) -> tuple[int, str, list[str]]:
+    """The first visible worksheet whose header names this ledger's columns: (index, name, later sheets that
+    also look like its data). A workbook of one sheet is not scanned twice; with no such sheet the first is
+    returned, and reading it gives the usual message."""
+    sheets = worksheets(path, suffix, engine)[:SHEET_SCAN]
+    if len(sheets) <= 1:
+        return (sheets[0][0], sheets[0][1], []) if sheets else (0, "", [])
+    _, names, wanted = _header_spec(lt)
+    matching = []
+    for index, title in sheets:
+        rows = Sheet(path, suffix, engine, index).rows()
+        try:
+            _find_header(rows, names, wanted)
+            matching.append((index, title))
+        except FileRefused:
+            pass
+        finally:
+            rows.close()
+    if not matching:
+        return sheets[0][0], sheets[0][1], []
+    return matching[0][0], matching[0][1], [title for _, title in matching[1:]]
+
+
 def _run(
     user: Any,
     lt: LedgerType,
@@ -324,13 +367,12 @@ def _run(
     progress: Progress | None,
     check_access: bool,
 ) -> None:
-    fields = columns(lt)
+    fields, names, wanted = _header_spec(lt)
     labels = {f.code: f.label for f in lt.active_fields()} | {ORG_CODE: ORG_HEADER}
     file_codes = [f.code for f in lt.active_fields() if f.type == FieldType.FILE]
     required = {f.code for f in fields if f.required}
     rows = sheet.rows()
-    names = _header_names(fields, lt.date_field)
-    result.header_row, colmap, buffered, head = _find_header(rows, names, min(2, len(fields) + 1))
+    result.header_row, colmap, buffered, head = _find_header(rows, names, wanted)
     result.ignored_columns = [
         text
         for i, cell in enumerate(head)
@@ -503,11 +545,12 @@ def error_copy(path: Path, name: str, result: ImportResult) -> bytes:
     suffix = Path(name).suffix.lower()
     if suffix == ".xlsx":
         book = load_workbook(path)
-        sheet = book.worksheets[0]
+        sheet = book.worksheets[result.sheet_index]
+        book.active = result.sheet_index  # the file opens on the sheet that was read
     else:
         book = Workbook()
         sheet = book.active
-        for _, cells in Sheet(path, suffix).rows():
+        for _, cells in Sheet(path, suffix, index=result.sheet_index).rows():
             sheet.append(cells)
     red = PatternFill("solid", fgColor="FF9999")
     notes: dict[tuple[int, int], list[str]] = {}

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -310,16 +310,17 @@ def _check_zip(path: Path, name: str, suffix: str) -> None:
 
 
 class Sheet:
-    """The first sheet's rows, read lazily: `rows()` yields (Excel row number, values by column from A)."""
+    """One worksheet's rows (the first unless `index` says), read lazily: `rows()` yields (Excel row number,
+    values by column from A)."""
 
-    def __init__(self, path: Path, suffix: str, engine: str = "auto") -> None:
-        self.path, self.suffix = path, suffix
+    def __init__(self, path: Path, suffix: str, engine: str = "auto", index: int = 0) -> None:
+        self.path, self.suffix, self.index = path, suffix, index
         self.engine = "openpyxl" if engine == "openpyxl" and suffix == ".xlsx" else "calamine"
         if engine == "auto" and suffix == ".xlsx" and not _has_calamine():
             self.engine = "openpyxl"
         self.total = 0
 
-    def rows(self) -> Iterator[tuple[int, list[Any]]]:
+    def rows(self) -> Generator[tuple[int, list[Any]]]:
         if self.engine == "calamine":
             yield from self._calamine()
         else:
@@ -330,7 +331,7 @@ class Sheet:
 
         try:
             book = CalamineWorkbook.from_path(str(self.path))
-            sheet = book.get_sheet_by_index(0)
+            sheet = book.get_sheet_by_index(self.index)
         except Exception as exc:  # calamine raises its own error types for broken files
             raise FileRefused(f"无法读取该表格：{exc}") from None
         self.total = sheet.end[0] + 1 if sheet.end else 0
@@ -347,12 +348,39 @@ class Sheet:
         except Exception as exc:  # a zip that is not a workbook
             raise FileRefused(f"无法读取该表格：{exc}") from None
         try:
-            sheet = book.worksheets[0]
+            sheet = book.worksheets[self.index]
             self.total = sheet.max_row or 0
             for index, values in enumerate(sheet.iter_rows(values_only=True), start=1):
                 yield index, [_plain(v) for v in values]
         finally:
             book.close()
+
+
+def worksheets(path: Path, suffix: str, engine: str = "auto") -> list[tuple[int, str]]:
+    """The workbook's visible worksheets as (index for Sheet, name), in order. Hidden sheets (a template's 选项)
+    and chart sheets are left out."""
+    if Sheet(path, suffix, engine).engine == "calamine":
+        from python_calamine import CalamineWorkbook
+
+        try:
+            book = CalamineWorkbook.from_path(str(path))
+        except Exception as exc:  # calamine raises its own error types for broken files
+            raise FileRefused(f"无法读取该表格：{exc}") from None
+        return [
+            (i, meta.name)
+            for i, meta in enumerate(book.sheets_metadata)
+            if str(meta.visible).endswith(".Visible") and str(meta.typ).endswith(".WorkSheet")
+        ]
+    from openpyxl import load_workbook
+
+    try:
+        wb = load_workbook(path, read_only=True)
+    except Exception as exc:  # a zip that is not a workbook
+        raise FileRefused(f"无法读取该表格：{exc}") from None
+    try:
+        return [(i, ws.title) for i, ws in enumerate(wb.worksheets) if ws.sheet_state == "visible"]
+    finally:
+        wb.close()
 
 
 def _has_calamine() -> bool:
