@@ -210,3 +210,34 @@ def test_an_oversize_upload_is_refused_without_reading_it_whole(client, world, s
     response = client.post(f"/ledgers/{LEDGER}/import", {"file": big})
     assert "超过 1 MB 的大小限制" in response.content.decode()
     assert not list((Path(settings.DATA_DIR) / "imports").glob("*.xlsx"))
+
+
+def test_a_list_ledger_exports_each_items_state_and_import_leaves_it_to_the_workflow(
+    world, tmp_path, make_record, capsys
+):
+    item = {
+        "issued_on": "2019-03-01",
+        "source": "巡察反馈",
+        "title": "党员发展档案不规范",
+        "deadline": "2019-06-30",
+    }
+    first = make_record("rectification_task", world.c1, item)
+    make_record("rectification_task", world.c1, {**item, "title": "三会一课记录不全"})
+    closed = {**first.values, "closed_on": "2019-06-20", "on_time": True}  # as a 销号 step leaves it
+    Record.objects.filter(pk=first.pk).update(status="已销号", values=closed)
+    out = tmp_path / "list.xlsx"
+    assert main(["export", "rectification_task", "--org", "s1", "-o", str(out)]) == 0
+    rows = list(load_workbook(out).active.values)
+    title = rows[0].index(world.ledger("rectification_task").field("title").label + "*")
+    assert rows[0][-1] == "状态"
+    assert sorted((r[title], r[-1]) for r in rows[1:]) == [
+        ("三会一课记录不全", "待整改"),
+        ("党员发展档案不规范", "已销号"),
+    ]
+    Record.objects.all().delete()
+    capsys.readouterr()
+    assert main(["import", "rectification_task", str(out)]) == 0
+    assert "不是本台账的列" not in capsys.readouterr().out  # 状态 is known: set by the workflow, not by files
+    # New items start in the initial state, and 销号日期/按期销号 are the workflow's to write, not the file's.
+    assert sorted(Record.objects.values_list("status", flat=True)) == ["待整改", "待整改"]
+    assert not any("closed_on" in r.values or "on_time" in r.values for r in Record.objects.all())

@@ -28,12 +28,13 @@ from dangjian.orgs.models import Organization
 from . import collection
 from .fields import is_empty, normalize_text
 from .models import FieldType, LedgerField, LedgerType, Record, TargetStatus, TaskTarget
-from .services import RecordInvalid, clean_record_values
+from .services import RecordInvalid, clean_record_values, initial_state, workflow_managed_fields
 from .xlsx import (
     EXAMPLE_MARK,
     INSTRUCTION_MARK,
     ORG_CODE,
     ORG_HEADER,
+    STATE_HEADER,
     FileRefused,
     Sheet,
     check_file,
@@ -373,10 +374,13 @@ def _run(
     required = {f.code for f in fields if f.required}
     rows = sheet.rows()
     result.header_row, colmap, buffered, head = _find_header(rows, names, wanted)
+    # Columns not imported and not worth a warning: row numbers, and a list ledger's exported 状态 (an item's
+    # state is set by its workflow steps, never by a file).
+    quiet = ROW_NUMBER_HEADS | ({STATE_HEADER} if lt.workflow else set())
     result.ignored_columns = [
         text
         for i, cell in enumerate(head)
-        if i not in colmap and not is_empty(cell) and (text := normalize_text(cell)) not in ROW_NUMBER_HEADS
+        if i not in colmap and not is_empty(cell) and (text := normalize_text(cell)) not in quiet
     ]
     missing = [labels[c] for c in sorted(required - set(colmap.values()), key=list(labels).index)]
     if missing:
@@ -398,6 +402,7 @@ def _run(
     locks = _Locks(user, lt)
     stored = _Stored(lt, codes)
     pending: list[_Pending] = []
+    state, managed_fields = initial_state(lt), workflow_managed_fields(lt)  # a list ledger's new items
     actor = user if getattr(user, "is_authenticated", False) else None
     now = timezone.now()
 
@@ -423,6 +428,8 @@ def _run(
             raw[code] = []  # attachments are added on the record's page afterwards
         try:
             values, date, end_date = clean_record_values(lt, raw)
+            for managed in managed_fields:  # 销号日期/按期销号 come from workflow steps, never from a file
+                values.pop(managed, None)
         except RecordInvalid as exc:
             for code, message in exc.errors.items():
                 label = labels.get(code, "")
@@ -446,6 +453,7 @@ def _run(
         record = Record(
             ledger_type=lt,
             org=org,
+            status=state,
             date=date,
             end_date=end_date,
             values=values,

@@ -66,6 +66,18 @@ def clean_record_values(ledger_type: LedgerType, raw: dict[str, Any], *, keep: d
     return values, date, end_date
 
 
+def initial_state(ledger_type: LedgerType) -> str:
+    """The state a new record of a list ledger starts in (every entry path: form, import, API); "" otherwise."""
+    workflow = ledger_type.workflow or {}
+    return workflow.get("initial") or (workflow["states"][0] if workflow else "")
+
+
+def workflow_managed_fields(ledger_type: LedgerType) -> list[str]:
+    """Fields only a workflow step writes (销号日期, 按期销号): what a form or a file says of them is ignored."""
+    workflow = ledger_type.workflow or {}
+    return [f for f in (workflow.get("closed_on_field"), workflow.get("on_time_field")) if f]
+
+
 def _as_date(value: Any) -> dt.date | None:
     return dt.date.fromisoformat(value) if value else None
 
@@ -122,18 +134,16 @@ def save_record(
     values, date, end_date = clean_record_values(ledger_type, raw, keep=record.values if record else None)
     for code in file_fields:
         values.pop(code, None)
-    workflow = ledger_type.workflow or {}
-    for managed in (workflow.get("closed_on_field"), workflow.get("on_time_field")):
+    for managed in workflow_managed_fields(ledger_type):
         # written only by a workflow step (ledgers/workflow.py): an edit or an import keeps what is stored
-        if managed:
-            values.pop(managed, None)
-            if record is not None and managed in record.values:
-                values[managed] = record.values[managed]
+        values.pop(managed, None)
+        if record is not None and managed in record.values:
+            values[managed] = record.values[managed]
     now = timezone.now()
     actor = user if getattr(user, "is_authenticated", False) else None
     if record is None:
         record = Record(ledger_type=ledger_type, org=org, created_by=actor, created_at=now, key=key)
-        record.status = workflow.get("initial") or (workflow["states"][0] if workflow else "")
+        record.status = initial_state(ledger_type)
     # old and new date: moving a record into or out of a submitted period is refused either way
     _guard(user, record, record.date, date, entered=date)
     record.values, record.date, record.end_date = values, date, end_date

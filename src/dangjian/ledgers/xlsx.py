@@ -221,6 +221,9 @@ def _export_value(field: LedgerField, value: Any) -> Any:
     return neutralise(display_value(field, value))
 
 
+STATE_HEADER = "状态"  # the exported state of a list ledger's item (set only by its workflow, never imported)
+
+
 def export_records(lt: LedgerType, records: Iterable[Record], masked: Any, mask: str) -> bytes:
     """The records as xlsx under the template's header. `masked(record)` says whether to hide sensitive values.
 
@@ -232,17 +235,22 @@ def export_records(lt: LedgerType, records: Iterable[Record], masked: Any, mask:
     from openpyxl.utils import get_column_letter
 
     fields = columns(lt)
+    listed = bool(
+        lt.workflow
+    )  # a list ledger's items carry a state: exported last, for 对账; import skips it
     book = Workbook(write_only=True)
     sheet = book.create_sheet(lt.label[:31])
     sheet.freeze_panes = "A2"
-    widths = [_width([ORG_HEADER, "中共城关街道幸福社区委员会"])] + [
-        _width([header(f), str(example(f))]) for f in fields
-    ]
+    widths = (
+        [_width([ORG_HEADER, "中共城关街道幸福社区委员会"])]
+        + [_width([header(f), str(example(f))]) for f in fields]
+        + ([_width([STATE_HEADER, "整改中"])] if listed else [])
+    )
     for col, width in enumerate(widths, start=1):
         sheet.column_dimensions[get_column_letter(col)].width = width
     bold = Font(bold=True)
     heads = []
-    for text in [f"{ORG_HEADER}*", *[header(f) for f in fields]]:
+    for text in [f"{ORG_HEADER}*", *[header(f) for f in fields], *([STATE_HEADER] if listed else [])]:
         cell = WriteOnlyCell(sheet, value=neutralise(text))
         cell.font = bold
         heads.append(cell)
@@ -261,6 +269,8 @@ def export_records(lt: LedgerType, records: Iterable[Record], masked: Any, mask:
                 cell.number_format = DATE_FORMAT
                 value = cell
             row.append(value)
+        if listed:
+            row.append(neutralise(record.status))
         sheet.append(row)
     out = io.BytesIO()
     book.save(out)
