@@ -168,6 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("ledger", help="台账代码")
     p.add_argument("file", help="Excel 文件（.xlsx、.xls、.ods）")
     p.add_argument("--org", help="默认填报单位的组织代码（表格中未写填报单位的行使用）")
+    p.add_argument("--sheet", help="要导入的工作表名称（默认：第一个表头能认出的工作表）")
     dup = p.add_mutually_exclusive_group()
     dup.add_argument("--skip-duplicates", action="store_true", help="跳过疑似重复的记录")
     dup.add_argument("--allow-duplicates", action="store_true", help="疑似重复的记录也导入")

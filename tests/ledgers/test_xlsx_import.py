@@ -157,6 +157,16 @@ def test_the_data_sheet_is_found_after_a_cover_sheet_and_other_data_sheets_are_n
     assert "工作表“11月”也像是本台账的数据，这次只导入了工作表“10月”" in result.summary()
 
 
+def test_a_named_sheet_is_imported_and_an_unknown_name_lists_the_sheets(world, tmp_path):
+    path = _workbook(tmp_path, {"10月": [HEAD, good(1)], "11月": [HEAD, good(2), good(3)]})
+    result = run(world, path, sheet=" 11月 ")
+    assert result.ok and result.created == 2 and result.other_sheets == [], result.lines()
+    assert sorted(r.values["title"] for r in Record.objects.all()) == ["主题2", "主题3"]
+    refused = run(world, path, sheet="12月")
+    assert refused.message == "工作簿中没有名为“12月”的工作表，现有的工作表：10月、11月"
+    assert Record.objects.count() == 2
+
+
 def test_errors_on_a_later_sheet_are_marked_on_that_sheet(world, tmp_path):
     from dangjian.ledgers.imports import error_copy
 

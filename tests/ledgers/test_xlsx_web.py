@@ -241,3 +241,41 @@ def test_a_list_ledger_exports_each_items_state_and_import_leaves_it_to_the_work
     # New items start in the initial state, and 销号日期/按期销号 are the workflow's to write, not the file's.
     assert sorted(Record.objects.values_list("status", flat=True)) == ["待整改", "待整改"]
     assert not any("closed_on" in r.values or "on_time" in r.values for r in Record.objects.all())
+
+
+def test_a_workbook_of_monthly_sheets_imports_the_sheet_named_on_the_web_and_the_command_line(
+    client, world, tmp_path, capsys
+):
+    book = Workbook()
+    book.remove(book.active)
+    for month, rows in {
+        "10月": [["幸福社区", "2019-10-08", "专题党课", "十月党课"]],
+        "11月": [
+            ["幸福社区", "2019-11-08", "专题党课", "十一月党课"],
+            ["幸福社区", "2019-11-20", "理论宣讲", "十一月宣讲"],
+        ],
+    }.items():
+        ws = book.create_sheet(month)
+        ws.append(["填报单位", "活动日期*", "活动类型*", "主题*"])
+        for row in rows:
+            ws.append(row)
+    path = tmp_path / "monthly.xlsx"
+    book.save(path)
+    client.force_login(world.clerk, backend="django.contrib.auth.backends.ModelBackend")
+    form = client.get(f"/ledgers/{LEDGER}/import").content.decode()
+    assert 'name="sheet"' in form
+    with path.open("rb") as fh:
+        first = client.post(f"/ledgers/{LEDGER}/import", {"file": fh, "token": "b" * 32}, follow=True)
+    assert "工作表“11月”也像是本台账的数据，这次只导入了工作表“10月”" in first.content.decode()
+    with path.open("rb") as fh:
+        client.post(f"/ledgers/{LEDGER}/import", {"file": fh, "token": "c" * 32, "sheet": "11月"})
+    assert sorted(Record.objects.values_list("values__title", flat=True)) == [
+        "十一月党课",
+        "十一月宣讲",
+        "十月党课",
+    ]
+    Record.objects.all().delete()
+    assert main(["import", LEDGER, str(path), "--sheet", "11月"]) == 0
+    assert Record.objects.count() == 2
+    assert main(["import", LEDGER, str(path), "--sheet", "13月"]) == 1
+    assert "没有名为“13月”的工作表" in capsys.readouterr().err

@@ -64,7 +64,16 @@ def import_(args: argparse.Namespace) -> int:
     if not path.is_file():
         print(f"找不到文件“{path}”。", file=sys.stderr)
         return 1
-    result = import_file(None, lt, path, path.name, default_org=org, duplicates=policy, check_access=False)
+    result = import_file(
+        None,
+        lt,
+        path,
+        path.name,
+        default_org=org,
+        duplicates=policy,
+        check_access=False,
+        sheet=args.sheet or "",
+    )
     for line in result.lines():
         print(line, file=sys.stderr)
     if result.needs_choice:

@@ -128,8 +128,8 @@ class ImportResult:
             else ""
         )
         other = (
-            f"工作簿中的工作表{_quoted(self.other_sheets)}也像是本台账的数据，这次只导入了工作表“{self.sheet_name}”，"
-            "请把它们另存为单独的文件（或移到第一个工作表）再导入。"
+            f"工作簿中的工作表{_quoted(self.other_sheets)}也像是本台账的数据，这次只导入了工作表“{self.sheet_name}”；"
+            "要导入其他工作表，请再次上传同一文件并在“工作表”中填写其名称。"
             if self.other_sheets
             else ""
         )
@@ -307,20 +307,24 @@ def import_file(
     engine: str = "auto",
     progress: Progress | None = None,
     check_access: bool = True,
+    sheet: str = "",
 ) -> ImportResult:
     """Import the first sheet of `path` (named `name` by the user) into `lt`. All or nothing.
 
     `check_access=False` (the command line) lets any active org be named; the web always checks `may_enter`.
+    `sheet` names the worksheet to read; by default the first whose header fits the ledger.
     """
     if duplicates not in POLICIES:
         raise ValueError(duplicates)
     result = ImportResult(ledger=lt, policy=duplicates)
     try:
         suffix = check_file(path, name)
-        result.sheet_index, result.sheet_name, result.other_sheets = _pick_sheet(path, suffix, engine, lt)
-        sheet = Sheet(path, suffix, engine, result.sheet_index)
+        result.sheet_index, result.sheet_name, result.other_sheets = _pick_sheet(
+            path, suffix, engine, lt, sheet
+        )
+        reader = Sheet(path, suffix, engine, result.sheet_index)
         with transaction.atomic():
-            _run(user, lt, sheet, result, default_org, progress, check_access)
+            _run(user, lt, reader, result, default_org, progress, check_access)
             if not result.ok:
                 raise _Rollback
     except FileRefused as exc:
@@ -336,10 +340,20 @@ def _header_spec(lt: LedgerType) -> tuple[list[LedgerField], dict[str, str], int
     return fields, _header_names(fields, lt.date_field), min(2, len(fields) + 1)
 
 
-def _pick_sheet(path: Path, suffix: str, engine: str, lt: LedgerType) -> tuple[int, str, list[str]]:
-    """The first visible worksheet whose header names this ledger's columns: (index, name, later sheets that
-    also look like its data). A workbook of one sheet is not scanned twice; with no such sheet the first is
-    returned, and reading it gives the usual message."""
+def _pick_sheet(
+    path: Path, suffix: str, engine: str, lt: LedgerType, wanted_name: str = ""
+) -> tuple[int, str, list[str]]:
+    """The worksheet named `wanted_name`, or else the first visible one whose header names this ledger's columns:
+    (index, name, later sheets that also look like its data). A workbook of one sheet is not scanned twice; with
+    no such sheet the first is returned, and reading it gives the usual message."""
+    if wanted_name.strip():
+        every = worksheets(path, suffix, engine)
+        for index, title in every:
+            if normalize_text(title) == normalize_text(wanted_name):
+                return index, title, []
+        raise FileRefused(
+            f"工作簿中没有名为“{wanted_name.strip()}”的工作表，现有的工作表：{'、'.join(t for _, t in every) or '（无）'}"
+        )
     sheets = worksheets(path, suffix, engine)[:SHEET_SCAN]
     if len(sheets) <= 1:
         return (sheets[0][0], sheets[0][1], []) if sheets else (0, "", [])

@@ -129,20 +129,22 @@ def import_page(request: HttpRequest, code: str) -> HttpResponse:
     policy = request.POST.get("duplicates", "refuse")
     if info and info.get("ledger") == lt.code and info.get("path") and policy in POLICIES:
         path, name, org_code = Path(info["path"]), info["name"], info.get("org", "")
+        sheet = info.get("sheet", "")
     else:
         upload = request.FILES.get("file")
         if upload is None:
             context["problem"] = "请选择要导入的 Excel 文件。"
             return render(request, "ledgers/import.html", context)
         name, org_code, policy = upload.name or "导入.xlsx", request.POST.get("org", ""), "refuse"
+        sheet = request.POST.get("sheet", "").strip()[:31]  # Excel caps sheet names at 31 characters
         try:
             _sweep()
             path = spool(upload, _import_dir(), Path(name).suffix.lower())
         except FileRefused as exc:
             context["problem"] = str(exc)
             return render(request, "ledgers/import.html", context)
-        _remember(request, token, ledger=lt.code, path=str(path), name=name, org=org_code)
-    result = _run(request, lt, path, name, org_code, policy, token, orgs)
+        _remember(request, token, ledger=lt.code, path=str(path), name=name, org=org_code, sheet=sheet)
+    result = _run(request, lt, path, name, org_code, policy, token, orgs, sheet)
     return _after(request, lt, result, path, name, token, context)
 
 
@@ -155,6 +157,7 @@ def _run(
     policy: str,
     token: str,
     orgs: list[Any],
+    sheet: str = "",
 ) -> ImportResult:
     default = next((o for o in orgs if o.code == org_code), None)
 
@@ -162,7 +165,7 @@ def _run(
         cache.set(_progress_key(token), {"done": done, "total": total}, 3600)
 
     return import_file(
-        request.user, lt, path, name, default_org=default, duplicates=policy, progress=progress
+        request.user, lt, path, name, default_org=default, duplicates=policy, progress=progress, sheet=sheet
     )
 
 
