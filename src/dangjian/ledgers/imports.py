@@ -88,11 +88,11 @@ class ImportResult:
     duplicates: list[Duplicate] = field(default_factory=list)
     message: str = ""  # the file as a whole was refused
     ignored_columns: list[str] = field(default_factory=list)  # header cells that name no field: not imported
-    sheet_index: int = 0  # the worksheet imported (Sheet's index) and its name
+    # The worksheet imported (its index for Sheet, and its name), and later sheets that also look like this
+    # ledger's data but were not read.
+    sheet_index: int = 0
     sheet_name: str = ""
-    other_sheets: list[str] = field(
-        default_factory=list
-    )  # further sheets that look like this ledger: not read
+    other_sheets: list[str] = field(default_factory=list)
 
     @property
     def needs_choice(self) -> bool:
@@ -151,12 +151,8 @@ def _head_key(value: Any) -> str:
     return _UNIT.sub("", text).strip("*").lower()
 
 
-ROW_NUMBER_HEADS = {
-    "序号",
-    "编号",
-    "No.",
-    "NO.",
-}  # a hand-kept sheet's row numbers: not a field, not worth a warning
+# A hand-kept sheet's row-number column: not a field, and not worth a warning when left out.
+ROW_NUMBER_HEADS = frozenset({"序号", "编号", "No.", "NO."})
 
 
 def _quoted(cells: list[str]) -> str:
@@ -309,7 +305,7 @@ def import_file(
     check_access: bool = True,
     sheet: str = "",
 ) -> ImportResult:
-    """Import the first sheet of `path` (named `name` by the user) into `lt`. All or nothing.
+    """Import one worksheet of `path` (named `name` by the user) into `lt`. All or nothing.
 
     `check_access=False` (the command line) lets any active org be named; the web always checks `may_enter`.
     `sheet` names the worksheet to read; by default the first whose header fits the ledger.
@@ -390,7 +386,7 @@ def _run(
     result.header_row, colmap, buffered, head = _find_header(rows, names, wanted)
     # Columns not imported and not worth a warning: row numbers, and a list ledger's exported 状态 (an item's
     # state is set by its workflow steps, never by a file).
-    quiet = ROW_NUMBER_HEADS | ({STATE_HEADER} if lt.workflow else set())
+    quiet = ROW_NUMBER_HEADS | ({STATE_HEADER} if lt.workflow else frozenset())
     result.ignored_columns = [
         text
         for i, cell in enumerate(head)
@@ -442,8 +438,6 @@ def _run(
             raw[code] = []  # attachments are added on the record's page afterwards
         try:
             values, date, end_date = clean_record_values(lt, raw)
-            for managed in managed_fields:  # 销号日期/按期销号 come from workflow steps, never from a file
-                values.pop(managed, None)
         except RecordInvalid as exc:
             for code, message in exc.errors.items():
                 label = labels.get(code, "")
@@ -452,6 +446,8 @@ def _run(
         if row_errors:
             result.errors.extend(row_errors)
             continue
+        for managed in managed_fields:  # 销号日期/按期销号 come from workflow steps, never from a file
+            values.pop(managed, None)
         assert org is not None
         if locked := locks.check(org, date):  # a 报送 lock covers imports like every other entry path
             result.errors.append(RowError(number, column_of.get(lt.date_field), "", locked))
