@@ -319,9 +319,9 @@ def build_task(seed: int) -> bool:
         code = target.org.code
         if code == "demo-jd01-sq01" or (code != "demo-jd01-sq02" and rng.random() < 0.2):
             continue  # not yet submitted
-        at = dt.datetime(2020, 1, 3, 1, 0, tzinfo=dt.UTC) + dt.timedelta(  # office hours in Beijing
-            days=rng.randrange(10), minutes=rng.randrange(480)
-        )
+        # Submitted within office hours in Beijing (09:00–17:00, i.e. 01:00–09:00 UTC) in the first half of January.
+        at = dt.datetime(2020, 1, 3, 1, 0, tzinfo=dt.UTC)
+        at += dt.timedelta(days=rng.randrange(10), minutes=rng.randrange(480))
         events = [
             TaskEvent(target=target, from_status=target.status, to_status=TargetStatus.SUBMITTED, at=at)
         ]

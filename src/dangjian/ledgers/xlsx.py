@@ -235,9 +235,8 @@ def export_records(lt: LedgerType, records: Iterable[Record], masked: Any, mask:
     from openpyxl.utils import get_column_letter
 
     fields = columns(lt)
-    listed = bool(
-        lt.workflow
-    )  # a list ledger's items carry a state: exported last, for 对账; import skips it
+    # A list ledger's items carry a state: exported as the last column, for 对账; import knows and skips it.
+    listed = bool(lt.workflow)
     book = Workbook(write_only=True)
     sheet = book.create_sheet(lt.label[:31])
     sheet.freeze_panes = "A2"
