@@ -336,6 +336,21 @@ def test_home_page_counts_every_overdue_item_and_lists_the_ten_oldest(world):
     assert "事项10" in home and "事项11" not in home and "已关闭事项" not in home
 
 
+def test_the_overview_pages_its_detail_but_counts_every_item(world, monkeypatch):
+    from dangjian.ledgers import workflow_views
+
+    monkeypatch.setattr(workflow_views, "OVERDUE_PAGE", 2)
+    for day in range(1, 6):
+        _item(world, status="整改中", title=f"分页事项{day}", deadline=f"2019-06-0{day}")
+    client = client_for(world.unit_admin)
+    first = client.get("/ledgers/overdue/").content.decode()
+    assert '<strong class="overdue-total">5</strong>' in first and "第 1 / 3 页" in first
+    assert first.count("分页事项") == 2 and "page=2" in first
+    last = client.get("/ledgers/overdue/", {"page": 3, "org": "s1"}).content.decode()
+    assert last.count("分页事项") == 1 and "?org=s1&amp;page=2" in last
+    assert len(client.get("/ledgers/overdue.json").json()["items"]) == 5  # JSON and xlsx hold every item
+
+
 def test_overdue_command_lists_items_as_json(world, capsys):
     from dangjian.cli import cmd_overdue
 

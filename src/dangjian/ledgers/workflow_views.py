@@ -12,6 +12,7 @@ from typing import Any
 from django import forms as djforms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -26,6 +27,7 @@ from .views import _get_ledger_for_user, _get_record_for_user, _json, _wants_jso
 from .xlsx import XLSX_MIME, neutralise
 
 BULK_LIMIT = 200
+OVERDUE_PAGE = 200  # rows of the overview's detail table per page (its xlsx and JSON hold every item)
 
 
 def _step_form(lt: LedgerType, record: Record, step: workflow.Step, request: HttpRequest) -> djforms.Form:
@@ -145,8 +147,13 @@ def overdue(request: HttpRequest, fmt: str = "") -> HttpResponse:
         response["Content-Disposition"] = "attachment; filename*=UTF-8''overdue.xlsx"
         return response
     codes = {i.record.org.name: i.record.org.code for i in items}  # each unit's row opens its own overview
+    page = Paginator(items, OVERDUE_PAGE).get_page(request.GET.get("page"))  # the summaries count them all
+    query = request.GET.copy()
+    query.pop("page", None)
     context = {
         "items": items,
+        "page": page,
+        "page_query": query.urlencode(),
         "org": org,
         **summary,
         "units": [(name, codes.get(name, ""), n) for name, n in summary["by_unit"]],
