@@ -205,3 +205,23 @@ def test_a_share_on_a_sensitive_field_hides_each_rows_mark_where_the_field_is_ma
     login(client, setup.unit_admin)  # 管理员 of the district: sees the field, so sees which rows count
     data = get(client, "学习.本社区占比", format="json").json()
     assert sorted(r["in_share"] for r in data["records"]) == [False, True, True]
+
+
+def test_a_list_says_how_its_names_were_picked(client, setup, define):
+    define(
+        {
+            "key": "学习.主题",
+            "label": "学习主题",
+            "ledger": "study_activity",
+            "aggregate": "list",
+            "field": "title",
+            "order": "first",
+            "limit": 1,
+        },
+        pack="t2",
+    )
+    login(client, setup.viewer)
+    data = get(client, "学习.主题", format="json").json()
+    assert data["count"] == 3 and len(data["value"]) == 1
+    assert data["list_rule"] == "按日期先后取前 1 个（记录中共有 2 个不同的“主题”）"
+    assert "取值方式" in get(client, "学习.主题").content.decode()

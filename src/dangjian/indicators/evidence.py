@@ -81,6 +81,8 @@ class Evidence:
     share_sensitive: bool = False  # the condition reads a sensitive field (e.g. 出生日期)
     # A formula: the indicators it reads, each with its value and the link to its own evidence.
     operands: list[Operand] = field(default_factory=list)
+    # A list of names: how they were picked from the records (e.g. 按日期先后取前 3 个，共 4 个不同名称).
+    list_rule: str = ""
 
     @property
     def ledger(self) -> Any:
@@ -126,6 +128,8 @@ def gather(user: Any, key: str, org: Organization, period: Period) -> Evidence:
     found = Evidence(
         ind, org, span, key, value, records.count(), visible, columns, records if visible else None
     )
+    if ind.aggregate == "list" and ind.field:
+        found.list_rule = _list_rule(ind, records)
     share = share_matches(key, org, period)
     if share is not None:
         matches, found.condition = share
@@ -138,6 +142,24 @@ def gather(user: Any, key: str, org: Organization, period: Period) -> Evidence:
             for c in (ind.options or {}).get("share_where") or []
         )
     return found
+
+
+LIST_ORDER_WORDS = {"count": "按出现次数从多到少", "first": "按日期先后", "value": "按名称排序"}
+
+
+def _list_rule(ind: Indicator, records: QuerySet[Record]) -> str:
+    """How a list indicator picked its names, so that a name in the records but not in the report is explained."""
+    options = ind.options or {}
+    distinct = {str(v) for v in records.values_list(f"values__{ind.field}", flat=True) if v not in (None, "")}
+    limit = options.get("limit")
+    order = LIST_ORDER_WORDS.get(options.get("order", "count"), "")
+    picked = f"{order}取前 {limit} 个" if limit else f"{order}全部列出"
+    return f"{picked}（记录中共有 {len(distinct)} 个不同的{_field_label(ind)}）"
+
+
+def _field_label(ind: Indicator) -> str:
+    spec = ind.ledger.field(ind.field) if ind.ledger else None
+    return f"“{spec.label}”" if spec else "取值"
 
 
 def _operands(
@@ -179,6 +201,8 @@ def as_json(user: Any, ev: Evidence) -> dict[str, Any]:
     if ev.indicator.kind == Kind.FORMULA:
         data["formula"] = ev.indicator.formula
         data["operands"] = [o.as_json() for o in ev.operands]
+    if ev.list_rule:
+        data["list_rule"] = ev.list_rule
     if ev.matched is not None:
         data["share"] = {"matched": ev.matched, "of": ev.count, "condition": ev.condition}
     if ev.records is not None:
