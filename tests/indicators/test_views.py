@@ -137,17 +137,20 @@ def test_evidence_url_points_to_this_page(setup):
     assert url.startswith(URL) and "year=2019" in url and "org=root" in url
 
 
+STUDY_SHARE = {
+    "key": "学习.本社区占比",
+    "label": "社区开展的学习占比",
+    "unit": "%",
+    "ledger": "study_activity",
+    "aggregate": "share",
+    "share_where": [{"field": "title", "op": "=", "value": "学习"}],
+}
+
+
 def test_a_share_shows_its_numerator_and_which_records_count(client, setup, define):
     """42.4% is answered with “97 of 229, on this condition”, and each row says whether it counts."""
     define(
-        {
-            "key": "学习.本社区占比",
-            "label": "社区开展的学习占比",
-            "unit": "%",
-            "ledger": "study_activity",
-            "aggregate": "share",
-            "share_where": [{"field": "title", "op": "=", "value": "学习"}],
-        },
+        STUDY_SHARE,
         {
             "key": "纪律.某某占比",
             "label": "某某案件占比",
@@ -186,14 +189,7 @@ def test_a_share_on_a_sensitive_field_hides_each_rows_mark_where_the_field_is_ma
     from dangjian.ledgers.models import LedgerField
 
     define(
-        {
-            "key": "学习.本社区占比",
-            "label": "社区开展的学习占比",
-            "unit": "%",
-            "ledger": "study_activity",
-            "aggregate": "share",
-            "share_where": [{"field": "title", "op": "=", "value": "学习"}],
-        },
+        STUDY_SHARE,
         pack="t2",
     )
     LedgerField.objects.filter(ledger_type__code="study_activity", code="title").update(sensitive=True)
