@@ -12,22 +12,9 @@ from dangjian.ledgers.models import TargetStatus, TaskEvent
 from dangjian.ledgers.services import RecordLocked, delete_record, restore_record, save_record
 from dangjian.orgs.models import OrgKind
 
+from .conftest import make_task
+
 MEETING = {"date": "2019-03-05", "kind": "党课", "topic": "学习党章"}
-
-
-def make_task(world, user=None, **extra):
-    options = dict(
-        title="2019年度党建工作数据",
-        creator_org=world.s1,
-        ledger_types=[world.ledger("organization_life")],
-        period_start=dt.date(2019, 1, 1),
-        period_end=dt.date(2019, 12, 31),
-        scope_root=world.s1,
-        kinds=OrgKind.objects.filter(code="community"),
-        deadline=dt.date(2099, 1, 15),
-    )
-    options.update(extra)
-    return collection.create_task(user or world.reviewer, **options)
 
 
 def target(task, org):

@@ -13,6 +13,8 @@ from dangjian.ledgers import collection
 from dangjian.ledgers.models import CollectionTask, Record, TargetStatus, TaskTarget
 from dangjian.orgs.models import Organization, OrgKind
 
+from .conftest import make_task
+
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 MEETING = {"date": "2019-03-05", "kind": "党课", "topic": "学习党章"}
 
@@ -25,17 +27,8 @@ def client_for(user) -> Client:
 
 @pytest.fixture
 def task(world):
-    return collection.create_task(
-        world.reviewer,
-        title="2019年度组织生活统计",
-        creator_org=world.s1,
-        ledger_types=[world.ledger("organization_life")],
-        period_start=dt.date(2019, 1, 1),
-        period_end=dt.date(2019, 12, 31),
-        scope_root=world.s1,
-        kinds=OrgKind.objects.filter(code="community"),
-        deadline=dt.date(2099, 12, 31),
-        instructions="请按实际填报",
+    return make_task(
+        world, title="2019年度组织生活统计", deadline=dt.date(2099, 12, 31), instructions="请按实际填报"
     )
 
 

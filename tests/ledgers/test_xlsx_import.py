@@ -365,19 +365,10 @@ def test_zip_bombs_are_refused_before_opening(world, tmp_path):
 def test_a_submitted_period_refuses_imported_rows_and_an_import_starts_a_task(world, tmp_path):
     from dangjian.ledgers import collection
     from dangjian.ledgers.models import TargetStatus
-    from dangjian.orgs.models import OrgKind
 
-    task = collection.create_task(
-        world.reviewer,
-        title="2019年度数据",
-        creator_org=world.s1,
-        ledger_types=[world.ledger("study_activity")],
-        period_start=dt.date(2019, 1, 1),
-        period_end=dt.date(2019, 12, 31),
-        scope_root=world.s1,
-        kinds=OrgKind.objects.filter(code="community"),
-        deadline=dt.date(2099, 1, 15),
-    )
+    from .conftest import make_task
+
+    task = make_task(world, title="2019年度数据", ledger_types=[world.ledger("study_activity")])
     path = sheet(tmp_path, [good(1, "2019-03-05")])
     assert run(world, path).ok
     assert task.targets.get(org=world.c1).status == TargetStatus.DRAFT
