@@ -324,9 +324,7 @@ class Sheet:
 
     def __init__(self, path: Path, suffix: str, engine: str = "auto", index: int = 0) -> None:
         self.path, self.suffix, self.index = path, suffix, index
-        self.engine = "openpyxl" if engine == "openpyxl" and suffix == ".xlsx" else "calamine"
-        if engine == "auto" and suffix == ".xlsx" and not _has_calamine():
-            self.engine = "openpyxl"
+        self.engine = reader_engine(suffix, engine)
         self.total = 0
 
     def rows(self) -> Generator[tuple[int, list[Any]]]:
@@ -368,7 +366,7 @@ class Sheet:
 def worksheets(path: Path, suffix: str, engine: str = "auto") -> list[tuple[int, str]]:
     """The workbook's visible worksheets as (index for Sheet, name), in order. Hidden sheets (a template's 选项)
     and chart sheets are left out."""
-    if Sheet(path, suffix, engine).engine == "calamine":
+    if reader_engine(suffix, engine) == "calamine":
         from python_calamine import CalamineWorkbook
 
         try:
@@ -390,6 +388,14 @@ def worksheets(path: Path, suffix: str, engine: str = "auto") -> list[tuple[int,
         return [(i, ws.title) for i, ws in enumerate(wb.worksheets) if ws.sheet_state == "visible"]
     finally:
         wb.close()
+
+
+def reader_engine(suffix: str, engine: str = "auto") -> str:
+    """Which library reads a file: openpyxl only for .xlsx (when asked, or when calamine is missing); calamine
+    for everything else, and for .xls and .ods always."""
+    if suffix == ".xlsx" and (engine == "openpyxl" or (engine == "auto" and not _has_calamine())):
+        return "openpyxl"
+    return "calamine"
 
 
 def _has_calamine() -> bool:
