@@ -416,8 +416,13 @@ def overdue_items(
         for record in overdue_records(qs, wf, day).order_by("org__path", "id"):
             record.ledger_type = lt
             items.append(_item(record, lt, wf, day))
-    items.sort(key=lambda i: (-i.days, i.record.org.path, i.record.pk))
+    items.sort(key=_longest_overdue_first)
     return items
+
+
+def _longest_overdue_first(item: OverdueItem) -> tuple[int, str, int]:
+    """The order of every overdue list (overview, home page, reminder job): most days overdue first."""
+    return -item.days, item.record.org.path, item.record.pk
 
 
 def overdue_preview(
@@ -435,7 +440,7 @@ def overdue_preview(
         for record in qs.order_by(oldest_first, "org__path", "id")[:limit]:
             record.ledger_type = lt
             items.append(_item(record, lt, wf, day))
-    items.sort(key=lambda i: (-i.days, i.record.org.path, i.record.pk))
+    items.sort(key=_longest_overdue_first)
     return total, items[:limit]
 
 
