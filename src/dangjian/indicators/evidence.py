@@ -167,9 +167,11 @@ def _operands(
 ) -> list[Operand]:
     """The indicators a formula reads, in order. Read for last year (上年.<formula>), its plain names are last
     year's values; a 上年 inside it would be two years back, which is shown without a value."""
-    labels = dict(Indicator.objects.values_list("key", "label"))
+    names = formulas.parse(ind.formula)[1]
+    wanted = {formulas.split(name)[1] for name in names}
+    labels = dict(Indicator.objects.filter(key__in=wanted).values_list("key", "label"))
     out, seen = [], set()
-    for name in formulas.parse(ind.formula)[1]:
+    for name in names:
         back, bare = formulas.split(name)
         if name in seen or bare not in labels:
             continue
