@@ -311,7 +311,7 @@ def build_task(seed: int) -> bool:
         deadline=deadline,
         instructions="请各社区党组织核对本社区 2019 年组织生活、走访群众和服务群众活动记录，确认无误后报送。",
     )
-    created = dt.datetime(2019, 12, 20, 1, 30, tzinfo=dt.UTC)  # 09:30 in Beijing
+    created = dt.datetime(2019, 12, 20, 1, 30, tzinfo=dt.timezone.utc)  # 09:30 in Beijing
     CollectionTask.objects.filter(pk=task.pk).update(created_at=created)
     TaskEvent.objects.filter(target__task=task).update(at=created)
     rng = random.Random(seed)
@@ -320,7 +320,7 @@ def build_task(seed: int) -> bool:
         if code == "demo-jd01-sq01" or (code != "demo-jd01-sq02" and rng.random() < 0.2):
             continue  # not yet submitted
         # Submitted within office hours in Beijing (09:00–17:00, i.e. 01:00–09:00 UTC) in the first half of January.
-        at = dt.datetime(2020, 1, 3, 1, 0, tzinfo=dt.UTC)
+        at = dt.datetime(2020, 1, 3, 1, 0, tzinfo=dt.timezone.utc)
         at += dt.timedelta(days=rng.randrange(10), minutes=rng.randrange(480))
         events = [
             TaskEvent(target=target, from_status=target.status, to_status=TargetStatus.SUBMITTED, at=at)

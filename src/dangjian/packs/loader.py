@@ -7,13 +7,18 @@ created or updated by code, and records are never touched.
 
 from __future__ import annotations
 
-import tomllib
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from django.db import transaction
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # Ubuntu 22.04 and some 信创 distributions ship Python 3.10
+    import tomli as tomllib
 
 PACKS_DIR = Path(__file__).resolve().parent
 
