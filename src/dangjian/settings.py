@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "treebeard",
     "simple_history",
     "dangjian.web.axes_app.AxesConfig",  # django-axes, named in Chinese
+    "dangjian.audit",
     "dangjian.orgs",
     "dangjian.ledgers",
     "dangjian.indicators",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -41,7 +42,7 @@ class LedgerType(models.Model):
     confidential = models.BooleanField(
         "涉密", default=False, help_text="仅指定组织的成员可见明细，其他人只见汇总"
     )
-    confidential_orgs = models.ManyToManyField(
+    confidential_orgs: models.ManyToManyField[Organization, Any] = models.ManyToManyField(
         Organization, verbose_name="可见明细的组织", blank=True, related_name="confidential_ledgers"
     )
     confidential_kinds = models.ManyToManyField(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from treebeard.mp_tree import MP_Node
@@ -26,12 +28,14 @@ class OrgKind(models.Model):
 class Organization(MP_Node):
     """A party organisation. `path` makes subtree queries a single indexed prefix match."""
 
-    code = models.CharField("组织代码", max_length=60, unique=True)
-    name = models.CharField("名称", max_length=120)
-    short_name = models.CharField("简称", max_length=60, blank=True)
-    kinds = models.ManyToManyField(OrgKind, verbose_name="组织类别", blank=True, related_name="orgs")
-    is_active = models.BooleanField("启用", default=True)
-    sort_order = models.IntegerField("排序", default=0)
+    code: models.CharField[str, str] = models.CharField("组织代码", max_length=60, unique=True)
+    name: models.CharField[str, str] = models.CharField("名称", max_length=120)
+    short_name: models.CharField[str, str] = models.CharField("简称", max_length=60, blank=True)
+    kinds: models.ManyToManyField[OrgKind, Any] = models.ManyToManyField(
+        OrgKind, verbose_name="组织类别", blank=True, related_name="orgs"
+    )
+    is_active: models.BooleanField[bool, bool] = models.BooleanField("启用", default=True)
+    sort_order: models.IntegerField[int, int] = models.IntegerField("排序", default=0)
 
     node_order_by = ["sort_order", "code"]
 
