@@ -1,0 +1,299 @@
+"""The access matrix, generated from the URL configuration.
+
+Every URL pattern of the app × five roles (system administrator, 纪委 member, district admin, community clerk,
+viewer) × the object it is asked about (the clerk's own unit's, a sibling unit's, the confidential ledger's) →
+the expected status, and no confidential value in any body that is not the 纪委 member's. A URL pattern without
+an entry in `EXPECTED` fails `test_every_url_pattern_has_an_entry`: a new page, JSON twin or export cannot be
+added without deciding who may reach it.
+
+Run with `ACCESS_MATRIX_DUMP=1` to print the statuses the app gives today, as rows to paste and review.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+
+MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
+ROLES = ("sysadmin", "jiwei", "unit_admin", "clerk", "viewer")
+
+OWN_TITLE = "幸福社区本单位学习主题子丑寅"
+OTHER_TITLE = "和平社区外单位学习主题卯辰巳"
+CASE_NO = "矩阵纪案〔2019〕7号"
+SUSPECT = "钱某某矩阵"
+CASE_FILE = "矩阵案件审理报告正文"
+OWN_ITEM = "幸福社区整改事项午未申"
+OTHER_ITEM = "和平社区整改事项酉戌亥"
+CONFIDENTIAL = (CASE_NO, SUSPECT, CASE_FILE)
+
+# Statuses in the order of ROLES. "own" is the community clerk's unit (幸福社区), "other" a sibling community
+# (和平社区), "conf" the confidential ledger kept by 区纪委监委; "-" is a page that is about no object.
+# 302 to the login page counts as refused for pages that need a login; 403/404 as refused for the rest.
+EXPECTED: dict[tuple[str, str], tuple[int, ...]] = {}
+
+
+def expect(name: str, **rows: tuple[int, ...]) -> None:
+    for obj, statuses in rows.items():
+        assert len(statuses) == len(ROLES)
+        EXPECTED[(name, obj.replace("none", "-"))] = statuses
+
+
+# -- the shell ------------------------------------------------------------------------------------------------
+expect("login", none=(302, 302, 302, 302, 302))  # signed in already: on to the home page
+expect("logout", none=(405, 405, 405, 405, 405))
+expect("home", none=(200, 200, 200, 200, 200))
+# -- ledgers --------------------------------------------------------------------------------------------------
+expect("ledgers:index", none=(200, 200, 200, 200, 200))
+expect("ledgers:attachment", own=(404, 404, 200, 200, 200), other=(404, 404, 200, 404, 200), conf=(404, 200, 404, 404, 404))
+expect("ledgers:records", own=(404, 200, 200, 200, 200), conf=(404, 200, 404, 404, 404))
+expect("ledgers:records_json", own=(404, 200, 200, 200, 200), conf=(404, 200, 404, 404, 404))
+expect("ledgers:records_xlsx", own=(404, 200, 200, 200, 200), conf=(404, 200, 404, 404, 404))
+expect("ledgers:new", own=(404, 200, 200, 200, 403), conf=(404, 200, 404, 404, 404))
+expect("ledgers:template", own=(404, 200, 200, 200, 403), conf=(404, 200, 404, 404, 404))
+expect("ledgers:import", own=(404, 200, 200, 200, 403), conf=(404, 200, 404, 404, 404))
+expect("ledgers:import_status", own=(200, 200, 200, 200, 200), conf=(200, 200, 200, 200, 200))  # a progress count by random token
+expect("ledgers:import_errors", own=(404, 404, 404, 404, 404), conf=(404, 404, 404, 404, 404))
+expect("ledgers:record", own=(404, 404, 200, 200, 200), other=(404, 404, 200, 404, 200), conf=(404, 200, 404, 404, 404))
+expect("ledgers:record_json", own=(404, 404, 200, 200, 200), other=(404, 404, 200, 404, 200), conf=(404, 200, 404, 404, 404))
+expect("ledgers:edit", own=(404, 404, 200, 200, 403), other=(404, 404, 200, 404, 403), conf=(404, 200, 404, 404, 404))
+expect("ledgers:delete", own=(405, 405, 405, 405, 405), conf=(405, 405, 405, 405, 405))
+expect("ledgers:restore", own=(405, 405, 405, 405, 405), conf=(405, 405, 405, 405, 405))
+expect("ledgers:history", own=(404, 404, 200, 200, 200), other=(404, 404, 200, 404, 200), conf=(404, 200, 404, 404, 404))
+expect("ledgers:history_json", own=(404, 404, 200, 200, 200), other=(404, 404, 200, 404, 200), conf=(404, 200, 404, 404, 404))
+expect("ledgers:workflow_bulk", own=(404, 200, 200, 200, 200))  # the list; its steps are refused on POST
+expect("ledgers:workflow_step", own=(404, 404, 200, 200, 403), other=(404, 404, 200, 404, 403))
+expect("ledgers:tasks", none=(200, 200, 200, 200, 200))
+expect("ledgers:task_new", none=(403, 403, 200, 403, 403))
+expect("ledgers:task", own=(404, 404, 200, 200, 200))
+expect("ledgers:task_json", own=(404, 404, 200, 200, 200))
+expect("ledgers:task_xlsx", own=(404, 404, 200, 200, 200))
+expect("ledgers:target_log", own=(404, 404, 200, 200, 200), other=(404, 404, 200, 404, 200))
+expect("ledgers:target_submit", own=(405, 405, 405, 405, 405))
+expect("ledgers:target_return", own=(405, 405, 405, 405, 405))
+expect("ledgers:overdue", none=(200, 200, 200, 200, 200))
+expect("ledgers:overdue_json", none=(200, 200, 200, 200, 200))
+expect("ledgers:overdue_xlsx", none=(200, 200, 200, 200, 200))
+# -- indicators -----------------------------------------------------------------------------------------------
+expect(
+    "indicators:evidence",
+    own=(403, 403, 200, 200, 200),
+    other=(403, 403, 200, 403, 200),
+    conf=(403, 403, 200, 403, 200),  # aggregates only, at the district for a whole year
+)
+# -- reports --------------------------------------------------------------------------------------------------
+expect("reports:index", none=(200, 200, 200, 200, 200))
+expect("reports:preview", own=(404, 404, 200, 200, 200), other=(404, 404, 200, 404, 200))
+expect("reports:download", own=(404, 404, 200, 200, 200), other=(404, 404, 200, 404, 200))
+expect("reports:finalise", own=(405, 405, 405, 405, 405))
+expect("reports:run", own=(404, 404, 200, 200, 200), other=(404, 404, 200, 404, 200))
+expect("reports:run_download", own=(404, 404, 200, 200, 200), other=(404, 404, 200, 404, 200))
+expect("reports:compare", own=(404, 404, 200, 200, 200), other=(404, 404, 200, 404, 200))
+
+
+@dataclass
+class Fixture:
+    world: Any
+    objects: dict[str, dict[str, Any]]
+
+
+def _patterns(resolver: URLResolver | None = None, prefix: str = "", ns: str = "") -> Iterator[tuple[str, str]]:
+    """(qualified name, route) of every named URL pattern, admin excluded (it has its own rule below)."""
+    resolver = resolver or get_resolver()
+    for entry in resolver.url_patterns:
+        if isinstance(entry, URLResolver):
+            child_ns = f"{ns}{entry.namespace}:" if entry.namespace else ns
+            if entry.namespace == "admin" or child_ns.startswith("admin:"):
+                continue
+            yield from _patterns(entry, prefix + str(entry.pattern), child_ns)
+        elif isinstance(entry, URLPattern) and entry.name:
+            yield f"{ns}{entry.name}", prefix + str(entry.pattern)
+
+
+def _client(user: Any) -> Client:
+    client = Client()
+    client.force_login(user, backend=MODEL_BACKEND)
+    return client
+
+
+def _body(response: Any) -> str:
+    if getattr(response, "streaming", False):
+        return b"".join(response.streaming_content).decode(errors="replace")
+    return response.content.decode(errors="replace")
+
+
+@pytest.fixture
+def matrix(world, make_record, settings, tmp_path) -> Fixture:
+    from dangjian.ledgers import collection
+    from dangjian.ledgers.models import Attachment
+    from dangjian.orgs.models import OrgKind
+    from dangjian.packs.loader import discover, load_pack
+    from dangjian.indicators.engine import Period
+    from dangjian.reports.models import ReportTemplate
+    from dangjian.reports.runs import finalise
+    from tests.reports.conftest import write_pack
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    write_pack(tmp_path / "packs")
+    for pack in discover(tmp_path / "packs"):
+        load_pack(pack)
+
+    def study(org: Any, title: str) -> Any:
+        return make_record(
+            "study_activity", org, {"date": "2019-03-05", "kind": "中心组集体学习", "title": title, "participants": 9}
+        )
+
+    def attach(record: Any, text: str) -> Any:
+        content = text.encode()
+        return Attachment.objects.create(
+            record=record, file=SimpleUploadedFile("a.pdf", content), name="a.pdf", size=len(content)
+        )
+
+    own, other = study(world.c1, OWN_TITLE), study(world.c2, OTHER_TITLE)
+    case = make_record(
+        "discipline_case",
+        world.jw,
+        {"filed_on": "2019-04-01", "case_no": CASE_NO, "person": SUSPECT, "rank": "乡科级"},
+    )
+
+    def item(org: Any, title: str) -> Any:
+        values = {"issued_on": "2019-05-01", "source": "督查", "title": title, "deadline": "2019-06-30"}
+        return make_record("rectification_task", org, values)
+
+    task = collection.create_task(
+        world.reviewer,
+        title="2019年度矩阵任务",
+        creator_org=world.s1,
+        ledger_types=[world.ledger("organization_life")],
+        period_start=dt.date(2019, 1, 1),
+        period_end=dt.date(2019, 12, 31),
+        scope_root=world.s1,
+        kinds=OrgKind.objects.filter(code="community"),
+        deadline=dt.date(2099, 1, 15),
+    )
+    targets = {t.org_id: t for t in task.targets.all()}
+    template = ReportTemplate.objects.get(key="testreport")
+    runs = {
+        key: finalise(template, org, Period.year(2019), world.unit_admin, override_reason="矩阵测试")
+        for key, org in (("own", world.c1), ("other", world.c2))
+    }
+    items = {"own": item(world.c1, OWN_ITEM), "other": item(world.c2, OTHER_ITEM)}
+    return Fixture(
+        world=world,
+        objects={
+            "own": {"record": own, "attachment": attach(own, OWN_TITLE), "org": world.c1, "item": items["own"],
+                    "target": targets[world.c1.pk], "task": task, "run": runs["own"]},
+            "other": {"record": other, "attachment": attach(other, OTHER_TITLE), "org": world.c2,
+                      "item": items["other"], "target": targets[world.c2.pk], "task": task, "run": runs["other"]},
+            "conf": {"record": case, "attachment": attach(case, CASE_FILE), "org": world.jw},
+        },
+    )  # fmt: skip
+
+
+def _url(name: str, route: str, obj: str, fx: Fixture) -> str:
+    """The URL of pattern `name` about object `obj`, with query strings where the page needs them."""
+    o = fx.objects.get(obj, {})
+    record = o.get("record")
+    code = record.ledger_type.code if record is not None else ""
+    if "item" in o and name.startswith("ledgers:workflow"):
+        record = o["item"]
+        code = "rectification_task"
+    values: dict[str, Any] = {
+        "<slug:code>": code,
+        "<int:pk>": record.pk if record is not None else 0,
+        "<str:token>": "0" * 32,
+        "<slug:step_code>": "start",
+        "<slug:key>": "testreport",
+        "<str:org>": o["org"].code if "org" in o else "",
+        "<int:year>": 2019,
+        "<fmt:fmt>": "json",
+    }
+    if "task" in o and (name.startswith("ledgers:task") or name.startswith("ledgers:target")):
+        values["<int:pk>"] = o["task"].pk
+        values["<int:target_pk>"] = o["target"].pk
+    if "run" in o and (name.startswith("reports:run") or name == "reports:compare"):
+        values["<int:pk>"] = o["run"].pk
+    if name == "ledgers:attachment":
+        values["<int:pk>"] = o["attachment"].pk
+    url = "/" + route
+    for placeholder, value in values.items():
+        url = url.replace(placeholder, str(value))
+    if name == "indicators:evidence":
+        key = "纪律.立案数" if obj == "conf" else "学习.中心组次数"
+        org = "root" if obj == "conf" else o["org"].code
+        url += f"?key={key}&org={org}&year=2019"
+    return url
+
+
+def _objects_for(name: str) -> list[str]:
+    return sorted(obj for (n, obj) in EXPECTED if n == name)
+
+
+def test_every_url_pattern_has_an_entry():
+    names = {name for name, _ in _patterns()}
+    missing = sorted(names - {n for n, _ in EXPECTED})
+    assert not missing, f"URL patterns with no row in the access matrix: {missing}"
+    stale = sorted({n for n, _ in EXPECTED} - names)
+    assert not stale, f"Rows for URL patterns that no longer exist: {stale}"
+
+
+@pytest.fixture
+def confidential_indicator(matrix):
+    from dangjian.indicators.models import Indicator
+
+    Indicator.objects.get_or_create(
+        key="纪律.立案数",
+        defaults=dict(label="立案数", unit="件", ledger=matrix.world.ledger("discipline_case"), aggregate="count"),
+    )
+
+
+def test_the_matrix(matrix, confidential_indicator):
+    """Each pattern × object × role gives the expected status, and no body leaks a value it must not."""
+    clients = {role: _client(getattr(matrix.world, role)) for role in ROLES}
+    seen: dict[tuple[str, str], tuple[int, ...]] = {}
+    failures: list[str] = []
+    for name, route in sorted(_patterns()):
+        for obj in _objects_for(name):
+            statuses = []
+            url = _url(name, route, obj, matrix)
+            for role in ROLES:
+                response = clients[role].get(url)
+                statuses.append(response.status_code)
+                text = _body(response)
+                if role != "jiwei":
+                    leaked = [v for v in CONFIDENTIAL if v in text]
+                    if leaked:
+                        failures.append(f"{role} GET {url}: confidential {leaked}")
+                if role == "clerk" and OTHER_TITLE in text:
+                    failures.append(f"clerk GET {url}: a sibling unit's record")
+            seen[(name, obj)] = tuple(statuses)
+            if tuple(statuses) != EXPECTED[(name, obj)]:
+                failures.append(f"{name} [{obj}] {url}: {tuple(statuses)} != expected {EXPECTED[(name, obj)]}")
+    if os.environ.get("ACCESS_MATRIX_DUMP"):
+        for (name, obj), statuses in sorted(seen.items()):
+            print(f'expect("{name}", {obj.replace("-", "none")}={statuses})')
+    assert not failures, "\n".join(failures)
+
+
+def test_admin_pages_are_only_for_staff(matrix):
+    """Every admin URL without arguments: roles without staff status are sent to the login page, and no admin
+    page — whoever reads it — shows a confidential value."""
+    from django.contrib import admin
+
+    urls = ["/admin/"] + [f"/admin/{m._meta.app_label}/{m._meta.model_name}/" for m in admin.site._registry]
+    for role in ROLES:
+        client = _client(getattr(matrix.world, role))
+        for url in urls:
+            response = client.get(url)
+            if not getattr(matrix.world, role).is_staff:
+                assert response.status_code == 302 and "/login" in response["Location"], (role, url)
+            text = _body(response)
+            assert not [v for v in CONFIDENTIAL if v in text], (role, url)
+
