@@ -52,22 +52,54 @@ expect("logout", none=(405, 405, 405, 405, 405))
 expect("home", none=(200, 200, 200, 200, 200))
 # -- ledgers --------------------------------------------------------------------------------------------------
 expect("ledgers:index", none=(200, 200, 200, 200, 200))
-expect("ledgers:attachment", own=(404, 404, 200, 200, 200), other=(404, 404, 200, 404, 200), conf=(404, 200, 404, 404, 404))
+expect(
+    "ledgers:attachment",
+    own=(404, 404, 200, 200, 200),
+    other=(404, 404, 200, 404, 200),
+    conf=(404, 200, 404, 404, 404),
+)
 expect("ledgers:records", own=(404, 200, 200, 200, 200), conf=(404, 200, 404, 404, 404))
 expect("ledgers:records_json", own=(404, 200, 200, 200, 200), conf=(404, 200, 404, 404, 404))
 expect("ledgers:records_xlsx", own=(404, 200, 200, 200, 200), conf=(404, 200, 404, 404, 404))
 expect("ledgers:new", own=(404, 200, 200, 200, 403), conf=(404, 200, 404, 404, 404))
 expect("ledgers:template", own=(404, 200, 200, 200, 403), conf=(404, 200, 404, 404, 404))
 expect("ledgers:import", own=(404, 200, 200, 200, 403), conf=(404, 200, 404, 404, 404))
-expect("ledgers:import_status", own=(200, 200, 200, 200, 200), conf=(200, 200, 200, 200, 200))  # a progress count by random token
+expect(
+    "ledgers:import_status", own=(200, 200, 200, 200, 200), conf=(200, 200, 200, 200, 200)
+)  # a progress count by random token
 expect("ledgers:import_errors", own=(404, 404, 404, 404, 404), conf=(404, 404, 404, 404, 404))
-expect("ledgers:record", own=(404, 404, 200, 200, 200), other=(404, 404, 200, 404, 200), conf=(404, 200, 404, 404, 404))
-expect("ledgers:record_json", own=(404, 404, 200, 200, 200), other=(404, 404, 200, 404, 200), conf=(404, 200, 404, 404, 404))
-expect("ledgers:edit", own=(404, 404, 200, 200, 403), other=(404, 404, 200, 404, 403), conf=(404, 200, 404, 404, 404))
+expect(
+    "ledgers:record",
+    own=(404, 404, 200, 200, 200),
+    other=(404, 404, 200, 404, 200),
+    conf=(404, 200, 404, 404, 404),
+)
+expect(
+    "ledgers:record_json",
+    own=(404, 404, 200, 200, 200),
+    other=(404, 404, 200, 404, 200),
+    conf=(404, 200, 404, 404, 404),
+)
+expect(
+    "ledgers:edit",
+    own=(404, 404, 200, 200, 403),
+    other=(404, 404, 200, 404, 403),
+    conf=(404, 200, 404, 404, 404),
+)
 expect("ledgers:delete", own=(405, 405, 405, 405, 405), conf=(405, 405, 405, 405, 405))
 expect("ledgers:restore", own=(405, 405, 405, 405, 405), conf=(405, 405, 405, 405, 405))
-expect("ledgers:history", own=(404, 404, 200, 200, 200), other=(404, 404, 200, 404, 200), conf=(404, 200, 404, 404, 404))
-expect("ledgers:history_json", own=(404, 404, 200, 200, 200), other=(404, 404, 200, 404, 200), conf=(404, 200, 404, 404, 404))
+expect(
+    "ledgers:history",
+    own=(404, 404, 200, 200, 200),
+    other=(404, 404, 200, 404, 200),
+    conf=(404, 200, 404, 404, 404),
+)
+expect(
+    "ledgers:history_json",
+    own=(404, 404, 200, 200, 200),
+    other=(404, 404, 200, 404, 200),
+    conf=(404, 200, 404, 404, 404),
+)
 expect("ledgers:workflow_bulk", own=(404, 200, 200, 200, 200))  # the list; its steps are refused on POST
 expect("ledgers:workflow_step", own=(404, 404, 200, 200, 403), other=(404, 404, 200, 404, 403))
 expect("ledgers:tasks", none=(200, 200, 200, 200, 200))
@@ -104,7 +136,9 @@ class Fixture:
     objects: dict[str, dict[str, Any]]
 
 
-def _patterns(resolver: URLResolver | None = None, prefix: str = "", ns: str = "") -> Iterator[tuple[str, str]]:
+def _patterns(
+    resolver: URLResolver | None = None, prefix: str = "", ns: str = ""
+) -> Iterator[tuple[str, str]]:
     """(qualified name, route) of every named URL pattern, admin excluded (it has its own rule below)."""
     resolver = resolver or get_resolver()
     for entry in resolver.url_patterns:
@@ -131,14 +165,15 @@ def _body(response: Any) -> str:
 
 @pytest.fixture
 def matrix(world, make_record, settings, tmp_path) -> Fixture:
+    from tests.reports.conftest import write_pack
+
+    from dangjian.indicators.engine import Period
     from dangjian.ledgers import collection
     from dangjian.ledgers.models import Attachment
     from dangjian.orgs.models import OrgKind
     from dangjian.packs.loader import discover, load_pack
-    from dangjian.indicators.engine import Period
     from dangjian.reports.models import ReportTemplate
     from dangjian.reports.runs import finalise
-    from tests.reports.conftest import write_pack
 
     settings.MEDIA_ROOT = tmp_path / "media"
     write_pack(tmp_path / "packs")
@@ -147,7 +182,9 @@ def matrix(world, make_record, settings, tmp_path) -> Fixture:
 
     def study(org: Any, title: str) -> Any:
         return make_record(
-            "study_activity", org, {"date": "2019-03-05", "kind": "中心组集体学习", "title": title, "participants": 9}
+            "study_activity",
+            org,
+            {"date": "2019-03-05", "kind": "中心组集体学习", "title": title, "participants": 9},
         )
 
     def attach(record: Any, text: str) -> Any:
@@ -250,7 +287,9 @@ def confidential_indicator(matrix):
 
     Indicator.objects.get_or_create(
         key="纪律.立案数",
-        defaults=dict(label="立案数", unit="件", ledger=matrix.world.ledger("discipline_case"), aggregate="count"),
+        defaults=dict(
+            label="立案数", unit="件", ledger=matrix.world.ledger("discipline_case"), aggregate="count"
+        ),
     )
 
 
@@ -275,7 +314,9 @@ def test_the_matrix(matrix, confidential_indicator):
                     failures.append(f"clerk GET {url}: a sibling unit's record")
             seen[(name, obj)] = tuple(statuses)
             if tuple(statuses) != EXPECTED[(name, obj)]:
-                failures.append(f"{name} [{obj}] {url}: {tuple(statuses)} != expected {EXPECTED[(name, obj)]}")
+                failures.append(
+                    f"{name} [{obj}] {url}: {tuple(statuses)} != expected {EXPECTED[(name, obj)]}"
+                )
     if os.environ.get("ACCESS_MATRIX_DUMP"):
         for (name, obj), statuses in sorted(seen.items()):
             print(f'expect("{name}", {obj.replace("-", "none")}={statuses})')
@@ -296,4 +337,3 @@ def test_admin_pages_are_only_for_staff(matrix):
                 assert response.status_code == 302 and "/login" in response["Location"], (role, url)
             text = _body(response)
             assert not [v for v in CONFIDENTIAL if v in text], (role, url)
-
