@@ -3,6 +3,10 @@
 A validator takes what a user typed (a string, a number, a date, a list) and returns the value to store in
 `Record.values` (JSON: str, int, bool, list) or raises FieldError with a Chinese message. Messages name the field
 as 【标签】 so that every entry path can show them as they are, or prefix a row: 第57行【活动日期】：…
+
+Everything a validator returns is bounded: numbers have at most 15 integer digits and a fixed number of decimals
+(so `1e-99999999` cannot become a 100-million-character value), texts have a maximum length, and text is cleaned
+of invisible control characters that would break the xlsx and docx files made from it later.
 """
 
 from __future__ import annotations
@@ -34,9 +38,38 @@ class FieldError(ValueError):
         super().__init__(self.message)
 
 
+# Invisible junk that XML 1.0 (xlsx, docx) cannot carry or that nobody types on purpose: C0 controls except tab and
+# line breaks, DEL and the C1 controls, the non-characters U+FFFE/U+FFFF and lone surrogates (only JSON can make them).
+_JUNK = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff\ud800-\udfff]")
+_BREAKS = re.compile(r"[\t\r\n]+")
+
+
+def clean_text(value: Any, *, multiline: bool = False) -> str:
+    """Text without invisible control characters: they are removed, not refused, because a clerk cannot see them
+    (they arrive by copy and paste). Multi-line text keeps tabs and line breaks (CR LF and a lone CR become LF);
+    one-line text turns each run of them into one space."""
+    text = _JUNK.sub("", str(value))
+    if multiline:
+        return text.replace("\r\n", "\n").replace("\r", "\n")
+    return _BREAKS.sub(" ", text)
+
+
 def normalize_text(value: Any) -> str:
-    """Full-width digits and punctuation to half-width, surrounding blanks removed."""
-    return unicodedata.normalize("NFKC", str(value)).strip()
+    """Full-width digits and punctuation to half-width, control characters and surrounding blanks removed."""
+    return unicodedata.normalize("NFKC", clean_text(value, multiline=True)).strip()
+
+
+SHOWN_CHARS = 30  # of a bad value quoted back in a message: enough to recognise it, never a page of it
+
+
+def shown(value: Any) -> str:
+    """A bad value as a message quotes it: cleaned, and cut short when long."""
+    try:
+        text = value if isinstance(value, str) else str(value)
+    except ValueError:  # an int too long to print (sys.int_info.str_digits_check_threshold)
+        return "（位数过多的数）"
+    text = clean_text(text[: SHOWN_CHARS + 1])
+    return text if len(text) <= SHOWN_CHARS else text[:SHOWN_CHARS] + "…"
 
 
 def is_empty(value: Any) -> bool:
@@ -80,11 +113,22 @@ def parse_date(value: Any) -> dt.date:
 
 
 _THOUSANDS = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d*)?")
-MAX_NUMBER = Decimal(10) ** 15  # beyond any ledger figure; larger values are typing errors and overflow JSON
+MAX_INTEGER_DIGITS = 15  # beyond any ledger figure; larger values are typing errors and overflow JSON
+MAX_NUMBER = Decimal(10) ** MAX_INTEGER_DIGITS
+DECIMAL_PLACES = (
+    6  # of a decimal field (a money field keeps 2): with the digits above, a stored number is short
+)
 
 
 def parse_decimal(value: Any) -> Decimal:
     """Numbers with thousands separators (1,234.5 / 1，234), full-width digits, a trailing 元/万 not accepted."""
+    number = _to_decimal(value)
+    if not number.is_finite():  # NaN and Infinity, typed or from a float
+        raise ValueError
+    return number
+
+
+def _to_decimal(value: Any) -> Decimal:
     if isinstance(value, bool):
         raise ValueError
     if isinstance(value, int | Decimal):
@@ -98,12 +142,9 @@ def parse_decimal(value: Any) -> Decimal:
             raise ValueError
         text = text.replace(",", "")
     try:
-        number = Decimal(text)
+        return Decimal(text)
     except InvalidOperation as exc:
         raise ValueError from exc
-    if not number.is_finite():
-        raise ValueError
-    return number
 
 
 TRUE_WORDS = {"是", "有", "√", "✓", "y", "yes", "true", "1", "对"}
@@ -126,9 +167,13 @@ def _bounds(field: FieldSpec, number: Decimal, unit: str = "") -> None:
         raise FieldError(field, f"不能大于 {field.max_value.normalize():f}{unit}")
 
 
-def _text(max_length: int) -> Callable[[FieldSpec, Any], str]:
+TEXT_MAX_CHARS = 200  # a one-line text: a title, a place, a name of something
+LONGTEXT_MAX_CHARS = 5000  # a long text: a summary, minutes, a description of a problem
+
+
+def _text(max_length: int, *, multiline: bool) -> Callable[[FieldSpec, Any], str]:
     def validate(field: FieldSpec, value: Any) -> str:
-        text = str(value).strip()
+        text = clean_text(value, multiline=multiline).strip()
         if len(text) > max_length:
             raise FieldError(field, f"最多 {max_length} 个字，现有 {len(text)} 个字")
         return text
@@ -136,35 +181,47 @@ def _text(max_length: int) -> Callable[[FieldSpec, Any], str]:
     return validate
 
 
-def _check_size(field: FieldSpec, number: Decimal) -> None:
-    if abs(number) >= MAX_NUMBER:
-        raise FieldError(field, f"数值过大：“{number:f}”，请检查是否多填了数字")
+def _number(field: FieldSpec, value: Any, kind: str, places: int) -> Decimal:
+    """A number with at most 15 integer digits and `places` decimals, in plain notation (1e3 is 1000).
 
-
-def validate_integer(field: FieldSpec, value: Any) -> int:
+    Exponent notation is accepted (spreadsheets write small floats as 1e-05), but the value it names must fit the
+    bounds above, so no exponent can make a stored value longer than about 20 characters.
+    """
     try:
         number = parse_decimal(value)
     except ValueError:
-        raise FieldError(field, f"应为整数，“{value}”不是整数") from None
-    _check_size(field, number)
-    if number != number.to_integral_value():
-        raise FieldError(field, f"应为整数，“{value}”带有小数")
+        raise FieldError(
+            field, f"应为{kind}，“{shown(value)}”不是{kind if kind == '整数' else '数字'}"
+        ) from None
+    if number.copy_abs() >= MAX_NUMBER:  # copy_abs: abs() would round, and overflow on 1e999999999
+        raise FieldError(
+            field, f"数值过大：“{shown(value)}”，最多 {MAX_INTEGER_DIGITS} 位整数，请检查是否多填了数字"
+        )
+    step = Decimal(1).scaleb(-places)
+    # Exact comparison: quantize cannot overflow here, the number has at most 15 + `places` digits.
+    if number != number.quantize(step):
+        if places == 0:
+            raise FieldError(field, f"应为整数，“{shown(value)}”带有小数")
+        raise FieldError(field, f"最多保留 {places} 位小数：“{shown(value)}”")
+    exponent = number.as_tuple().exponent
+    assert isinstance(exponent, int)  # finite: parse_decimal refuses NaN and Infinity
+    if number.is_zero():
+        number = Decimal(0) if exponent > 0 or exponent < -places else number.copy_abs()  # 0E-99, -0 → 0
+    elif exponent > 0 or exponent < -places:
+        number = number.quantize(Decimal(1) if exponent > 0 else step)  # 1E+3 → 1000, 1.50000000 → 1.500000
     _bounds(field, number)
-    return int(number)
+    return number
 
 
-def _decimal(places: int | None, kind: str) -> Callable[[FieldSpec, Any], str]:
+def validate_integer(field: FieldSpec, value: Any) -> int:
+    return int(_number(field, value, "整数", 0))
+
+
+def _decimal(kind: str, places: int, *, padded: bool) -> Callable[[FieldSpec, Any], str]:
     def validate(field: FieldSpec, value: Any) -> str:
-        try:
-            number = parse_decimal(value)
-        except ValueError:
-            raise FieldError(field, f"应为{kind}，“{value}”不是数字") from None
-        _check_size(field, number)
-        if places is not None:
-            if number != number.quantize(Decimal(1).scaleb(-places)):
-                raise FieldError(field, f"最多保留 {places} 位小数")
+        number = _number(field, value, kind, places)
+        if padded:  # money always shows its fen: 300 is 300.00
             number = number.quantize(Decimal(1).scaleb(-places))
-        _bounds(field, number)
         return f"{number:f}"
 
     return validate
@@ -174,9 +231,11 @@ def validate_date(field: FieldSpec, value: Any) -> str:
     try:
         day = parse_date(value)
     except (ValueError, OverflowError):
-        raise FieldError(field, f"日期格式不正确：“{value}”，请填写如 2019-03-05 或 2019年3月5日") from None
+        raise FieldError(
+            field, f"日期格式不正确：“{shown(value)}”，请填写如 2019-03-05 或 2019年3月5日"
+        ) from None
     if not 1900 <= day.year <= 2100:
-        raise FieldError(field, f"日期“{value}”超出合理范围")
+        raise FieldError(field, f"日期“{shown(value)}”超出合理范围")
     return day.isoformat()
 
 
@@ -184,16 +243,22 @@ def validate_choice(field: FieldSpec, value: Any) -> str:
     text = normalize_text(value)
     options = [normalize_text(c) for c in field.choices]
     if text not in options:
-        raise FieldError(field, f"“{value}”不是可选项，可选：{'、'.join(field.choices)}")
+        raise FieldError(field, f"“{shown(value)}”不是可选项，可选：{'、'.join(field.choices)}")
     return field.choices[options.index(text)]
+
+
+MAX_MULTI_ITEMS = 100  # items named in one multi-choice value (repeats included): more is not a real answer
 
 
 def validate_multichoice(field: FieldSpec, value: Any) -> list[str]:
     options = [normalize_text(c) for c in field.choices]
-    chosen: list[str] = []
-    for item in _split_multi(value):
+    items = _split_multi(value)
+    if len(items) > MAX_MULTI_ITEMS:
+        raise FieldError(field, f"填了 {len(items)} 项，最多只有 {len(field.choices)} 个可选项")
+    chosen: list[str] = []  # at most one of each option, so never longer than the choices
+    for item in items:
         if item not in options:
-            raise FieldError(field, f"“{item}”不是可选项，可选：{'、'.join(field.choices)}")
+            raise FieldError(field, f"“{shown(item)}”不是可选项，可选：{'、'.join(field.choices)}")
         option = field.choices[options.index(item)]
         if option not in chosen:
             chosen.append(option)
@@ -208,7 +273,7 @@ def validate_bool(field: FieldSpec, value: Any) -> bool:
         return True
     if text in FALSE_WORDS:
         return False
-    raise FieldError(field, f"应填“是”或“否”，“{value}”无法识别")
+    raise FieldError(field, f"应填“是”或“否”，“{shown(value)}”无法识别")
 
 
 def validate_person(field: FieldSpec, value: Any) -> str:
@@ -216,7 +281,7 @@ def validate_person(field: FieldSpec, value: Any) -> str:
     if len(name) > 30:
         raise FieldError(field, "人员姓名过长（最多 30 个字）")
     if re.search(r"[0-9<>{}$=]", name):
-        raise FieldError(field, f"“{value}”不像人员姓名")
+        raise FieldError(field, f"“{shown(value)}”不像人员姓名")
     return name
 
 
@@ -224,13 +289,15 @@ def validate_org(field: FieldSpec, value: Any) -> str:
     from dangjian.orgs.models import Organization
 
     text = normalize_text(value)
+    if len(text) > 200:  # longer than any org's name or code: no need to look
+        raise FieldError(field, f"找不到组织“{shown(value)}”，请填写组织全称或组织代码")
     org = (
         Organization.objects.filter(code=text).first()
         or Organization.objects.filter(name=text).first()
         or Organization.objects.filter(short_name=text).first()
     )
     if org is None:
-        raise FieldError(field, f"找不到组织“{value}”，请填写组织全称或组织代码")
+        raise FieldError(field, f"找不到组织“{shown(value)}”，请填写组织全称或组织代码")
     return org.code
 
 
@@ -244,11 +311,11 @@ def validate_file(field: FieldSpec, value: Any) -> list[int]:
 
 
 VALIDATORS: dict[str, Callable[[FieldSpec, Any], Any]] = {
-    "text": _text(200),
-    "longtext": _text(5000),
+    "text": _text(TEXT_MAX_CHARS, multiline=False),
+    "longtext": _text(LONGTEXT_MAX_CHARS, multiline=True),
     "integer": validate_integer,
-    "decimal": _decimal(None, "数字"),
-    "money": _decimal(2, "金额"),
+    "decimal": _decimal("数字", DECIMAL_PLACES, padded=False),
+    "money": _decimal("金额", 2, padded=True),
     "date": validate_date,
     "choice": validate_choice,
     "multichoice": validate_multichoice,
