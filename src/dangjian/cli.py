@@ -46,9 +46,18 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from django.core.management import call_command
     from waitress import serve
 
+    from dangjian.web.middleware import DEMO_WARNING, demo_database_in_use, note_bind_address
     from dangjian.wsgi import application
 
     call_command("collectstatic", interactive=False, verbosity=0)
+    if note_bind_address(args.host) and demo_database_in_use():
+        # Every page shows the same warning in red (DemoWarningMiddleware); the console says it first.
+        line = "！" * 40
+        print(
+            f"{line}\n警告：{DEMO_WARNING}。\n当前监听 {args.host}，本机以外的计算机也能访问。\n{line}",
+            file=sys.stderr,
+            flush=True,
+        )
     print(f"党建台账已启动：http://{args.host}:{args.port}/  （Ctrl+C 停止）", flush=True)
     serve(application, host=args.host, port=args.port, threads=args.threads, ident="dangjian")
     return 0

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
+from pathlib import Path
 from typing import Any
 
 from django import template
+from django.contrib.staticfiles import finders
 from django.utils import timezone
+from django.utils.safestring import SafeString, mark_safe
 
 from dangjian.ledgers.fields import format_date
 
@@ -60,3 +64,20 @@ def filesize(value: int | None) -> str:
             return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
         size /= 1024
     return f"{size:.1f} GB"
+
+
+@register.simple_tag
+def static_text(path: str) -> SafeString:
+    """A static file's text, for a page opened from disk where /static/ cannot be reached (the standalone report).
+
+    Pages the server sends link their styles instead: the Content-Security-Policy allows no inline style there.
+    """
+    return mark_safe(_read_static(path))  # noqa: S308 - our own file from the app's static directory
+
+
+@functools.lru_cache(maxsize=8)
+def _read_static(path: str) -> str:
+    found = finders.find(path)
+    if not isinstance(found, str):
+        raise FileNotFoundError(f"static file {path} not found")
+    return Path(found).read_text(encoding="utf-8")
