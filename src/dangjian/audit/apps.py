@@ -8,3 +8,6 @@ class AuditConfig(AppConfig):
     label = "audit"
     verbose_name = "审计日志"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from . import signals  # noqa: F401 - logins, failed logins and logouts

@@ -4,6 +4,7 @@
 - RejectNulMiddleware: a NUL byte in a parameter is refused with a Chinese 400 (PostgreSQL cannot store it).
 - ResponseHeadersMiddleware: `Cache-Control: no-store` for signed-in users, a minimal Permissions-Policy.
 - DemoWarningMiddleware: a red banner on every page when the demo database is served beyond loopback.
+- IssuedPasswordMiddleware: a password issued by an administrator must be changed before anything else.
 
 The Content-Security-Policy header comes from django-csp (see CONTENT_SECURITY_POLICY in settings).
 """
@@ -19,8 +20,10 @@ from collections.abc import Callable, Iterable
 from django.conf import settings
 from django.contrib.sessions.backends.base import UpdateError
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import redirect
 from django.template.loader import render_to_string
 from django.templatetags.static import static
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.utils.html import escape
@@ -261,3 +264,29 @@ class DemoWarningMiddleware:
         if response.has_header("Content-Length"):
             response["Content-Length"] = str(len(response.content))
         return response
+
+
+# --- passwords issued by someone else ------------------------------------------------------------------
+class IssuedPasswordMiddleware:
+    """A password set by an administrator must be changed at first login (see web/passwords.py).
+
+    Notes the request for the duration of the view, so that a password set in it is known to be set by the
+    signed-in user; and sends a user whose session says the password must be changed to the change page, from
+    every page but that one and logout. Goes after AuthenticationMiddleware.
+    """
+
+    def __init__(self, get_response: GetResponse) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        # Imported here: passwords imports models, and the CLI imports this module before Django is set up.
+        from dangjian.web import passwords
+
+        if (
+            passwords.must_change(request)
+            and request.user.is_authenticated
+            and request.path not in {reverse("password_change"), reverse("logout")}
+        ):
+            return redirect(passwords.change_url(request))
+        with passwords.acting(request):
+            return self.get_response(request)

@@ -1,14 +1,15 @@
-"""The shell: login/logout, home page."""
+"""The shell: login/logout, one's own password, home page."""
 
 from __future__ import annotations
 
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import views
+from . import passwords, views
 
 urlpatterns = [
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("account/password/", passwords.OwnPasswordView.as_view(), name="password_change"),
     path("", views.home, name="home"),
 ]
