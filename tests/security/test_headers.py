@@ -100,6 +100,18 @@ def test_an_idle_session_ends_after_the_timeout_and_an_active_one_does_not(world
     assert response.status_code == 302 and response["Location"].startswith("/login/")
 
 
+def test_a_user_signed_in_without_a_session_gets_none_written(world):
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.contrib.sessions.models import Session
+    from django.http import HttpResponse
+    from django.test import RequestFactory
+
+    request = RequestFactory().get("/")
+    request.user, request.session = world.clerk, SessionStore()  # as an API token would leave them
+    middleware.SessionRefreshMiddleware(lambda r: HttpResponse("ok"))(request)
+    assert not Session.objects.exists()
+
+
 def test_signing_in_still_works_and_notes_the_refresh(world):
     client = Client()
     assert client.post("/login/", {"username": "clerk", "password": PASSWORD}).status_code == 302

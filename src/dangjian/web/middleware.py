@@ -62,6 +62,8 @@ class SessionRefreshMiddleware:
         session = request.session
         now = int(timezone.now().timestamp())
         last = session.get(REFRESHED_KEY)
+        if session.session_key is None:  # signed in without a session (a token): nothing to keep alive
+            return response
         if session.modified:  # saved anyway (e.g. at login): note the refresh for free
             session[REFRESHED_KEY] = now
             return response
