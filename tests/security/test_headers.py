@@ -238,6 +238,15 @@ def test_the_standalone_report_keeps_its_styles_inline():
     assert "<style>" in html and ".report-paper" in html and "<link" not in html
 
 
+def test_a_refused_form_says_so_in_chinese_under_the_csp(world):
+    # Django's own CSRF failure page is English with an inline <style>; ours is Chinese and styled by app.css.
+    response = Client(enforce_csrf_checks=True).post("/login/", {"username": "clerk", "password": PASSWORD})
+    assert response.status_code == 403
+    html = response.content.decode()
+    assert "页面已过期" in html and "数据未作任何修改" in html
+    assert "Forbidden" not in html and inline_code(html) == []
+
+
 # --- other headers ----------------------------------------------------------------------------------------
 
 
