@@ -50,6 +50,7 @@ def expect(name: str, **rows: tuple[int, ...]) -> None:
 expect("login", none=(302, 302, 302, 302, 302))  # signed in already: on to the home page
 expect("logout", none=(405, 405, 405, 405, 405))
 expect("home", none=(200, 200, 200, 200, 200))
+expect("password_change", none=(200, 200, 200, 200, 200))  # one's own password: every signed-in user
 # -- ledgers --------------------------------------------------------------------------------------------------
 expect("ledgers:index", none=(200, 200, 200, 200, 200))
 expect(
