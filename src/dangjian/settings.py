@@ -188,6 +188,7 @@ MEDIA_URL = "/media/"  # never served directly: attachments go through an access
 WHITENOISE_USE_FINDERS = True
 MAX_UPLOAD_MB = envint("MAX_UPLOAD_MB", 20)
 MAX_IMPORT_MB = envint("MAX_IMPORT_MB", 20)  # Excel imports; the zip inside is checked for bombs too
+MAX_IMPORT_ROWS = envint("MAX_IMPORT_ROWS", 200_000)  # data rows one Excel import reads at most
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 ATTACHMENT_EXTENSIONS = [

@@ -85,7 +85,10 @@ def import_(args: argparse.Namespace) -> int:
 def export(args: argparse.Namespace) -> int:
     from django.http import QueryDict
 
+    from dangjian.audit.log import Action, record
+
     from .forms import RecordFilter
+    from .imports import COMMAND_LINE
     from .xlsx import export_records
 
     lt = _ledger(args.ledger)
@@ -104,5 +107,16 @@ def export(args: argparse.Namespace) -> int:
     records = filters.apply(qs)
     data = export_records(lt, records.iterator(chunk_size=2000), lambda r: False, MASK)
     Path(args.output).write_bytes(data)
-    print(f"已导出 {records.count()} 条记录：{args.output}")
+    count = records.count()
+    record(
+        Action.EXPORT,
+        username=COMMAND_LINE,
+        target=f"台账 {lt.code}（{lt.label}）",
+        rows=count,
+        format="xlsx",
+        org=org.code if org else "",
+        year=args.year or "",
+        file=str(args.output)[:200],
+    )
+    print(f"已导出 {count} 条记录：{args.output}")
     return 0

@@ -33,6 +33,7 @@ from dangjian.orgs import access
 from dangjian.orgs.models import Organization, OrgKind
 
 from .models import CollectionTask, LedgerType, Record, TargetStatus, TaskEvent, TaskTarget
+from .xlsx import neutralise  # the one cell cleaner of every xlsx written
 
 OPEN_STATUSES = (TargetStatus.PENDING, TargetStatus.DRAFT, TargetStatus.RETURNED)
 
@@ -343,13 +344,6 @@ def open_targets(user: Any) -> QuerySet[TaskTarget]:
 # --- xlsx export ---------------------------------------------------------------------------------------------
 
 EXPORT_HEADER = ["填报单位", "单位代码", "状态", "记录数", "报送时间", "报送人", "退回原因", "是否逾期"]
-
-
-def neutralise(value: Any) -> Any:
-    """A text cell starting with = + - @ would run as a formula in Excel/WPS: make it plain text."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
-        return "'" + value
-    return value
 
 
 def export_xlsx(prog: Progress) -> bytes:

@@ -1,17 +1,26 @@
 """Importing a spreadsheet into a ledger: all or nothing, every error named by row and field.
 
-One pass over the rows, read lazily: each row is checked by the validators the web form uses
-(`services.clean_record_values`), valid rows are written in batches inside one transaction, and if any row fails
-(or duplicates are refused) the transaction is rolled back, so nothing is written. Memory stays bounded: one batch
-of records and a small digest per row for finding duplicates within the file.
+Two phases, so that an import never blocks other users' saves:
+1. Validation reads the rows lazily and checks each with the validators the web form uses
+   (`services.clean_record_values`), the 报送 locks and duplicates — reads only, outside any transaction (on SQLite
+   every transaction takes the write lock at once). Valid rows are spooled to an anonymous temporary file in
+   batches, so memory stays bounded whatever the size.
+2. If nothing is wrong, one short transaction re-checks what may have changed meanwhile (a period 报送 since,
+   duplicates stored since) and writes the spooled rows in bulk with their history; if anything fails, nothing
+   is written.
+
+Work is bounded: the sheet's extent (see `xlsx.Sheet`), the data rows (DANGJIAN_MAX_IMPORT_ROWS), the problems
+listed (the first MAX_LISTED; all are counted) and the annotated error copy.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import pickle
 import re
 import tempfile
+import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,15 +31,17 @@ from django.db.models import Q
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
+from dangjian.audit.log import Action, record
 from dangjian.orgs import access
 from dangjian.orgs.models import Organization
 
 from . import collection
 from .fields import is_empty, normalize_text
-from .models import FieldType, LedgerField, LedgerType, Record, TargetStatus, TaskTarget
+from .models import FieldType, LedgerField, LedgerType, Record
 from .services import RecordInvalid, clean_record_values, initial_state, workflow_managed_fields
 from .xlsx import (
     EXAMPLE_MARK,
+    HEAD_ROWS,
     INSTRUCTION_MARK,
     ORG_CODE,
     ORG_HEADER,
@@ -40,13 +51,20 @@ from .xlsx import (
     check_file,
     columns,
     max_bytes,
+    max_rows,
+    neutralise,
+    sheet_title,
     unneutralise,
+    unreadable,
     worksheets,
 )
 
 POLICIES = ("refuse", "skip", "allow")  # what to do with likely duplicates
 BATCH = 2000
-HEADER_SCAN = 10  # the header is looked for in this many rows from the top (title rows may come first)
+HEADER_SCAN = HEAD_ROWS  # the header is looked for in this many rows from the top (title rows may come first)
+MAX_LISTED = 1000  # errors (and duplicates) listed and marked in the error copy; all of them are counted
+IN_PLACE_BYTES = 5 * 1024 * 1024  # an .xlsx whose sheets are smaller is marked in place, keeping its look
+COMMAND_LINE = "命令行"  # who the audit log names for imports run by `dangjian import`
 SHEET_SCAN = 20  # and in this many visible worksheets, from the first (a cover or 说明 sheet may come first)
 Progress = Callable[[int, int], None]
 
@@ -84,8 +102,10 @@ class ImportResult:
     created: int = 0
     skipped: int = 0
     header_row: int = 0
-    errors: list[RowError] = field(default_factory=list)
-    duplicates: list[Duplicate] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)  # the first MAX_LISTED, in row order
+    error_count: int = 0  # all of them
+    duplicates: list[Duplicate] = field(default_factory=list)  # the first MAX_LISTED, in row order
+    duplicate_count: int = 0
     message: str = ""  # the file as a whole was refused
     ignored_columns: list[str] = field(default_factory=list)  # header cells that name no field: not imported
     # The worksheet imported (its index for Sheet, and its name), and later sheets that also look like this
@@ -93,33 +113,55 @@ class ImportResult:
     sheet_index: int = 0
     sheet_name: str = ""
     other_sheets: list[str] = field(default_factory=list)
+    orgs: list[str] = field(default_factory=list)  # codes of the units whose records were written
+
+    def add_error(self, error: RowError) -> None:
+        self.error_count += 1
+        if len(self.errors) < MAX_LISTED:
+            self.errors.append(error)
+
+    def add_duplicate(self, duplicate: Duplicate) -> None:
+        self.duplicate_count += 1
+        if len(self.duplicates) < MAX_LISTED:
+            self.duplicates.append(duplicate)
 
     @property
     def needs_choice(self) -> bool:
         """Nothing else is wrong, but duplicates were found and the user has not yet said what to do."""
-        return not self.message and not self.errors and bool(self.duplicates) and self.policy == "refuse"
+        return (
+            not self.message
+            and not self.error_count
+            and bool(self.duplicate_count)
+            and self.policy == "refuse"
+        )
 
     @property
     def ok(self) -> bool:
-        return not self.message and not self.errors and not self.needs_choice
+        return not self.message and not self.error_count and not self.needs_choice
 
     def lines(self) -> list[str]:
-        """Every problem as one Chinese line, in row order."""
+        """Every problem listed as one Chinese line, in row order (and a last line when more were counted)."""
         if self.message:
             return [self.message]
         out = [str(e) for e in self.errors]
+        if self.error_count > len(self.errors):
+            out.append(f"……共 {self.error_count} 处错误，以上列出前 {len(self.errors)} 处。")
         if self.needs_choice:
             out += [str(d) for d in self.duplicates]
+            if self.duplicate_count > len(self.duplicates):
+                out.append(
+                    f"……共 {self.duplicate_count} 条疑似重复记录，以上列出前 {len(self.duplicates)} 条。"
+                )
         return out
 
     def summary(self) -> str:
         if self.message:
             return f"导入失败：{self.message}"
-        if self.errors:
-            return f"导入失败：共 {len(self.errors)} 处错误，未写入任何记录。请修改后重新导入。"
+        if self.error_count:
+            return f"导入失败：共 {self.error_count} 处错误，未写入任何记录。请修改后重新导入。"
         if self.needs_choice:
             return (
-                f"发现 {len(self.duplicates)} 条疑似重复记录，未写入任何记录。请选择跳过重复记录或仍然导入。"
+                f"发现 {self.duplicate_count} 条疑似重复记录，未写入任何记录。请选择跳过重复记录或仍然导入。"
             )
         skipped = f"，跳过重复 {self.skipped} 条" if self.skipped else ""
         ignored = (
@@ -234,41 +276,6 @@ class _Orgs:
         return None, f"找不到单位“{value}”，请填写单位全称、简称或代码"
 
 
-class _Locks:
-    """报送 locks by (org, date). Each org's task periods are read once, so most rows cost no query at all;
-    only dates inside a submitted (or not yet started) period ask `collection` for its exact answer."""
-
-    def __init__(self, user: Any, lt: LedgerType) -> None:
-        self.user, self.lt = user, lt
-        self.periods: dict[int, list[tuple[str, Any, Any]]] = {}
-        self.seen: dict[tuple[int, Any], tuple[Organization, str]] = {}
-
-    def _covering(self, org: Organization, date: Any) -> set[str]:
-        if org.pk not in self.periods:
-            self.periods[org.pk] = list(
-                TaskTarget.objects.filter(org=org, task__ledger_types=self.lt).values_list(
-                    "status", "task__period_start", "task__period_end"
-                )
-            )
-        return {status for status, start, end in self.periods[org.pk] if start <= date <= end}
-
-    def check(self, org: Organization, date: Any) -> str:
-        key = (org.pk, date)
-        if key not in self.seen:
-            message = ""
-            if TargetStatus.SUBMITTED in self._covering(org, date):
-                target = collection.locking_target(self.user, self.lt, org, [date])
-                message = collection.lock_message(target) if target else ""
-            self.seen[key] = (org, message)
-        return self.seen[key][1]
-
-    def note_started(self) -> None:
-        """Entered records turn their units' 未填报 tasks into 暂存, as a record saved on the web does."""
-        for (_, date), (org, message) in self.seen.items():
-            if not message and TargetStatus.PENDING in self._covering(org, date):
-                collection.note_started(self.user, self.lt, org, date)
-
-
 # --- duplicates ------------------------------------------------------------------------------------------------
 
 
@@ -285,13 +292,6 @@ def _digest(org_id: int, date: Any, values: dict[str, Any], codes: list[str]) ->
 # --- the import ------------------------------------------------------------------------------------------------
 
 
-@dataclass
-class _Pending:
-    row: int
-    record: Record
-    digest: bytes
-
-
 def import_file(
     user: Any,
     lt: LedgerType,
@@ -304,11 +304,13 @@ def import_file(
     progress: Progress | None = None,
     check_access: bool = True,
     sheet: str = "",
+    request: Any = None,
 ) -> ImportResult:
     """Import one worksheet of `path` (named `name` by the user) into `lt`. All or nothing.
 
     `check_access=False` (the command line) lets any active org be named; the web always checks `may_enter`.
-    `sheet` names the worksheet to read; by default the first whose header fits the ledger.
+    `sheet` names the worksheet to read; by default the first whose header fits the ledger. `request` (the web's)
+    gives the audit log its address; an import without a user is logged as the command line's.
     """
     if duplicates not in POLICIES:
         raise ValueError(duplicates)
@@ -319,10 +321,10 @@ def import_file(
             path, suffix, engine, lt, sheet
         )
         reader = Sheet(path, suffix, engine, result.sheet_index)
-        with transaction.atomic():
-            _run(user, lt, reader, result, default_org, progress, check_access)
-            if not result.ok:
-                raise _Rollback
+        with tempfile.TemporaryFile() as spooled:  # unnamed on disk, removed when closed
+            plan = _validate(user, lt, reader, result, default_org, progress, check_access, spooled)
+            if result.ok:
+                _write(user, lt, plan, result, request, name)
     except FileRefused as exc:
         result.message = str(exc)
     except _Rollback:
@@ -369,7 +371,34 @@ def _pick_sheet(
     return matching[0][0], matching[0][1], [title for _, title in matching[1:]]
 
 
-def _run(
+@dataclass
+class _Plan:
+    """What validation leaves for the write: the valid rows, spooled in batches, and what the write re-checks."""
+
+    spooled: IO[bytes]
+    stored: _Stored
+    date_column: int | None
+    batches: int = 0
+    digests: dict[bytes, int] = field(default_factory=dict)  # each valid row's key → the first row with it
+    unwritten: set[bytes] = field(
+        default_factory=set
+    )  # keys of rows left out as duplicates of stored records
+    days: dict[tuple[int, Any], int] = field(default_factory=dict)  # (org id, date) → the first row with them
+    locks: set[int] = field(default_factory=set)  # the 报送 locks seen while validating
+    orgs: dict[int, str] = field(default_factory=dict)  # id → code of the units written for
+
+    def spool(self, rows: list[tuple[int, int, Any, Any, dict[str, Any], bytes]]) -> None:
+        if rows:
+            pickle.dump(rows, self.spooled, protocol=pickle.HIGHEST_PROTOCOL)
+            self.batches += 1
+
+    def read(self) -> Iterator[list[tuple[int, int, Any, Any, dict[str, Any], bytes]]]:
+        self.spooled.seek(0)
+        for _ in range(self.batches):
+            yield pickle.load(self.spooled)  # our own file, written just above: never user-supplied pickles
+
+
+def _validate(
     user: Any,
     lt: LedgerType,
     sheet: Sheet,
@@ -377,7 +406,9 @@ def _run(
     default_org: Organization | None,
     progress: Progress | None,
     check_access: bool,
-) -> None:
+    spooled: IO[bytes],
+) -> _Plan:
+    """Read and check every row — reads only, never inside a transaction — spooling the rows to be written."""
     fields, names, wanted = _header_spec(lt)
     labels = {f.code: f.label for f in lt.active_fields()} | {ORG_CODE: ORG_HEADER}
     file_codes = [f.code for f in lt.active_fields() if f.type == FieldType.FILE]
@@ -408,13 +439,12 @@ def _run(
     allowed = access.entry_orgs(user, lt) if check_access else Organization.objects.filter(is_active=True)
     orgs = _Orgs(allowed.only("id", "code", "name", "short_name", "path"), default_org)
     codes = _key_codes(lt)
-    seen: dict[bytes, int] = {}
-    locks = _Locks(user, lt)
-    stored = _Stored(lt, codes)
-    pending: list[_Pending] = []
-    state, managed_fields = initial_state(lt), workflow_managed_fields(lt)  # a list ledger's new items
-    actor = user if getattr(user, "is_authenticated", False) else None
-    now = timezone.now()
+    plan = _Plan(spooled, _Stored(lt, codes), column_of.get(lt.date_field))
+    locks = collection.locks_for(user, lt)  # a 报送 lock covers imports like every other entry path
+    plan.locks = {t.pk for targets in locks.values() for t in targets}
+    managed_fields = workflow_managed_fields(lt)
+    limit = max_rows()
+    batch: list[tuple[int, int, Any, Any, dict[str, Any], bytes]] = []
 
     def data_rows() -> Iterator[tuple[int, list[Any]]]:
         yield from buffered
@@ -427,6 +457,10 @@ def _run(
         if first.startswith((INSTRUCTION_MARK, EXAMPLE_MARK)):
             continue
         result.rows += 1
+        if result.rows > limit:
+            raise FileRefused(
+                f"表格从第 {number} 行起超过了每次最多导入 {limit} 行的上限，未写入任何记录。请分成几个文件导入。"
+            )
         if progress and result.rows % 500 == 0:
             progress(number, sheet.total)
         raw = {code: unneutralise(cells[i]) if i < len(cells) else None for i, code in colmap.items()}
@@ -444,45 +478,110 @@ def _run(
                 text = message.removeprefix(f"【{label}】").lstrip("：")
                 row_errors.append(RowError(number, column_of.get(code), label, text))
         if row_errors:
-            result.errors.extend(row_errors)
+            row_errors.sort(key=lambda e: e.column or 0)
+            for error in row_errors:
+                result.add_error(error)
             continue
         for managed in managed_fields:  # 销号日期/按期销号 come from workflow steps, never from a file
             values.pop(managed, None)
         assert org is not None
-        if locked := locks.check(org, date):  # a 报送 lock covers imports like every other entry path
-            result.errors.append(RowError(number, column_of.get(lt.date_field), "", locked))
+        if locked := collection.lock_at(locks, org.pk, date):
+            result.add_error(RowError(number, plan.date_column, "", collection.lock_message(locked)))
             continue
         digest = _digest(org.pk, date, values, codes)
-        if digest in seen:
-            result.duplicates.append(Duplicate(number, other_row=seen[digest]))
+        if digest in plan.digests:
+            result.add_duplicate(Duplicate(number, other_row=plan.digests[digest]))
             if result.policy != "allow":
                 result.skipped += result.policy == "skip"
                 continue
         else:
-            seen[digest] = number
-        record = Record(
-            ledger_type=lt,
-            org=org,
-            status=state,
-            date=date,
-            end_date=end_date,
-            values=values,
-            created_by=actor,
-            updated_by=actor,
-            created_at=now,
-            updated_at=now,
-        )
-        pending.append(_Pending(number, record, digest))
-        if len(pending) >= BATCH:
-            _flush(pending, result, stored, actor)
-            pending = []
-    _flush(pending, result, stored, actor)
-    if result.ok:
-        locks.note_started()
-    result.errors.sort(key=lambda e: (e.row, e.column or 0))
-    result.duplicates.sort(key=lambda d: d.row)
+            plan.digests[digest] = number
+            if (pk := plan.stored.find(org.pk, digest)) is not None:
+                result.add_duplicate(Duplicate(number, record_id=pk))
+                if result.policy != "allow":
+                    result.skipped += result.policy == "skip"
+                    plan.unwritten.add(digest)
+                    continue
+        if result.error_count or (result.duplicate_count and result.policy == "refuse"):
+            continue  # the import is bound to fail: go on only to find every problem
+        plan.days.setdefault((org.pk, date), number)
+        plan.orgs[org.pk] = org.code
+        batch.append((number, org.pk, date, end_date, values, digest))
+        if len(batch) >= BATCH:
+            plan.spool(batch)
+            batch = []
+    plan.spool(batch)
     if progress:
         progress(sheet.total, sheet.total)
+    return plan
+
+
+def _write(user: Any, lt: LedgerType, plan: _Plan, result: ImportResult, request: Any, name: str) -> None:
+    """One short transaction: re-check what may have changed since validation began, then write every row."""
+    actor = user if getattr(user, "is_authenticated", False) else None
+    state = initial_state(lt)  # a list ledger's new items start in its initial state
+    with transaction.atomic():
+        late = _recheck(user, lt, plan, result)
+        if not result.ok:
+            raise _Rollback
+        now = timezone.now()
+        for rows in plan.read():
+            records = [
+                Record(
+                    ledger_type=lt,
+                    org_id=org_id,
+                    status=state,
+                    date=date,
+                    end_date=end_date,
+                    values=values,
+                    created_by=actor,
+                    updated_by=actor,
+                    created_at=now,
+                    updated_at=now,
+                )
+                for _, org_id, date, end_date, values, digest in rows
+                if digest not in late
+            ]
+            bulk_create_with_history(
+                records, Record, batch_size=500, default_user=actor, default_change_reason="导入"
+            )
+            result.created += len(records)
+        # Entered records turn their units' 未填报 tasks into 暂存, as a record saved on the web does.
+        collection.note_started_many(user, lt, plan.days)
+        result.orgs = sorted(plan.orgs.values())
+        record(
+            Action.IMPORT,
+            request=request,
+            user=user,
+            username="" if actor else COMMAND_LINE,
+            target=f"台账 {lt.code}（{lt.label}）",
+            rows=result.created,
+            skipped=result.skipped,
+            orgs=result.orgs[:100],
+            file=name[:200],
+            sheet=result.sheet_name,
+        )
+
+
+def _recheck(user: Any, lt: LedgerType, plan: _Plan, result: ImportResult) -> set[bytes]:
+    """Inside the write's transaction: a 报送 made since validation began refuses its rows; records stored since
+    that duplicate rows of the file are handled by the duplicate policy. Returns the keys of rows to skip."""
+    locks = collection.locks_for(user, lt)
+    new = {org_id: [t for t in targets if t.pk not in plan.locks] for org_id, targets in locks.items()}
+    if any(new.values()):
+        for (org_id, day), row in sorted(plan.days.items(), key=lambda item: item[1]):
+            if locked := collection.lock_at(new, org_id, day):
+                result.add_error(RowError(row, plan.date_column, "", collection.lock_message(locked)))
+    late: set[bytes] = set()
+    if result.policy == "allow":
+        return late
+    for digest, pk in plan.stored.added_since(plan.digests, list(plan.orgs)).items():
+        if digest not in plan.unwritten:
+            late.add(digest)
+            result.add_duplicate(Duplicate(plan.digests[digest], record_id=pk))
+            result.skipped += result.policy == "skip"
+    result.duplicates.sort(key=lambda d: d.row)
+    return late
 
 
 class _Stored:
@@ -495,36 +594,27 @@ class _Stored:
         self.before = Record.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
         self.by_org: dict[int, dict[bytes, int]] = {}
 
+    def _digests(self, records: Any) -> dict[bytes, int]:
+        return {
+            _digest(org_id, date, values, self.codes): pk
+            for pk, org_id, date, values in records.values_list("pk", "org_id", "date", "values").iterator()
+        }
+
     def find(self, org_id: int, digest: bytes) -> int | None:
         if org_id not in self.by_org:
-            stored = Record.objects.filter(
-                ledger_type=self.lt, org_id=org_id, is_deleted=False, pk__lte=self.before
-            ).values_list("pk", "date", "values")
-            self.by_org[org_id] = {
-                _digest(org_id, date, values, self.codes): pk for pk, date, values in stored.iterator()
-            }
+            self.by_org[org_id] = self._digests(
+                Record.objects.filter(
+                    ledger_type=self.lt, org_id=org_id, is_deleted=False, pk__lte=self.before
+                )
+            )
         return self.by_org[org_id].get(digest)
 
-
-def _flush(pending: list[_Pending], result: ImportResult, stored: _Stored, actor: Any) -> None:
-    """Compare a batch with the stored records, then write it — unless the import is already bound to fail."""
-    if not pending:
-        return
-    keep = []
-    for item in pending:
-        pk = stored.find(item.record.org_id, item.digest)
-        if pk is not None:
-            result.duplicates.append(Duplicate(item.row, record_id=pk))
-            if result.policy == "skip":
-                result.skipped += 1
-                continue
-            if result.policy == "refuse":
-                continue
-        keep.append(item.record)
-    if result.errors or (result.duplicates and result.policy == "refuse"):
-        return  # the transaction will be rolled back: writing more would only cost time
-    bulk_create_with_history(keep, Record, batch_size=500, default_user=actor, default_change_reason="导入")
-    result.created += len(keep)
+    def added_since(self, digests: dict[bytes, int], org_ids: list[int]) -> dict[bytes, int]:
+        """Records of these orgs stored since the import began (by someone else) that match one of `digests`."""
+        added = Record.objects.filter(
+            ledger_type=self.lt, org_id__in=org_ids, is_deleted=False, pk__gt=self.before
+        )
+        return {d: pk for d, pk in self._digests(added).items() if d in digests}
 
 
 # --- helpers for callers -------------------------------------------------------------------------------------
@@ -550,42 +640,106 @@ def spool(upload: IO[bytes], directory: Path, suffix: str) -> Path:
 
 
 def error_copy(path: Path, name: str, result: ImportResult) -> bytes:
-    """The user's own file with each bad cell filled red and commented, plus a sheet listing every problem.
+    """The user's own file with each listed problem's cell filled red and commented, plus a sheet listing them.
 
-    An .xlsx is annotated in place; .xls and .ods (which we cannot write) are copied into a new .xlsx first.
+    Bounded work: only the problems listed (the first MAX_LISTED) are marked. A small .xlsx is annotated in place,
+    keeping its look; a large one, and .xls and .ods (which we cannot write), are streamed into a new .xlsx —
+    the read sheet's values, row by row, with a write-only workbook. Raises FileRefused if the file can't be read.
     """
-    import io
-
-    from openpyxl import Workbook, load_workbook
-    from openpyxl.comments import Comment
-    from openpyxl.styles import PatternFill
-
-    suffix = Path(name).suffix.lower()
-    if suffix == ".xlsx":
-        book = load_workbook(path)
-        sheet = book.worksheets[result.sheet_index]
-        book.active = result.sheet_index  # the file opens on the sheet that was read
-    else:
-        book = Workbook()
-        sheet = book.active
-        for _, cells in Sheet(path, suffix, index=result.sheet_index).rows():
-            sheet.append(cells)
-    red = PatternFill("solid", fgColor="FF9999")
-    notes: dict[tuple[int, int], list[str]] = {}
     problems: list[tuple[int, int | None, str]] = [(e.row, e.column, str(e)) for e in result.errors]
     if result.needs_choice:
         problems += [(d.row, None, str(d)) for d in result.duplicates]
+    notes: dict[tuple[int, int], list[str]] = {}
     for row, column, text in problems:
         notes.setdefault((row, column or 1), []).append(text)
+    counted = result.error_count + (result.duplicate_count if result.needs_choice else 0)
+    listing = [["行号", "问题"], *([row, neutralise(text)] for row, _, text in problems)]
+    if counted > len(problems):
+        listing.append(["", f"共 {counted} 处问题，以上列出并在表中标出了前 {len(problems)} 处。"])
+    suffix = Path(name).suffix.lower()
+    try:
+        if suffix == ".xlsx" and _small(path):
+            return _marked_in_place(path, result.sheet_index, notes, listing)
+        return _marked_copy(path, suffix, result, notes, listing)
+    except Exception as exc:  # the readers' and zip's own errors are English
+        raise unreadable(exc) from None
+
+
+def _small(path: Path) -> bool:
+    with zipfile.ZipFile(path) as archive:
+        size = sum(i.file_size for i in archive.infolist() if i.filename.startswith("xl/worksheets/"))
+    return size <= IN_PLACE_BYTES
+
+
+def _comment(texts: list[str]) -> Any:
+    from openpyxl.comments import Comment
+
+    return Comment(neutralise("\n".join(texts)), "党建台账")
+
+
+def _marked_in_place(
+    path: Path, index: int, notes: dict[tuple[int, int], list[str]], listing: list[list[Any]]
+) -> bytes:
+    import io
+
+    from openpyxl import load_workbook
+    from openpyxl.styles import PatternFill
+
+    book = load_workbook(path)
+    sheet = book.worksheets[index]
+    book.active = index  # the file opens on the sheet that was read
+    red = PatternFill("solid", fgColor="FF9999")
     for (row, column), texts in notes.items():
         cell = sheet.cell(row=row, column=column)
         cell.fill = red
-        cell.comment = Comment("\n".join(texts), "党建台账")
-    listing = book.create_sheet("导入错误")
-    listing.append(["行号", "问题"])
-    for row, _, text in problems:
-        listing.append([row, text])
-    listing.column_dimensions["B"].width = 80
+        cell.comment = _comment(texts)
+    errors = book.create_sheet("导入错误")
+    for line in listing:
+        errors.append(line)
+    errors.column_dimensions["B"].width = 80
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _marked_copy(
+    path: Path,
+    suffix: str,
+    result: ImportResult,
+    notes: dict[tuple[int, int], list[str]],
+    listing: list[list[Any]],
+) -> bytes:
+    import io
+
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import PatternFill
+
+    red = PatternFill("solid", fgColor="FF9999")
+    by_row: dict[int, dict[int, list[str]]] = {}
+    for (row, column), texts in notes.items():
+        by_row.setdefault(row, {})[column] = texts
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(sheet_title(result.sheet_name))
+    written = 0
+    for number, cells in Sheet(path, suffix, index=result.sheet_index).rows():
+        for _ in range(written + 1, number):  # keep row numbers as in the user's file
+            sheet.append([])
+        values: list[Any] = [neutralise(v) for v in cells]
+        marks = by_row.get(number, {})
+        if marks:
+            values += [None] * (max(marks) - len(values))
+            for column, texts in marks.items():
+                cell = WriteOnlyCell(sheet, value=values[column - 1])
+                cell.fill = red
+                cell.comment = _comment(texts)
+                values[column - 1] = cell
+        sheet.append(values)
+        written = number
+    errors = book.create_sheet("导入错误")
+    errors.column_dimensions["B"].width = 80
+    for line in listing:
+        errors.append(line)
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

@@ -7,7 +7,10 @@ imports as it is. Every cell written from user data goes through `neutralise` (t
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import io
+import logging
+import re
 import zipfile
 from collections.abc import Generator, Iterable, Iterator
 from decimal import Decimal
@@ -16,8 +19,11 @@ from typing import Any
 
 from django.conf import settings
 
+from .extent import Bounds, Encrypted, Extent, sheet_extent, workbook_extents
 from .fields import display_value
 from .models import FieldType, LedgerField, LedgerType, Record
+
+logger = logging.getLogger(__name__)
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 ORG_HEADER = "填报单位"
@@ -29,6 +35,16 @@ TEMPLATE_ROWS = 2000  # rows below the header that carry dropdowns and date form
 EXTENSIONS = (".xlsx", ".xls", ".ods")
 MAX_RATIO = 100  # uncompressed/compressed: real sheets stay far below this, zip bombs far above
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# Bounds of what an import reads. Rows come from DANGJIAN_MAX_IMPORT_ROWS; up to HEAD_ROWS more above the data
+# hold titles, the header and the template's instruction and example. The readers build a grid of the sheet's
+# rows × columns, so its area is bounded too (CELLS_PER_ROW cells a row on average: 5 million by default).
+MAX_COLUMNS = 256
+HEAD_ROWS = 10
+CELLS_PER_ROW = 25
+UNREADABLE = (
+    "文件已损坏或不是有效的 Excel 文件，无法读取。可以用 Excel 或 WPS 打开它，另存为 .xlsx 后重新导入。"
+)
+ENCRYPTED = "文件设置了打开密码，无法读取。请在 Excel 或 WPS 中取消密码后重新导入。"
 
 
 class FileRefused(Exception):
@@ -36,10 +52,23 @@ class FileRefused(Exception):
 
 
 def neutralise(value: Any) -> Any:
-    """A cell that a spreadsheet would run as a formula gets a leading apostrophe (CSV/xlsx injection)."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+    """The one cleaner of text cells written to a spreadsheet: characters XML cannot hold (control characters
+    such as \\x01, which openpyxl refuses to save) are removed, and a cell that a spreadsheet would run as a
+    formula gets a leading apostrophe (CSV/xlsx injection)."""
+    if not isinstance(value, str):
+        return value
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    value = ILLEGAL_CHARACTERS_RE.sub("", value)
+    if value.startswith(FORMULA_STARTS):
         return "'" + value
     return value
+
+
+def sheet_title(text: str) -> str:
+    """A worksheet name Excel accepts: without []:*?/\\ and control characters, at most 31 characters."""
+    title = re.sub(r"[\[\]:*?/\\]", "", neutralise(text).lstrip("'")).strip()[:31]
+    return title or "Sheet1"
 
 
 def unneutralise(value: Any) -> Any:
@@ -140,7 +169,7 @@ def build_template(lt: LedgerType, orgs: Iterable[Any]) -> bytes:
     fields = columns(lt)
     book = Workbook()
     sheet = book.active
-    sheet.title = lt.label[:31]
+    sheet.title = sheet_title(lt.label)
     lists = book.create_sheet("选项")  # dropdown sources: a list can be longer than the 255 characters inline
     lists.sheet_state = "hidden"
     org_names = [o.name for o in orgs]
@@ -238,7 +267,7 @@ def export_records(lt: LedgerType, records: Iterable[Record], masked: Any, mask:
     # A list ledger's items carry a state: exported as the last column, for 对账; import knows and skips it.
     listed = bool(lt.workflow)
     book = Workbook(write_only=True)
-    sheet = book.create_sheet(lt.label[:31])
+    sheet = book.create_sheet(sheet_title(lt.label))
     sheet.freeze_panes = "A2"
     widths = (
         [_width([ORG_HEADER, "中共城关街道幸福社区委员会"])]
@@ -283,6 +312,27 @@ def max_bytes() -> int:
     return int(settings.MAX_IMPORT_MB) * 1024 * 1024
 
 
+def max_rows() -> int:
+    """Data rows one import reads at most (DANGJIAN_MAX_IMPORT_ROWS)."""
+    return int(settings.MAX_IMPORT_ROWS)
+
+
+def bounds() -> Bounds:
+    return Bounds(rows=max_rows() + HEAD_ROWS, columns=MAX_COLUMNS, cells=max_rows() * CELLS_PER_ROW)
+
+
+def unreadable(exc: BaseException) -> FileRefused:
+    """A reader's own error (zip, XML, CFB …, in English) as the one Chinese message the user sees."""
+    if isinstance(exc, FileRefused):
+        return exc
+    # INFO, not WARNING: the command line prints warnings, and users see only Chinese (DANGJIAN_LOG_LEVEL=INFO
+    # shows the reader's own words to whoever runs the server).
+    logger.info("unreadable spreadsheet: %s: %s", type(exc).__name__, exc)
+    if isinstance(exc, Encrypted) or type(exc).__name__ == "PasswordError":
+        return FileRefused(ENCRYPTED)
+    return FileRefused(UNREADABLE)
+
+
 def check_file(path: Path, name: str) -> str:
     """Refuse what is not a spreadsheet we read, too large, or a decompression bomb; return the suffix."""
     suffix = Path(name).suffix.lower()
@@ -297,6 +347,8 @@ def check_file(path: Path, name: str) -> str:
         if not magic.startswith(b"\xd0\xcf\x11\xe0"):
             raise FileRefused(f"文件“{name}”不是有效的 Excel 文件（可能是改了扩展名的其他文件）")
         return suffix
+    if suffix == ".xlsx" and magic.startswith(b"\xd0\xcf\x11\xe0"):
+        raise FileRefused(f"文件“{name}”{ENCRYPTED}")  # Excel wraps a password-protected .xlsx in CFB
     if not magic.startswith(b"PK\x03\x04") or not zipfile.is_zipfile(path):
         raise FileRefused(f"文件“{name}”不是有效的 Excel 文件（可能是改了扩展名的其他文件）")
     _check_zip(path, name, suffix)
@@ -305,9 +357,12 @@ def check_file(path: Path, name: str) -> str:
 
 def _check_zip(path: Path, name: str, suffix: str) -> None:
     # Sizes come from the zip's directory: nothing is decompressed before they are judged.
-    with zipfile.ZipFile(path) as archive:
-        infos = archive.infolist()
-        names = {i.filename for i in infos}
+    try:
+        with zipfile.ZipFile(path) as archive:
+            infos = archive.infolist()
+    except Exception as exc:  # a damaged directory: zipfile's message is English
+        raise unreadable(exc) from None
+    names = {i.filename for i in infos}
     total = sum(i.file_size for i in infos)
     packed = max(sum(i.compress_size for i in infos), 1)
     limit = max_bytes() * 20
@@ -318,72 +373,154 @@ def _check_zip(path: Path, name: str, suffix: str) -> None:
         raise FileRefused(f"文件“{name}”不是有效的 Excel 文件（缺少工作簿内容）")
 
 
+def check_extent(extent: Extent, sheet: str) -> None:
+    """Refuse a sheet whose cells reach past the bounds, naming the furthest cell found."""
+    if not extent.over:
+        return
+    from openpyxl.utils import get_column_letter
+
+    limit, where = bounds(), f"工作表“{sheet}”"
+    if extent.columns > limit.columns:
+        raise FileRefused(
+            f"{where}的单元格 {extent.far} 有内容，超出了导入能读取的范围（最多 {limit.columns} 列，"
+            f"即到 {get_column_letter(limit.columns)} 列）。请删除右侧多余的列，或只把要导入的数据复制到新文件后重新导入。"
+        )
+    if extent.rows > limit.rows:
+        raise FileRefused(
+            f"{where}在第 {limit.rows} 行以下还有内容（如单元格 {extent.far}），超过了每次最多导入 {max_rows()} 行的上限。"
+            "请删除多余的行，或分成几个文件导入。"
+        )
+    raise FileRefused(
+        f"{where}的内容范围到单元格 {extent.far}（{extent.rows} 行 × {extent.columns} 列），超过了一次导入最多 "
+        f"{limit.cells} 个单元格的上限。请删除多余的行列，或分成几个文件导入。"
+    )
+
+
 class Sheet:
     """One worksheet's rows (the first unless `index` says), read lazily: `rows()` yields (Excel row number,
-    values by column from A)."""
+    values by column from A).
+
+    Before a reader opens the sheet, its extent is scanned (see `extent`) and a sheet reaching past the bounds is
+    refused, so no reader ever builds a grid larger than the bounds. Any error of the readers becomes one Chinese
+    `FileRefused`."""
 
     def __init__(self, path: Path, suffix: str, engine: str = "auto", index: int = 0) -> None:
         self.path, self.suffix, self.index = path, suffix, index
         self.engine = reader_engine(suffix, engine)
         self.total = 0
+        self.extent = Extent()
 
     def rows(self) -> Generator[tuple[int, list[Any]]]:
-        if self.engine == "calamine":
-            yield from self._calamine()
+        try:
+            if self.engine == "calamine":
+                yield from self._calamine()
+            else:
+                yield from self._openpyxl()
+        except Exception as exc:  # zip, XML and CFB errors surface while reading, not only on opening
+            raise unreadable(exc) from None
+
+    def _bounded(self, name: str) -> Extent:
+        if self.suffix in EAGER:
+            self.extent = checked_workbook(self.path, self.suffix)[self.index]
         else:
-            yield from self._openpyxl()
+            self.extent = _sheet_extent(self.path, name, bounds())
+            check_extent(self.extent, name)
+        return self.extent
 
     def _calamine(self) -> Iterator[tuple[int, list[Any]]]:
         from python_calamine import CalamineWorkbook
 
+        checked_workbook(self.path, self.suffix)  # before calamine reads every sheet of an .xls or .ods
+        book = CalamineWorkbook.from_path(str(self.path))
         try:
-            book = CalamineWorkbook.from_path(str(self.path))
+            self._bounded(book.sheet_names[self.index])
             sheet = book.get_sheet_by_index(self.index)
-        except Exception as exc:  # calamine raises its own error types for broken files
-            raise FileRefused(f"无法读取该表格：{exc}") from None
-        self.total = sheet.end[0] + 1 if sheet.end else 0
-        lead = [None] * (sheet.start[1] if sheet.start else 0)  # calamine drops empty leading columns
-        # Leading empty rows are kept by iter_rows, so the index is the Excel row number less one.
-        for index, values in enumerate(sheet.iter_rows()):
-            yield index + 1, [*lead, *(_plain(v) for v in values)]
+            self.total = sheet.end[0] + 1 if sheet.end else 0
+            lead = [None] * (sheet.start[1] if sheet.start else 0)  # calamine drops empty leading columns
+            # Leading empty rows are kept by iter_rows, so the index is the Excel row number less one.
+            for index, values in enumerate(sheet.iter_rows()):
+                yield index + 1, [*lead, *(_plain(v) for v in values)]
+        finally:
+            book.close()
 
     def _openpyxl(self) -> Iterator[tuple[int, list[Any]]]:
         from openpyxl import load_workbook
 
-        try:
-            book = load_workbook(self.path, read_only=True, data_only=True)
-        except Exception as exc:  # a zip that is not a workbook
-            raise FileRefused(f"无法读取该表格：{exc}") from None
+        book = load_workbook(self.path, read_only=True, data_only=True)
         try:
             sheet = book.worksheets[self.index]
-            self.total = sheet.max_row or 0
-            for index, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+            extent = self._bounded(sheet.title)
+            self.total = extent.rows
+            if not extent.rows:
+                return
+            # The scanned extent, not the width the file declares: openpyxl pads every row to max_col.
+            rows = sheet.iter_rows(max_row=extent.rows, max_col=extent.columns, values_only=True)
+            for index, values in enumerate(rows, start=1):
                 yield index, [_plain(v) for v in values]
         finally:
             book.close()
 
 
+EAGER = (".xls", ".ods")  # calamine reads every sheet of these as soon as it opens the file
+
+
+def checked_workbook(path: Path, suffix: str) -> list[Extent]:
+    """For an .xls or .ods, every sheet's extent (refusing the file if one passes the bounds); [] otherwise."""
+    if suffix not in EAGER:
+        return []
+    sheets = _workbook_extents(path, suffix, bounds())
+    for name, extent in sheets:
+        check_extent(extent, name)
+    return [extent for _, extent in sheets]
+
+
+def _stamp(path: Path) -> tuple[str, int, int]:
+    stat = path.stat()
+    return str(path), stat.st_mtime_ns, stat.st_size
+
+
+# Finding the sheet (up to SHEET_SCAN sheets), then importing it, would scan the same file again and again.
+@functools.lru_cache(maxsize=8)
+def _cached_workbook(stamp: tuple[str, int, int], suffix: str, limit: Bounds) -> list[tuple[str, Extent]]:
+    return workbook_extents(Path(stamp[0]), suffix, limit)
+
+
+@functools.lru_cache(maxsize=32)
+def _cached_sheet(stamp: tuple[str, int, int], name: str, limit: Bounds) -> Extent:
+    return sheet_extent(Path(stamp[0]), name, limit)
+
+
+def _workbook_extents(path: Path, suffix: str, limit: Bounds) -> list[tuple[str, Extent]]:
+    return _cached_workbook(_stamp(path), suffix, limit)
+
+
+def _sheet_extent(path: Path, name: str, limit: Bounds) -> Extent:
+    return _cached_sheet(_stamp(path), name, limit)
+
+
 def worksheets(path: Path, suffix: str, engine: str = "auto") -> list[tuple[int, str]]:
     """The workbook's visible worksheets as (index for Sheet, name), in order. Hidden sheets (a template's 选项)
     and chart sheets are left out."""
+    try:
+        return _worksheets(path, suffix, engine)
+    except Exception as exc:  # a broken workbook: the readers' messages are English
+        raise unreadable(exc) from None
+
+
+def _worksheets(path: Path, suffix: str, engine: str) -> list[tuple[int, str]]:
     if reader_engine(suffix, engine) == "calamine":
         from python_calamine import CalamineWorkbook
 
-        try:
-            book = CalamineWorkbook.from_path(str(path))
-        except Exception as exc:  # calamine raises its own error types for broken files
-            raise FileRefused(f"无法读取该表格：{exc}") from None
-        return [
-            (i, meta.name)
-            for i, meta in enumerate(book.sheets_metadata)
-            if str(meta.visible).endswith(".Visible") and str(meta.typ).endswith(".WorkSheet")
-        ]
+        checked_workbook(path, suffix)
+        with CalamineWorkbook.from_path(str(path)) as book:
+            return [
+                (i, meta.name)
+                for i, meta in enumerate(book.sheets_metadata)
+                if str(meta.visible).endswith(".Visible") and str(meta.typ).endswith(".WorkSheet")
+            ]
     from openpyxl import load_workbook
 
-    try:
-        wb = load_workbook(path, read_only=True)
-    except Exception as exc:  # a zip that is not a workbook
-        raise FileRefused(f"无法读取该表格：{exc}") from None
+    wb = load_workbook(path, read_only=True)
     try:
         return [(i, ws.title) for i, ws in enumerate(wb.worksheets) if ws.sheet_state == "visible"]
     finally:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -21,13 +22,14 @@ from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 
+from dangjian.audit.log import Action, record
 from dangjian.orgs import access
 
 from . import views as table
 from .forms import MASK, RecordFilter
 from .imports import POLICIES, ImportResult, error_copy, import_file, spool
 from .models import LedgerType, Record
-from .xlsx import XLSX_MIME, FileRefused, build_template, export_records
+from .xlsx import MAX_COLUMNS, XLSX_MIME, FileRefused, build_template, export_records, max_rows
 
 SESSION_KEY = "xlsx_imports"
 SHOWN_LINES = 300
@@ -63,8 +65,22 @@ def export(request: HttpRequest, code: str) -> HttpResponse:
     qs = access.records(
         request.user, lt, Record.objects.select_related("org"), roles=roles, include_deleted=filters.deleted
     )
-    data = export_records(
-        lt, filters.apply(qs).iterator(chunk_size=2000), lambda r: table._is_masked(request.user, r), MASK
+    exported = 0
+
+    def counted() -> Iterator[Record]:
+        nonlocal exported
+        for row in filters.apply(qs).iterator(chunk_size=2000):
+            exported += 1
+            yield row
+
+    data = export_records(lt, counted(), lambda r: table._is_masked(request.user, r), MASK)
+    record(
+        Action.EXPORT,
+        request=request,
+        target=f"台账 {lt.code}（{lt.label}）",
+        rows=exported,
+        format="xlsx",
+        query=request.GET.urlencode()[:500],
     )
     return _xlsx(data, f"{lt.label}.xlsx")
 
@@ -121,6 +137,8 @@ def import_page(request: HttpRequest, code: str) -> HttpResponse:
         "orgs": orgs,
         "token": uuid.uuid4().hex,
         "max_mb": settings.MAX_IMPORT_MB,
+        "max_rows": max_rows(),
+        "max_columns": MAX_COLUMNS,
     }
     if request.method != "POST":
         return render(request, "ledgers/import.html", context)
@@ -165,7 +183,15 @@ def _run(
         cache.set(_progress_key(token), {"done": done, "total": total}, 3600)
 
     return import_file(
-        request.user, lt, path, name, default_org=default, duplicates=policy, progress=progress, sheet=sheet
+        request.user,
+        lt,
+        path,
+        name,
+        default_org=default,
+        duplicates=policy,
+        progress=progress,
+        sheet=sheet,
+        request=request,
     )
 
 
@@ -183,24 +209,36 @@ def _after(
         _forget(request, token)
         messages.success(request, result.summary())
         return redirect("ledgers:records", lt.code)
-    lines = result.lines()
+    # Errors (or, when asked to choose, duplicates) are listed here up to SHOWN_LINES, and the marked copy holds
+    # the first MAX_LISTED; all of them are counted.
+    listed, counted = (
+        (result.duplicates, result.duplicate_count)
+        if result.needs_choice
+        else (result.errors, result.error_count)
+    )
+    shown = min(len(listed), SHOWN_LINES)
     context.update(
         {
             "result": result,
-            "lines": lines[:SHOWN_LINES],
-            "more": max(len(lines) - SHOWN_LINES, 0),
+            "lines": result.lines()[: shown or 1],
+            "more": counted - shown,
+            "marked": len(listed),
             "token": token,
         }
     )
     if not result.needs_choice:
+        copy = _import_dir() / f"{token}-errors.xlsx"
+        marked = False
         if not result.message:  # a refused file has no cells to mark
-            copy = _import_dir() / f"{token}-errors.xlsx"
-            copy.write_bytes(error_copy(path, name, result))
+            try:
+                copy.write_bytes(error_copy(path, name, result))
+                marked = True
+            except FileRefused:
+                pass  # the page still lists and counts every problem; only the marked copy is missing
+        _forget(request, token)  # the upload itself is not kept
+        if marked:
             context["error_copy"] = True
-            _forget(request, token)
             _remember(request, token, ledger=lt.code, errors=str(copy), name=name)
-        else:
-            _forget(request, token)
     return render(request, "ledgers/import.html", context)
 
 
