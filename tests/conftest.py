@@ -122,6 +122,40 @@ def world(packs) -> World:
     )
 
 
+@dataclass
+class Duties:
+    """The three administrators (三员): world.sysadmin as 系统管理员, two 安全管理员 (a request needs a second one
+    to approve it) and a 安全审计员."""
+
+    system: Any
+    security: Any
+    security2: Any
+    auditor: Any
+
+
+@pytest.fixture
+def duties(world) -> Duties:
+    from django.contrib.auth import get_user_model
+
+    from dangjian.orgs.models import AdminDuty, Duty
+
+    def holder(user, duty):
+        AdminDuty.objects.create(user=user, duty=duty)
+        user.is_staff = duty != Duty.AUDITOR
+        user.save(update_fields=["is_staff"])
+        return user
+
+    def new(username):
+        return get_user_model().objects.create_user(username=username, password=PASSWORD, first_name=username)
+
+    return Duties(
+        system=holder(world.sysadmin, Duty.SYSTEM),
+        security=holder(new("anquan"), Duty.SECURITY),
+        security2=holder(new("anquan2"), Duty.SECURITY),
+        auditor=holder(new("shenji"), Duty.AUDITOR),
+    )
+
+
 @pytest.fixture
 def make_record(world):
     """Create a record through the one service every entry path uses."""

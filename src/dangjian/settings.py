@@ -58,7 +58,7 @@ ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "dangjian.orgs.admin_site.DutyAdminConfig",  # django.contrib.admin, closed to the security auditor
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

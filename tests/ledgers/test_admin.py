@@ -1,4 +1,5 @@
-"""Admin pages for ledger types: the system administrator defines ledgers but never sees their rows."""
+"""Admin pages for ledger types: the system administrator defines ledgers but never sees their rows; their
+confidential settings are the security administrator's."""
 
 from __future__ import annotations
 
@@ -170,34 +171,45 @@ def test_it_rejects_min_above_max(superuser_client):
     assert not LedgerType.objects.filter(code="volunteer").exists()
 
 
-def test_it_requires_named_orgs_for_a_confidential_ledger(superuser_client):
+def _secret_ledger(superuser_client) -> LedgerType:
+    """A new ledger type as the system administrator defines it: not confidential (that is not his to set)."""
     data = _post_data(
         {"code": "secret", "label": "涉密台账", "date_field": "day", "confidential": "on"},
         [_field(code="day", label="日期", type="date")],
     )
     response = superuser_client.post(reverse("admin:ledgers_ledgertype_add"), data)
-    assert "涉密台账须指定可见明细的组织或组织类别" in response.content.decode()
-    assert not LedgerType.objects.filter(code="secret").exists()
-
-
-def test_it_saves_a_confidential_ledger_with_named_kinds_and_orgs(superuser_client, world):
-    from dangjian.orgs.models import OrgKind
-
-    kind = OrgKind.objects.get(code="discipline")
-    data = _post_data(
-        {
-            "code": "secret",
-            "label": "涉密台账",
-            "date_field": "day",
-            "confidential": "on",
-            "confidential_kinds": [str(kind.pk)],
-            "confidential_orgs": [str(world.jw.pk)],
-        },
-        [_field(code="day", label="日期", type="date")],
-    )
-    response = superuser_client.post(reverse("admin:ledgers_ledgertype_add"), data)
     assert response.status_code == 302, _errors(response)
     lt = LedgerType.objects.get(code="secret")
+    assert not lt.confidential  # the posted 涉密 is not his field: ignored
+    return lt
+
+
+def test_it_requires_named_orgs_for_a_confidential_ledger(superuser_client, client, duties):
+    from tests.security.test_duties import confidential_form
+
+    lt = _secret_ledger(superuser_client)
+    client.force_login(duties.security)
+    url = reverse("admin:ledgers_ledgertype_change", args=[lt.pk])
+    response = client.post(url, confidential_form(lt, confidential=True))
+    assert "涉密台账须指定可见明细的组织或组织类别" in response.content.decode()
+
+
+def test_it_saves_a_confidential_ledger_with_named_kinds_and_orgs(superuser_client, client, world, duties):
+    # 三员分立: the security administrator asks, a second one approves (tests/security/test_duties.py).
+    from tests.security.test_duties import confidential_form
+
+    from dangjian.orgs.approvals import approve
+    from dangjian.orgs.models import OrgKind, PendingChange
+
+    kind = OrgKind.objects.get(code="discipline")
+    lt = _secret_ledger(superuser_client)
+    client.force_login(duties.security)
+    data = confidential_form(lt, confidential=True, kinds=[kind], orgs=[world.jw])
+    response = client.post(reverse("admin:ledgers_ledgertype_change", args=[lt.pk]), data)
+    assert response.status_code == 302, _errors(response)
+    assert not LedgerType.objects.get(pk=lt.pk).confidential
+    approve(PendingChange.objects.get(), duties.security2)
+    lt = LedgerType.objects.get(pk=lt.pk)
     assert lt.confidential
     assert list(lt.confidential_kinds.all()) == [kind]
     assert list(lt.confidential_orgs.all()) == [world.jw]

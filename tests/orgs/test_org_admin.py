@@ -1,4 +1,7 @@
-"""Admin pages for the organisation tree: add, move, rename, deactivate; never delete an org with records."""
+"""Admin pages for the organisation tree: add, move, rename, deactivate; never delete an org with records.
+
+The tree and its memberships are the security administrator's (三员分立); the system administrator only looks.
+"""
 
 from __future__ import annotations
 
@@ -10,8 +13,8 @@ from dangjian.orgs.models import Membership, Organization, OrgKind, Role
 
 
 @pytest.fixture
-def admin_client(client, world):
-    client.force_login(world.sysadmin)
+def admin_client(client, duties):
+    client.force_login(duties.security)
     return client
 
 
@@ -86,14 +89,16 @@ def test_it_moves_an_org_with_its_subtree_and_records(admin_client, world, make_
     record = make_record(
         "study_activity", world.c1, {"date": "2019-03-05", "kind": "专题报告", "title": "学习"}
     )
+    # Under another unit that is not confidential: moving under 区纪委 is refused (tests/security/test_duties.py).
+    s2 = Organization.objects.add_child(world.root, dict(code="s2", name="中共测试区东关街道工作委员会"))
     response = admin_client.post(
         reverse("admin:orgs_organization_change", args=[world.s1.pk]),
-        _form(world.s1, treebeard_ref_node=str(world.jw.pk)),
+        _form(world.s1, treebeard_ref_node=str(s2.pk)),
     )
     assert response.status_code == 302, response.content.decode()[:3000]
     s1 = Organization.objects.get(pk=world.s1.pk)
     c1 = Organization.objects.get(pk=world.c1.pk)
-    assert Organization.objects.get_parent(s1).code == "jw"
+    assert Organization.objects.get_parent(s1).code == "s2"
     assert c1.is_within(s1)
     record.refresh_from_db()
     assert record.org_id == c1.pk
@@ -151,6 +156,17 @@ def test_it_refuses_to_delete_an_org_whose_subtree_has_records(admin_client, wor
     assert "已有台账记录，不能删除" in response.content.decode()
     assert Organization.objects.count() == count
     assert Record.objects.count() == 1
+
+
+def test_the_system_administrator_only_looks_at_the_tree(client, world, duties):
+    client.force_login(duties.system)
+    assert client.get(reverse("admin:orgs_organization_changelist")).status_code == 200
+    response = client.post(
+        reverse("admin:orgs_organization_change", args=[world.c1.pk]), _form(world.c1, name="改名")
+    )
+    assert response.status_code == 403
+    assert Organization.objects.get(pk=world.c1.pk).name == world.c1.name
+    assert client.get(reverse("admin:orgs_membership_changelist")).status_code == 403
 
 
 def test_it_refuses_members_without_staff_status(client, world):

@@ -51,6 +51,9 @@ expect("login", none=(302, 302, 302, 302, 302))  # signed in already: on to the 
 expect("logout", none=(405, 405, 405, 405, 405))
 expect("home", none=(200, 200, 200, 200, 200))
 expect("password_change", none=(200, 200, 200, 200, 200))  # one's own password: every signed-in user
+# -- the audit log: the security auditor's alone (none of these roles) -------------------------------------------
+expect("audit:events", none=(403, 403, 403, 403, 403))
+expect("audit:export", none=(403, 403, 403, 403, 403))
 # -- ledgers --------------------------------------------------------------------------------------------------
 expect("ledgers:index", none=(200, 200, 200, 200, 200))
 expect(

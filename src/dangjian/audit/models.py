@@ -35,6 +35,19 @@ class AppendOnlyError(Exception):
     """Raised on any attempt to change or delete an audit event."""
 
 
+class AppendOnlyQuerySet(models.QuerySet):
+    """Bulk changes through the ORM are refused as well (the database refuses them too: migration 0002)."""
+
+    def update(self, **kwargs: Any) -> int:
+        raise AppendOnlyError("审计日志只能追加，不能修改。")
+
+    def bulk_update(self, *args: Any, **kwargs: Any) -> int:
+        raise AppendOnlyError("审计日志只能追加，不能修改。")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise AppendOnlyError("审计日志只能追加，不能删除。")
+
+
 class AuditEvent(models.Model):
     at = models.DateTimeField("时间", default=timezone.now, db_index=True)
     actor = models.ForeignKey(
@@ -50,6 +63,8 @@ class AuditEvent(models.Model):
     action = models.CharField("事件", max_length=40, choices=Action.choices, db_index=True)
     target = models.CharField("对象", max_length=300, blank=True)
     detail = models.JSONField("详情", default=dict, blank=True)
+
+    objects = AppendOnlyQuerySet.as_manager()
 
     class Meta:
         verbose_name = "审计事件"

@@ -15,7 +15,8 @@ from faker import Faker
 
 from dangjian.ledgers.models import LedgerType, Record
 from dangjian.orgs import access
-from dangjian.orgs.models import Membership, Organization, OrgKind, Role
+from dangjian.orgs.approvals import set_duty
+from dangjian.orgs.models import AdminDuty, Duty, Membership, Organization, OrgKind, Role
 
 ROOT_CODE = "demo"
 DEMO_PASSWORD = "Demo#2019dj"
@@ -160,9 +161,12 @@ def build_tree(scale: int) -> dict[str, list[Organization]]:
     return groups
 
 
-DEMO_USERS = [
-    # username, full name, role (None = system administrator), org code
-    ("admin", "系统管理员", None, None),
+DEMO_USERS: list[tuple[str, str, str, str | None]] = [
+    # username, full name, role (a Duty for the three administrators, who hold no membership), org code
+    ("admin", "系统管理员", Duty.SYSTEM, None),
+    ("anquan", "安全管理员", Duty.SECURITY, None),
+    ("anquan2", "安全管理员（复核）", Duty.SECURITY, None),
+    ("shenji", "安全审计员", Duty.AUDITOR, None),
     ("qwb", "区委办管理员", Role.ADMIN, ROOT_CODE),
     ("lingdao", "区委领导", Role.VIEWER, ROOT_CODE),
     ("shenhe", "城关街道审核员", Role.REVIEWER, "demo-jd01"),
@@ -172,17 +176,27 @@ DEMO_USERS = [
 ]
 
 
+DUTY_SCOPES = {
+    Duty.SYSTEM: "（账号与备份，不可查看台账）",
+    Duty.SECURITY: "（组织、角色与涉密设置，须另一名安全管理员审批）",
+    Duty.AUDITOR: "（只查阅审计日志）",
+}
+
+
 def build_users() -> list[tuple[str, str, str]]:
     users = []
     model = get_user_model()
     for username, full_name, role, org_code in DEMO_USERS:
         user, _ = model.objects.get_or_create(username=username, defaults={"first_name": full_name})
         user.first_name = full_name
-        user.is_staff = user.is_superuser = role is None
+        # The demo's system administrator is also a superuser, for the definitions (ledgers, indicators, templates).
+        user.is_superuser = role == Duty.SYSTEM
         user.set_password(DEMO_PASSWORD)
         user.save()
-        if role is None:
-            users.append((username, "系统管理员", "（账号与备份，不可查看台账）"))
+        if role in Duty.values:
+            if getattr(AdminDuty.objects.filter(user=user).first(), "duty", None) != role:
+                set_duty(None, user, role, source="（演示数据）")
+            users.append((username, Duty(role).label, DUTY_SCOPES[Duty(role)]))
             continue
         org = Organization.objects.get(code=org_code)
         Membership.objects.get_or_create(user=user, org=org, role=role)

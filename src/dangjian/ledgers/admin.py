@@ -3,6 +3,10 @@
 Records are deliberately NOT registered here: the system administrator manages definitions, accounts and
 backups, never ledger rows (separation of duties). Fields cannot be deleted, only archived, so that values
 already stored under a field are never lost.
+
+The confidential settings of a ledger type (涉密, the orgs and kinds that see its rows) belong to the 安全管理员
+alone, whatever Django permissions or superuser status others hold; his changes take effect only when another
+安全管理员 approves them (dangjian.orgs.approvals).
 """
 
 from __future__ import annotations
@@ -15,6 +19,10 @@ from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.db.models import Count
+
+from dangjian.orgs import approvals
+from dangjian.orgs.admin import PendingMessages
+from dangjian.orgs.duties import is_security_admin
 
 from .models import CollectionTask, FieldType, LedgerField, LedgerType, Record, TaskTarget
 
@@ -59,6 +67,9 @@ FIELD_COLUMNS = [
     "order", "code", "label", "type", "required", "choices", "min_value", "max_value", "unit",
     "help_text", "sensitive", "is_key", "is_archived",
 ]  # fmt: skip
+
+
+CONFIDENTIAL_FIELDS = ["confidential", "confidential_kinds", "confidential_orgs"]
 
 
 class LedgerFieldForm(forms.ModelForm):
@@ -148,6 +159,16 @@ class LedgerFieldInline(admin.TabularInline):
     verbose_name = "字段"
     verbose_name_plural = "字段（字段不能删除：不再使用的字段请勾选“已归档”，已填写的数据会保留）"
 
+    # The security administrator sees the fields of a ledger whose confidential settings he keeps, never edits them.
+    def has_view_permission(self, request, obj=None) -> bool:
+        return is_security_admin(request.user) or super().has_view_permission(request, obj)
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return not is_security_admin(request.user) and super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return not is_security_admin(request.user) and super().has_change_permission(request, obj)
+
 
 class LedgerTypeForm(forms.ModelForm):
     class Meta:
@@ -169,11 +190,20 @@ class LedgerTypeForm(forms.ModelForm):
             self.add_error("confidential", "涉密台账须指定可见明细的组织或组织类别")
         if not data.get("confidential") and named:
             self.add_error("confidential", "已指定可见明细的组织（类别），请勾选“涉密”，或清空这些指定")
+        if (
+            self.instance.pk
+            and "confidential" in self.fields
+            and set(self.changed_data) & set(CONFIDENTIAL_FIELDS)
+        ):
+            try:
+                approvals.check_no_pending_confidential(self.instance)
+            except approvals.ApprovalRefused as exc:
+                self.add_error("confidential", exc.message)
         return data
 
 
 @admin.register(LedgerType)
-class LedgerTypeAdmin(admin.ModelAdmin):
+class LedgerTypeAdmin(PendingMessages, admin.ModelAdmin):
     form = LedgerTypeForm
     inlines = [LedgerFieldInline]
     list_display = ["label", "code", "category", "field_count", "confidential", "is_active", "pack"]
@@ -190,6 +220,52 @@ class LedgerTypeAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(_field_count=Count("fields"))
+
+    # --- 三员分立: the confidential settings are the security administrator's, and only they --------------------
+
+    def has_module_permission(self, request) -> bool:
+        return is_security_admin(request.user) or super().has_module_permission(request)
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return is_security_admin(request.user) or super().has_view_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return is_security_admin(request.user) or super().has_change_permission(request, obj)
+
+    def has_add_permission(self, request) -> bool:
+        return not is_security_admin(request.user) and super().has_add_permission(request)
+
+    def get_readonly_fields(self, request, obj=None):
+        if is_security_admin(request.user):
+            return [f for fs in self.fieldsets for f in fs[1]["fields"] if f not in CONFIDENTIAL_FIELDS]
+        return [*self.readonly_fields, *CONFIDENTIAL_FIELDS]
+
+    def save_model(self, request, obj, form, change) -> None:
+        if "confidential" in form.fields and obj.pk is not None:
+            obj.confidential = LedgerType.objects.values_list("confidential", flat=True).get(pk=obj.pk)
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change) -> None:
+        if "confidential" not in form.fields:  # not the security administrator: nothing confidential to ask
+            return super().save_related(request, form, formsets, change)
+        wanted = {name: form.cleaned_data.get(name) for name in CONFIDENTIAL_FIELDS}
+        # The many-to-many settings stay as they are until the request is approved.
+        form.cleaned_data["confidential_kinds"] = list(form.instance.confidential_kinds.all())
+        form.cleaned_data["confidential_orgs"] = list(form.instance.confidential_orgs.all())
+        super().save_related(request, form, formsets, change)
+        try:
+            change_request = approvals.request_confidential(
+                request.user,
+                form.instance,
+                confidential=bool(wanted["confidential"]),
+                kinds=list(wanted["confidential_kinds"] or []),
+                orgs=list(wanted["confidential_orgs"] or []),
+                request=request,
+            )
+        except approvals.ApprovalRefused as exc:
+            self.message_user(request, exc.message, level="error")
+        else:
+            self.remember_pending(request, change_request)
 
     @admin.display(description="字段数", ordering="_field_count")
     def field_count(self, obj: LedgerType) -> int:

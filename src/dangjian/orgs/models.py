@@ -6,6 +6,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from treebeard.mp_tree import MP_Node
 
 
@@ -83,3 +84,96 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.org} · {self.get_role_display()}"
+
+
+# --- 三员分立 (separation of the three administrator duties) -------------------------------------------------
+
+
+class Duty(models.TextChoices):
+    """The three administrator duties. One account holds at most one of them (AdminDuty.user is unique)."""
+
+    SYSTEM = "system", "系统管理员"
+    SECURITY = "security", "安全管理员"
+    AUDITOR = "auditor", "安全审计员"
+
+
+class AdminDuty(models.Model):
+    """Which of the three administrator duties an account holds. Superuser status alone grants none of them."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="admin_duty",
+        verbose_name="账号",
+        error_messages={"unique": "该账号已担任三员角色，一个账号只能担任三员中的一种。"},
+    )
+    duty = models.CharField("三员角色", max_length=20, choices=Duty.choices)
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="授予人",
+    )
+    granted_at = models.DateTimeField("授予时间", default=timezone.now)
+
+    class Meta:
+        verbose_name = "三员角色"
+        verbose_name_plural = "三员角色"
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.get_duty_display()}"
+
+
+class ChangeKind(models.TextChoices):
+    MEMBERSHIP = "membership", "授予涉密单位角色"
+    CONFIDENTIAL = "confidential", "涉密设置变更"
+    PASSWORD = "password", "重置涉密单位成员密码"
+
+
+class ChangeStatus(models.TextChoices):
+    PENDING = "pending", "待审批"
+    APPROVED = "approved", "已批准"
+    REJECTED = "rejected", "已驳回"
+
+
+class PendingChange(models.Model):
+    """A change that takes effect only when a second administrator (another 安全管理员) approves it.
+
+    `payload` holds what to apply (ids, never names, so a rename in between does not matter); `summary` says it in
+    words for the list. See dangjian.orgs.approvals for who may ask, approve and reject.
+    """
+
+    kind = models.CharField("类型", max_length=20, choices=ChangeKind.choices)
+    summary = models.CharField("申请内容", max_length=300)
+    payload = models.JSONField("变更数据", default=dict)
+    status = models.CharField(
+        "状态", max_length=20, choices=ChangeStatus.choices, default=ChangeStatus.PENDING, db_index=True
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name="申请人",
+    )
+    requested_at = models.DateTimeField("申请时间", default=timezone.now)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="审批人",
+    )
+    decided_at = models.DateTimeField("审批时间", null=True, blank=True)
+    reason = models.TextField("驳回理由", blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-pk"]
+        verbose_name = "待审批变更"
+        verbose_name_plural = "待审批变更"
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}：{self.summary}"

@@ -7,6 +7,7 @@ created or updated by code, and records are never touched.
 
 from __future__ import annotations
 
+import hashlib
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -87,7 +88,41 @@ def load_pack(pack: Pack) -> dict[str, int]:
     for name, (_, handler) in sorted(_HANDLERS.items(), key=lambda kv: kv[1][0]):
         if name in pack.data:
             counts[name] = handler(pack.data[name], pack)
+    _audit(pack, counts)
     return counts
+
+
+def fingerprint(pack: Pack) -> str:
+    """A digest of every file of the pack (its data and the templates it names)."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in pack.path.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+        digest.update(str(path.relative_to(pack.path)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def _audit(pack: Pack, counts: dict[str, int]) -> None:
+    """A pack whose files differ from the last ones loaded changes definitions: the audit log says which and when."""
+    from dangjian.audit.log import Action, record
+    from dangjian.audit.models import AuditEvent
+
+    target = f"数据包 {pack.name}"
+    digest = fingerprint(pack)
+    last = (
+        AuditEvent.objects.filter(action=Action.PACK_CHANGE, target=target)
+        .values_list("detail", flat=True)
+        .first()  # newest first (the model's ordering)
+    )
+    if isinstance(last, dict) and last.get("fingerprint") == digest:
+        return
+    record(
+        Action.PACK_CHANGE,
+        username="（数据包载入）",
+        target=target,
+        change="首次载入" if last is None else "内容有变化，重新载入",
+        counts=counts,
+        fingerprint=digest,
+    )
 
 
 @transaction.atomic

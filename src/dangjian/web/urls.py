@@ -12,5 +12,6 @@ urlpatterns = [
     path("ledgers/", include("dangjian.ledgers.urls")),
     path("indicators/", include("dangjian.indicators.urls")),
     path("reports/", include("dangjian.reports.urls")),
+    path("audit/", include("dangjian.audit.urls")),
     path("", include("dangjian.web.shell_urls")),
 ]
