@@ -14,7 +14,7 @@ from .conftest import study
 
 @pytest.fixture
 def run(report_pack, report_records):
-    return finalise(report_pack, report_records.root, Period.year(2019), report_records.viewer)
+    return finalise(report_pack, report_records.root, Period.year(2019), report_records.unit_admin)
 
 
 def test_finalise_stores_text_slots_checks_and_docx(run):
@@ -24,7 +24,7 @@ def test_finalise_stores_text_slots_checks_and_docx(run):
     assert run.slots[1]["value"] == 4 and run.slots[1]["evidence"]["records"] == 4
     assert run.values["学习.中心组次数"]["value"] == 4
     assert all(c["ok"] for c in run.checks)
-    assert run.created_by.username == "viewer"
+    assert run.created_by.username == "unit_admin"
     doc = Document(io.BytesIO(bytes(run.docx)))
     assert doc.paragraphs[0].text == "测试区年度党建工作"
 
@@ -45,10 +45,10 @@ def test_a_finalised_run_cannot_be_changed_or_deleted(run):
 def test_failed_error_check_blocks_finalise_without_a_reason(report_pack, world, make_record):
     study(make_record, world.c1, "中心组集体学习", "唯一一次", "2019-03-01")  # 1 < 3: the error rule fails
     with pytest.raises(FinaliseBlocked, match="须填写仍要定稿的理由"):
-        finalise(report_pack, world.root, Period.year(2019), world.viewer, override_reason="  ")
+        finalise(report_pack, world.root, Period.year(2019), world.unit_admin, override_reason="  ")
     assert not ReportRun.objects.exists()
     run = finalise(
-        report_pack, world.root, Period.year(2019), world.viewer, override_reason="全年仅召开一次，已说明"
+        report_pack, world.root, Period.year(2019), world.unit_admin, override_reason="全年仅召开一次，已说明"
     )
     assert run.override_reason == "全年仅召开一次，已说明"
     assert [c["ok"] for c in run.checks if c["level"] == "error"] == [False]

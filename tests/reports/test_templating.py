@@ -19,6 +19,9 @@ VALUES = fake_values(
 
 def render(source: str, values=VALUES, folder=None, **files: str):
     if folder is not None:
+        (folder / "pack.toml").write_text(
+            '[pack]\nname = "t"\n', encoding="utf-8"
+        )  # includes read only in a pack
         for name, text in files.items():
             (folder / name).write_text(text, encoding="utf-8")
     marked, slots = render_text(FakeTemplate("t", source, folder), values)

@@ -79,12 +79,13 @@ def test_anonymous_is_sent_to_login(client):
 
 
 def test_finalise_then_view_download_and_compare(client, world, make_record):
-    client.force_login(world.viewer)
+    client.force_login(world.unit_admin)
     response = client.post(
         reverse("reports:finalise", kwargs={"key": "testreport", "org": "root", "year": 2019})
     )
     run = ReportRun.objects.get()
     assert response.status_code == 302 and response.url == reverse("reports:run", kwargs={"pk": run.pk})
+    client.force_login(world.viewer)  # a finalised report is read by anyone who may see the org's reports
     assert client.get(response.url).status_code == 200
     listed = client.get(reverse("reports:index")).content.decode()
     assert reverse("reports:run", kwargs={"pk": run.pk}) in listed
@@ -105,7 +106,7 @@ def test_finalise_then_view_download_and_compare(client, world, make_record):
 
 
 def test_finalise_with_failing_error_check_needs_a_reason(client, world, make_record):
-    client.force_login(world.sibling)
+    client.force_login(world.reviewer)  # 审核员 at 城关街道, above 和平社区
     url = reverse(
         "reports:finalise", kwargs={"key": "testreport", "org": "c2", "year": 2019}
     )  # c2: 1 session

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import sys
 from pathlib import Path
 
+from dangjian.audit.log import Action, record
 from dangjian.orgs.models import Organization
 
 from . import values as sources
@@ -16,6 +18,14 @@ from .render_json import render_json, render_txt
 from .templating import TemplateRefused, render
 
 EXIT_USAGE = 2
+
+
+def _os_user() -> str:
+    """The command line has no signed-in user: the audit log names the operating-system account instead."""
+    try:
+        return f"{getpass.getuser()}（命令行）"
+    except (OSError, KeyError):  # no such account name in a container
+        return "（命令行）"
 
 
 def _fail(message: str) -> int:
@@ -34,8 +44,9 @@ def report(args: argparse.Namespace) -> int:
     org = Organization.objects.filter(code=args.org).first()
     if org is None:
         return _fail(f"组织代码“{args.org}”不存在")
-    if not 1900 <= args.year <= 2999:
-        return _fail(f"年度“{args.year}”无效")
+    problem = sources.year_problem(args.year)
+    if problem:
+        return _fail(problem)
     try:
         rendered = render(template, org, sources.period_for_year(args.year))
     except TemplateRefused as exc:
@@ -58,6 +69,14 @@ def report(args: argparse.Namespace) -> int:
             output.write_text(content, encoding="utf-8")
     except OSError as exc:
         return _fail(f"无法写入文件 {output}：{exc.strerror}")
+    record(
+        Action.EXPORT,
+        username=_os_user(),
+        target=f"报告 {template.key} {org.code} {args.year}",
+        format=fmt,
+        via="命令行 dangjian report",
+        output=str(output.resolve()),
+    )
     failed = rendered.failed_checks()
     print(
         f"已生成 {output}（{len(rendered.slots)} 处数字和名称，核对规则 {len(rendered.checks)} 条，未通过 {len(failed)} 条）"

@@ -10,12 +10,16 @@ indicator and evidence and new text, so a filtered figure is still traceable to 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 import cn2an
 
 from .slots import EMPTY, Slot, display_value, raw
+
+MAX_DIGITS = 30
+MAX_DECIMALS = 10
 
 
 def _number(value: Any, filter_name: str) -> Decimal | None:
@@ -25,9 +29,14 @@ def _number(value: Any, filter_name: str) -> Decimal | None:
     if isinstance(v, bool) or not isinstance(v, int | float | Decimal | str):
         raise TypeError(f"过滤器“{filter_name}”需要数字，得到的是“{display_value(v)}”")
     try:
-        return Decimal(str(v))
+        n = Decimal(str(v))
     except InvalidOperation:
-        raise TypeError(f"过滤器“{filter_name}”需要数字，得到的是“{v}”") from None
+        raise TypeError(f"过滤器“{filter_name}”需要数字，得到的是“{display_value(v)[:30]}”") from None
+    # 1e999999999 is a valid Decimal whose digits would take gigabytes to write out: report figures never need
+    # more than a few dozen digits either side of the point.
+    if not n.is_finite() or abs(n.adjusted()) > MAX_DIGITS:
+        raise TypeError(f"过滤器“{filter_name}”收到的数字过大或过小（超过 {MAX_DIGITS} 位）")
+    return n
 
 
 def _wording(value: Any, text: str, new_value: Any = None, *, keep_value: bool = True) -> Any:
@@ -67,7 +76,10 @@ def percent(value: Any, decimals: int = 1) -> Any:
     n = _number(value, "百分比")
     if n is None:
         return _wording(value, EMPTY)
-    quantum = Decimal(1).scaleb(-int(decimals))
+    places = int(raw(decimals))
+    if not 0 <= places <= MAX_DECIMALS:
+        raise TypeError(f"过滤器“百分比”的小数位数应在 0 到 {MAX_DECIMALS} 之间，而不是 {places}")
+    quantum = Decimal(1).scaleb(-places)
     return _wording(value, format(n.quantize(quantum, rounding=ROUND_HALF_UP), "f"))
 
 
@@ -134,7 +146,7 @@ def strip_suffix(value: Any, suffix: str) -> Any:
     return _wording(value, text.removesuffix(str(suffix)) if v is not None else EMPTY)
 
 
-FILTERS = {
+FILTERS: dict[str, Callable[..., Any]] = {
     "余": yu,
     "万余": wan_yu,
     "百分比": percent,

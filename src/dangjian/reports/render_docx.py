@@ -25,6 +25,7 @@ from docx.shared import Mm, Pt
 from docx.text.paragraph import Paragraph
 
 from .layout import blocks
+from .slots import xml_safe
 
 TITLE_FONT = "方正小标宋简体"
 BODY_FONT = "仿宋_GB2312"
@@ -238,7 +239,9 @@ def _footers(doc: Any) -> None:
 
 
 def build_document(text: str, *, title: str = "", author: str = "") -> Any:
-    """The python-docx Document for a report's plain text (lines are paragraphs)."""
+    """The python-docx Document for a report's plain text (lines are paragraphs). Characters XML cannot hold are
+    dropped, from template text as well as from values (those are cleaned already when printed)."""
+    text, title, author = xml_safe(text), xml_safe(title), xml_safe(author)
     doc = Document()
     _setup_styles(doc)
     _font_table(doc)

@@ -5,7 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
+
+from dangjian.orgs import access
 
 from . import values as sources
 from .models import ReportRun, ReportTemplate
@@ -13,6 +16,17 @@ from .render_docx import render_docx
 from .render_html import stored_slot_rows
 from .render_json import check_row, used_values
 from .templating import Rendered, render
+
+FINALISE_REFUSED = (
+    "定稿须由该单位或其上级单位的审核员、管理员进行；查看者和填报员可以预览和下载报告，但不能定稿。"
+)
+
+
+class FinaliseRefused(PermissionDenied):
+    """The user is not a 审核员 or 管理员 covering the reporting org."""
+
+    def __init__(self) -> None:
+        super().__init__(FINALISE_REFUSED)
 
 
 class FinaliseBlocked(Exception):
@@ -33,7 +47,10 @@ def finalise(
     override_reason: str = "",
     rendered: Rendered | None = None,
 ) -> ReportRun:
-    """Render now and store everything as it is; refuse when error-level checks fail without a reason."""
+    """Render now and store everything as it is. Refused for anyone but a 审核员 or 管理员 covering the org, and
+    when error-level checks fail without a reason."""
+    if not access.may_review(user, org):
+        raise FinaliseRefused
     rendered = rendered or render(template, org, period)
     reason = override_reason.strip()
     blocking = rendered.blocking_checks()

@@ -18,10 +18,12 @@ from typing import Any
 
 import jinja2
 from jinja2 import nodes
-from jinja2.sandbox import SandboxedEnvironment, SecurityError
+from jinja2.loaders import split_template_path
+from jinja2.sandbox import SecurityError
 
 from . import values as sources
 from .filters import FILTERS
+from .sandbox import BoundedSandbox, LimitExceeded, Limits, MethodRefused
 from .slots import Namespace, Slot, SlotError, SlotRecorder, build_namespace, strip_markers
 
 # Stands in the used-key list for "a whole group of indicators was taken": evaluate them all.
@@ -50,25 +52,55 @@ class TemplateRefused(Exception):
         super().__init__("；\n".join(str(p) for p in problems))
 
 
+# Chapter files are a few dozen kB; a file far larger is not a template.
+MAX_FILE_BYTES = 1_000_000
+
+
 class PackLoader(jinja2.BaseLoader):
-    """The main template from the database; `{% include %}`d files from the template's folder (its pack)."""
+    """The main template from the database; `{% include %}`d (imported, extended) files from the main file's folder
+    in its pack, and from nowhere else: names are resolved, and a name that leads outside that folder (`..`, an
+    absolute path, a symbolic link pointing elsewhere) is refused. A template without a pack folder reads no files.
+    """
 
     def __init__(self, main_name: str, main_source: str, folder: Path | None) -> None:
         self.main_name = main_name
         self.main_source = main_source
-        self.folder = folder
+        self.folder = folder.resolve() if folder is not None else None
+        # compiled file name → the name messages show, for finding the template line of an error
+        self.filenames: dict[str, str] = {main_name: main_name}
 
     def get_source(self, environment: jinja2.Environment, template: str) -> tuple[str, str | None, Any]:
         if template == self.main_name:
             return self.main_source, self.main_name, lambda: True
         if self.folder is None:
             raise jinja2.TemplateNotFound(template)
-        # FileSystemLoader refuses "../" and absolute names: an include never leaves the pack folder.
-        return jinja2.FileSystemLoader(str(self.folder), encoding="utf-8").get_source(environment, template)
+        pieces = split_template_path(template)  # refuses ".." and empty names
+        try:
+            path = self.folder.joinpath(*pieces).resolve(strict=True)
+        except (OSError, RuntimeError):
+            raise jinja2.TemplateNotFound(template) from None
+        if not path.is_relative_to(self.folder):
+            raise TemplateRefused(
+                [Problem(_short(template), None, "引用的文件不在本数据包的模板目录中，拒绝读取")]
+            )
+        if not path.is_file():
+            raise jinja2.TemplateNotFound(template)
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise TemplateRefused(
+                [Problem(_short(template), None, f"文件超过 {MAX_FILE_BYTES // 1_000_000} MB，不是模板")]
+            )
+        try:
+            source = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            raise TemplateRefused([Problem(_short(template), None, "文件不是 UTF-8 编码的文本")]) from None
+        self.filenames[str(path)] = _short(template)
+        return source, str(path), lambda: True
 
 
-def make_environment(loader: jinja2.BaseLoader, finalize: Any = None) -> SandboxedEnvironment:
-    env = SandboxedEnvironment(
+def make_environment(
+    loader: jinja2.BaseLoader, finalize: Any = None, limits: Limits | None = None
+) -> BoundedSandbox:
+    env = BoundedSandbox(
         loader=loader,
         autoescape=False,
         keep_trailing_newline=True,
@@ -77,8 +109,9 @@ def make_environment(loader: jinja2.BaseLoader, finalize: Any = None) -> Sandbox
         undefined=jinja2.StrictUndefined,
         finalize=finalize,
         auto_reload=False,
+        limits=limits,
     )
-    env.filters.update(FILTERS)
+    env.add_filters(FILTERS)
     return env
 
 
@@ -283,40 +316,63 @@ class Rendered:
         return [c for c in self.checks if not c.ok and c.level == "error"]
 
 
-def _template_error(exc: BaseException, files: dict[str, str]) -> Problem:
+def _template_error(exc: BaseException, files: dict[str, str], main_name: str) -> Problem:
     """Turn an error raised while rendering into a Chinese problem with the template line it happened on."""
     file, line = None, None
     for frame, lineno in traceback.walk_tb(exc.__traceback__):
         filename = frame.f_code.co_filename
         if filename in files:
             file, line = files[filename], lineno
-    if isinstance(exc, SecurityError):
+    if isinstance(exc, LimitExceeded | MethodRefused):
+        message = str(exc)
+    elif isinstance(exc, SecurityError):
         message = "模板试图访问不允许的内部属性或方法，已被拒绝"
+    elif isinstance(exc, RecursionError):
+        message = "宏或“include”嵌套过深（可能在调用自己），已停止"
+    elif isinstance(exc, MemoryError):
+        message = "模板运行占用内存过多，已停止"
     elif isinstance(exc, jinja2.UndefinedError):
         message = f"名称无法识别：{exc.message}"
     else:
         message = str(exc)
-    return Problem(file or "模板", line, message)
+    return Problem(file or main_name, line, message)
+
+
+def pack_folder(template: Any) -> Path | None:
+    """The folder a template's `{% include %}`s read from: its main file's, only when that lies inside a pack (a
+    folder with a pack.toml at or above it). A template kept only in the database has none and reads no files."""
+    path = template.path()
+    if path is None:
+        return None
+    folder = path.parent.resolve()
+    if not any((d / "pack.toml").is_file() for d in (folder, *folder.parents)):
+        raise TemplateRefused(
+            [
+                Problem(
+                    template.main_name(), None, "模板文件不在数据包目录中（目录中没有 pack.toml），拒绝读取"
+                )
+            ]
+        )
+    return folder
 
 
 def loader_for(template: Any) -> PackLoader:
-    path = template.path()
-    return PackLoader(template.main_name(), template.source, path.parent if path else None)
+    return PackLoader(template.main_name(), template.source, pack_folder(template))
 
 
-def render_text(template: Any, values: dict[str, Any], *, checked: bool = False) -> tuple[str, list[Slot]]:
-    """Render with these values; return the marked text and its slots in order of appearance."""
+def render_text(
+    template: Any, values: dict[str, Any], *, checked: bool = False, limits: Limits | None = None
+) -> tuple[str, list[Slot]]:
+    """Render with these values; return the marked text and its slots in order of appearance. Rendering is
+    bounded in time, loops, sizes and output (see sandbox.py); passing a bound is refused with file and line."""
     recorder = SlotRecorder()
     loader = loader_for(template)
-    env = make_environment(loader, finalize=recorder)
+    env = make_environment(loader, finalize=recorder, limits=limits)
     if not checked:
         check_template(env, loader.main_name, set(values))
     context: dict[str, Namespace | Slot] = build_namespace(values)
-    files = {loader.main_name: loader.main_name}
-    if loader.folder is not None:
-        files.update({str(p): p.name for p in loader.folder.rglob("*") if p.is_file()})
     try:
-        marked = env.get_template(loader.main_name).render(context)
+        marked = env.render_bounded(env.get_template(loader.main_name), context)
     except TemplateRefused:
         raise
     except (
@@ -327,8 +383,10 @@ def render_text(template: Any, values: dict[str, Any], *, checked: bool = False)
         KeyError,
         IndexError,
         ArithmeticError,
+        RecursionError,
+        MemoryError,
     ) as exc:
-        raise TemplateRefused([_template_error(exc, files)]) from None
+        raise TemplateRefused([_template_error(exc, loader.filenames, loader.main_name)]) from None
     return recorder.in_order(marked)
 
 

@@ -10,6 +10,19 @@ import datetime as dt
 from typing import Any
 
 PREVIOUS = "上年"
+FIRST_YEAR = 1949  # no district keeps ledgers from before; the previous year (1948) is still a valid date
+
+
+def last_year() -> int:
+    """Next year is the last a report may be drafted for."""
+    return dt.date.today().year + 1
+
+
+def year_problem(year: int) -> str | None:
+    """Why a report year cannot be used (a Chinese sentence), or None when it can."""
+    if FIRST_YEAR <= year <= last_year():
+        return None
+    return f"年度“{year}”无效：报告年度应在 {FIRST_YEAR} 年至 {last_year()} 年之间"
 
 
 def period_for_year(year: int) -> Any:

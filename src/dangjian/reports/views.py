@@ -1,7 +1,8 @@
 """Report pages: choose template/org/year, preview with evidence links, download, finalise (定稿), compare.
 
 Every page is refused with 404 unless `access.may_run_report(user, org)`: a report is an aggregate of the org's
-subtree, so anyone with a role in that subtree may run it (confidential ledgers show as counts only)."""
+subtree, so anyone with a role in that subtree may run it (confidential ledgers show as counts only). 定稿 is for
+审核员 and 管理员 covering the org (`access.may_review`); others get 403. Downloads and 定稿 are audited."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from dangjian.audit.log import Action, record
 from dangjian.indicators.engine import evidence_url
 from dangjian.orgs import access
 from dangjian.orgs.models import Organization
@@ -25,7 +27,7 @@ from .models import ReportRun, ReportTemplate
 from .render_docx import render_docx
 from .render_html import render_html, report_body, stored_slot_rows
 from .render_json import check_row, render_dict, render_txt
-from .runs import FinaliseBlocked, compare, finalise
+from .runs import FINALISE_REFUSED, FinaliseBlocked, FinaliseRefused, compare, finalise
 from .templating import Rendered, TemplateRefused
 from .templating import render as render_report
 
@@ -59,6 +61,10 @@ def _attachment(content: bytes | str, fmt: str, filename: str, *, inline: bool =
     return response
 
 
+def _notice(request: HttpRequest, title: str, message: str, status: int) -> HttpResponse:
+    return render(request, "reports/notice.html", {"title": title, "message": message}, status=status)
+
+
 def _years() -> list[int]:
     this_year = timezone.localdate().year
     return list(range(this_year, this_year - 8, -1))
@@ -87,6 +93,9 @@ def _render_or_error(
 ) -> tuple[Rendered | None, HttpResponse | None]:
     org = _org(request, code)
     template = get_object_or_404(ReportTemplate, key=key)
+    problem = sources.year_problem(year)
+    if problem:
+        return None, _notice(request, "年度无效", problem, status=400)
     try:
         return render_report(template, org, sources.period_for_year(year)), None
     except TemplateRefused as exc:
@@ -111,6 +120,7 @@ def preview(request: HttpRequest, key: str, org: str, year: int) -> HttpResponse
         "failed": [check_row(c) for c in rendered.failed_checks()],
         "blocking": [check_row(c) for c in rendered.blocking_checks()],
         "formats": FORMAT_LABELS,
+        "may_finalise": access.may_review(request.user, rendered.org),
         "runs": ReportRun.objects.filter(
             template=rendered.template, org=rendered.org, period_start=rendered.period.start
         ),
@@ -126,6 +136,7 @@ def download(request: HttpRequest, key: str, org: str, year: int, fmt: str) -> H
     if rendered is None:
         return error  # type: ignore[return-value]
     name = f"{rendered.org.display_name}{year}年{rendered.template.label}.{fmt}"
+    record(Action.EXPORT, request=request, target=f"报告 {key} {org} {year}", format=fmt)
     if fmt == "docx":
         return _attachment(render_docx(rendered), fmt, name)
     if fmt == "html":
@@ -139,6 +150,12 @@ def download(request: HttpRequest, key: str, org: str, year: int, fmt: str) -> H
 @login_required
 @require_POST
 def finalise_view(request: HttpRequest, key: str, org: str, year: int) -> HttpResponse:
+    target = f"报告 {key} {org} {year}"
+    if not access.may_review(
+        request.user, _org(request, org)
+    ):  # 404 first for those who may not see it at all
+        record(Action.REFUSED, request=request, target=target, attempted="定稿")
+        return _notice(request, "无权定稿", FINALISE_REFUSED, status=403)
     rendered, error = _render_or_error(request, key, org, year)
     if rendered is None:
         return error  # type: ignore[return-value]
@@ -147,9 +164,12 @@ def finalise_view(request: HttpRequest, key: str, org: str, year: int) -> HttpRe
         run = finalise(
             rendered.template, rendered.org, rendered.period, request.user, reason, rendered=rendered
         )
+    except FinaliseRefused:
+        return _notice(request, "无权定稿", FINALISE_REFUSED, status=403)
     except FinaliseBlocked as exc:
         messages.error(request, str(exc))
         return redirect("reports:preview", key=key, org=org, year=year)
+    record(Action.FINALISE, request=request, target=target, run=run.pk, overridden=bool(run.override_reason))
     messages.success(request, "已定稿。定稿报告不可修改，可随时与当前数据比对。")
     return redirect("reports:run", pk=run.pk)
 
@@ -183,6 +203,13 @@ def run_dict(run: ReportRun) -> dict:
 @login_required
 def run_download(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
     run = _run(request, pk)
+    if fmt in ("docx", "json", "txt"):
+        record(
+            Action.EXPORT,
+            request=request,
+            target=f"定稿报告 {run.pk}（{run.org.code} {run.period_label}）",
+            format=fmt,
+        )
     if fmt == "docx":
         return _attachment(bytes(run.docx), fmt, run.filename(fmt))
     if fmt == "json":
