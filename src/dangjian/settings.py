@@ -86,6 +86,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "dangjian.web.middleware.RejectNulMiddleware",  # process_view, after CSRF has read the form
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "dangjian.indicators.middleware.ViewerMiddleware",  # figures computed for request.user (保密规则)
     "dangjian.web.middleware.SessionRefreshMiddleware",
     "dangjian.web.middleware.ResponseHeadersMiddleware",
     "dangjian.web.middleware.DemoWarningMiddleware",

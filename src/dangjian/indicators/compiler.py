@@ -59,7 +59,7 @@ NUMERIC_AGGREGATES = {"sum", "avg"}
 ATTRIBUTES = (
     "org.name", "org.short_name", "org.place_name", "org.code", "period.year", "period.start", "period.end", "period.label",
 )  # fmt: skip
-OPTION_KEYS = {"share_where", "age_at", "order", "limit", "decimals"}
+OPTION_KEYS = {"share_where", "age_at", "order", "limit", "decimals", "disclose"}
 DEFAULT_DECIMALS = 1
 # PostgreSQL allows 1664 result columns; stay well below it (a ledger with more aggregates is split).
 MAX_AGGREGATES_PER_QUERY = 600
@@ -234,6 +234,12 @@ def definition_errors(ind: Any, known_keys: set[str] | None = None) -> list[str]
             not isinstance(options[key], int) or isinstance(options[key], bool) or options[key] < 0
         ):
             errors.append(f"{name}的 {key} 应为非负整数")
+    if "disclose" in options:
+        # Names from a confidential ledger the annual report may publish (保密规则): a bounded list only.
+        if not isinstance(options["disclose"], bool):
+            errors.append(f"{name}的 disclose 应为 true 或 false")
+        elif options["disclose"] and (ind.aggregate != "list" or not options.get("limit")):
+            errors.append(f"{name}：disclose（公开名称）只能用于设置了 limit 的取值列表（list）")
     if not isinstance(ind.status, list) or not all(isinstance(s, str) for s in ind.status):
         errors.append(f"{name}的 status 应为状态名称列表")
     if not isinstance(ind.org_kinds, list):
@@ -455,6 +461,7 @@ class Result:
     value: Any
     note: str = ""
     evidence_count: int | None = None
+    matched: int | None = None  # a share's numerator: the records that meet its condition
 
 
 def quantize(value: Any, places: int) -> Decimal:
@@ -595,8 +602,9 @@ def _result(
         return Result(values, "" if values else empty_note, count)
     if agg == "share":
         if count == 0:
-            return Result(None, "除数为零：没有符合条件的记录，无法计算占比", 0)
-        return Result(quantize(Decimal(100) * int(row[aliases["s"]] or 0) / count, places), "", count)
+            return Result(None, "除数为零：没有符合条件的记录，无法计算占比", 0, 0)
+        matched = int(row[aliases["s"]] or 0)
+        return Result(quantize(Decimal(100) * matched / count, places), "", count, matched)
     spec = fields[ind.field]
     if agg == "sum":
         return Result(plain_decimal(raw or 0, spec.type), "" if count else empty_note, count)

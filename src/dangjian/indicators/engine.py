@@ -3,13 +3,20 @@
 This is the API the reports stage calls: Period, Value, evaluate, evidence_records, evidence_url, CheckResult,
 run_checks. Ledger aggregates are computed per ledger in one query (see compiler.py); formulas then run in
 dependency order over the values, for the period and — for `上年.<key>` — the period before.
+
+Values are evaluated for a viewer: the user passed as `viewer`, or else the one set by `viewing_as()` (the web
+sets it to the request's user for every request, see middleware.py). A viewer gets from a confidential ledger only
+what `access.figure_access` allows (保密规则); every other figure is withheld with the reason in `Value.refused`.
+Without a viewer (the command line, tests) every figure is computed: whoever runs those holds the database.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -19,6 +26,7 @@ from django.db.models import QuerySet
 from django.urls import reverse
 
 from dangjian.ledgers.models import Record
+from dangjian.orgs import access
 from dangjian.orgs.models import Organization
 
 from . import compiler, formulas
@@ -68,6 +76,7 @@ class Value:
     note: str = ""  # why empty, in Chinese
     evidence_count: int | None = None  # records behind the value (None for formula/attribute)
     ledger: str = ""  # ledger code for ledger aggregates
+    refused: str = ""  # withheld from this viewer by the confidentiality rules (保密规则): why, in Chinese
 
 
 @dataclass
@@ -136,26 +145,58 @@ def _previous_refs(defs: Mapping[str, Indicator], keys: Iterable[str]) -> set[st
     return refs
 
 
+# --- viewer ------------------------------------------------------------------------------------------------------
+
+_VIEWER: ContextVar[Any] = ContextVar("dangjian_indicator_viewer", default=None)
+
+
+@contextmanager
+def viewing_as(user: Any) -> Iterator[None]:
+    """Evaluate for `user` inside the block, wherever the evaluation is called from (reports, checks, evidence)."""
+    token = _VIEWER.set(user)
+    try:
+        yield
+    finally:
+        _VIEWER.reset(token)
+
+
+def current_viewer(viewer: Any = None) -> Any:
+    """The viewer given, else the one set by viewing_as(); None means no restriction (command line, tests)."""
+    return viewer if viewer is not None else _VIEWER.get()
+
+
 # --- evaluation --------------------------------------------------------------------------------------------------
 
 
 def evaluate(
-    org: Organization, period: Period, keys: Iterable[str] | None = None, *, previous: bool = True
+    org: Organization,
+    period: Period,
+    keys: Iterable[str] | None = None,
+    *,
+    previous: bool = True,
+    viewer: Any = None,
 ) -> dict[str, Value]:
     """Values for the org's subtree in the period: all indicators, or `keys` plus what their formulas need.
-    With previous=True the same keys of the period before appear as `上年.<key>`."""
-    return _evaluate(org, period, keys, previous=previous, batched=True)
+    With previous=True the same keys of the period before appear as `上年.<key>`. Confidential figures follow
+    the viewer's rights (see the module docstring)."""
+    return _evaluate(org, period, keys, previous=previous, batched=True, viewer=current_viewer(viewer))
 
 
 def evaluate_per_indicator(
     org: Organization, period: Period, keys: Iterable[str] | None = None, *, previous: bool = True
 ) -> dict[str, Value]:
     """The same values, one query per indicator: the naive way, kept for the benchmark and as a test oracle."""
-    return _evaluate(org, period, keys, previous=previous, batched=False)
+    return _evaluate(org, period, keys, previous=previous, batched=False, viewer=None)
 
 
 def _evaluate(
-    org: Organization, period: Period, keys: Iterable[str] | None, *, previous: bool, batched: bool
+    org: Organization,
+    period: Period,
+    keys: Iterable[str] | None,
+    *,
+    previous: bool,
+    batched: bool,
+    viewer: Any,
 ) -> dict[str, Value]:
     defs = definitions()
     current = _closure(defs, defs if keys is None else list(keys))
@@ -166,30 +207,56 @@ def _evaluate(
 
     values: dict[str, Value] = {}
     by_ledger: dict[int, list[compiler.Item]] = defaultdict(list)
+    checks: dict[str, _SmallCheck] = {}
+    outsiders: dict[int, access.Outsider | None] = {}  # per ledger: the viewer may not see its rows
     for prefix, span, needed in wanted:
         for key in sorted(needed):
             ind = defs[key]
             if ind.kind == Kind.AGGREGATE and ind.ledger is not None:
-                by_ledger[ind.ledger.pk].append(compiler.Item(prefix + key, ind, span.start, span.end))
+                item = compiler.Item(prefix + key, ind, span.start, span.end)
+                if viewer is None:
+                    by_ledger[ind.ledger.pk].append(item)
+                    continue
+                rule = _figure_access(viewer, ind, org, span, outsiders)
+                if rule.refused:
+                    values[item.tag] = _withheld(ind, item.tag, rule.refused)
+                    continue
+                by_ledger[ind.ledger.pk].append(item)
+                if rule.small_check or rule.sum_check:
+                    checks[item.tag] = _SmallCheck(ind, rule)
+                    for n, (start, end) in enumerate(rule.small_check):
+                        by_ledger[ind.ledger.pk].append(
+                            compiler.Item(_quarter_tag(n, item.tag), ind, start, end)
+                        )
             elif ind.kind == Kind.ATTRIBUTE:
                 values[prefix + key] = _attribute(ind, prefix, org, span)
 
+    results: dict[str, compiler.Result] = {}
     for items in by_ledger.values():
         ledger = items[0].ind.ledger
         groups = [items] if batched else [[item] for item in items]
         for group in groups:
-            for tag, result in compiler.compute(ledger, org, group).items():
-                ind = defs[tag.removeprefix(PREFIX)]
-                values[tag] = Value(
-                    tag,
-                    ind.label,
-                    ind.unit,
-                    ind.aggregate,
-                    result.value,
-                    result.note,
-                    result.evidence_count,
-                    ledger.code,
-                )
+            results.update(compiler.compute(ledger, org, group))
+    for tag, result in results.items():
+        if tag.startswith(_QUARTER):
+            continue
+        ind = defs[tag.removeprefix(PREFIX)]
+        check = checks.get(tag)
+        refused = check.refusal(tag, result, results) if check else ""
+        values[tag] = (
+            _withheld(ind, tag, refused)
+            if refused
+            else Value(
+                tag,
+                ind.label,
+                ind.unit,
+                ind.aggregate,
+                result.value,
+                result.note,
+                result.evidence_count,
+                ind.ledger.code if ind.ledger else "",
+            )
+        )
 
     dependencies = {key: [formulas.split(n)[1] for n in formula_names(defs[key])] for key in defs}
     for key in formulas.order(dependencies):
@@ -200,6 +267,80 @@ def _evaluate(
             if key in needed:
                 values[prefix + key] = _formula(ind, prefix, values)
     return values
+
+
+# --- confidential figures (the rule is access.figure_access; this applies it) -------------------------------------
+
+_QUARTER = "\x00"  # tags of the per-quarter items a small-count check adds: never an indicator key
+
+
+def _quarter_tag(n: int, tag: str) -> str:
+    return f"{_QUARTER}{n}{tag}"
+
+
+def _figure_access(
+    viewer: Any, ind: Indicator, org: Organization, span: Period, outsiders: dict[int, access.Outsider | None]
+) -> access.FigureAccess:
+    """access.figure_access, asking about the viewer's rows once per ledger."""
+    ledger = ind.ledger
+    assert ledger is not None
+    if ledger.pk not in outsiders:
+        outsiders[ledger.pk] = access.outsider(viewer, ledger)
+    who = outsiders[ledger.pk]
+    if who is None:
+        return access.OPEN
+    return access.figure_rule(
+        who,
+        org,
+        span.start,
+        span.end,
+        aggregate=ind.aggregate,
+        disclosed=bool((ind.options or {}).get("disclose")),
+        period_mode=ind.period,
+    )
+
+
+def _counts(ind: Indicator, result: compiler.Result) -> list[int]:
+    """The record counts a figure rests on: the records behind it, a share's numerator, a distinct count."""
+    counts = [result.evidence_count or 0]
+    if result.matched is not None:
+        counts.append(result.matched)
+    if ind.aggregate == "count_distinct" and isinstance(result.value, int):
+        counts.append(result.value)
+    return counts
+
+
+@dataclass
+class _SmallCheck:
+    ind: Indicator
+    rule: access.FigureAccess
+
+    def refusal(self, tag: str, result: compiler.Result, results: Mapping[str, compiler.Result]) -> str:
+        ledger = self.ind.ledger
+        quarterly = [
+            n
+            for q in range(len(self.rule.small_check))
+            for n in _counts(self.ind, results[_quarter_tag(q, tag)])
+        ]
+        why = access.small_count_refusal(ledger, quarterly, quarterly=True)
+        if not why and self.rule.sum_check:
+            why = access.small_count_refusal(ledger, [result.evidence_count or 0], quarterly=False)
+        return why
+
+
+def _withheld(ind: Indicator, tag: str, why: str) -> Value:
+    code = ind.ledger.code if ind.ledger else ""
+    return Value(tag, ind.label, ind.unit, ind.aggregate, None, why, None, code, refused=why)
+
+
+def figure_refusal(key: str, org: Organization, period: Period, viewer: Any = None) -> str:
+    """Why `viewer` may not have this indicator's value for (org, period) — "" when he may. For the evidence page,
+    which refuses before it reads a record; formulas answer for the indicators they read."""
+    viewer = current_viewer(viewer)
+    if viewer is None:
+        return ""
+    bare = key.removeprefix(PREFIX)
+    return evaluate(org, period, [bare], previous=key != bare, viewer=viewer)[key].refused
 
 
 def _attribute(ind: Indicator, prefix: str, org: Organization, period: Period) -> Value:
@@ -242,6 +383,10 @@ def _formula(ind: Indicator, prefix: str, values: Mapping[str, Value]) -> Value:
             return empty(f"缺少{name}的值：上一期的公式不能再引用更早一期")
         tag = (PREFIX if previous else prefix) + ref
         got = values.get(tag)
+        if got is not None and got.refused:  # withheld from this viewer: so is any figure made from it
+            result = empty(f"缺少{tag}（{got.label}）的值：{got.refused}")
+            result.refused = got.refused
+            return result
         if got is None or got.value is None:
             why = got.note if got is not None and got.note else "没有值"
             return empty(f"缺少{tag}（{got.label if got else ref}）的值：{why}")
@@ -319,9 +464,15 @@ def _display(value: Any) -> str:
 
 
 def run_checks(
-    org: Organization, period: Period, values: dict[str, Value] | None = None, *, pack: str | None = None
+    org: Organization,
+    period: Period,
+    values: dict[str, Value] | None = None,
+    *,
+    pack: str | None = None,
+    viewer: Any = None,
 ) -> list[CheckResult]:
-    """Run every check (or a pack's) over the values (evaluated here when not given or incomplete)."""
+    """Run every check (or a pack's) over the values (evaluated here, for the viewer, when not given or
+    incomplete)."""
     checks = list(Check.objects.all() if pack is None else Check.objects.filter(pack=pack))
     parsed: dict[str, tuple[Any, list[str]] | str] = {}
     for check in checks:
@@ -337,7 +488,7 @@ def run_checks(
         current = {formulas.split(n)[1] for n in missing if formulas.split(n)[1] in known}
         wants_previous = any(formulas.split(n)[0] for n in missing)
         if current:
-            for tag, value in evaluate(org, period, current, previous=wants_previous).items():
+            for tag, value in evaluate(org, period, current, previous=wants_previous, viewer=viewer).items():
                 have.setdefault(tag, value)
 
     results = []

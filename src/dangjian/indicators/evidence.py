@@ -2,7 +2,9 @@
 
 Who may see what: anyone who may run a report for the org may see the value and the number of records behind it;
 the rows themselves only when the user may see the ledger's rows (confidential ledgers: members of the named
-orgs). Sensitive fields are masked for users who may not change the record (the ledgers stage's rule).
+orgs). From a confidential ledger, others get only the figures the confidentiality rules allow (保密规则,
+`access.figure_access`): any other value — and a formula reading one — is refused with the reason, before a
+record is read. Sensitive fields are masked for users who may not change the record (the ledgers stage's rule).
 """
 
 from __future__ import annotations
@@ -26,6 +28,10 @@ from .engine import Period, Value, _lookup, evaluate, evidence_records, evidence
 from .models import Indicator, Kind
 
 MASK = "＊＊"
+
+
+class Refused(Exception):
+    """The value is withheld from this user by the confidentiality rules; the message says why, in Chinese."""
 
 
 def plain(value: Any) -> Any:
@@ -111,11 +117,14 @@ class Evidence:
 
 
 def gather(user: Any, key: str, org: Organization, period: Period) -> Evidence:
-    """Raises engine.UnknownIndicator for an unknown key; callers check may_run_report first."""
+    """Raises engine.UnknownIndicator for an unknown key, Refused for a value withheld from the user; callers
+    check may_run_report first."""
     ind, span = _lookup(key, period)
     bare = key.removeprefix("上年.")
-    values = evaluate(org, period, [bare], previous=key != bare)
+    values = evaluate(org, period, [bare], previous=key != bare, viewer=user)
     value = values[key]
+    if value.refused:
+        raise Refused(value.refused)
     if ind.kind == Kind.FORMULA:
         found = Evidence(ind, org, span, key, value, 0, False)
         found.operands = _operands(ind, key != bare, org, period, values)

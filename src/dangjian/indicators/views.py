@@ -11,6 +11,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
+from dangjian.audit.log import Action, record
 from dangjian.ledgers.fields import cell_class
 from dangjian.orgs import access
 from dangjian.orgs.models import Organization
@@ -38,6 +39,16 @@ def _period(request: HttpRequest) -> Period:
     return Period(start, end)
 
 
+def _audit(request: HttpRequest, found: ev.Evidence, fmt: str) -> None:
+    """Downloads of evidence, and any sight of a confidential ledger's rows, go to the audit log."""
+    target = f"指标佐证 {found.key}（{found.org.code}，{found.period.label}）"
+    rows = found.count if found.records is not None else 0
+    if fmt in ("json", "xlsx"):
+        record(Action.EVIDENCE_DOWNLOAD, request=request, target=target, format=fmt, rows=rows)
+    if found.records is not None and found.ledger is not None and found.ledger.confidential:
+        record(Action.CONFIDENTIAL_READ, request=request, target=target, ledger=found.ledger.code, rows=rows)
+
+
 @login_required
 def evidence(request: HttpRequest) -> HttpResponse:
     key = request.GET.get("key", "").strip()
@@ -46,6 +57,7 @@ def evidence(request: HttpRequest) -> HttpResponse:
         raise Http404("找不到该单位或指标")
     if not access.may_run_report(request.user, org):
         raise PermissionDenied("无权查看该单位的指标和佐证")
+    fmt = request.GET.get("format", "")
     try:
         period = _period(request)
         found = ev.gather(request.user, key, org, period)
@@ -53,8 +65,16 @@ def evidence(request: HttpRequest) -> HttpResponse:
         return HttpResponse(str(exc), status=400, content_type="text/plain; charset=utf-8")
     except UnknownIndicator as exc:
         raise Http404(str(exc)) from None
+    except ev.Refused as exc:
+        # Refused, not emptied: a reader sees why; the attempt is logged (sliding windows show in the log).
+        record(Action.REFUSED, request=request, target=f"指标佐证 {key}（{org.code}）", reason=str(exc))
+        if fmt == "json":
+            return JsonResponse({"error": str(exc)}, status=403, json_dumps_params={"ensure_ascii": False})
+        return render(
+            request, "indicators/refused.html", {"key": key, "org": org, "reason": str(exc)}, status=403
+        )
+    _audit(request, found, fmt)
 
-    fmt = request.GET.get("format", "")
     if fmt == "json":
         return JsonResponse(ev.as_json(request.user, found), json_dumps_params={"ensure_ascii": False})
     if fmt == "xlsx":

@@ -21,6 +21,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from dangjian.audit import log as audit
 from dangjian.orgs import access
 from dangjian.orgs.models import Organization
 
@@ -53,6 +54,12 @@ def _get_record_for_user(user: Any, ledger_type: LedgerType, pk: int) -> Record:
         raise Http404
     record.ledger_type = ledger_type  # reuse the prefetched fields
     return record
+
+
+def _audit_read(request: HttpRequest, lt: LedgerType, target: str, **detail: Any) -> None:
+    """Rows of a confidential ledger were shown (only members of its named orgs get this far): log who read what."""
+    if lt.confidential:
+        audit.record(audit.Action.CONFIDENTIAL_READ, request=request, target=target, ledger=lt.code, **detail)
 
 
 def _wants_json(request: HttpRequest, fmt: str) -> bool:
@@ -151,6 +158,14 @@ def records(request: HttpRequest, code: str, fmt: str = "") -> HttpResponse:
     page = Paginator(filters.apply(qs), PAGE_SIZE).get_page(request.GET.get("page"))
     for record in page.object_list:
         record.ledger_type = lt
+    _audit_read(
+        request,
+        lt,
+        f"台账 {lt.code} 记录列表",
+        page=page.number,
+        rows=len(page.object_list),
+        query=request.GET.urlencode()[:300],
+    )
     if _wants_json(request, fmt):
         results = [_record_json(r, _is_masked(request.user, r)) for r in page.object_list]
         return _json(
@@ -220,6 +235,7 @@ def _headers(lt: LedgerType, columns: list[LedgerField], filters: RecordFilter) 
 def record_detail(request: HttpRequest, code: str, pk: int, fmt: str = "") -> HttpResponse:
     lt = _get_ledger_for_user(request.user, code)
     record = _get_record_for_user(request.user, lt, pk)
+    _audit_read(request, lt, f"台账 {lt.code} 记录 {record.pk}")
     masked = _is_masked(request.user, record)
     attachments = list(record.attachments.all())
     if _wants_json(request, fmt):
@@ -280,6 +296,8 @@ def record_edit(request: HttpRequest, code: str, pk: int) -> HttpResponse:
         raise PermissionDenied("无权修改该记录")
     if record.is_deleted:
         raise Http404  # restore first: a deleted record is not edited in place
+    if request.method != "POST":
+        _audit_read(request, lt, f"台账 {lt.code} 记录 {record.pk} 修改页")
     form = RecordForm(lt, request.user, *_post(request), record=record)
     if request.method == "POST" and form.is_valid():
         try:
@@ -332,6 +350,7 @@ def record_history(request: HttpRequest, code: str, pk: int, fmt: str = "") -> H
     lt = _get_ledger_for_user(request.user, code)
     record = _get_record_for_user(request.user, lt, pk)
     entries = services.history(record)
+    _audit_read(request, lt, f"台账 {lt.code} 记录 {record.pk} 修改历史")
     if _is_masked(request.user, record):
         sensitive = {f.label for f in lt.fields.all() if f.sensitive}
         for entry in entries:
@@ -356,4 +375,7 @@ def attachment(request: HttpRequest, pk: int) -> FileResponse:
         handle = att.file.open("rb")
     except FileNotFoundError:
         raise Http404 from None
+    _audit_read(
+        request, record.ledger_type, f"台账 {record.ledger_type.code} 记录 {record.pk} 附件 {att.name}"
+    )
     return FileResponse(handle, as_attachment=True, filename=att.name)

@@ -18,9 +18,9 @@ from .loader import Pack, PackError, section
 
 INDICATOR_KEYS = {
     "key", "label", "unit", "description", "ledger", "aggregate", "field", "where", "status", "org_kinds", "scope",
-    "period", "share_where", "age_at", "order", "limit", "decimals", "formula", "attribute",
+    "period", "share_where", "age_at", "order", "limit", "decimals", "disclose", "formula", "attribute",
 }  # fmt: skip
-OPTION_KEYS = ("share_where", "age_at", "order", "limit", "decimals")
+OPTION_KEYS = ("share_where", "age_at", "order", "limit", "decimals", "disclose")
 CHECK_KEYS = {"code", "label", "rule", "level", "message"}
 
 
