@@ -74,3 +74,25 @@ def test_checks_admin_validates_the_rule(admin_client, world):
     response = admin_client.post(reverse("admin:indicators_check_add"), data)
     assert "不存在的指标：学习.没有" in response.content.decode()
     assert not Check.objects.exists()
+
+
+def test_only_members_of_the_named_orgs_define_indicators_over_a_confidential_ledger(
+    admin_client, world, define
+):
+    """A filter like 被审查人 = 某人 would turn a count into "is this person under investigation?"."""
+    case = world.ledger("discipline_case")
+    probe = indicator_form(
+        world, key="纪律.某人", ledger=case.pk, where='[{"field": "person", "op": "=", "value": "张三"}]'
+    )
+    response = admin_client.post(reverse("admin:indicators_indicator_add"), probe)
+    assert response.status_code == 200 and not Indicator.objects.filter(key="纪律.某人").exists()
+    define({"key": "纪律.立案", "label": "立案", "ledger": "discipline_case"})
+    existing = Indicator.objects.get(key="纪律.立案")
+    change = reverse("admin:indicators_indicator_change", args=[existing.pk])
+    response = admin_client.post(change, {**probe, "key": "纪律.立案"})
+    assert response.status_code == 403 and Indicator.objects.get(key="纪律.立案").where == []
+    assert admin_client.get(change).status_code == 200  # it can still be read: a definition is not a record
+    # ordinary ledgers are unaffected
+    assert (
+        admin_client.post(reverse("admin:indicators_indicator_add"), indicator_form(world)).status_code == 302
+    )
