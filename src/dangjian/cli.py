@@ -63,16 +63,54 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _passphrase(args: argparse.Namespace) -> str | None:
+    """The backup passphrase: --passphrase-file (first line), else DANGJIAN_BACKUP_PASSPHRASE, else none."""
+    from dangjian.backup import BackupError
+
+    if args.passphrase_file:
+        try:
+            with open(args.passphrase_file, encoding="utf-8") as f:
+                return f.readline().rstrip("\r\n")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise BackupError(f"无法读取口令文件 {args.passphrase_file}。") from exc
+    return os.environ.get("DANGJIAN_BACKUP_PASSPHRASE") or None
+
+
 @command
 def cmd_backup(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from dangjian.backup import default_name, make_backup
+    from dangjian.backup import BackupError, default_name, make_backup
 
-    target = Path(args.output or default_name())
-    counts = make_backup(target)
+    try:
+        result = make_backup(Path(args.output or default_name()), _passphrase(args))
+    except BackupError as exc:
+        print(f"备份失败：{exc}", file=sys.stderr)
+        return 1
+    rows = sum(result.tables.values())
     print(
-        f"备份完成：{target}（数据库 + {counts['files']} 个附件，共 {counts['bytes'] / 1024 / 1024:.1f} MB）"
+        f"备份完成：{result.path}（{'已加密，' if result.encrypted else ''}数据库 {len(result.tables)} 个表 "
+        f"{rows} 行 + {result.files} 个附件，共 {result.bytes / 1024 / 1024:.1f} MB）"
+    )
+    return 0
+
+
+@command
+def cmd_restore(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from dangjian.backup import BackupError, restore_backup
+
+    try:
+        result = restore_backup(Path(args.file), _passphrase(args), force=args.force)
+    except BackupError as exc:
+        print(f"恢复失败：{exc}", file=sys.stderr)
+        return 1
+    for warning in result.warnings:
+        print(f"注意：{warning}", file=sys.stderr)
+    print(
+        f"恢复完成：{args.file}（{result.created} 的备份）→ 数据库 {len(result.tables)} 个表 "
+        f"{sum(result.tables.values())} 行，{result.files} 个附件；行数和附件校验值与备份清单一致。"
     )
     return 0
 
@@ -192,8 +230,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--org", required=True, help="组织代码：列出该组织及其下级的事项")
     p.add_argument("--format", choices=["text", "json"], default="text")
 
-    p = sub.add_parser("backup", help="备份数据库和附件到一个 zip 文件")
+    p = sub.add_parser("backup", help="备份数据库和附件到一个 zip 文件（可用口令加密）")
     p.add_argument("-o", "--output", help="备份文件路径（默认在当前目录按时间命名）")
+    p.add_argument(
+        "--passphrase-file",
+        help="口令文件（第一行为口令，至少 12 个字符）：备份以 AES-256 加密；也可用环境变量 DANGJIAN_BACKUP_PASSPHRASE",
+    )
+
+    p = sub.add_parser("restore", help="把备份恢复到空的数据目录或空数据库（先核对附件校验值）")
+    p.add_argument("file", help="备份文件（dangjian backup 生成的 zip）")
+    p.add_argument("--force", action="store_true", help="目标已有数据时也恢复（覆盖现有数据和附件）")
+    p.add_argument("--passphrase-file", help="加密备份的口令文件；也可用环境变量 DANGJIAN_BACKUP_PASSPHRASE")
 
     p = sub.add_parser("manage", help="运行 Django 管理命令，如 createsuperuser")
     p.add_argument("rest", nargs=argparse.REMAINDER)
@@ -201,8 +248,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from dangjian.datadir import private_umask, tighten_or_warn
+
+    private_umask()  # before the settings create the data dir and the secret key
     args = build_parser().parse_args(argv)
     setup_django()
+    from django.conf import settings
+
+    # Data dirs made by older versions are tightened: every file inside them by init (run at every upgrade).
+    tighten_or_warn(settings.DATA_DIR, deep=args.command == "init")
     return COMMANDS[args.command](args)
 
 
