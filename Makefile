@@ -7,7 +7,7 @@ PORT  ?= 8000
 PYTHON ?= python3
 BIN   := $(VENV)/bin
 
-.PHONY: run test lint format bench install clean-data
+.PHONY: run test lint format bench install clean-data wheels
 
 $(BIN)/dangjian: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 10))' 2>/dev/null || { \
@@ -40,3 +40,18 @@ bench: install
 
 clean-data:
 	rm -rf data
+
+# Offline bundle for an intranet machine with no package index (docs/deploy.md「离线安装」): the project's wheel and
+# every dependency's wheel for this machine's platform and the venv's Python, plus install.sh. For another Python:
+# make wheels PYTHON=python3.10 VENV=.venv-py310
+BUNDLE := dist/dangjian-offline
+wheels: install
+	rm -rf $(BUNDLE) && mkdir -p $(BUNDLE)/wheels
+	$(BIN)/python -m pip wheel -q --wheel-dir $(BUNDLE)/wheels .
+	cp scripts/install-offline.sh $(BUNDLE)/install.sh
+	cp docs/deploy.md $(BUNDLE)/
+	$(BIN)/python -c 'import sys; print("%d.%d" % sys.version_info[:2])' > $(BUNDLE)/PYTHON_VERSION
+	tar -czf $(BUNDLE)-$$($(BIN)/python -c 'import sys, sysconfig; from importlib.metadata import version; \
+	  print("%s-py%d%d-%s" % (version("dangjian"), *sys.version_info[:2], sysconfig.get_platform().replace("-", "_")))').tar.gz \
+	  -C dist dangjian-offline
+	@ls -1 dist/*.tar.gz && echo "离线安装包已生成：复制到内网机器，解压后运行 sh dangjian-offline/install.sh（见 docs/deploy.md）"

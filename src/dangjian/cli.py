@@ -59,7 +59,17 @@ def cmd_serve(args: argparse.Namespace) -> int:
             flush=True,
         )
     print(f"党建台账已启动：http://{args.host}:{args.port}/  （Ctrl+C 停止）", flush=True)
-    serve(application, host=args.host, port=args.port, threads=args.threads, ident="dangjian")
+    proxy: dict[str, object] = {}
+    if args.trusted_proxy:
+        # Behind nginx: REMOTE_ADDR (audit log, login limits per address) and https come from the proxy's headers,
+        # believed only from that address; the same headers from anyone else are dropped.
+        proxy = dict(
+            trusted_proxy=args.trusted_proxy,
+            trusted_proxy_count=1,
+            trusted_proxy_headers={"x-forwarded-for", "x-forwarded-proto"},
+            clear_untrusted_proxy_headers=True,
+        )
+    serve(application, host=args.host, port=args.port, threads=args.threads, ident="dangjian", **proxy)
     return 0
 
 
@@ -192,6 +202,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--threads", type=int, default=8)
+    p.add_argument(
+        "--trusted-proxy",
+        metavar="ADDR",
+        help="反向代理（nginx）的地址，如 127.0.0.1：从它转来的 X-Forwarded-For/-Proto 给出真实客户端地址和 https",
+    )
 
     p = sub.add_parser("report", help="生成报告：docx / html / json / txt")
     p.add_argument("--template", required=True, help="模板代码，如 seed2019")
