@@ -341,6 +341,20 @@ def test_restore_refuses_an_attachment_whose_checksum_differs(sqlite_source, tmp
     assert out.returncode == 1 and victim in out.stderr
 
 
+def test_a_backup_from_before_the_manifest_still_restores(sqlite_source, tmp_path):
+    plain = tmp_path / "plain.zip"
+    sqlite_source.dangjian("backup", "-o", str(plain))
+    before = sqlite_source.snapshot()
+    legacy = _rewritten(plain, tmp_path / "legacy.zip", {"manifest.json": None})
+
+    target = Target(tmp_path / "restored")
+    out = target.dangjian("restore", str(legacy))
+    assert "没有备份清单" in out.stderr  # said, not hidden: the attachments could not be checked
+    after = target.snapshot()
+    assert after["files"] == before["files"]
+    assert after["tables"]["ledgers_record"] == before["tables"]["ledgers_record"]
+
+
 def test_encrypted_backup_needs_the_right_passphrase(sqlite_backup, tmp_path):
     path, _ = sqlite_backup
     target = Target(tmp_path / "restored")

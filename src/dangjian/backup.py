@@ -37,7 +37,8 @@ from django.core import serializers
 from django.core.management import call_command
 from django.core.management.color import no_style
 from django.core.serializers import jsonl
-from django.db import connection, connections, transaction
+from django.core.serializers.base import DeserializationError
+from django.db import DatabaseError, connection, connections, transaction
 from django.db.models import Model
 
 from dangjian.audit.log import Action, record
@@ -558,8 +559,11 @@ def _restore_database(tmp: Path, manifest: dict[str, Any] | None, *, force: bool
         fixture = tmp / LEGACY_DATA_MEMBER
     # Tables first, at this version's schema; then the rows, all or nothing (--force: in place of the old ones).
     call_command("migrate", interactive=False, verbosity=0)
-    with transaction.atomic():
-        _load(fixture, flush=force)
-        counts = _check_counts(manifest)
+    try:
+        with transaction.atomic():
+            _load(fixture, flush=force)
+            counts = _check_counts(manifest)
+    except (DeserializationError, DatabaseError) as exc:
+        raise BackupError(f"载入备份数据失败，数据库未改动（技术信息：{exc}）。") from exc
     fixture.unlink()
     return RestoreResult(files=0, tables=counts, source_vendor=source_vendor, created=created)
