@@ -234,7 +234,8 @@ def _runs(fixture: Path) -> Iterator[list[str]]:
 def _load(fixture: Path, using: str = "default", *, flush: bool = False) -> None:
     """Load a fixture written by _dump (or dumpdata) in multi-row INSERTs.
 
-    loaddata saves row by row (an UPDATE, then an INSERT): minutes for one demo district on PostgreSQL. Rows go
+    loaddata saves row by row (an UPDATE, then an INSERT): 60 s for the demo district's 35,000 rows on PostgreSQL,
+    where the whole restore takes 13 s this way (measured on the 2-core dev machine under load). Rows go
     in raw, as loaddata's do: no save() logic, no signals, auto_now fields keep their backed-up values. A run of
     one model is deserialized only after the models before it are in, so its natural keys find their rows.
     """
@@ -310,12 +311,18 @@ def make_backup(target: Path, passphrase: str | None = None, *, username: str = 
             else:
                 dump = Path(tmp) / DATA_MEMBER
                 # One snapshot for the dump and the counts, whatever users save meanwhile.
-                with transaction.atomic():
-                    with connection.cursor() as cursor:
-                        cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-                    _dump(dump, "default")
-                    with connection.cursor() as cursor:
-                        manifest["tables"] = _count(cursor, data_tables())
+                try:
+                    with transaction.atomic():
+                        with connection.cursor() as cursor:
+                            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                        _dump(dump, "default")
+                        with connection.cursor() as cursor:
+                            manifest["tables"] = _count(cursor, data_tables())
+                except DatabaseError as exc:
+                    raise BackupError(
+                        "读取数据库失败。若刚安装了新版本而还没有运行 dangjian init，请先用旧版本备份，"
+                        f"或运行 dangjian init 升级数据库后再备份（技术信息：{exc}）。"
+                    ) from exc
                 _add_file(zf, dump, DATA_MEMBER, manifest)
             media = Path(settings.MEDIA_ROOT)
             if media.exists():
