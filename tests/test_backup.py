@@ -355,6 +355,23 @@ def test_a_backup_from_before_the_manifest_still_restores(sqlite_source, tmp_pat
     assert after["tables"]["ledgers_record"] == before["tables"]["ledgers_record"]
 
 
+def test_a_format_1_postgresql_backup_still_restores(pg_backup, tmp_path):
+    """Backups made before the manifest held PostgreSQL's data as one JSON array, data.json."""
+    path, before = pg_backup
+    with zipfile.ZipFile(path) as zf:
+        rows = [json.loads(line) for line in zf.read("data.jsonl").decode().splitlines()]
+    legacy = _rewritten(
+        path,
+        tmp_path / "legacy.zip",
+        {"manifest.json": None, "data.jsonl": None, "data.json": json.dumps(rows).encode()},
+    )
+    target = Target(tmp_path / "restored")
+    target.dangjian("restore", str(legacy))
+    after = target.snapshot()
+    assert after["files"] == before["files"]
+    assert after["tables"]["ledgers_record"] == before["tables"]["ledgers_record"]
+
+
 def test_encrypted_backup_needs_the_right_passphrase(sqlite_backup, tmp_path):
     path, _ = sqlite_backup
     target = Target(tmp_path / "restored")
