@@ -326,3 +326,34 @@ def test_every_download_is_audited(client, world, tmp_path):
 
 def report_pack_of() -> ReportTemplate:
     return ReportTemplate.objects.get(key="testreport")
+
+
+def test_a_finalised_run_holds_only_what_any_reader_may_see(world, report_pack, make_record):
+    """A 纪委 member who also reviews the district finalises: the stored run — read by every viewer of the
+    district — must not hold the case numbers his own access shows him."""
+    from dangjian.indicators.engine import viewing_as
+    from dangjian.indicators.models import Indicator
+    from dangjian.orgs.models import Membership, Role
+    from dangjian.reports.templating import render
+
+    case_no = "定稿纪案〔2019〕9号"
+    make_record(
+        "discipline_case",
+        world.jw,
+        {"filed_on": "2019-04-01", "case_no": case_no, "person": "孙某某", "rank": "乡科级"},
+    )
+    Indicator.objects.create(
+        key="纪律.案号",
+        label="案号",
+        ledger=world.ledger("discipline_case"),
+        aggregate="list",
+        field="case_no",
+    )
+    report_pack.source = "案件：{{ 纪律.案号|顿号 }}。\n"
+    report_pack.save()
+    Membership.objects.create(user=world.jiwei, org=world.root, role=Role.REVIEWER)
+    with viewing_as(world.jiwei):
+        assert case_no in render(report_pack, world.root, Period.year(2019)).text  # his own view has it
+    run = finalise(report_pack, world.root, Period.year(2019), world.jiwei, "测试")
+    assert case_no not in run.text
+    assert case_no not in str(run.slots) and case_no not in str(run.values)

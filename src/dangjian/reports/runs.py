@@ -5,9 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
+from dangjian.indicators.engine import viewing_as
 from dangjian.orgs import access
 
 from . import values as sources
@@ -45,13 +47,17 @@ def finalise(
     period: Any,
     user: Any,
     override_reason: str = "",
-    rendered: Rendered | None = None,
 ) -> ReportRun:
     """Render now and store everything as it is. Refused for anyone but a 审核员 or 管理员 covering the org, and
-    when error-level checks fail without a reason."""
+    when error-level checks fail without a reason.
+
+    A finalised run is read by everyone who may run reports for the org, so it is rendered as a reader outside
+    every confidential ledger's named orgs would see it (保密规则: aggregates only), never with the finaliser's
+    own access — a 纪委 member who also reviews the district must not store case titles for all to read."""
     if not access.may_review(user, org):
         raise FinaliseRefused
-    rendered = rendered or render(template, org, period)
+    with viewing_as(AnonymousUser()):
+        rendered = render(template, org, period)
     reason = override_reason.strip()
     blocking = rendered.blocking_checks()
     if blocking and not reason:
@@ -83,9 +89,11 @@ class Change:
 
 
 def compare(run: ReportRun) -> tuple[list[Change], Rendered]:
-    """The indicators the finalised report prints whose value differs today (in order of first appearance)."""
+    """The indicators the finalised report prints whose value differs today (in order of first appearance),
+    rendered as the run was (for any reader), so the comparison shows changes in the data, not in who looks."""
     period = sources.period_from_dates(run.period_start, run.period_end)
-    fresh = render(run.template, run.org, period)
+    with viewing_as(AnonymousUser()):
+        fresh = render(run.template, run.org, period)
     now = used_values(fresh)
     changes = []
     for key in dict.fromkeys([*run.values, *now]):

@@ -161,9 +161,7 @@ def finalise_view(request: HttpRequest, key: str, org: str, year: int) -> HttpRe
         return error  # type: ignore[return-value]
     reason = request.POST.get("override_reason", "")
     try:
-        run = finalise(
-            rendered.template, rendered.org, rendered.period, request.user, reason, rendered=rendered
-        )
+        run = finalise(rendered.template, rendered.org, rendered.period, request.user, reason)
     except FinaliseRefused:
         return _notice(request, "无权定稿", FINALISE_REFUSED, status=403)
     except FinaliseBlocked as exc:
