@@ -2,7 +2,8 @@
 and with openpyxl (read-only) in the same run.
 
 `run()` is called by `python -m bench` (bench/__main__.py) with Django set up. Each import runs inside a
-transaction that is rolled back afterwards, so the database is left as it was. The table is printed and written
+transaction that is rolled back afterwards, so the database is left as it was (the import itself validates
+outside any transaction and writes in one short one; here both sit inside the rollback). The table is printed and written
 into docs/benchmarks.md between this bench's markers.
 """
 
@@ -84,7 +85,7 @@ def _table(results: list[dict[str, Any]], machine: dict[str, str]) -> str:
         "",
         "命令：`python -m bench import`。生成 1 万行和 10 万行的学习教育活动台账 .xlsx（8 列，日期一部分为",
         "“2019.3.5”式文本、人数带千分位），分别用 python-calamine 和 openpyxl（只读模式）读取，按与网页表单",
-        "相同的校验逐行检查并查重，分批写入（含修改历史），在一个事务中完成后回滚。",
+        "相同的校验逐行检查并查重（只读），全部通过后在一个短事务中写入（含修改历史），整个基准在外层事务中完成后回滚。",
         "",
         f"机器：{machine['cpus']} 核（`nproc`），{machine['cpu']}；Python {machine['python']}，"
         f"SQLite {machine['sqlite']}，Django {machine['django']}；{machine['os']}。",

@@ -367,6 +367,24 @@ def test_a_duplicate_stored_while_validating_is_caught_by_the_write(
     assert result.ok and result.created == 1 and result.skipped == 1
 
 
+def test_a_duplicate_stored_while_validating_is_skipped_when_asked(world, tmp_path, monkeypatch, make_record):
+    real = imports.clean_record_values
+
+    def validating(lt, raw):
+        if not Record.objects.exists():
+            make_record(
+                "study_activity",
+                world.c1,
+                {"date": "2019-03-05", "kind": "专题报告", "title": "主题2", "participants": 30},
+            )
+        return real(lt, raw)
+
+    monkeypatch.setattr(imports, "clean_record_values", validating)
+    result = run(world, sheet(tmp_path, [good(1), good(2), good(3)]), duplicates="skip")
+    assert result.ok and result.created == 2 and result.skipped == 1
+    assert sorted(r.values["title"] for r in Record.objects.all()) == ["主题1", "主题2", "主题3"]
+
+
 def test_a_successful_import_is_written_with_history_in_the_initial_state_and_audited(world, tmp_path):
     result = run(world, sheet(tmp_path, [good(1), good(2)]))
     assert result.ok and result.created == 2
