@@ -204,6 +204,37 @@ def test_the_a1_xfd1048576_file_and_its_xls_and_ods_twins_are_refused_in_chinese
     assert "单元格 XFD1048576 有内容" in out[f"cli {attack}"][1]  # the place is named
 
 
+def test_the_scan_counts_cells_without_references_and_with_prefixed_names(tmp_path):
+    """A writer may leave out r="…" (each cell follows the previous one) or prefix every element ("x:c"):
+    the cell at column 16,384 is found either way, while an empty styled cell there is not a cell with a value."""
+    from dangjian.ledgers.extent import Bounds, sheet_extent
+
+    base = wide_xlsx(tmp_path / "base.xlsx")
+    limit = Bounds(rows=100, columns=256, cells=10_000)
+    main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    bodies = {
+        "noref": '<worksheet xmlns="{0}"><sheetData><row r="1">' + "<c/>" * 16383 + "<c><v>1</v></c></row>",
+        "prefixed": '<x:worksheet xmlns:x="{0}"><x:sheetData><x:row r="1"><x:c r="A1"><x:v>1</x:v></x:c>'
+        '<x:c r="XFD1"><x:v>1</x:v></x:c></x:row></x:sheetData></x:worksheet>',
+        "styled": '<worksheet xmlns="{0}"><sheetData><row r="1"><c r="A1"><v>1</v></c>'
+        '<c r="XFD1048576" s="1"/></row>',
+    }
+    found = {}
+    for kind, body in bodies.items():
+        body = body.format(main)
+        if not body.endswith("worksheet>"):
+            body += "</sheetData></worksheet>"
+        path = tmp_path / f"{kind}.xlsx"
+        with zipfile.ZipFile(base) as source, zipfile.ZipFile(path, "w") as target:
+            for info in source.infolist():
+                data = source.read(info.filename)
+                target.writestr(info, body.encode() if info.filename == "xl/worksheets/sheet1.xml" else data)
+        found[kind] = sheet_extent(path, "数据", limit)
+    assert found["noref"].over and found["noref"].far == "XFD1"
+    assert found["prefixed"].over and found["prefixed"].far == "XFD1"
+    assert not found["styled"].over and found["styled"].far == "A1"
+
+
 @pytest.mark.parametrize("engine", ["calamine", "openpyxl"])
 def test_both_xlsx_readers_stop_at_the_bounds_not_at_the_declared_size(world, tmp_path, engine, settings):
     """A file may declare any <dimension>; what counts is how far its cells reach, and that is bounded."""

@@ -102,8 +102,8 @@ def workbook_extents(path: Path, suffix: str, bounds: Bounds) -> list[tuple[str,
 # --- XML (xlsx and ods) --------------------------------------------------------------------------------------
 
 
-def _parser() -> Any:
-    parser = expat.ParserCreate(namespace_separator="}")
+def _parser(namespaces: bool = True) -> Any:
+    parser = expat.ParserCreate(namespace_separator="}" if namespaces else None)
 
     def no_dtd(*_: Any) -> None:  # spreadsheets never carry a DTD; entity tricks are refused outright
         raise Unreadable("DTD")
@@ -149,14 +149,16 @@ def _xlsx_part(archive: zipfile.ZipFile, name: str) -> str:
 
 
 def _xlsx(path: Path, name: str, extent: Extent, bounds: Bounds) -> None:
+    """Cells are <c> in <row> in <sheetData>; a cell holds something when it has a child (<v>, <is>, <f>).
+    This runs once per element of the sheet, so it is kept lean: names as written (a prefix such as "x:" is
+    stripped only when there is one), and nesting followed by depth alone."""
     with zipfile.ZipFile(path) as archive:
         part = _xlsx_part(archive, name)
         if part.startswith("xl/chartsheets/"):
             return  # a chart sheet has no cells
-        parser = _parser()
-        depth = 0
-        data_depth = row_depth = cell_depth = (
-            0  # where sheetData, the current row and cell opened (0: not open)
+        parser = _parser(namespaces=False)  # the cheapest callbacks: the sheet may hold millions of elements
+        depth = data_depth = row_depth = cell_depth = (
+            0  # where sheetData, the row and the cell opened (0: not)
         )
         row = column = cell_row = cell_column = 0
         counted = False
@@ -165,17 +167,13 @@ def _xlsx(path: Path, name: str, extent: Extent, bounds: Bounds) -> None:
             nonlocal depth, data_depth, row_depth, cell_depth, row, column, cell_row, cell_column, counted
             depth += 1
             if cell_depth:
-                if depth == cell_depth + 1 and not counted:  # <v>, <is> or <f>: the cell holds something
+                if not counted and depth == cell_depth + 1:  # <v>, <is> or <f>: the cell holds something
                     counted = True
-                    extent.note(cell_row, cell_column, bounds)
+                    if cell_row > extent.rows or cell_column > extent.columns:
+                        extent.note(cell_row, cell_column, bounds)
                 return
-            local = _local(tag)
-            if local == "sheetData" and not data_depth:
-                data_depth = depth
-            elif local == "row" and data_depth and depth == data_depth + 1:
-                row_depth, column = depth, 0
-                row = int(attrs["r"]) if attrs.get("r") else row + 1
-            elif local == "c" and row_depth and depth == row_depth + 1:
+            local = tag if ":" not in tag else tag.rpartition(":")[2]
+            if local == "c" and row_depth and depth == row_depth + 1:
                 cell_depth, counted = depth, False
                 ref = attrs.get("r")
                 if ref:
@@ -186,9 +184,14 @@ def _xlsx(path: Path, name: str, extent: Extent, bounds: Bounds) -> None:
                 else:  # a cell without a reference follows the previous one in its row
                     cell_row, cell_column = row, column + 1
                 column = cell_column
+            elif local == "row" and data_depth and depth == data_depth + 1:
+                row_depth, column = depth, 0
+                row = int(attrs["r"]) if attrs.get("r") else row + 1
+            elif local == "sheetData" and not data_depth:
+                data_depth = depth
 
         def end(tag: str) -> None:
-            nonlocal depth, data_depth, row_depth, cell_depth
+            nonlocal depth, row_depth, cell_depth
             if depth == cell_depth:
                 cell_depth = 0
             elif depth == row_depth:
