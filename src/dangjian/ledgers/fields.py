@@ -18,6 +18,8 @@ from collections.abc import Callable, Iterable
 from decimal import Decimal, InvalidOperation
 from typing import Any, Protocol
 
+from dangjian.text import without_invisible
+
 EMPTY: tuple[Any, ...] = (None, "", [], ())
 
 
@@ -38,9 +40,6 @@ class FieldError(ValueError):
         super().__init__(self.message)
 
 
-# Invisible junk that XML 1.0 (xlsx, docx) cannot carry or that nobody types on purpose: C0 controls except tab and
-# line breaks, DEL and the C1 controls, the non-characters U+FFFE/U+FFFF and lone surrogates (only JSON can make them).
-_JUNK = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff\ud800-\udfff]")
 _BREAKS = re.compile(r"[\t\r\n]+")
 
 
@@ -48,7 +47,7 @@ def clean_text(value: Any, *, multiline: bool = False) -> str:
     """Text without invisible control characters: they are removed, not refused, because a clerk cannot see them
     (they arrive by copy and paste). Multi-line text keeps tabs and line breaks (CR LF and a lone CR become LF);
     one-line text turns each run of them into one space."""
-    text = _JUNK.sub("", str(value))
+    text = without_invisible(str(value))
     if multiline:
         return text.replace("\r\n", "\n").replace("\r", "\n")
     return _BREAKS.sub(" ", text)

@@ -19,6 +19,8 @@ from typing import Any
 
 from django.conf import settings
 
+from dangjian.text import xml_safe
+
 from .extent import Bounds, Encrypted, Extent, sheet_extent, workbook_extents
 from .fields import display_value
 from .models import FieldType, LedgerField, LedgerType, Record
@@ -57,9 +59,7 @@ def neutralise(value: Any) -> Any:
     formula gets a leading apostrophe (CSV/xlsx injection)."""
     if not isinstance(value, str):
         return value
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-
-    value = ILLEGAL_CHARACTERS_RE.sub("", value)
+    value = xml_safe(value)
     if value.startswith(FORMULA_STARTS):
         return "'" + value
     return value

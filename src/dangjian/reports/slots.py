@@ -16,20 +16,12 @@ from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
+from dangjian.text import xml_safe  # a value holding "\x01" would make the Word file fail for everyone
+
 # Private-use characters: never typed by users, stripped from any value text, removed by every renderer.
 OPEN, MID, CLOSE = "\ue000", "\ue001", "\ue002"
 MARKER_RE = re.compile(f"{OPEN}(\\d+){MID}([^{CLOSE}]*){CLOSE}")
 MARKER_CHARS_RE = re.compile(f"[{OPEN}{MID}{CLOSE}]")
-# What XML 1.0 cannot carry (a .docx is XML): C0 controls but tab and line breaks, U+FFFE/U+FFFF, lone surrogates.
-# A value holding one ("\x01" pasted into a field) would make the report's Word file fail for everyone.
-XML_ILLEGAL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
-
-
-def xml_safe(text: str) -> str:
-    """The text without the characters a Word file cannot hold."""
-    return XML_ILLEGAL_RE.sub("", text)
-
-
 EMPTY = "（无数据）"
 
 
