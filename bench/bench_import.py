@@ -28,7 +28,8 @@ class _Rollback(Exception):
     pass
 
 
-def _make_file(path: Path, rows: int) -> None:
+def _make_file(path: Path, rows: int, title: str = "第{}期学习") -> None:
+    """`rows` rows of 学习教育活动台账 for the unit coded `bench`; `title` numbers each row (distinct files, no duplicates)."""
     from openpyxl import Workbook
 
     book = Workbook(write_only=True)
@@ -43,7 +44,7 @@ def _make_file(path: Path, rows: int) -> None:
         # A mix of the formats clerks type: real dates, text dates, numbers with separators.
         typed: Any = date if i % 3 else f"{date.year}.{date.month}.{date.day}"
         sheet.append(
-            ["bench", typed, kinds[i % 4], f"第{i}期学习", "张三", "党群服务中心", f"{i % 2000:,}", "是"]
+            ["bench", typed, kinds[i % 4], title.format(i), "张三", "党群服务中心", f"{i % 2000:,}", "是"]
         )
     book.save(path)
 

@@ -83,7 +83,9 @@ def _password_set(sender: Any, instance: Any, **kwargs: Any) -> None:
     own = actor.pk == instance.pk
     PasswordState.objects.update_or_create(user=instance, defaults={"must_change": not own})
     if own:  # an administrator's reset is audited by the admin, as an account change (orgs/admin.py)
-        record(Action.PASSWORD_CHANGE, request=_current_request.get(), target=f"账号 {instance.get_username()}")
+        record(
+            Action.PASSWORD_CHANGE, request=_current_request.get(), target=f"账号 {instance.get_username()}"
+        )
 
 
 @receiver(user_logged_in, dispatch_uid="dangjian_password_must_change")
