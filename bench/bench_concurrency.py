@@ -37,12 +37,14 @@ from bench.bench_indicators import _machine, _write_doc
 START, END = "<!-- bench_concurrency:start -->", "<!-- bench_concurrency:end -->"
 CLERKS = 50
 READERS = 20
+READER_PAUSE = float(os.environ.get("BENCH_READER_PAUSE", "1"))  # seconds a reader spends on a page
 IMPORT_ROWS = 100_000
 LEDGER_RECORDS = 100_000
 PASSWORD = "Bench#2019-load"
 VIEWER = "lingdao"
 DEMO_PASSWORD = "Demo#2019dj"
 CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+SELECTED = re.compile(r'<option value="(\d+)" selected>')
 
 
 # --- preparation (runs in a subprocess with the bench's data dir) --------------------------------------------------
@@ -102,11 +104,15 @@ class Session:
             return exc.code, exc.read().decode(errors="replace")
 
     def csrf(self, path: str) -> str:
+        return self.form(path)[0]
+
+    def form(self, path: str) -> tuple[str, str]:
+        """The page's CSRF token, and the page."""
         status, body = self.request(path)
         match = CSRF.search(body)
         if status != 200 or not match:
             raise RuntimeError(f"{path}：{status}，页面中没有 CSRF 令牌")
-        return match.group(1)
+        return match.group(1), body
 
     def post(self, path: str, fields: dict[str, str], token: str) -> tuple[int, str]:
         data = urllib.parse.urlencode({**fields, "csrfmiddlewaretoken": token}).encode()
@@ -189,16 +195,21 @@ def _clerks(base: str, seconds: float, import_file: Path) -> dict[str, Any]:
     for i in range(CLERKS):
         s = Session(base)
         s.login(f"bench{i:02d}", PASSWORD)
-        sessions.append((s, s.csrf("/ledgers/study_activity/new")))
+        token, page = s.form("/ledgers/study_activity/new")
+        unit = SELECTED.search(page)  # a clerk of one unit finds it chosen already
+        if unit is None:
+            raise RuntimeError("新增记录页面中没有预选的填报单位")
+        sessions.append((s, token, unit.group(1)))
     tally = Tally()
     saved = [0] * CLERKS
     stop = time.perf_counter() + seconds
     outcome: dict[str, Any] = {}
 
     def clerk(n: int) -> None:
-        s, token = sessions[n]
+        s, token, unit = sessions[n]
         while time.perf_counter() < stop:
             fields = {
+                "reporting_org": unit,
                 "date": "2019-06-01",
                 "kind": "专题报告",
                 "title": f"并发保存测试{n:02d}-{saved[n]:05d}",
@@ -232,7 +243,7 @@ def _clerks(base: str, seconds: float, import_file: Path) -> dict[str, Any]:
     return result
 
 
-def _readers(base: str, seconds: float, import_file: Path | None) -> dict[str, Any]:
+def _readers(base: str, seconds: float, import_file: Path | None, pause: float = 0.0) -> dict[str, Any]:
     sessions = []
     for _ in range(READERS):
         s = Session(base)
@@ -252,6 +263,7 @@ def _readers(base: str, seconds: float, import_file: Path | None) -> dict[str, A
             else:
                 tally.add(0, f"{status} {body[:160]}")
             page = (page * 7 + 13) % 2000 + 1  # spread over the first 100,000 rows
+            time.sleep(pause)  # a person reads the page before turning to the next
 
     importer = _import_in_background(base, import_file, outcome) if import_file else None
     if importer:
@@ -359,8 +371,8 @@ def _measure(label: str, url: str, clerk_seconds: float, reader_seconds: float) 
             clerks = _clerks(base, clerk_seconds, files[0])
             clerks["stored"] = _count_saved(env)
             clerks["lost"] = clerks["answered"] - clerks["stored"]
-            alone = _readers(base, reader_seconds, None)
-            with_import = _readers(base, reader_seconds, files[1])
+            alone = _readers(base, reader_seconds, None, READER_PAUSE)
+            with_import = _readers(base, reader_seconds, files[1], READER_PAUSE)
         finally:
             server.terminate()
             server.wait(timeout=30)
@@ -380,7 +392,8 @@ def _table(results: list[dict[str, Any]], machine: dict[str, str], clerk_s: floa
         "命令：`python -m bench concurrency`（PostgreSQL 另设 `DANGJIAN_BENCH_PG`）。`dangjian init --demo` 后加",
         f"{CLERKS} 个填报员账号和一个 {LEDGER_RECORDS} 条记录的学习教育活动台账，用 `dangjian serve`（waitress，16 线程）",
         f"在本机提供服务，由另一进程经 HTTP 访问：{CLERKS} 个填报员各自登录、连续保存记录 {clerk_s:.0f} 秒，其间区委办",
-        f"管理员在导入页上传 {IMPORT_ROWS} 行的 Excel；随后 {READERS} 个查看者翻阅该台账 {reader_s:.0f} 秒（每页 50 条），",
+        f"管理员在导入页上传 {IMPORT_ROWS} 行的 Excel；随后 {READERS} 个查看者翻阅该台账 {reader_s:.0f} 秒（每页 50 条，",
+        f"每页看 {READER_PAUSE:g} 秒再翻下一页），",
         "先单独、再与另一次 10 万行导入同时。",
         "",
         f"机器：{machine['cpus']} 核（`nproc`），{machine['cpu']}；Python {machine['python']}，"
