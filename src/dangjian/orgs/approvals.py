@@ -407,21 +407,7 @@ def approve(change: PendingChange, by: Any, *, request: Any = None) -> PendingCh
     _check_decider(change, by)
     current = _locked(change)
     action, target, detail = _APPLY[ChangeKind(current.kind)](current, by)
-    current.status = ChangeStatus.APPROVED
-    current.decided_by = by
-    current.decided_at = timezone.now()
-    _forget_secret(current)
-    current.save()
-    record(
-        Action.APPROVAL,
-        request=request,
-        user=by,
-        target=current.summary,
-        decision="批准",
-        request_id=current.pk,
-        kind=current.get_kind_display(),
-        requested_by=current.requested_by.get_username() if current.requested_by else "",
-    )
+    _decide(current, by, ChangeStatus.APPROVED, "批准", request=request)
     record(action, request=request, user=by, target=target, request_id=current.pk, **detail)
     return current
 
@@ -433,10 +419,18 @@ def reject(change: PendingChange, by: Any, reason: str, *, request: Any = None) 
         raise ApprovalRefused("驳回须填写理由。")
     _check_decider(change, by)
     current = _locked(change)
-    current.status = ChangeStatus.REJECTED
+    current.reason = reason
+    _decide(current, by, ChangeStatus.REJECTED, "驳回", request=request, reason=reason)
+    return current
+
+
+def _decide(
+    current: PendingChange, by: Any, status: str, decision: str, *, request: Any, **extra: Any
+) -> None:
+    """Close the request (who, when, the secret wiped) and log the decision; shared by approve and reject."""
+    current.status = status
     current.decided_by = by
     current.decided_at = timezone.now()
-    current.reason = reason
     _forget_secret(current)
     current.save()
     record(
@@ -444,13 +438,12 @@ def reject(change: PendingChange, by: Any, reason: str, *, request: Any = None) 
         request=request,
         user=by,
         target=current.summary,
-        decision="驳回",
-        reason=reason,
+        decision=decision,
+        **extra,
         request_id=current.pk,
         kind=current.get_kind_display(),
         requested_by=current.requested_by.get_username() if current.requested_by else "",
     )
-    return current
 
 
 # --- the three duties ---------------------------------------------------------------------------------------
