@@ -184,6 +184,13 @@ def cmd_overdue(args: argparse.Namespace) -> int:
     return code
 
 
+@command
+def cmd_token(args: argparse.Namespace) -> int:
+    from dangjian.api.cli import token
+
+    return token(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dangjian", description="党建台账命令行工具")
     sub = parser.add_subparsers(dest="command", required=True, metavar="命令")
@@ -256,6 +263,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", help="备份文件（dangjian backup 生成的 zip）")
     p.add_argument("--force", action="store_true", help="目标已有数据时也恢复（覆盖现有数据和附件）")
     p.add_argument("--passphrase-file", help="加密备份的口令文件；也可用环境变量 DANGJIAN_BACKUP_PASSPHRASE")
+
+    p = sub.add_parser("token", help="API 令牌：为账号创建令牌（只打印一次，系统只存摘要）")
+    token = p.add_subparsers(dest="token_command", required=True, metavar="操作")
+    p = token.add_parser("create", help="为账号创建一个新令牌，打印到标准输出")
+    p.add_argument("username", help="账号的用户名")
+    p.add_argument("--days", type=int, help="有效天数（不填为长期有效，直到吊销）")
+    p.add_argument("--name", help="用途，如“智慧社区平台”（显示在该账号的令牌列表中）")
 
     p = sub.add_parser("manage", help="运行 Django 管理命令，如 createsuperuser")
     p.add_argument("rest", nargs=argparse.REMAINDER)

@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "dangjian.indicators",
     "dangjian.reports",
     "dangjian.web",
+    "dangjian.api",
 ]
 
 MIDDLEWARE = [

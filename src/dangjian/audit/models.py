@@ -29,6 +29,8 @@ class Action(models.TextChoices):
     TEMPLATE_CHANGE = "template_change", "模板变更"
     PACK_CHANGE = "pack_change", "数据包变更"
     REFUSED = "refused", "拒绝访问"
+    API_TOKEN = "api_token", "API 令牌"
+    API_WRITE = "api_write", "接口写入"
 
 
 class AppendOnlyError(Exception):

@@ -1,0 +1,1 @@
+"""The HTTP API under /api/ (django-ninja): per-account tokens, one schema per resource, OpenAPI at /api/openapi.json."""

@@ -1,0 +1,415 @@
+"""Indicator values (with the way back to their records), evidence, checks, and reports — every figure computed
+as the token's account sees it (保密规则: `viewing_as`, the same rule the web applies to `request.user`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from urllib.parse import urlencode
+
+from django.db.models import Q
+from django.http import Http404, HttpRequest
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from ninja import Field, Query, Router, Schema
+
+from dangjian.audit.log import Action, record
+from dangjian.indicators import evidence as ev
+from dangjian.indicators.engine import (
+    Period,
+    UnknownIndicator,
+    evaluate,
+    evidence_url,
+    run_checks,
+    viewing_as,
+)
+from dangjian.indicators.models import Indicator
+from dangjian.orgs import access
+from dangjian.orgs.models import Organization
+from dangjian.reports import values as report_values
+from dangjian.reports.models import ReportRun, ReportTemplate
+from dangjian.reports.render_json import jsonable, render_dict
+from dangjian.reports.templating import TemplateRefused
+from dangjian.reports.templating import render as render_report
+from dangjian.reports.views import run_dict
+
+from . import schemas as s
+from .errors import Problem, item
+from .paging import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, page_of
+
+router = Router(tags=["指标与报告"])
+ERRORS = {400: s.ErrorOut, 401: s.ErrorOut, 403: s.ErrorOut, 404: s.ErrorOut}
+PageNo = Query(1, ge=1, description="页码，从 1 起")
+PageSize = Query(DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE, description=f"每页条数，最多 {MAX_PAGE_SIZE}")
+OrgCode = Query(..., description="组织代码：该组织及其下级的汇总", max_length=60)
+Year = Query(None, ge=1900, le=2100, description="年度，如 2019（或用 start 和 end）")
+Start = Query(None, description="起始日期，如 2019-01-01")
+End = Query(None, description="截止日期，如 2019-06-30")
+
+
+# --- schemas -----------------------------------------------------------------------------------------------------
+
+
+class IndicatorOut(Schema):
+    key: str = Field(..., description="指标键，如 理论学习.中心组集体学习次数")
+    label: str
+    unit: str
+    kind: str = Field(..., description="aggregate（台账汇总）/ formula（公式）/ attribute（组织或期间属性）")
+    aggregate: str
+    ledger: str = Field(..., description="所汇总台账的代码（公式、属性为空）")
+    pack: str
+
+
+class IndicatorPage(s.Page):
+    results: list[IndicatorOut]
+
+
+class EvidenceLink(Schema):
+    records: int | None = Field(..., description="数值所依据的记录条数（公式、属性为 null）")
+    url: str | None = Field(..., description="网页上的佐证页")
+    api: str | None = Field(..., description="本接口的佐证（记录明细）")
+
+
+class ValueOut(Schema):
+    key: str
+    label: str
+    unit: str
+    aggregate: str
+    value: Any = Field(..., description="数值、文字、日期（ISO）或名称列表；不提供时为 null")
+    note: str = Field(..., description="为何没有数值（中文）")
+    refused: str = Field(..., description="按保密规则不向本账号提供时的原因（中文），否则为空")
+    evidence: EvidenceLink
+
+
+class ValuesOut(Schema):
+    org: s.OrgRef
+    period: s.PeriodOut
+    values: list[ValueOut]
+
+
+class CheckOut(Schema):
+    code: str
+    label: str
+    rule: str
+    level: str = Field(..., description="error（错误）/ warning（警告）")
+    ok: bool
+    message: str
+
+
+class ChecksOut(Schema):
+    org: s.OrgRef
+    period: s.PeriodOut
+    checks: list[CheckOut]
+
+
+class EvidenceOut(Schema):
+    indicator: dict[str, Any] = Field(..., description="key、label、unit、aggregate、ledger")
+    org: s.OrgRef
+    period: s.PeriodOut
+    value: Any
+    note: str
+    count: int = Field(..., description="依据的记录总数")
+    rows_visible: bool = Field(..., description="能否看到记录明细（涉密台账只对成员为 true）")
+    formula: str | None = None
+    operands: list[dict[str, Any]] | None = None
+    list_rule: str | None = None
+    share: dict[str, Any] | None = None
+    page: int
+    pages: int
+    page_size: int
+    records: list[dict[str, Any]] | None = Field(
+        None, description="本页的记录（rows_visible 为 false 时为 null）"
+    )
+
+
+class SlotOut(Schema):
+    indicator: str
+    aggregate: str
+    value: Any
+    display: str
+    evidence: dict[str, Any]
+
+
+class ReportCheck(Schema):
+    rule: str
+    level: str
+    ok: bool
+    message: str
+
+
+class ReportOut(Schema):
+    template: str
+    org: s.OrgRef
+    period: s.PeriodOut
+    text: str = Field(..., description="报告全文，每段一行")
+    slots: list[SlotOut] = Field(..., description="按出现顺序的每个数字、名称及其佐证")
+    checks: list[ReportCheck]
+
+
+class RunOut(ReportOut):
+    id: int
+    created_at: dt.datetime
+    created_by: str
+
+
+class RunBrief(Schema):
+    id: int
+    template: str
+    org: s.OrgRef
+    period: s.PeriodOut
+    created_at: dt.datetime
+    created_by: str
+
+
+class RunPage(s.Page):
+    results: list[RunBrief]
+
+
+# --- helpers -----------------------------------------------------------------------------------------------------
+
+
+def _org(user: Any, code: str) -> Organization:
+    """An org the account may run reports for (its subtree's aggregates); 404 otherwise."""
+    org = Organization.objects.filter(code=code).first()
+    if org is None or not access.may_run_report(user, org):
+        raise Problem(404, f"没有代码为“{code[:60]}”的组织，或您无权查看其指标", [item("", field="org")])
+    return org
+
+
+def _period(year: int | None, start: str | None, end: str | None) -> Period:
+    if year is not None and not (start or end):
+        return Period.year(year)
+    try:
+        first, last = dt.date.fromisoformat(start or ""), dt.date.fromisoformat(end or "")
+    except ValueError:
+        raise Problem(400, "期间参数不正确：请用 year=2019，或 start=2019-01-01&end=2019-12-31") from None
+    if last < first:
+        raise Problem(400, "期间的截止日期不能早于起始日期")
+    return Period(first, last)
+
+
+def _period_query(period: Period) -> dict[str, Any]:
+    if period.is_year:
+        return {"year": period.start.year}
+    return {"start": period.start.isoformat(), "end": period.end.isoformat()}
+
+
+def api_evidence_url(key: str, org: Organization, period: Period) -> str:
+    return f"{reverse('api:evidence')}?{urlencode({'key': key, 'org': org.code, **_period_query(period)})}"
+
+
+# --- indicators --------------------------------------------------------------------------------------------------
+
+
+@router.get("/indicators", response={200: IndicatorPage, **ERRORS}, url_name="indicators", summary="指标定义")
+def list_indicators(
+    request: HttpRequest,
+    q: str = Query("", description="按指标键或名称查找", max_length=60),
+    ledger: str = Query("", description="只列汇总该台账（代码）的指标"),
+    page: int = PageNo,
+    page_size: int = PageSize,
+) -> Any:
+    """指标的定义（键、名称、单位、汇总方式、台账）。数值用 /indicators/values 按组织和期间取。"""
+    qs = Indicator.objects.select_related("ledger").order_by("key")
+    if q:
+        qs = qs.filter(Q(key__icontains=q) | Q(label__icontains=q))
+    if ledger:
+        qs = qs.filter(ledger__code=ledger)
+    rows, numbers = page_of(qs, page, page_size)
+    results = [
+        {
+            "key": i.key,
+            "label": i.label,
+            "unit": i.unit,
+            "kind": i.kind,
+            "aggregate": i.aggregate if i.kind == "aggregate" else i.kind,
+            "ledger": i.ledger.code if i.ledger else "",
+            "pack": i.pack,
+        }
+        for i in rows
+    ]
+    return {**numbers, "results": results}
+
+
+@router.get("/indicators/values", response={200: ValuesOut, **ERRORS}, url_name="values", summary="指标数值")
+def indicator_values(
+    request: HttpRequest,
+    org: str = OrgCode,
+    year: int | None = Year,
+    start: str | None = Start,
+    end: str | None = End,
+    wanted: str = Query("", alias="keys", description="指标键，多个用英文逗号分隔；不填为全部指标"),
+) -> Any:
+    """按本账号的权限计算：涉密台账的数对非成员只按保密规则提供汇总数，其余以 refused 说明原因。
+    每个数值带回其佐证（依据的记录条数和链接）。"""
+    user = request.auth
+    where = _org(user, org)
+    period = _period(year, start, end)
+    chosen = [k.strip() for k in wanted.split(",") if k.strip()]
+    try:
+        values = evaluate(where, period, chosen or None, previous=False, viewer=user)
+    except UnknownIndicator as exc:
+        raise Problem(400, f"【keys】{exc}", [item(str(exc), field="keys", label="指标键")]) from None
+    chosen = chosen or sorted(values)
+    rows = []
+    for key in chosen:
+        v = values[key]
+        linked = v.evidence_count is not None and not v.refused
+        rows.append(
+            {
+                "key": v.key,
+                "label": v.label,
+                "unit": v.unit,
+                "aggregate": v.aggregate,
+                "value": jsonable(v.value),
+                "note": v.note,
+                "refused": v.refused,
+                "evidence": {
+                    "records": None if v.refused else v.evidence_count,
+                    "url": evidence_url(key, where, period) if linked else None,
+                    "api": api_evidence_url(key, where, period) if linked else None,
+                },
+            }
+        )
+    return {"org": s.org_ref(where), "period": {"start": period.start, "end": period.end}, "values": rows}
+
+
+@router.get(
+    "/indicators/evidence", response={200: EvidenceOut, **ERRORS}, url_name="evidence", summary="指标佐证"
+)
+def indicator_evidence(
+    request: HttpRequest,
+    key: str = Query(..., description="指标键（上年的值用 上年.指标键）"),
+    org: str = OrgCode,
+    year: int | None = Year,
+    start: str | None = Start,
+    end: str | None = End,
+    page: int = PageNo,
+    page_size: int = PageSize,
+) -> Any:
+    """一个数值所依据的记录（与网页佐证页相同）：涉密台账只对成员给出明细，敏感字段对无修改权限者打码；
+    按保密规则不提供的数返回 403 和原因。"""
+    user = request.auth
+    where = _org(user, org)
+    period = _period(year, start, end)
+    try:
+        found = ev.gather(user, key, where, period)
+    except UnknownIndicator as exc:
+        raise Problem(404, str(exc)) from None
+    except ev.Refused as exc:
+        record(
+            Action.REFUSED,
+            request=request,
+            target=f"指标佐证 {key}（{where.code}）",
+            reason=str(exc),
+            via="api",
+        )
+        raise Problem(403, str(exc)) from None
+    target = f"指标佐证 {found.key}（{where.code}，{found.period.label}）"
+    record(Action.EVIDENCE_DOWNLOAD, request=request, target=target, format="api", rows=found.count)
+    numbers = {"page": page, "pages": 1, "page_size": page_size}
+    if found.records is not None:
+        rows, numbers = page_of(found.records, page, page_size)
+        found.records = rows  # type: ignore[assignment]  # as_json reads only this page
+        if found.ledger is not None and found.ledger.confidential:
+            record(
+                Action.CONFIDENTIAL_READ,
+                request=request,
+                target=target,
+                ledger=found.ledger.code,
+                rows=len(rows),
+            )
+    data = ev.as_json(user, found)
+    numbers.pop("count", None)
+    return {"records": None, **data, **numbers}
+
+
+@router.get("/checks", response={200: ChecksOut, **ERRORS}, url_name="checks", summary="核对规则结果")
+def checks(
+    request: HttpRequest,
+    org: str = OrgCode,
+    year: int | None = Year,
+    start: str | None = Start,
+    end: str | None = End,
+    pack: str = Query("", description="只运行该数据包的规则"),
+) -> Any:
+    """一致性核对（如 处分 = 党纪 + 政务 + 双重），按本账号能得到的数值核对。"""
+    user = request.auth
+    where = _org(user, org)
+    period = _period(year, start, end)
+    results = run_checks(where, period, pack=pack or None, viewer=user)
+    rows = [
+        {"code": c.code, "label": c.label, "rule": c.rule, "level": c.level, "ok": c.ok, "message": c.message}
+        for c in results
+    ]
+    return {"org": s.org_ref(where), "period": {"start": period.start, "end": period.end}, "checks": rows}
+
+
+# --- reports -----------------------------------------------------------------------------------------------------
+
+
+@router.get(
+    "/reports/{slug:key}/{str:org}/{int:year}", response={200: ReportOut, **ERRORS, 422: s.ErrorOut},
+    url_name="report", summary="生成报告（JSON）",
+)  # fmt: skip
+def report(request: HttpRequest, key: str, org: str, year: int) -> Any:
+    """与 `dangjian report --format json` 相同的结构：全文、每个空位的指标、数值、文字和佐证，以及核对结果。"""
+    user = request.auth
+    where = Organization.objects.filter(code=org, is_active=True).first()
+    if where is None or not access.may_run_report(user, where):
+        raise Http404
+    template = get_object_or_404(ReportTemplate, key=key)
+    problem = report_values.year_problem(year)
+    if problem:
+        raise Problem(400, problem, [item(problem, field="year", label="年度")])
+    try:
+        with viewing_as(user):
+            rendered = render_report(template, where, report_values.period_for_year(year))
+    except TemplateRefused as exc:
+        raise Problem(422, f"模板无法使用：{exc}", [item(str(p)) for p in exc.problems]) from None
+    record(Action.EXPORT, request=request, target=f"报告 {key} {org} {year}", format="api")
+    return render_dict(rendered)
+
+
+def _visible_runs(user: Any) -> Any:
+    return ReportRun.objects.filter(org__in=access.orgs(user)).select_related("org", "template", "created_by")
+
+
+def _run_brief(run: ReportRun) -> dict[str, Any]:
+    return {
+        "id": run.pk,
+        "template": run.template.key,
+        "org": s.org_ref(run.org),
+        "period": {"start": run.period_start, "end": run.period_end},
+        "created_at": run.created_at,
+        "created_by": s.person(run.created_by),
+    }
+
+
+@router.get("/reports/runs", response={200: RunPage, **ERRORS}, url_name="runs", summary="定稿报告列表")
+def list_runs(
+    request: HttpRequest,
+    org: str = Query("", description="只列该组织（代码）的定稿"),
+    page: int = PageNo,
+    page_size: int = PageSize,
+) -> Any:
+    runs = _visible_runs(request.auth)
+    if org:
+        runs = runs.filter(org__code=org)
+    rows, numbers = page_of(runs, page, page_size)
+    return {**numbers, "results": [_run_brief(r) for r in rows]}
+
+
+@router.get(
+    "/reports/runs/{int:pk}", response={200: RunOut, **ERRORS}, url_name="run", summary="一份定稿报告"
+)
+def get_run(request: HttpRequest, pk: int) -> Any:
+    """定稿时保存的全文、空位和核对结果（定稿后不再变化）。"""
+    run = get_object_or_404(_visible_runs(request.auth), pk=pk)
+    record(
+        Action.EXPORT,
+        request=request,
+        target=f"定稿报告 {run.pk}（{run.org.code} {run.period_label}）",
+        format="api",
+    )
+    return {**run_dict(run), **_run_brief(run)}
