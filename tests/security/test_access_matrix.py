@@ -133,6 +133,53 @@ expect("reports:run", own=(404, 404, 200, 200, 200), other=(404, 404, 200, 404, 
 expect("reports:run_download", own=(404, 404, 200, 200, 200), other=(404, 404, 200, 404, 200))
 expect("reports:compare", own=(404, 404, 200, 200, 200), other=(404, 404, 200, 404, 200))
 
+# -- the HTTP API (/api/): the same rows hold for the session (reads only) and for each role's bearer token,
+# see test_api_rows_hold_for_bearer_tokens. The schema and the doc page show no data and need no login.
+expect("api:index", none=(302, 302, 302, 302, 302))  # to the doc page
+expect("api:api-root", none=(302, 302, 302, 302, 302))
+expect("api:docs", none=(200, 200, 200, 200, 200))
+expect("api:openapi-json", none=(200, 200, 200, 200, 200))
+expect("api:orgs", none=(200, 200, 200, 200, 200))  # each sees its own subtrees (none for the sysadmin)
+expect("api:ledgers", none=(200, 200, 200, 200, 200))
+expect("api:ledger", own=(404, 200, 200, 200, 200), conf=(404, 200, 404, 404, 404))
+expect("api:records", own=(404, 200, 200, 200, 200), conf=(404, 200, 404, 404, 404))
+expect("api:records_batch", own=(405, 405, 405, 405, 405))  # POST only
+expect(
+    "api:record",
+    own=(404, 404, 200, 200, 200),
+    other=(404, 404, 200, 404, 200),
+    conf=(404, 200, 404, 404, 404),
+)
+expect(
+    "api:attachment",
+    own=(404, 404, 200, 200, 200),
+    other=(404, 404, 200, 404, 200),
+    conf=(404, 200, 404, 404, 404),
+)
+expect("api:indicators", none=(200, 200, 200, 200, 200))  # definitions only, no figures
+expect(
+    "api:values",
+    own=(404, 404, 200, 200, 200),
+    other=(404, 404, 200, 404, 200),
+    conf=(404, 404, 200, 404, 200),  # aggregates only, at the district for a whole year
+)
+expect(
+    "api:evidence",
+    own=(404, 404, 200, 200, 200),
+    other=(404, 404, 200, 404, 200),
+    conf=(404, 404, 200, 404, 200),  # the count without rows
+)
+expect("api:checks", own=(404, 404, 200, 200, 200), other=(404, 404, 200, 404, 200))
+expect("api:report", own=(404, 404, 200, 200, 200), other=(404, 404, 200, 404, 200))
+expect("api:runs", none=(200, 200, 200, 200, 200))
+expect("api:run", own=(404, 404, 200, 200, 200), other=(404, 404, 200, 404, 200))
+expect("api:tasks", none=(200, 200, 200, 200, 200))
+expect("api:task", own=(404, 404, 200, 200, 200))
+expect("api:list_items", none=(200, 200, 200, 200, 200))
+# -- one's own API tokens (the page lists only the signed-in account's; revoking is a POST) ---------------------
+expect("tokens:index", none=(200, 200, 200, 200, 200))
+expect("tokens:revoke", none=(405, 405, 405, 405, 405))
+
 
 @dataclass
 class Fixture:
@@ -256,20 +303,20 @@ def _url(name: str, route: str, obj: str, fx: Fixture) -> str:
         "<int:year>": 2019,
         "<fmt:fmt>": "json",
     }
-    if "task" in o and (name.startswith("ledgers:task") or name.startswith("ledgers:target")):
+    if "task" in o and (name.startswith(("ledgers:task", "ledgers:target")) or name == "api:task"):
         values["<int:pk>"] = o["task"].pk
         values["<int:target_pk>"] = o["target"].pk
-    if "run" in o and (name.startswith("reports:run") or name == "reports:compare"):
+    if "run" in o and (name.startswith("reports:run") or name in ("reports:compare", "api:run")):
         values["<int:pk>"] = o["run"].pk
-    if name == "ledgers:attachment":
+    if name in ("ledgers:attachment", "api:attachment"):
         values["<int:pk>"] = o["attachment"].pk
     url = "/" + route
     for placeholder, value in values.items():
         url = url.replace(placeholder, str(value))
-    if name == "indicators:evidence":
+    if name in ("indicators:evidence", "api:evidence", "api:values", "api:checks"):
         key = "纪律.立案数" if obj == "conf" else "学习.中心组次数"
         org = "root" if obj == "conf" else o["org"].code
-        url += f"?key={key}&org={org}&year=2019"
+        url += f"?key={key}&keys={key}&org={org}&year=2019"
     return url
 
 
@@ -341,3 +388,43 @@ def test_admin_pages_are_only_for_staff(matrix):
                 assert response.status_code == 302 and "/login" in response["Location"], (role, url)
             text = _body(response)
             assert not [v for v in CONFIDENTIAL if v in text], (role, url)
+
+
+API_PUBLIC = {"api:index", "api:api-root", "api:docs", "api:openapi-json"}  # no data: the schema and its docs
+
+
+def test_api_rows_hold_for_bearer_tokens(matrix, confidential_indicator):
+    """The API rows again, with each role's bearer token and no session: the same statuses and the same leak
+    checks. Without any credentials every data endpoint answers 401 (with a reason in Chinese)."""
+    from dangjian.api import tokens
+
+    headers = {
+        role: {"Authorization": f"Bearer {tokens.create(getattr(matrix.world, role), '矩阵').secret}"}
+        for role in ROLES
+    }
+    failures: list[str] = []
+    for name, route in sorted(set(_patterns())):
+        if not name.startswith("api:"):
+            continue
+        for obj in _objects_for(name):
+            url = _url(name, route, obj, matrix)
+            statuses = []
+            for role in ROLES:
+                response = Client().get(url, headers=headers[role])
+                statuses.append(response.status_code)
+                text = _body(response)
+                if role != "jiwei" and [v for v in CONFIDENTIAL if v in text]:
+                    failures.append(f"{role} token GET {url}: confidential value")
+                if role == "clerk" and (OTHER_TITLE in text or OTHER_ITEM in text):
+                    failures.append(f"clerk token GET {url}: a sibling unit's record")
+            if tuple(statuses) != EXPECTED[(name, obj)]:
+                failures.append(
+                    f"{name} [{obj}] {url} with tokens: {tuple(statuses)} != {EXPECTED[(name, obj)]}"
+                )
+            anonymous = Client().get(url)
+            wanted = EXPECTED[(name, obj)][0] if name in API_PUBLIC or 405 in EXPECTED[(name, obj)] else 401
+            if anonymous.status_code != wanted:
+                failures.append(
+                    f"{name} [{obj}] {url} without credentials: {anonymous.status_code} != {wanted}"
+                )
+    assert not failures, "\n".join(failures)
