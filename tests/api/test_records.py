@@ -224,3 +224,21 @@ def test_lists_are_paginated_and_filtered_like_the_web(world, api, make_record):
     assert too_big.status_code == 400 and too_big.json()["errors"][0]["field"] == "page_size"
     assert "200" in too_big.json()["errors"][0]["message"]
     assert clerk.get(RECORDS, org="c2").status_code == 400  # not within the clerk's reach
+
+
+def test_a_records_page_costs_the_same_few_queries_whatever_its_rows(
+    world, api, make_record, django_assert_max_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    clerk = api(world.clerk)
+    make_record("study_activity", world.c1, study("第一条"))
+    with CaptureQueriesContext(connection) as one:
+        assert clerk.get(RECORDS).json()["count"] == 1
+    for n in range(60):
+        make_record("study_activity", world.c1 if n % 2 else world.s1, study(f"主题{n}"))
+    reviewer = api(world.reviewer)
+    with django_assert_max_num_queries(len(one.captured_queries)):
+        page = reviewer.get(RECORDS).json()
+    assert page["count"] == 61 and len(page["results"]) == 50

@@ -25,6 +25,11 @@ SESSION_WRITE = (
 )
 
 
+def account(request: HttpRequest) -> Any:
+    """The account the request acts as (set by TokenAuth on every API request)."""
+    return request.auth  # type: ignore[attr-defined]
+
+
 class TokenAuth(HttpBearer):
     """Bearer token first; else the session, for safe methods only. Refusals are 401 with a Chinese reason."""
 

@@ -34,6 +34,7 @@ from dangjian.reports.templating import render as render_report
 from dangjian.reports.views import run_dict
 
 from . import schemas as s
+from .auth import account
 from .errors import Problem, item
 from .paging import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, page_of
 
@@ -188,14 +189,10 @@ def _period(year: int | None, start: str | None, end: str | None) -> Period:
     return Period(first, last)
 
 
-def _period_query(period: Period) -> dict[str, Any]:
-    if period.is_year:
-        return {"year": period.start.year}
-    return {"start": period.start.isoformat(), "end": period.end.isoformat()}
-
-
 def api_evidence_url(key: str, org: Organization, period: Period) -> str:
-    return f"{reverse('api:evidence')}?{urlencode({'key': key, 'org': org.code, **_period_query(period)})}"
+    """The API twin of the evidence page's one link form: key, org, and the exact period (start, end)."""
+    query = {"key": key, "org": org.code, "start": period.start.isoformat(), "end": period.end.isoformat()}
+    return f"{reverse('api:evidence')}?{urlencode(query)}"
 
 
 # --- indicators --------------------------------------------------------------------------------------------------
@@ -242,7 +239,7 @@ def indicator_values(
 ) -> Any:
     """按本账号的权限计算：涉密台账的数对非成员只按保密规则提供汇总数，其余以 refused 说明原因。
     每个数值带回其佐证（依据的记录条数和链接）。"""
-    user = request.auth
+    user = account(request)
     where = _org(user, org)
     period = _period(year, start, end)
     chosen = [k.strip() for k in wanted.split(",") if k.strip()]
@@ -289,7 +286,7 @@ def indicator_evidence(
 ) -> Any:
     """一个数值所依据的记录（与网页佐证页相同）：涉密台账只对成员给出明细，敏感字段对无修改权限者打码；
     按保密规则不提供的数返回 403 和原因。"""
-    user = request.auth
+    user = account(request)
     where = _org(user, org)
     period = _period(year, start, end)
     try:
@@ -334,7 +331,7 @@ def checks(
     pack: str = Query("", description="只运行该数据包的规则"),
 ) -> Any:
     """一致性核对（如 处分 = 党纪 + 政务 + 双重），按本账号能得到的数值核对。"""
-    user = request.auth
+    user = account(request)
     where = _org(user, org)
     period = _period(year, start, end)
     results = run_checks(where, period, pack=pack or None, viewer=user)
@@ -354,7 +351,7 @@ def checks(
 )  # fmt: skip
 def report(request: HttpRequest, key: str, org: str, year: int) -> Any:
     """与 `dangjian report --format json` 相同的结构：全文、每个空位的指标、数值、文字和佐证，以及核对结果。"""
-    user = request.auth
+    user = account(request)
     where = Organization.objects.filter(code=org, is_active=True).first()
     if where is None or not access.may_run_report(user, where):
         raise Http404
@@ -393,7 +390,7 @@ def list_runs(
     page: int = PageNo,
     page_size: int = PageSize,
 ) -> Any:
-    runs = _visible_runs(request.auth)
+    runs = _visible_runs(account(request))
     if org:
         runs = runs.filter(org__code=org)
     rows, numbers = page_of(runs, page, page_size)
@@ -405,7 +402,7 @@ def list_runs(
 )
 def get_run(request: HttpRequest, pk: int) -> Any:
     """定稿时保存的全文、空位和核对结果（定稿后不再变化）。"""
-    run = get_object_or_404(_visible_runs(request.auth), pk=pk)
+    run = get_object_or_404(_visible_runs(account(request)), pk=pk)
     record(
         Action.EXPORT,
         request=request,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -30,7 +32,7 @@ class ApiToken(models.Model):
     def __str__(self) -> str:
         return f"{self.user} · {self.name}（{self.prefix}…）"
 
-    def state(self, now: object = None) -> str:
+    def state(self, now: dt.datetime | None = None) -> str:
         """有效 / 已过期 / 已吊销, for the list page."""
         if self.revoked_at is not None:
             return "已吊销"

@@ -19,6 +19,7 @@ from dangjian.orgs import access
 from dangjian.orgs.models import Organization
 
 from . import schemas as s
+from .auth import account
 from .errors import Problem, item, place
 from .paging import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, page_of
 
@@ -70,13 +71,13 @@ def list_orgs(
     page_size: int = PageSize,
 ) -> Any:
     """本账号各角色所在单位及其下级单位，按组织树顺序。"""
-    orgs = access.orgs(request.auth).order_by("path").prefetch_related("kinds")
+    orgs = access.orgs(account(request)).order_by("path").prefetch_related("kinds")
     if q:
         orgs = orgs.filter(Q(name__icontains=q) | Q(short_name__icontains=q) | Q(code__icontains=q))
     if kind:
         orgs = orgs.filter(kinds__code=kind)
     if under:
-        top = access.orgs(request.auth).filter(code=under).first()
+        top = access.orgs(account(request)).filter(code=under).first()
         if top is None:
             raise Problem(400, f"【under】组织“{under[:60]}”不在您的查看范围内")
         orgs = orgs.filter(path__startswith=top.path)
@@ -101,12 +102,12 @@ def list_ledgers(
     page_size: int = PageSize,
 ) -> Any:
     """本账号能看到明细的台账（涉密台账只对指定单位的成员列出），含字段定义和可见记录数。"""
-    ledgers = access.ledger_types(request.auth, LedgerType.objects.filter(is_active=True))
+    ledgers = access.ledger_types(account(request), LedgerType.objects.filter(is_active=True))
     if category:
         ledgers = ledgers.filter(category=category)
     rows, numbers = page_of(ledgers.prefetch_related("fields"), page, page_size)
     results = [
-        s.ledger_out(lt, access.records(request.auth, lt, Record.objects.all()).count()) for lt in rows
+        s.ledger_out(lt, access.records(account(request), lt, Record.objects.all()).count()) for lt in rows
     ]
     return {**numbers, "results": results}
 
@@ -116,8 +117,8 @@ def list_ledgers(
 )
 def get_ledger(request: HttpRequest, code: str) -> Any:
     """一个台账的字段（代码、名称、类型、是否必填、可选项、上下限、单位、是否敏感）和清单流程状态。"""
-    lt = _ledger(request.auth, code)
-    return s.ledger_out(lt, access.records(request.auth, lt, Record.objects.all()).count())
+    lt = _ledger(account(request), code)
+    return s.ledger_out(lt, access.records(account(request), lt, Record.objects.all()).count())
 
 
 # --- records -------------------------------------------------------------------------------------------------------
@@ -144,7 +145,7 @@ def list_records(
 ) -> Any:
     """与网页记录列表相同的筛选：此外可用“字段代码=取值”按单选、多选、是否字段筛选（敏感字段除外）。
     敏感字段对无修改权限者显示为“＊＊”。"""
-    user = request.auth
+    user = account(request)
     lt = _ledger(user, code)
     filters = RecordFilter.from_request(lt, user, request.GET)
     if filters.errors:
@@ -177,10 +178,10 @@ def list_records(
     summary="一条记录",
 )
 def get_record(request: HttpRequest, code: str, pk: int) -> Any:
-    lt = _ledger(request.auth, code)
-    found = _record(request.auth, lt, pk)
+    lt = _ledger(account(request), code)
+    found = _record(account(request), lt, pk)
     _audit_read(request, lt, f"台账 {lt.code} 记录 {found.pk}")
-    return s.record_detail(request.auth, lt, found)
+    return s.record_detail(account(request), lt, found)
 
 
 def _unknown_fields(lt: LedgerType, values: dict[str, Any], row: int | None) -> list[dict[str, Any]]:
@@ -216,7 +217,7 @@ def _invalid(lt: LedgerType, exc: services.RecordInvalid, row: int | None) -> li
 def _create(request: HttpRequest, lt: LedgerType, rows: list[s.RecordIn], *, batch: bool) -> list[Record]:
     """All rows or none: every row is checked (its org, its fields through the record service) before anything
     stays written, and every problem is reported with its row and field."""
-    user = request.auth
+    user = account(request)
     number = (lambda i: i) if batch else (lambda i: None)
     codes = {r.org for r in rows}
     orgs = {o.code: o for o in access.entry_orgs(user, lt).filter(code__in=codes)}
@@ -265,9 +266,9 @@ def _create(request: HttpRequest, lt: LedgerType, rows: list[s.RecordIn], *, bat
 )
 def create_record(request: HttpRequest, code: str, payload: s.RecordIn) -> Any:
     """校验与网页表单相同（字段类型、必填、上下限、报送锁定等）。出错时返回 400，`errors` 逐项指明字段，不写入。"""
-    lt = _ledger(request.auth, code)
+    lt = _ledger(account(request), code)
     (created,) = _create(request, lt, [payload], batch=False)
-    return Status(201, s.record_detail(request.auth, lt, _record(request.auth, lt, created.pk)))
+    return Status(201, s.record_detail(account(request), lt, _record(account(request), lt, created.pk)))
 
 
 @router.post(
@@ -278,7 +279,7 @@ def create_record(request: HttpRequest, code: str, payload: s.RecordIn) -> Any:
 )
 def create_records(request: HttpRequest, code: str, payload: s.RecordBatchIn) -> Any:
     """最多 1000 条，全部成功或全部不写入；出错时 `errors` 逐项指明行（从 1 起）和字段。"""
-    lt = _ledger(request.auth, code)
+    lt = _ledger(account(request), code)
     if not payload.records:
         raise Problem(400, "【记录】为必填项：请至少提供一条记录")
     if len(payload.records) > MAX_BATCH:
@@ -295,7 +296,7 @@ def create_records(request: HttpRequest, code: str, payload: s.RecordBatchIn) ->
 )
 def update_record(request: HttpRequest, code: str, pk: int, payload: s.RecordPatch) -> Any:
     """只需给出要改的字段；其余字段保持原值。与网页修改相同的权限和校验。"""
-    user = request.auth
+    user = account(request)
     lt = _ledger(user, code)
     found = _record(user, lt, pk)
     if found.is_deleted:
@@ -330,7 +331,7 @@ def update_record(request: HttpRequest, code: str, pk: int, payload: s.RecordPat
 )  # fmt: skip
 def delete_record(request: HttpRequest, code: str, pk: int) -> Any:
     """软删除：记录进入“已删除记录”，可在网页上恢复。"""
-    user = request.auth
+    user = account(request)
     lt = _ledger(user, code)
     found = _record(user, lt, pk)
     if found.is_deleted:
@@ -351,7 +352,7 @@ def delete_record(request: HttpRequest, code: str, pk: int) -> Any:
 )
 def get_attachment(request: HttpRequest, pk: int) -> Any:
     """与网页相同的权限：能看到记录才能下载；已删除记录的附件只给能恢复它的人。"""
-    user = request.auth
+    user = account(request)
     att = get_object_or_404(Attachment.objects.select_related("record__org", "record__ledger_type"), pk=pk)
     rec = att.record
     if not access.may_view_record(user, rec) or (rec.is_deleted and not access.may_change_record(user, rec)):

@@ -16,6 +16,7 @@ from dangjian.ledgers.models import CollectionTask, LedgerType, Record
 from dangjian.orgs import access
 
 from . import schemas as s
+from .auth import account
 from .errors import Problem
 from .paging import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, numbers, page_of
 
@@ -92,7 +93,7 @@ def _task_out(task: CollectionTask) -> dict[str, Any]:
 def list_tasks(request: HttpRequest, page: int = PageNo, page_size: int = PageSize) -> Any:
     """本账号能看到进度的任务，以及向本账号所在单位布置的任务，新建的在前。"""
     tasks = (
-        collection.visible_tasks(request.auth)
+        collection.visible_tasks(account(request))
         .select_related("creator_org")
         .prefetch_related("ledger_types")
         .order_by("-created_at", "-id")
@@ -104,7 +105,7 @@ def list_tasks(request: HttpRequest, page: int = PageNo, page_size: int = PageSi
 @router.get("/tasks/{int:pk}", response={200: TaskDetail, **ERRORS}, url_name="task", summary="填报任务进度")
 def get_task(request: HttpRequest, pk: int) -> Any:
     """各填报单位的状态和记录数（与网页任务页的 JSON 相同）；只被布置任务的单位只看到自己的一行。"""
-    user = request.auth
+    user = account(request)
     task = get_object_or_404(collection.visible_tasks(user).select_related("creator_org"), pk=pk)
     prog = collection.progress(user, task)
     if not prog.rows and not prog.full:
@@ -160,7 +161,7 @@ def list_items(
     page_size: int = PageSize,
 ) -> Any:
     """带清单流程的台账中的事项（问题清单、整改任务等），按台账、单位顺序；涉密台账只对成员列出。"""
-    user = request.auth
+    user = account(request)
     today = timezone.localdate()
     ledgers = [(lt, wf) for lt, wf in workflow.workflow_ledgers() if not ledger or lt.code == ledger]
     visible = [(lt, wf) for lt, wf in ledgers if access.may_see_rows(user, lt)]
@@ -186,7 +187,7 @@ def list_items(
         querysets.append((lt, wf, qs.order_by("org__path", "id")))
     counts = [qs.count() for _, _, qs in querysets]
     total = sum(counts)
-    start, rows = (page - 1) * page_size, []
+    start, rows = (page - 1) * page_size, list[dict[str, Any]]()
     for (lt, wf, qs), n in zip(querysets, counts, strict=True):
         if start >= n:
             start -= n
