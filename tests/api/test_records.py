@@ -242,3 +242,23 @@ def test_a_records_page_costs_the_same_few_queries_whatever_its_rows(
     with django_assert_max_num_queries(len(one.captured_queries)):
         page = reviewer.get(RECORDS).json()
     assert page["count"] == 61 and len(page["results"]) == 50
+
+
+def test_records_under_a_submission_lock_are_refused_with_409(world, api, make_record):
+    from dangjian.ledgers import collection
+    from tests.ledgers.conftest import make_task
+
+    meeting = {"date": "2019-03-05", "kind": "党课", "topic": "学习党章"}
+    record = make_record("organization_life", world.c1, meeting)
+    task = make_task(world)
+    collection.submit(world.clerk, task.targets.get(org=world.c1))
+    clerk = api(world.clerk)
+    url = f"/api/ledgers/organization_life/records/{record.pk}"
+    changed = clerk.patch(url, {"values": {"topic": "报送后修改"}})
+    assert changed.status_code == 409 and "报送" in changed.json()["detail"]
+    assert clerk.delete(url).status_code == 409
+    added = clerk.post("/api/ledgers/organization_life/records", {"org": "c1", "values": meeting})
+    assert added.status_code == 400 and "报送" in added.json()["errors"][0]["message"]
+    record.refresh_from_db()
+    assert record.values["topic"] == "学习党章" and not record.is_deleted
+    assert Record.objects.filter(ledger_type__code="organization_life").count() == 1

@@ -309,6 +309,8 @@ def update_record(request: HttpRequest, code: str, pk: int, payload: s.RecordPat
     before = dict(found.values)
     try:
         services.save_record(user, lt, {**found.values, **payload.values}, record=found)
+    except services.RecordLocked as exc:  # 报送: a reviewer above must return the unit's figures first
+        raise Problem(409, str(exc), _invalid(lt, exc, None)) from None
     except services.RecordInvalid as exc:
         problems = _invalid(lt, exc, None)
         raise Problem(
