@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 
 import pytest
@@ -35,8 +36,9 @@ def login(client, user):
     return client
 
 
-def get(client, key, org="root", **extra):
-    return client.get(URL, {"key": key, "org": org, "year": 2019, **extra})
+def get(client, key, org="root", start="2019-01-01", end="2019-12-31", **extra):
+    """The evidence page asked in its one link form: key, org and the period's first and last day."""
+    return client.get(URL, {"key": key, "org": org, "start": start, "end": end, **extra})
 
 
 def test_it_lists_the_records_behind_a_value(client, setup):
@@ -106,10 +108,15 @@ def test_formula_previous_year_and_bad_input(client, setup):
     login(client, setup.viewer)
     data = get(client, "学习.两倍", format="json").json()
     assert data["value"] == 6 and data["count"] == 0 and "records" not in data
-    assert get(client, "上年.学习.次数", format="json").json()["period"]["start"] == "2018-01-01"
+    last_year = get(client, "学习.次数", start="2018-01-01", end="2018-12-31", format="json").json()
+    assert last_year["period"]["start"] == "2018-01-01"
     assert get(client, "学习.没有").status_code == 404
     assert get(client, "学习.次数", org="nowhere").status_code == 404
     assert client.get(URL, {"key": "学习.次数", "org": "root", "year": "abc"}).status_code == 400
+    bad = get(client, "学习.次数", start="2019-13-01")
+    assert bad.status_code == 400 and "start=2019-01-01&end=2019-12-31" in bad.content.decode()
+    backwards = get(client, "学习.次数", start="2019-12-31", end="2019-01-01")
+    assert backwards.status_code == 400 and "截止日期不能早于起始日期" in backwards.content.decode()
 
 
 def test_a_formula_lists_the_indicators_it_reads_each_linked_to_its_evidence(client, setup):
@@ -122,19 +129,82 @@ def test_a_formula_lists_the_indicators_it_reads_each_linked_to_its_evidence(cli
     assert data["operands"] == [{"key": "学习.次数", "label": "学习次数", "value": 3, "url": url}]
     page = get(client, "学习.两倍").content.decode()
     assert "公式中的指标" in page and f'<a href="{url.replace("&", "&amp;")}">查看佐证</a>' in page
-    last_year = get(client, "上年.学习.两倍", format="json").json()  # read for 2018: its operands are 2018's
-    assert last_year["value"] == 0 and last_year["operands"][0]["key"] == "上年.学习.次数"
-    assert (
-        last_year["operands"][0]["value"] == 0
-        and "key=%E4%B8%8A%E5%B9%B4." in last_year["operands"][0]["url"]
-    )
+    # Last year's formula is the formula asked for last year: its operands are last year's, linked as such.
+    last_year = get(client, "学习.两倍", start="2018-01-01", end="2018-12-31", format="json").json()
+    assert last_year["value"] == 0 and last_year["operands"][0]["key"] == "学习.次数"
+    assert last_year["operands"][0]["url"] == evidence_url("学习.次数", setup.root, Period.year(2018))
 
 
-def test_evidence_url_points_to_this_page(setup):
+def test_the_evidence_link_names_the_key_the_org_and_the_exact_period(setup):
     from dangjian.indicators import Period, evidence_url
 
     url = evidence_url("学习.次数", setup.root, Period.year(2019))
-    assert url.startswith(URL) and "year=2019" in url and "org=root" in url
+    assert url == (
+        f"{URL}?key=%E5%AD%A6%E4%B9%A0.%E6%AC%A1%E6%95%B0&org=root&start=2019-01-01&end=2019-12-31"
+    )
+    # A report's 上年 value is the key computed for the year before: its link says so, with that year's days.
+    previous = evidence_url("上年.学习.次数", setup.root, Period(dt.date(2019, 1, 1), dt.date(2019, 6, 30)))
+    assert previous.endswith(
+        "key=%E5%AD%A6%E4%B9%A0.%E6%AC%A1%E6%95%B0&org=root&start=2018-01-01&end=2018-06-30"
+    )
+
+
+def test_old_links_are_redirected_permanently_to_the_one_form(client, setup):
+    """Links saved in finalised reports before the one form (year=2019, 上年. keys) still open the same records."""
+    login(client, setup.viewer)
+    old = client.get(URL, {"key": "学习.次数", "org": "root", "year": 2019, "format": "json", "page": 2})
+    assert old.status_code == 301
+    assert old["Location"] == (
+        f"{URL}?key=%E5%AD%A6%E4%B9%A0.%E6%AC%A1%E6%95%B0&org=root&start=2019-01-01&end=2019-12-31"
+        "&format=json&page=2"
+    )
+    assert client.get(old["Location"]).json()["count"] == 3
+    previous = client.get(URL, {"key": "上年.学习.两倍", "org": "root", "year": 2020})
+    assert previous.status_code == 301 and previous["Location"].endswith(
+        "org=root&start=2019-01-01&end=2019-12-31"
+    )
+    assert "key=%E5%AD%A6%E4%B9%A0.%E4%B8%A4%E5%80%8D&" in previous["Location"]  # 学习.两倍
+    followed = client.get(URL, {"key": "学习.次数", "org": "root", "year": 2019}, follow=True)
+    assert followed.status_code == 200 and "3 条" in followed.content.decode()
+    client.logout()  # the sign-in comes first; the login page sends the reader back to the old link
+    assert client.get(URL, {"key": "学习.次数", "org": "root", "year": 2019}).status_code == 302
+
+
+def _record_aggregates(queries) -> list[str]:
+    """The queries that aggregate over records: the value's own query, or a recount of it."""
+    return [q["sql"] for q in queries if 'FROM "ledgers_record"' in q["sql"] and "COUNT(" in q["sql"].upper()]
+
+
+def _definition_reads(queries) -> list[str]:
+    return [q["sql"] for q in queries if 'FROM "indicators_indicator"' in q["sql"]]
+
+
+@pytest.mark.parametrize("fmt", ["", "json", "xlsx"])
+def test_the_page_resolves_the_indicator_once_and_computes_it_once(client, setup, fmt):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    login(client, setup.viewer)
+    with CaptureQueriesContext(connection) as page:
+        response = get(client, "学习.次数", format=fmt)
+    assert response.status_code == 200
+    aggregates = _record_aggregates(page.captured_queries)
+    assert len(aggregates) == 1, aggregates  # the value's aggregate query, and no count after it
+    assert "FILTER" in aggregates[0] or "CASE WHEN" in aggregates[0]
+    assert len(_definition_reads(page.captured_queries)) == 1  # the indicator is looked up once
+
+
+def test_a_share_and_a_confidential_count_are_computed_once_too(client, setup, define):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    define(STUDY_SHARE, pack="t2")
+    login(client, setup.viewer)
+    for key in ("学习.本社区占比", "纪律.立案"):
+        with CaptureQueriesContext(connection) as page:
+            assert get(client, key).status_code == 200
+        assert len(_record_aggregates(page.captured_queries)) == 1, key
+        assert len(_definition_reads(page.captured_queries)) == 1, key
 
 
 STUDY_SHARE = {

@@ -316,7 +316,7 @@ def _url(name: str, route: str, obj: str, fx: Fixture) -> str:
     if name in ("indicators:evidence", "api:evidence", "api:values", "api:checks"):
         key = "纪律.立案数" if obj == "conf" else "学习.中心组次数"
         org = "root" if obj == "conf" else o["org"].code
-        url += f"?key={key}&keys={key}&org={org}&year=2019"
+        url += f"?key={key}&keys={key}&org={org}&start=2019-01-01&end=2019-12-31"  # the one link form
     return url
 
 

@@ -112,7 +112,7 @@ def window(client, key, start, end, org="root", fmt="json"):
 
 
 def year(client, key, org="root", fmt="json", y=2019):
-    return client.get(URL, {"key": key, "org": org, "year": y, "format": fmt})
+    return window(client, key, dt.date(y, 1, 1), dt.date(y, 12, 31), org, fmt)
 
 
 def body_of(response) -> str:

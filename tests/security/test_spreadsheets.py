@@ -528,7 +528,7 @@ def test_a_control_character_in_stored_text_exports_to_every_xlsx(world, make_re
     load_indicators([indicator], Pack("t", "t", 50, Path("."), {}))
     urls = {
         "/ledgers/study_activity.xlsx": "'=学习",
-        "/indicators/evidence/?key=学习.次数&org=root&year=2019&format=xlsx": "'=学习",
+        "/indicators/evidence/?key=学习.次数&org=root&start=2019-01-01&end=2019-12-31&format=xlsx": "'=学习",
         f"/ledgers/tasks/{task.pk}.xlsx": "2019年度数据",
         "/ledgers/overdue.xlsx": "整改",
     }

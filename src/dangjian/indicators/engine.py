@@ -20,10 +20,8 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
-from urllib.parse import urlencode
 
 from django.db.models import QuerySet
-from django.urls import reverse
 
 from dangjian.ledgers.models import Record
 from dangjian.orgs import access
@@ -31,6 +29,7 @@ from dangjian.orgs.models import Organization
 
 from . import compiler, formulas
 from .formulas import PREVIOUS
+from .links import evidence_url as evidence_url  # re-exported: the one builder of the link lives in links.py
 from .models import Check, Indicator, Kind
 
 PREFIX = PREVIOUS + "."
@@ -175,11 +174,14 @@ def evaluate(
     *,
     previous: bool = True,
     viewer: Any = None,
+    defs: Mapping[str, Indicator] | None = None,
 ) -> dict[str, Value]:
     """Values for the org's subtree in the period: all indicators, or `keys` plus what their formulas need.
     With previous=True the same keys of the period before appear as `上年.<key>`. Confidential figures follow
-    the viewer's rights (see the module docstring)."""
-    return _evaluate(org, period, keys, previous=previous, batched=True, viewer=current_viewer(viewer))
+    the viewer's rights (see the module docstring). `defs`: the definitions() a caller already holds."""
+    return _evaluate(
+        org, period, keys, previous=previous, batched=True, viewer=current_viewer(viewer), defs=defs
+    )
 
 
 def evaluate_per_indicator(
@@ -197,8 +199,10 @@ def _evaluate(
     previous: bool,
     batched: bool,
     viewer: Any,
+    defs: Mapping[str, Indicator] | None = None,
 ) -> dict[str, Value]:
-    defs = definitions()
+    if defs is None:
+        defs = definitions()
     current = _closure(defs, defs if keys is None else list(keys))
     before = _closure(defs, (current if previous else set()) | _previous_refs(defs, current))
     wanted: list[tuple[str, Period, set[str]]] = [("", period, current)]
@@ -432,26 +436,6 @@ def evidence_records(key: str, org: Organization, period: Period) -> QuerySet[Re
     if ind.kind != Kind.AGGREGATE or ind.ledger is None:
         return Record.objects.none()
     return compiler.evidence_queryset(ind, org, span.start, span.end).select_related("org", "ledger_type")
-
-
-def share_matches(key: str, org: Organization, period: Period) -> tuple[QuerySet[Record], str] | None:
-    """For a share: the evidence records that meet its condition (the numerator), and that condition in words.
-    None for every other indicator."""
-    ind, span = _lookup(key, period)
-    if ind.kind != Kind.AGGREGATE or ind.ledger is None or ind.aggregate != "share":
-        return None
-    day = compiler.age_day(ind.period, span.start, span.end)
-    words = compiler.describe((ind.options or {}).get("share_where") or [], ind.ledger, day)
-    return compiler.share_queryset(ind, org, span.start, span.end), words
-
-
-def evidence_url(key: str, org: Organization, period: Period) -> str:
-    params: dict[str, Any] = {"key": key, "org": org.code}
-    if period.is_year:
-        params["year"] = period.start.year
-    else:
-        params.update(start=period.start.isoformat(), end=period.end.isoformat())
-    return f"{reverse('indicators:evidence')}?{urlencode(params)}"
 
 
 # --- checks ------------------------------------------------------------------------------------------------------

@@ -23,8 +23,9 @@ from dangjian.ledgers.xlsx import neutralise  # the one formula-neutralising hel
 from dangjian.orgs import access
 from dangjian.orgs.models import Organization
 
-from . import formulas
-from .engine import Period, Value, _lookup, evaluate, evidence_records, evidence_url, share_matches
+from . import compiler, formulas
+from .engine import PREFIX, Period, UnknownIndicator, Value, definitions, evaluate
+from .links import evidence_url
 from .models import Indicator, Kind
 
 MASK = "＊＊"
@@ -116,39 +117,82 @@ class Evidence:
         return f"/ledgers/{record.ledger_type.code}/{record.pk}/"
 
 
+@dataclass(frozen=True)
+class Resolved:
+    """An indicator looked up once for the evidence page: its definition (with its ledger and the ledger's
+    fields), the key as asked (`上年.` for the period before), the period asked and the span the value covers.
+    Everything after — the value, the records, a share's numerator, a formula's operands — is read from here."""
+
+    key: str
+    indicator: Indicator
+    period: Period
+    span: Period
+    definitions: dict[str, Indicator]
+
+    @property
+    def previous(self) -> bool:
+        return self.key.startswith(PREFIX)
+
+
+def resolve(key: str, period: Period) -> Resolved:
+    """Raises engine.UnknownIndicator. One look-up: the definitions every evaluation needs (formulas read others)."""
+    defs = definitions()
+    bare = key.removeprefix(PREFIX)
+    if bare not in defs:
+        raise UnknownIndicator(bare)
+    span = period.previous() if key != bare else period
+    return Resolved(key, defs[bare], period, span, defs)
+
+
 def gather(user: Any, key: str, org: Organization, period: Period) -> Evidence:
-    """Raises engine.UnknownIndicator for an unknown key, Refused for a value withheld from the user; callers
-    check may_run_report first."""
-    ind, span = _lookup(key, period)
-    bare = key.removeprefix("上年.")
-    values = evaluate(org, period, [bare], previous=key != bare, viewer=user)
+    """The evidence of `key` for (org, period): resolve, then collect."""
+    return collect(user, resolve(key, period), org)
+
+
+def collect(user: Any, resolved: Resolved, org: Organization) -> Evidence:
+    """The value as `user` may have it, and the records behind it. Raises Refused for a value withheld from the
+    user; callers check may_run_report first. The value is computed once (one aggregate query on its ledger);
+    the number of records behind it is the one that query counted, never counted again."""
+    ind, key, span = resolved.indicator, resolved.key, resolved.span
+    values = evaluate(
+        org,
+        resolved.period,
+        [ind.key],
+        previous=resolved.previous,
+        viewer=user,
+        defs=resolved.definitions,
+    )
     value = values[key]
     if value.refused:
         raise Refused(value.refused)
     if ind.kind == Kind.FORMULA:
         found = Evidence(ind, org, span, key, value, 0, False)
-        found.operands = _operands(ind, key != bare, org, period, values)
+        found.operands = _operands(resolved, org, values)
         return found
     if ind.kind != Kind.AGGREGATE or ind.ledger is None:
         return Evidence(ind, org, span, key, value, 0, False)
-    records = evidence_records(key, org, period).order_by("date", "pk")
-    visible = access.may_see_rows(user, ind.ledger)
-    columns = [f for f in ind.ledger.fields.all() if not f.is_archived and f.type != FieldType.FILE]
-    found = Evidence(
-        ind, org, span, key, value, records.count(), visible, columns, records if visible else None
+    records = (
+        compiler.evidence_queryset(ind, org, span.start, span.end)
+        .select_related("org", "ledger_type")
+        .order_by("date", "pk")
     )
+    visible = access.may_see_rows(user, ind.ledger)
+    fields = list(ind.ledger.fields.all())  # prefetched with the definitions
+    columns = [f for f in fields if not f.is_archived and f.type != FieldType.FILE]
+    count = value.evidence_count or 0
+    found = Evidence(ind, org, span, key, value, count, visible, columns, records if visible else None)
     if ind.aggregate == "list" and ind.field:
         found.list_rule = _list_rule(ind, records)
-    share = share_matches(key, org, period)
-    if share is not None:
-        matches, found.condition = share
-        ids = frozenset(matches.values_list("pk", flat=True))
+    if ind.aggregate == "share":
+        share_where = (ind.options or {}).get("share_where") or []
+        day = compiler.age_day(ind.period, span.start, span.end)
+        found.condition = compiler.describe(share_where, ind.ledger, day)
+        ids = frozenset(compiler.share_queryset(ind, org, span.start, span.end).values_list("pk", flat=True))
         found.matched = len(ids)
         found.matched_ids = ids if visible else frozenset()
-        fields = {f.code: f for f in ind.ledger.fields.all()}
+        by_code = {f.code: f for f in fields}
         found.share_sensitive = any(
-            getattr(fields.get(c.get("field")), "sensitive", False)
-            for c in (ind.options or {}).get("share_where") or []
+            getattr(by_code.get(c.get("field")), "sensitive", False) for c in share_where
         )
     return found
 
@@ -171,25 +215,22 @@ def _field_label(ind: Indicator) -> str:
     return f"“{spec.label}”" if spec else "取值"
 
 
-def _operands(
-    ind: Indicator, previous: bool, org: Organization, period: Period, values: dict[str, Value]
-) -> list[Operand]:
+def _operands(resolved: Resolved, org: Organization, values: dict[str, Value]) -> list[Operand]:
     """The indicators a formula reads, in order. Read for last year (上年.<formula>), its plain names are last
     year's values; a 上年 inside it would be two years back, which is shown without a value."""
-    names = formulas.parse(ind.formula)[1]
-    wanted = {formulas.split(name)[1] for name in names}
-    labels = dict(Indicator.objects.filter(key__in=wanted).values_list("key", "label"))
+    ind, previous, defs = resolved.indicator, resolved.previous, resolved.definitions
     out, seen = [], set()
-    for name in names:
+    for name in formulas.parse(ind.formula)[1]:
         back, bare = formulas.split(name)
-        if name in seen or bare not in labels:
+        if name in seen or bare not in defs:
             continue
         seen.add(name)
+        label = defs[bare].label
         if previous and back:
-            out.append(Operand(name, labels[bare], None, ""))
+            out.append(Operand(name, label, None, ""))
             continue
-        full = f"上年.{bare}" if previous or back else bare
-        out.append(Operand(full, labels[bare], values.get(full), evidence_url(full, org, period)))
+        full = f"{PREFIX}{bare}" if previous or back else bare
+        out.append(Operand(full, label, values.get(full), evidence_url(full, org, resolved.period)))
     return out
 
 

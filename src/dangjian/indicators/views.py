@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import datetime as dt
+from typing import Any
 from urllib.parse import quote
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
 from django.shortcuts import render
+from django.utils.functional import cached_property
 
 from dangjian.audit.log import Action, record
 from dangjian.ledgers.fields import cell_class
@@ -18,25 +19,25 @@ from dangjian.orgs.models import Organization
 
 from . import evidence as ev
 from .engine import Period, UnknownIndicator
+from .links import BadLink, EvidenceLink, canonical_query
 
 PAGE_SIZE = 100
 
 
-class BadRequest(Exception):
-    pass
+class CountedPaginator(Paginator):
+    """Pages of evidence records whose number the value's own aggregate query already counted."""
+
+    def __init__(self, object_list: Any, per_page: int, count: int) -> None:
+        super().__init__(object_list, per_page)
+        self._known = count
+
+    @cached_property
+    def count(self) -> int:
+        return self._known
 
 
-def _period(request: HttpRequest) -> Period:
-    try:
-        if request.GET.get("year"):
-            return Period.year(int(request.GET["year"]))
-        start = dt.date.fromisoformat(request.GET.get("start", ""))
-        end = dt.date.fromisoformat(request.GET.get("end", ""))
-    except ValueError:
-        raise BadRequest("期间参数不正确：请用 year=2019，或 start=2019-01-01&end=2019-12-31") from None
-    if end < start:
-        raise BadRequest("期间的结束日期不能早于开始日期")
-    return Period(start, end)
+def _bad_request(message: str) -> HttpResponse:
+    return HttpResponse(message, status=400, content_type="text/plain; charset=utf-8")
 
 
 def _audit(request: HttpRequest, found: ev.Evidence, fmt: str) -> None:
@@ -51,28 +52,35 @@ def _audit(request: HttpRequest, found: ev.Evidence, fmt: str) -> None:
 
 @login_required
 def evidence(request: HttpRequest) -> HttpResponse:
-    key = request.GET.get("key", "").strip()
-    org = Organization.objects.filter(code=request.GET.get("org", "")).first()
-    if org is None or not key:
+    """The records behind one value, asked in the one link form (links.EvidenceLink). A link of an older form
+    (year=…, a 上年. key) gets a permanent redirect to it, so the links in saved reports keep working."""
+    try:
+        canonical = canonical_query(request.GET)
+        if canonical is not None:
+            return HttpResponsePermanentRedirect(f"{request.path}?{canonical}")
+        link = EvidenceLink.from_query(request.GET)
+    except BadLink as exc:
+        return _bad_request(str(exc))
+    org = Organization.objects.filter(code=link.org).first()
+    if org is None or not link.key:
         raise Http404("找不到该单位或指标")
     if not access.may_run_report(request.user, org):
         raise PermissionDenied("无权查看该单位的指标和佐证")
     fmt = request.GET.get("format", "")
     try:
-        period = _period(request)
-        found = ev.gather(request.user, key, org, period)
-    except BadRequest as exc:
-        return HttpResponse(str(exc), status=400, content_type="text/plain; charset=utf-8")
+        # The indicator is resolved here, once; the evidence is collected from what was resolved.
+        resolved = ev.resolve(link.key, Period(link.start, link.end))
+        found = ev.collect(request.user, resolved, org)
     except UnknownIndicator as exc:
         raise Http404(str(exc)) from None
     except ev.Refused as exc:
         # Refused, not emptied: a reader sees why; the attempt is logged (sliding windows show in the log).
-        record(Action.REFUSED, request=request, target=f"指标佐证 {key}（{org.code}）", reason=str(exc))
+        target = f"指标佐证 {link.key}（{org.code}）"
+        record(Action.REFUSED, request=request, target=target, reason=str(exc))
         if fmt == "json":
             return JsonResponse({"error": str(exc)}, status=403, json_dumps_params={"ensure_ascii": False})
-        return render(
-            request, "indicators/refused.html", {"key": key, "org": org, "reason": str(exc)}, status=403
-        )
+        context = {"key": link.key, "org": org, "reason": str(exc)}
+        return render(request, "indicators/refused.html", context, status=403)
     _audit(request, found, fmt)
 
     if fmt == "json":
@@ -89,7 +97,7 @@ def evidence(request: HttpRequest) -> HttpResponse:
     page = None
     rows = []
     if found.records is not None:
-        page = Paginator(found.records, PAGE_SIZE).get_page(request.GET.get("page"))
+        page = CountedPaginator(found.records, PAGE_SIZE, found.count).get_page(request.GET.get("page"))
         classes = [cell_class(f) for f in found.columns]
         rows = [
             (

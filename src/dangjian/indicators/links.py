@@ -1,0 +1,110 @@
+"""The one way to a value's evidence: the link to the evidence page, built here and read back here.
+
+One form only: `/indicators/evidence/?key=<指标键>&org=<组织代码>&start=<起始日期>&end=<截止日期>` — the indicator,
+the org whose subtree was summed, and the exact period the value was computed for. A report's `上年.<key>` is the
+key computed for the period before, so its link names the key and that period (上年.学习.次数 in the 2019 report →
+key=学习.次数, 2018-01-01 to 2018-12-31). Links of the older forms (`year=2019`, a `上年.` key) still open: the page
+answers them with a permanent redirect to the one form (see `canonical_query`).
+
+A leaf of the indicators stage (it imports no model), so the engine, the evidence page, the API and the reports
+stage all take the link from here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+from urllib.parse import urlencode
+
+from django.urls import reverse
+
+PERIOD_HELP = "请用 start=2019-01-01&end=2019-12-31（或旧链接的 year=2019）"
+
+
+PREVIOUS = "上年."
+
+
+class _Span(Protocol):
+    start: dt.date
+    end: dt.date
+
+    def previous(self) -> Any: ...
+
+
+class BadLink(ValueError):
+    """The link cannot be read; the message says which part, in Chinese."""
+
+
+@dataclass(frozen=True)
+class EvidenceLink:
+    """What the evidence page is asked: one indicator key, for one org's subtree, for one period."""
+
+    key: str
+    org: str  # the org's code
+    start: dt.date
+    end: dt.date
+
+    @property
+    def url(self) -> str:
+        params = {
+            "key": self.key,
+            "org": self.org,
+            "start": self.start.isoformat(),
+            "end": self.end.isoformat(),
+        }
+        return f"{reverse('indicators:evidence')}?{urlencode(params)}"
+
+    @classmethod
+    def from_query(cls, query: Mapping[str, Any]) -> EvidenceLink:
+        """Read the one form back (raises BadLink naming the parameter that is wrong)."""
+        key, org = str(query.get("key") or "").strip(), str(query.get("org") or "").strip()
+        try:
+            start = dt.date.fromisoformat(str(query.get("start") or ""))
+            end = dt.date.fromisoformat(str(query.get("end") or ""))
+        except ValueError:
+            raise BadLink(f"期间参数不正确：{PERIOD_HELP}") from None
+        if end < start:
+            raise BadLink("期间的截止日期不能早于起始日期")
+        return cls(key, org, start, end)
+
+
+def link_for(key: str, org_code: str, period: _Span) -> EvidenceLink:
+    """What to ask the evidence page about the value `key` of an evaluation for (the org, `period`)."""
+    if key.startswith(PREVIOUS):
+        key, period = key.removeprefix(PREVIOUS), period.previous()
+    return EvidenceLink(key, org_code, period.start, period.end)
+
+
+def evidence_url(key: str, org: Any, period: _Span) -> str:
+    """The link to the records behind the value `key` of an evaluation for (`org`, `period`): the one builder of
+    that link, for the report, a formula's operands, the comparison with a finalised run and the API."""
+    return link_for(key, org.code, period).url
+
+
+def canonical_query(query: Any) -> str | None:
+    """For a link of an older form (`year=2019`, or a `上年.` key), the query string of the one form, every other
+    parameter kept (format, page); None when the link is already in the one form. `query` is a request's
+    QueryDict. Raises BadLink when the old link's period cannot be read."""
+    key = str(query.get("key") or "").strip()
+    if "year" not in query and not key.startswith(PREVIOUS):
+        return None
+    from .engine import Period  # the engine imports this module: the period type is reached at call time
+
+    try:
+        if "year" in query:
+            period = Period.year(int(query["year"]))
+        else:
+            asked = EvidenceLink.from_query(query)
+            period = Period(asked.start, asked.end)
+        link = link_for(key, str(query.get("org") or "").strip(), period)
+    except BadLink:
+        raise
+    except (ValueError, OverflowError):  # a year out of range, or no year before it
+        raise BadLink(f"期间参数不正确：{PERIOD_HELP}") from None
+    rest = query.copy()
+    for name in ("key", "org", "year", "start", "end"):
+        rest.pop(name, None)
+    tail = rest.urlencode()
+    return link.url.partition("?")[2] + (f"&{tail}" if tail else "")
