@@ -37,151 +37,22 @@ from dangjian.orgs import access
 from dangjian.orgs.models import Organization
 
 from . import services
-from .fields import FieldError, display_value, format_date, is_empty, validate_value
-from .models import FieldType, LedgerType, Record, Transition
-
-ROLES = {"owner": "本单位的填报员、审核员或管理员", "supervisor": "上级单位的审核员或管理员"}
-WORKFLOW_KEYS = {
-    "states", "initial", "closed", "deadline_field", "source_field", "title_field", "closed_on_field",
-    "on_time_field", "transitions",
-}  # fmt: skip
-STEP_KEYS = {"code", "label", "from", "to", "who", "fields", "comment_required"}
-
-
-class WorkflowError(ValueError):
-    """A workflow definition is malformed; the message is Chinese and names the place."""
+from .fields import display_value, format_date
+from .models import LedgerType, Record, Transition
+from .workflow_definition import (  # noqa: F401  (the definition's names, as callers know them from here)
+    ROLES,
+    STEP_KEYS,
+    WORKFLOW_KEYS,
+    Step,
+    Workflow,
+    WorkflowError,
+    parse,
+    workflow_of,
+)
 
 
 class TransitionRefused(PermissionDenied):
     """The user may not take this transition now; the message says why (403 on the web)."""
-
-
-@dataclass(frozen=True)
-class Step:
-    code: str
-    label: str
-    sources: tuple[str, ...]
-    target: str
-    who: tuple[str, ...]
-    fields: tuple[str, ...]
-    comment_required: bool
-
-
-@dataclass(frozen=True)
-class Workflow:
-    states: tuple[str, ...]
-    initial: str
-    closed: tuple[str, ...]
-    deadline_field: str
-    source_field: str
-    title_field: str
-    closed_on_field: str
-    on_time_field: str
-    steps: tuple[Step, ...]
-
-    def step(self, code: str) -> Step | None:
-        return next((s for s in self.steps if s.code == code), None)
-
-    @property
-    def managed_fields(self) -> tuple[str, ...]:
-        """Fields only the workflow writes (an edit form or an import keeps their stored values)."""
-        return tuple(f for f in (self.closed_on_field, self.on_time_field) if f)
-
-
-# --- definitions -------------------------------------------------------------------------------------------
-
-
-def _strings(value: Any, where: str) -> tuple[str, ...]:
-    if isinstance(value, str):
-        value = [value]
-    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-        raise WorkflowError(f"{where} 应为名称列表")
-    return tuple(value)
-
-
-def parse(data: dict[str, Any], fields: dict[str, str]) -> Workflow:
-    """Check a definition against the ledger's fields ({code: type}); raise WorkflowError in Chinese."""
-    extra = set(data) - WORKFLOW_KEYS
-    if extra:
-        raise WorkflowError(f"含有未知属性：{'、'.join(sorted(extra))}")
-    states = _strings(data.get("states", []), "states（状态）")
-    if len(states) < 2 or len(set(states)) != len(states):
-        raise WorkflowError("states（状态）至少两个且不能重复")
-    initial = data.get("initial", states[0])
-    closed = _strings(data.get("closed", [states[-1]]), "closed（销号状态）")
-    for name in (initial, *closed):
-        if name not in states:
-            raise WorkflowError(f"状态“{name}”不在 states 中")
-    names = {}
-    for key, kind in (
-        ("deadline_field", FieldType.DATE),
-        ("source_field", None),
-        ("title_field", None),
-        ("closed_on_field", FieldType.DATE),
-        ("on_time_field", FieldType.BOOL),
-    ):
-        code = data.get(key, "")
-        if code and code not in fields:
-            raise WorkflowError(f"{key} “{code}”不是本台账的字段")
-        if code and kind and fields[code] != kind:
-            raise WorkflowError(f"{key} “{code}”应为{FieldType(kind).label}型字段")
-        names[key] = code
-    if not names["deadline_field"]:
-        raise WorkflowError("缺少 deadline_field（整改时限字段）")
-    steps = tuple(_parse_step(i, s, states, fields) for i, s in enumerate(data.get("transitions", [])))
-    if not steps:
-        raise WorkflowError("至少要有一个 transitions（流转）")
-    codes = [s.code for s in steps]
-    if len(set(codes)) != len(codes):
-        raise WorkflowError("流转代码重复")
-    return Workflow(states, initial, closed, steps=steps, **names)
-
-
-def _parse_step(i: int, item: Any, states: tuple[str, ...], fields: dict[str, str]) -> Step:
-    where = f"第 {i + 1} 个流转"
-    if not isinstance(item, dict):
-        raise WorkflowError(f"{where} 应为表")
-    missing = [k for k in ("code", "label", "from", "to", "who") if k not in item]
-    if missing:
-        raise WorkflowError(f"{where} 缺少：{'、'.join(missing)}")
-    where = f"流转 {item['code']}"
-    extra = set(item) - STEP_KEYS
-    if extra:
-        raise WorkflowError(f"{where} 含有未知属性：{'、'.join(sorted(extra))}")
-    sources = _strings(item["from"], f"{where} 的 from")
-    for name in (*sources, item["to"]):
-        if name not in states:
-            raise WorkflowError(f"{where} 的状态“{name}”不在 states 中")
-    who = _strings(item["who"], f"{where} 的 who")
-    unknown = [w for w in who if w not in ROLES]
-    if unknown:
-        raise WorkflowError(
-            f"{where} 的 who “{'、'.join(unknown)}”无效，可用：owner（本单位）、supervisor（上级单位）"
-        )
-    step_fields = _strings(item.get("fields", []), f"{where} 的 fields")
-    for code in step_fields:
-        if code not in fields:
-            raise WorkflowError(f"{where} 的字段“{code}”不是本台账的字段")
-    return Step(
-        code=item["code"],
-        label=item["label"],
-        sources=sources,
-        target=item["to"],
-        who=who,
-        fields=step_fields,
-        comment_required=bool(item.get("comment_required", False)),
-    )
-
-
-def workflow_of(ledger_type: LedgerType) -> Workflow | None:
-    if not ledger_type.workflow:
-        return None
-    cached = getattr(ledger_type, "_parsed_workflow", None)
-    if cached is None:
-        fields = {f.code: f.type for f in ledger_type.fields.all()}
-        cached = parse(ledger_type.workflow, fields)
-        ledger_type._parsed_workflow = cached  # type: ignore[attr-defined]
-    return cached
 
 
 # --- who may do what ---------------------------------------------------------------------------------------
@@ -223,7 +94,15 @@ def available(user: Any, record: Record) -> list[Step]:
 # --- taking a transition -----------------------------------------------------------------------------------
 
 
-@transaction.atomic
+def _step_of(record: Record, code: str) -> Step:
+    lt = record.ledger_type
+    wf = workflow_of(lt)
+    step = wf.step(code) if wf else None
+    if step is None:
+        raise TransitionRefused(f"台账“{lt.label}”没有“{code}”这一流转")
+    return step
+
+
 def take(
     user: Any,
     record: Record,
@@ -234,89 +113,20 @@ def take(
     uploads: dict[str, list[UploadedFile]] | None = None,
     today: dt.date | None = None,
 ) -> Transition:
-    """Take transition `code`: check who and when, validate its fields, write them and the state, log it.
+    """Take transition `code`: check who and when here, then the write service validates the step's fields, writes
+    them and the state with their history, and logs the step.
 
-    Raises TransitionRefused (who/when) or services.RecordInvalid (fields, comment); nothing changes then.
+    Raises TransitionRefused (who/when) or services.RecordInvalid (fields, comment, 报送 lock); nothing changes then.
     Uploads map a file field's code (or "" for files that only document the step) to new files.
     """
-    lt = record.ledger_type
-    wf = workflow_of(lt)
-    step = wf.step(code) if wf else None
-    if wf is None or step is None:
-        raise TransitionRefused(f"台账“{lt.label}”没有“{code}”这一流转")
+    step = _step_of(record, code)
     reason = refusal(user, record, step)
     if reason:
         raise TransitionRefused(reason)
-    uploads = uploads or {}
-    for files in uploads.values():
-        for upload in files:
-            services.check_upload(upload)
-    values = _step_values(record, step, raw or {}, uploads)
-    if step.comment_required and not comment.strip():
-        raise services.RecordInvalid({"comment": f"请填写{step.label}的理由"})
-    day = today or timezone.localdate()
-    _closing_values(wf, values, step.target, day)
-    services._guard(user, record, record.date)  # a submitted (报送) period stays locked for steps too
-    before = record.status
-    actor = user if getattr(user, "is_authenticated", False) else None
-    record.values, record.status = values, step.target
-    record.updated_by, record.updated_at = actor, timezone.now()
-    record._change_reason = f"{step.label}：{before or '（无状态）'} → {step.target}"  # type: ignore[attr-defined]
-    services._set_history_user(record, actor)
-    record.save()
-    log = Transition.objects.create(
-        record=record,
-        code=step.code,
-        label=step.label,
-        from_state=before,
-        to_state=step.target,
-        comment=comment.strip(),
-        by=actor,
+    (log,) = services.transition_records(
+        user, [record], step, raw, comment=comment, uploads=uploads, today=today
     )
-    log.attachments.set(services.store_attachments(record, uploads, actor))
     return log
-
-
-def _step_values(
-    record: Record, step: Step, raw: dict[str, Any], uploads: dict[str, list[UploadedFile]]
-) -> dict[str, Any]:
-    """The record's values with the step's fields validated and written in; each is required for the step:
-    supplied now, or already stored (a file field: stored or new attachments)."""
-    values = dict(record.values)
-    errors: dict[str, str] = {}
-    lt = record.ledger_type
-    for code in step.fields:
-        field = lt.field(code)
-        assert field is not None  # parse() checked it
-        if field.type == FieldType.FILE:
-            if not record.attachments.filter(field_code=code).exists() and not uploads.get(code):
-                errors[code] = f"【{field.label}】{step.label}时必须上传"
-            continue
-        supplied = raw.get(code)
-        if is_empty(supplied):
-            if is_empty(values.get(code)):
-                errors[code] = f"【{field.label}】{step.label}时必须填写"
-            continue
-        try:
-            values[code] = validate_value(field, supplied)
-        except FieldError as exc:
-            errors[code] = exc.message
-    if errors:
-        raise services.RecordInvalid(errors)
-    return values
-
-
-def _closing_values(wf: Workflow, values: dict[str, Any], target: str, day: dt.date) -> None:
-    """Entering a closed state stamps the day and whether it met the deadline; leaving one clears both."""
-    if target not in wf.closed:
-        for code in wf.managed_fields:
-            values.pop(code, None)
-        return
-    deadline = values.get(wf.deadline_field)
-    if wf.closed_on_field:
-        values[wf.closed_on_field] = day.isoformat()
-    if wf.on_time_field:
-        values[wf.on_time_field] = deadline is None or day.isoformat() <= deadline
 
 
 @transaction.atomic
@@ -327,12 +137,26 @@ def take_many(
     step; all or nothing, like an import. Returns {record id: reason} for the refused ones (then nothing
     changed), or {} when every item was done."""
     problems: dict[int, str] = {}
+    allowed: list[Record] = []
+    step: Step | None = None
     for record in records:
         try:
-            with transaction.atomic():
-                take(user, record, code, comment=comment, today=today)
-        except (TransitionRefused, services.RecordInvalid) as exc:
+            step = _step_of(record, code)
+        except TransitionRefused as exc:
             problems[record.pk] = str(exc)
+            continue
+        reason = refusal(user, record, step)
+        if reason:
+            problems[record.pk] = reason
+        else:
+            allowed.append(record)
+    if allowed and step is not None:
+        try:
+            services.transition_records(user, allowed, step, comment=comment, today=today)
+        except services.RecordInvalid as exc:
+            for p in exc.problems:
+                if p.record is not None:
+                    problems[p.record] = f"{problems[p.record]}；{p.message}" if p.record in problems else p.message
     if problems:
         transaction.set_rollback(True)
     return problems
