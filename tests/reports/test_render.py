@@ -69,7 +69,64 @@ def test_slots_in_order_of_appearance_with_evidence(rendered, report_records):
     except NoReverseMatch:  # evidence pages not installed yet
         return
     assert count["evidence"]["url"].startswith(evidence_page)
-    assert "year=2018" in slots[7]["evidence"]["url"]
+    # 上年.学习.中心组次数 was computed for 2018: its link names the key and that year's first and last day.
+    assert slots[7]["evidence"]["url"] == slots[1]["evidence"]["url"].replace("2019-", "2018-")
+    assert "start=2018-01-01&end=2018-12-31" in slots[7]["evidence"]["url"]
+
+
+def test_every_blank_is_a_typed_slot_value_knowing_its_way_back(rendered, report_records):
+    from dangjian.indicators.links import evidence_url
+    from dangjian.reports.slots import EvidenceRef, IndicatorRef, SlotValue
+
+    slots = rendered.slots
+    assert all(isinstance(s, SlotValue) for s in slots)
+    name, count, plays, _, first_play, people, again, last_year = slots
+    assert (count.key, count.kind, count.value, count.text) == ("学习.中心组次数", "aggregate", 4, "4")
+    assert count.indicator == IndicatorRef(
+        "学习.中心组次数", "中心组集体学习次数", "次", "aggregate", "count"
+    )
+    assert count.org == report_records.root and count.period == Period.year(2019)
+    assert count.evidence == EvidenceRef(
+        4, evidence_url("学习.中心组次数", report_records.root, Period.year(2019))
+    )
+    # The indicator is resolved once per key: every blank that prints it shares the same object.
+    assert again.indicator is count.indicator and first_play.indicator is plays.indicator
+    assert (first_play.value, first_play.text, plays.value) == ("焦裕禄", "焦裕禄", ["焦裕禄", "红旗渠"])
+    assert (people.value, people.text) == (52, "50")  # 余 changes the wording, not the value
+    assert name.kind == "attribute" and name.evidence == EvidenceRef(None, None)
+    assert last_year.period == Period.year(2018) and last_year.indicator.label == "上年中心组集体学习次数"
+    assert last_year.evidence.url == evidence_url("学习.中心组次数", report_records.root, Period.year(2018))
+
+
+def test_a_stored_row_reads_back_as_the_same_slot_value(rendered):
+    from dangjian.reports.slots import SlotValue
+
+    for slot in rendered.slots:
+        row = json.loads(json.dumps(slot.as_stored(), ensure_ascii=False))  # as a finalised run keeps it
+        back = SlotValue.from_stored(row, rendered.org, rendered.period)
+        assert (back.indicator, back.text, back.period, back.evidence) == (
+            slot.indicator,
+            slot.text,
+            slot.period,
+            slot.evidence,
+        )
+        assert back.as_json() == slot.as_json()
+
+
+def test_each_link_of_the_report_opens_the_records_behind_its_number(client, rendered, report_records):
+    """From a number in the report to its evidence in one click: same value, same count, same period."""
+    client.force_login(report_records.viewer, backend="django.contrib.auth.backends.ModelBackend")
+    linked = [s for s in rendered.slots if s.evidence.url]
+    assert len(linked) == 7
+    for slot in linked:
+        page = client.get(f"{slot.evidence.url}&format=json")
+        assert page.status_code == 200, slot.key
+        data = page.json()
+        assert data["indicator"]["key"] == slot.key.removeprefix("上年.")
+        assert data["count"] == slot.evidence.records, slot.key
+        assert data["period"] == {"start": slot.period.start.isoformat(), "end": slot.period.end.isoformat()}
+        if not isinstance(data["value"], list):
+            assert data["value"] == slot.value, slot.key
 
 
 def test_checks_are_run_for_the_template_pack(rendered):

@@ -126,3 +126,50 @@ def test_broken_template_page_names_the_line(client, world, report_pack):
     response = client.get(preview_url())
     assert response.status_code == 422
     assert "第 2 行" in response.content.decode() and "学习.没有" in response.content.decode()
+
+
+def test_a_run_finalised_with_the_old_link_form_still_opens_its_evidence(client, world, report_pack):
+    """Runs finalised before the one link form keep their links as stored; each opens, through a permanent
+    redirect, the same page a link made today opens."""
+    from dangjian.indicators.engine import Period
+    from dangjian.reports.runs import finalise
+
+    today = finalise(report_pack, world.root, Period.year(2019), world.unit_admin)
+
+    def old_form(
+        row,
+    ):  # what the reports stage wrote before: the year, and for 上年 the bare key and year before
+        previous = row["indicator"].startswith("上年.")
+        key, year = row["indicator"].removeprefix("上年."), 2018 if previous else 2019
+        return f"/indicators/evidence/?key={key}&org=root&year={year}"
+
+    rows = [
+        {**row, "evidence": {**row["evidence"], "url": old_form(row) if row["evidence"]["url"] else None}}
+        for row in today.slots
+    ]
+    fields = (
+        "template",
+        "template_label",
+        "org",
+        "period_start",
+        "period_end",
+        "period_label",
+        "text",
+        "marked",
+    )
+    old = ReportRun.objects.create(
+        **{f: getattr(today, f) for f in fields},
+        slots=rows,
+        values=today.values,
+        checks=today.checks,
+        docx=b"",
+    )
+    client.force_login(world.viewer)
+    html = client.get(reverse("reports:run", kwargs={"pk": old.pk})).content.decode()
+    assert html.count('href="/indicators/evidence/?key=') == 7 and "&amp;year=2018" in html
+    for stored, fresh in zip(rows, today.slots, strict=True):
+        if stored["evidence"]["url"] is None:
+            continue
+        moved = client.get(stored["evidence"]["url"])
+        assert moved.status_code == 301 and moved["Location"] == fresh["evidence"]["url"], stored["indicator"]
+        assert client.get(moved["Location"]).status_code == 200

@@ -27,8 +27,13 @@ PREVIOUS = "上年."
 
 
 class _Span(Protocol):
-    start: dt.date
-    end: dt.date
+    """A period (engine.Period): its first and last day, and the same span a year earlier."""
+
+    @property
+    def start(self) -> dt.date: ...
+
+    @property
+    def end(self) -> dt.date: ...
 
     def previous(self) -> Any: ...
 

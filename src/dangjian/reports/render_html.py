@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from html import escape
 from typing import Any
 
@@ -9,66 +10,61 @@ from django.template.loader import render_to_string
 from django.utils.safestring import SafeString, mark_safe
 
 from .layout import blocks
-from .render_json import check_row, slot_label, slot_row
-from .slots import MARKER_RE, strip_markers
+from .render_json import check_row
+from .slots import MARKER_RE, SlotValue, strip_markers
 from .templating import Rendered
 
 
 def stored_slot_rows(rendered: Rendered) -> list[dict[str, Any]]:
     """Slot rows as stored with a finalised run: the JSON row plus the indicator's label and unit."""
-    rows = []
-    for slot in rendered.slots:
-        row = slot_row(slot, rendered)
-        row["label"] = slot_label(slot._key, slot._info)
-        row["unit"] = getattr(slot._info, "unit", "") or ""
-        rows.append(row)
-    return rows
+    return [slot.as_stored() for slot in rendered.slots]
 
 
-def _link(row: dict[str, Any], display: str) -> str:
-    records = row["evidence"]["records"]
-    title = f"{row.get('label') or row['indicator']}（{row['indicator']}）"
+def _link(slot: SlotValue, display: str) -> str:
+    """A printed figure or name: a link to its evidence (or a plain span when it has none), titled with the
+    indicator's label, key and the number of records behind it."""
+    records, url = slot.evidence.records, slot.evidence.url
+    title = f"{slot.indicator.label}（{slot.key}）"
     if records is not None:
         title += f"：{records} 条记录"
-    url = row["evidence"]["url"]
     text = escape(display)
-    attrs = f'class="slot" title="{escape(title)}" data-indicator="{escape(row["indicator"])}"'
+    attrs = f'class="slot" title="{escape(title)}" data-indicator="{escape(slot.key)}"'
     if url:
         return f'<a {attrs} href="{escape(url)}">{text}</a>'
     return f"<span {attrs}>{text}</span>"
 
 
-def _inline(marked: str, rows: list[dict[str, Any]]) -> str:
+def _inline(marked: str, slots: Sequence[SlotValue]) -> str:
     """Escape a marked line and turn each slot marker into its evidence link."""
     out, pos = [], 0
     for m in MARKER_RE.finditer(marked):
         out.append(escape(marked[pos : m.start()]))
-        out.append(_link(rows[int(m.group(1))], m.group(2)))
+        out.append(_link(slots[int(m.group(1))], m.group(2)))
         pos = m.end()
     out.append(escape(marked[pos:]))
     return "".join(out)
 
 
-def report_body(marked: str, rows: list[dict[str, Any]]) -> SafeString:
-    """The report as HTML paragraphs (title, headings, body), from marked text and slot rows."""
+def report_body(marked: str, slots: Sequence[SlotValue]) -> SafeString:
+    """The report as HTML paragraphs (title, headings, body), from marked text and its slot values (a live
+    render's, or a finalised run's read back with SlotValue.from_stored)."""
     parts = []
     for block in blocks(marked, strip=strip_markers):
         if block.kind == "blank":
             parts.append('<p class="blank"></p>')
         elif block.kind in ("h1", "h2"):
-            head = f'<span class="{block.kind}">{_inline(block.head, rows)}</span>'
-            parts.append(f'<p class="{block.kind}-line">{head}{_inline(block.rest, rows)}</p>')
+            head = f'<span class="{block.kind}">{_inline(block.head, slots)}</span>'
+            parts.append(f'<p class="{block.kind}-line">{head}{_inline(block.rest, slots)}</p>')
         else:
-            parts.append(f'<p class="{block.kind}">{_inline(block.head, rows)}</p>')
+            parts.append(f'<p class="{block.kind}">{_inline(block.head, slots)}</p>')
     return mark_safe("\n".join(parts))  # noqa: S308 - every piece of text above went through escape()
 
 
 def render_html(rendered: Rendered) -> str:
     """A standalone HTML file (the CLI's --format html): the report and its checks, styles inline."""
-    rows = stored_slot_rows(rendered)
     context = {
         "title": f"{rendered.org.name} {rendered.period.label} {rendered.template.label}",
-        "body": report_body(rendered.marked, rows),
+        "body": report_body(rendered.marked, rendered.slots),
         "checks": [check_row(c) for c in rendered.checks],
         "failed": [check_row(c) for c in rendered.failed_checks()],
     }

@@ -1,5 +1,9 @@
 """Slots: the values a template prints, each still knowing which indicator it came from.
 
+Two kinds of object, for two readers. The template sees `Slot`s; every renderer (text, JSON, HTML, Word, a
+finalised run) sees `SlotValue`s — typed, frozen, built once per render after the template ran (see the end of
+this module), so nothing downstream looks an indicator up again or reads an untyped dict.
+
 A `Slot` wraps one indicator value. It behaves like its value in comparisons, arithmetic and loops, and when it
 (or a filter's result, itself a Slot) is printed, the environment's `finalize` records it and writes a private
 marker around its text, so that every renderer knows which characters of the report came from which indicator.
@@ -12,7 +16,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -23,6 +28,7 @@ OPEN, MID, CLOSE = "\ue000", "\ue001", "\ue002"
 MARKER_RE = re.compile(f"{OPEN}(\\d+){MID}([^{CLOSE}]*){CLOSE}")
 MARKER_CHARS_RE = re.compile(f"[{OPEN}{MID}{CLOSE}]")
 EMPTY = "（无数据）"
+PREVIOUS = "上年."  # the previous period's values: the indicators stage's formulas.PREVIOUS + "."
 
 
 def display_value(value: Any) -> str:
@@ -244,3 +250,136 @@ class SlotRecorder:
 
 def strip_markers(marked: str) -> str:
     return MARKER_RE.sub(lambda m: m.group(2), marked)
+
+
+# --- what a renderer gets: typed slot values ---------------------------------------------------------------------
+
+
+def jsonable(value: Any) -> Any:
+    """Decimal → number, date → ISO text, lists item by item."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return str(value)
+
+
+def kind_of(aggregate: str) -> str:
+    """The indicator's kind from the engine's aggregate: a formula, an org/period attribute, or a ledger aggregate."""
+    return aggregate if aggregate in ("formula", "attribute") else "aggregate"
+
+
+@dataclass(frozen=True)
+class IndicatorRef:
+    """An indicator as the report printed it, resolved once per key from the engine's value and shared by every
+    blank printing that key (an element of a list, a filter's wording)."""
+
+    key: str  # `上年.`-prefixed for the previous period's value
+    label: str  # `上年` prepended for the previous period's value
+    unit: str
+    kind: str  # aggregate | formula | attribute
+    aggregate: str  # count, sum, … as the engine names it (formula, attribute for those kinds)
+
+    @classmethod
+    def of(cls, key: str, info: Any) -> IndicatorRef:
+        """From the engine's Value (a test may pass a bare value: then only the key is known)."""
+        aggregate = getattr(info, "aggregate", "") or ""
+        return cls(key, slot_label(key, info), getattr(info, "unit", "") or "", kind_of(aggregate), aggregate)
+
+
+def slot_label(key: str, info: Any) -> str:
+    label = getattr(info, "label", "") or key
+    if key.startswith(PREVIOUS) and not label.startswith("上年"):
+        label = f"上年{label}"
+    return label
+
+
+@dataclass(frozen=True)
+class EvidenceRef:
+    """The way back: how many records stand behind the value and the page listing them (None: no records, e.g.
+    an org's name, or the evidence page is not installed)."""
+
+    records: int | None
+    url: str | None
+
+
+@dataclass(frozen=True)
+class SlotValue:
+    """One blank of the report as printed, with all any renderer needs and nothing to look up again: the key, the
+    indicator (resolved once), the value this blank prints, its text, the org and the exact period the value was
+    computed for, and its evidence link. Built once per render (`resolve_slots`), or read back from a finalised
+    run's stored rows (`from_stored`)."""
+
+    indicator: IndicatorRef
+    value: Any  # what this blank prints: the value, or one element of a list value
+    text: str  # as printed (after the template's filters)
+    org: Any  # the Organization whose subtree was summed
+    period: Any  # the Period the value was computed for: the year before the report's for `上年.` keys
+    evidence: EvidenceRef
+
+    @property
+    def key(self) -> str:
+        return self.indicator.key
+
+    @property
+    def kind(self) -> str:
+        return self.indicator.kind
+
+    def as_json(self) -> dict[str, Any]:
+        """The slot row of the JSON report (DESIGN.md)."""
+        return {
+            "indicator": self.key,
+            "aggregate": self.indicator.aggregate,
+            "value": jsonable(self.value),
+            "display": self.text,
+            "evidence": {"records": self.evidence.records, "url": self.evidence.url},
+        }
+
+    def as_stored(self) -> dict[str, Any]:
+        """The row a finalised run keeps: the JSON row plus the indicator's label and unit."""
+        return {**self.as_json(), "label": self.indicator.label, "unit": self.indicator.unit}
+
+    @classmethod
+    def from_stored(cls, row: dict[str, Any], org: Any, period: Any) -> SlotValue:
+        """A stored row read back for the run's (org, period); links stored in an older form stay as stored (the
+        evidence page redirects them)."""
+        key = row["indicator"]
+        aggregate = row.get("aggregate") or ""
+        indicator = IndicatorRef(
+            key, row.get("label") or key, row.get("unit") or "", kind_of(aggregate), aggregate
+        )
+        evidence = row.get("evidence") or {}
+        span = period.previous() if key.startswith(PREVIOUS) else period
+        return cls(
+            indicator,
+            row.get("value"),
+            row.get("display") or "",
+            org,
+            span,
+            EvidenceRef(evidence.get("records"), evidence.get("url")),
+        )
+
+
+def resolve_slots(
+    printed: list[Slot], org: Any, period: Any, link: Callable[[IndicatorRef], str | None]
+) -> list[SlotValue]:
+    """The typed slot values of a render, in order of appearance: each indicator resolved once (with its
+    evidence link from `link`), shared by every blank that prints it."""
+    resolved: dict[str, tuple[IndicatorRef, EvidenceRef, Any]] = {}
+    out = []
+    for slot in printed:
+        key = slot._key
+        if key not in resolved:
+            ref = IndicatorRef.of(key, slot._info)
+            records = getattr(slot._info, "evidence_count", None)
+            span = period.previous() if key.startswith(PREVIOUS) else period
+            resolved[key] = (ref, EvidenceRef(records, link(ref)), span)
+        ref, evidence, span = resolved[key]
+        out.append(SlotValue(ref, slot._value, slot._text, org, span, evidence))
+    return out

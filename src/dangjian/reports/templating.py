@@ -24,7 +24,16 @@ from jinja2.sandbox import SecurityError
 from . import values as sources
 from .filters import FILTERS
 from .sandbox import BoundedSandbox, LimitExceeded, Limits, MethodRefused
-from .slots import Namespace, Slot, SlotError, SlotRecorder, build_namespace, strip_markers
+from .slots import (
+    Namespace,
+    Slot,
+    SlotError,
+    SlotRecorder,
+    SlotValue,
+    build_namespace,
+    resolve_slots,
+    strip_markers,
+)
 
 # Stands in the used-key list for "a whole group of indicators was taken": evaluate them all.
 GROUP = "*"
@@ -288,26 +297,20 @@ def check_template(env: jinja2.Environment, main_name: str, known: set[str] | No
 
 @dataclass
 class Rendered:
-    """A rendered report: the text with slot markers, the slots in order of appearance, and the checks."""
+    """A rendered report: the text with slot markers, the typed slot values in order of appearance (marker n is
+    `slots[n]`), the engine's values and the checks."""
 
     template: Any
     org: Any
     period: Any
     marked: str
-    slots: list[Slot]
+    slots: list[SlotValue]
     values: dict[str, Any]
     checks: list[Any] = field(default_factory=list)
-    evidence_urls: dict[str, str | None] = field(default_factory=dict)
 
     @property
     def text(self) -> str:
         return strip_markers(self.marked)
-
-    def url(self, key: str) -> str | None:
-        if key not in self.evidence_urls:
-            aggregate = getattr(self.values.get(key), "aggregate", "")
-            self.evidence_urls[key] = sources.evidence_url(key, self.org, self.period, aggregate)
-        return self.evidence_urls[key]
 
     def failed_checks(self) -> list[Any]:
         return [c for c in self.checks if not c.ok]
@@ -407,4 +410,7 @@ def render(template: Any, org: Any, period: Any) -> Rendered:
         values = sources.evaluate(org, period, set(used))
         marked, slots = render_text(template, values, checked=True)
     checks = sources.run_checks(org, period, values, template.pack)
-    return Rendered(template, org, period, marked, slots, values, checks)
+    printed = resolve_slots(
+        slots, org, period, lambda ref: sources.evidence_url(ref.key, org, period, ref.aggregate)
+    )
+    return Rendered(template, org, period, marked, printed, values, checks)

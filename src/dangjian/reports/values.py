@@ -58,18 +58,17 @@ def evaluate(org: Any, period: Any, keys: set[str] | None = None) -> dict[str, A
 
 
 def evidence_url(key: str, org: Any, period: Any, aggregate: str = "") -> str | None:
-    """The page listing the records behind a value; `上年.` keys point at the previous period's records.
-    An org or period attribute has no records behind it, hence no link."""
+    """The page listing the records behind the value `key` of the report for (org, period), in the one link form
+    (indicators/links.py; a `上年.` key links to its key for the year before). An org or period attribute has
+    no records behind it, hence no link."""
     from django.urls import NoReverseMatch
 
-    from dangjian.indicators.engine import evidence_url as engine_evidence_url
+    from dangjian.indicators.links import evidence_url as link
 
     if aggregate == "attribute":
         return None
-    if key.startswith(PREVIOUS + "."):
-        key, period = key[len(PREVIOUS) + 1 :], period.previous()
     try:
-        return engine_evidence_url(key, org, period)
+        return link(key, org, period)
     except NoReverseMatch:  # the evidence page is not installed: the report still renders, without links
         return None
 

@@ -18,16 +18,16 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from dangjian.audit.log import Action, record
-from dangjian.indicators.engine import evidence_url
 from dangjian.orgs import access
 from dangjian.orgs.models import Organization
 
 from . import values as sources
 from .models import ReportRun, ReportTemplate
 from .render_docx import render_docx
-from .render_html import render_html, report_body, stored_slot_rows
+from .render_html import render_html, report_body
 from .render_json import check_row, render_dict, render_txt
 from .runs import FINALISE_REFUSED, FinaliseBlocked, FinaliseRefused, compare, finalise
+from .slots import SlotValue
 from .templating import Rendered, TemplateRefused
 from .templating import render as render_report
 
@@ -108,14 +108,13 @@ def preview(request: HttpRequest, key: str, org: str, year: int) -> HttpResponse
     rendered, error = _render_or_error(request, key, org, year)
     if rendered is None:
         return error  # type: ignore[return-value]
-    rows = stored_slot_rows(rendered)
     context = {
         "rendered": rendered,
         "template": rendered.template,
         "org": rendered.org,
         "year": year,
-        "body": report_body(rendered.marked, rows),
-        "slot_count": len(rows),
+        "body": report_body(rendered.marked, rendered.slots),
+        "slot_count": len(rendered.slots),
         "checks": [check_row(c) for c in rendered.checks],
         "failed": [check_row(c) for c in rendered.failed_checks()],
         "blocking": [check_row(c) for c in rendered.blocking_checks()],
@@ -172,12 +171,18 @@ def finalise_view(request: HttpRequest, key: str, org: str, year: int) -> HttpRe
     return redirect("reports:run", pk=run.pk)
 
 
+def stored_slots(run: ReportRun) -> list[SlotValue]:
+    """A finalised run's slots, read back as typed values for the run's org and period."""
+    period = sources.period_from_dates(run.period_start, run.period_end)
+    return [SlotValue.from_stored(row, run.org, period) for row in run.slots]
+
+
 @login_required
 def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
     run = _run(request, pk)
     context = {
         "run": run,
-        "body": report_body(run.marked, run.slots),
+        "body": report_body(run.marked, stored_slots(run)),
         "failed": run.failed_checks,
         "formats": {k: v for k, v in FORMAT_LABELS.items() if k != "html"},
         "year": run.period_start.year,
@@ -187,13 +192,12 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 def run_dict(run: ReportRun) -> dict:
     """The DESIGN.md JSON shape, from what was stored at 定稿."""
-    keys = ("indicator", "aggregate", "value", "display", "evidence")
     return {
         "template": run.template.key,
         "org": {"code": run.org.code, "name": run.org.name},
         "period": {"start": run.period_start.isoformat(), "end": run.period_end.isoformat()},
         "text": run.text,
-        "slots": [{k: row.get(k) for k in keys} for row in run.slots],
+        "slots": [slot.as_json() for slot in stored_slots(run)],
         "checks": run.checks,
     }
 
@@ -236,7 +240,7 @@ def compare_view(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         "run": run,
         # Each changed number opens today's records behind it: the change is one click from its cause.
-        "changes": [(c, evidence_url(c.indicator, run.org, period)) for c in changes],
+        "changes": [(c, sources.evidence_url(c.indicator, run.org, period)) for c in changes],
         "text_changed": fresh.text != run.text,
         "preview_url": reverse(
             "reports:preview",
