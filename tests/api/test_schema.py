@@ -37,6 +37,7 @@ def test_the_doc_page_is_chinese_and_self_contained(db):
     html = response.content.decode()
     assert "党建台账数据接口" in html and "Authorization: Bearer" in html and "新增一条记录" in html
     assert "/api/ledgers/{code}/records" in html and 'id="schema-RecordIn"' in html
+    assert "输入有误" in html and "Bad Request" not in html
     sources = re.findall(r'(?:src|href)="([^"]+)"', html)
     assert sources and all(s.startswith(("/", "#")) for s in sources), sources
     assert "<script>" not in html and "style=" not in html

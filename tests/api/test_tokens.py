@@ -102,6 +102,24 @@ def test_a_token_notes_its_last_use(world, token_for):
     assert ApiToken.objects.get().last_used_at is not None
 
 
+def test_a_token_writes_without_csrf_but_a_session_never_writes(world, token_for):
+    body = {"org": "c1", "values": {"date": "2019-03-05", "kind": "专题报告", "title": "平台推送"}}
+    strict = Client(enforce_csrf_checks=True)
+    response = strict.post(
+        f"{LEDGERS}/study_activity/records",
+        json.dumps(body),
+        content_type="application/json",
+        headers=bearer(token_for(world.clerk)),
+    )
+    assert response.status_code == 201
+    strict.force_login(world.clerk, backend="django.contrib.auth.backends.ModelBackend")
+    response = strict.post(
+        f"{LEDGERS}/study_activity/records", json.dumps(body), content_type="application/json"
+    )
+    assert response.status_code == 403
+    assert Record.objects.count() == 1
+
+
 def test_a_session_reads_but_never_writes_through_the_api(world):
     client = signed_in(world.clerk)
     assert client.get(LEDGERS).status_code == 200

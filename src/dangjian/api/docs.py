@@ -131,7 +131,9 @@ def _operations(schema: dict[str, Any]) -> list[tuple[str, list[Operation]]]:
             for status, answer in op.get("responses", {}).items():
                 body = answer.get("content", {})
                 name = _ref_name(next(iter(body.values())).get("schema", {})) if body else ""
-                item.responses.append((status, STATUS_WORDS.get(status, answer.get("description", "")), name))
+                item.responses.append(
+                    (str(status), STATUS_WORDS.get(str(status), answer.get("description", "")), name)
+                )
             for tag in op.get("tags", ["其他"]):
                 groups.setdefault(tag, []).append(item)
     return list(groups.items())

@@ -15,7 +15,7 @@ from . import errors
 from .auth import TokenAuth
 
 DESCRIPTION = """党建台账的数据接口。每个账号在“修改密码”页的“API 令牌”中创建自己的令牌（或由管理员运行
-`dangjian token create 用户名 [--days N]`），请求时放在请求头 `Authorization: Bearer 令牌` 中。
+dangjian token create 用户名 [--days N]），请求时放在请求头 Authorization: Bearer 令牌 中。
 令牌与其账号的权限完全相同：看得到的单位、台账和记录，敏感字段打码，涉密台账只给成员明细、给其他人汇总数。
 列表分页（page、page_size ≤ 200，返回 count），筛选参数与网页列表相同。写入走与网页表单相同的校验，
 出错时返回 400 和中文说明（指明行、字段），不写入任何数据。"""
