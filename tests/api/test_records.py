@@ -245,8 +245,9 @@ def test_a_records_page_costs_the_same_few_queries_whatever_its_rows(
 
 
 def test_records_under_a_submission_lock_are_refused_with_409(world, api, make_record):
-    from dangjian.ledgers import collection
     from tests.ledgers.conftest import make_task
+
+    from dangjian.ledgers import collection
 
     meeting = {"date": "2019-03-05", "kind": "党课", "topic": "学习党章"}
     record = make_record("organization_life", world.c1, meeting)
