@@ -44,7 +44,6 @@ def cmd_init(args: argparse.Namespace) -> int:
 @command
 def cmd_serve(args: argparse.Namespace) -> int:
     from django.core.management import call_command
-    from waitress import serve
 
     from dangjian.web.middleware import DEMO_WARNING, demo_database_in_use, note_bind_address
     from dangjian.wsgi import application
@@ -69,7 +68,18 @@ def cmd_serve(args: argparse.Namespace) -> int:
             trusted_proxy_headers={"x-forwarded-for", "x-forwarded-proto"},
             clear_untrusted_proxy_headers=True,
         )
-    serve(application, host=args.host, port=args.port, threads=args.threads, ident="dangjian", **proxy)
+    from dangjian.web.server import default_workers, serve
+
+    workers = args.workers or default_workers()
+    serve(
+        application,
+        host=args.host,
+        port=args.port,
+        workers=workers,
+        threads=args.threads,
+        ident="dangjian",
+        **proxy,
+    )
     return 0
 
 
@@ -208,7 +218,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("serve", help="以 WSGI 服务器（waitress）运行网站")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
-    p.add_argument("--threads", type=int, default=8)
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=0,
+        help="工作进程数（默认每个 CPU 核一个，最多 4 个；1 为单进程）",
+    )
+    p.add_argument("--threads", type=int, default=8, help="每个工作进程的线程数")
     p.add_argument(
         "--trusted-proxy",
         metavar="ADDR",

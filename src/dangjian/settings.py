@@ -189,6 +189,15 @@ MEDIA_ROOT = DATA_DIR / "media"
 MEDIA_URL = "/media/"  # never served directly: attachments go through an access-checked view
 FILE_UPLOAD_PERMISSIONS = 0o600  # attachments are readable by the app's own account only (see datadir.py)
 FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
+# The cache holds only short-lived progress (imports); files under the data dir so every worker process of
+# `dangjian serve --workers N` sees the same entries.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": str(DATA_DIR / "cache"),
+        "OPTIONS": {"MAX_ENTRIES": 1000},
+    }
+}
 WHITENOISE_USE_FINDERS = True
 MAX_UPLOAD_MB = envint("MAX_UPLOAD_MB", 20)
 MAX_IMPORT_MB = envint("MAX_IMPORT_MB", 20)  # Excel imports; the zip inside is checked for bombs too

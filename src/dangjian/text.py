@@ -22,3 +22,11 @@ def xml_safe(text: str) -> str:
 def without_invisible(text: str) -> str:
     """`text` without invisible control characters (input cleaning: they arrive by copy and paste)."""
     return INVISIBLE.sub("", text)
+
+
+NOTE_LIMIT = 2000  # characters in a comment, a reason for 退回 or a 说明: a paragraph, not a document
+
+
+def note(text: str | None) -> str:
+    """A free-text comment as typed into a form: invisible characters gone, outer blanks stripped."""
+    return without_invisible(text or "").strip()

@@ -179,6 +179,17 @@ def test_the_reviewer_returns_with_a_reason_and_the_clerk_edits_again(world, sub
     assert target(task, world.c1).status == TargetStatus.SUBMITTED
 
 
+def test_a_return_reason_is_cleaned_and_bounded(world, submitted):
+    task = submitted[0]
+    with pytest.raises(collection.TaskError, match="不能超过 2000 字"):
+        collection.return_target(world.reviewer, target(task, world.c1), "错" * 2001)
+    with pytest.raises(collection.TaskError, match="请填写退回原因"):
+        collection.return_target(world.reviewer, target(task, world.c1), "\x01\x0b ")
+    assert target(task, world.c1).status == TargetStatus.SUBMITTED
+    collection.return_target(world.reviewer, target(task, world.c1), "人数\x01有误\x7f")
+    assert target(task, world.c1).return_reason == "人数有误"
+
+
 def test_only_the_units_writers_submit_and_only_reviewers_above_return(world, submitted):
     task = submitted[0]
     t2 = target(task, world.c2)

@@ -420,3 +420,18 @@ def test_a_pack_workflow_is_loaded(world):
     assert wf is not None and wf.initial == "待办" and wf.closed == ("已办",)
     record = services.save_record(world.clerk, lt, {"d": "2019-01-01"}, org=world.c1)
     assert record.status == "待办"
+
+
+def test_a_step_comment_is_cleaned_of_control_characters_and_bounded(world):
+    """Issue 8, finding 5 on the workflow: a comment is typed text like any field, cleaned on the way in."""
+    from dangjian.ledgers.models import Transition
+
+    item = _item(world)
+    url = f"/ledgers/rectification_task/{item.pk}/step/return"
+    client = client_for(world.reviewer)
+    response = client.post(url, {"comment": "x" * 2001})
+    assert response.status_code == 400 and "2000" in response.content.decode()
+    item.refresh_from_db()
+    assert item.status == "已整改"
+    assert client.post(url, {"comment": "缺少\x01对比\x7f材料\x1b"}).status_code == 302
+    assert Transition.objects.filter(record=item).last().comment == "缺少对比材料"

@@ -104,12 +104,19 @@ def test_refused_files_and_strangers(client, world):
     assert client.get(f"/ledgers/{LEDGER}/template.xlsx").status_code == 403
 
 
-def test_status_endpoint(client, world):
+def test_status_endpoint_shows_only_the_uploaders_own_progress(client, world):
     from django.core.cache import cache
 
+    token = "b" * 32
+    cache.set("xlsx-import:" + token, {"done": 5, "total": 10, "user": world.clerk.pk, "ledger": LEDGER})
+    url = f"/ledgers/{LEDGER}/import/status?token={token}"
     client.force_login(world.clerk)
-    cache.set("xlsx-import:" + "b" * 32, {"done": 5, "total": 10})
-    assert client.get(f"/ledgers/{LEDGER}/import/status?token={'b' * 32}").json() == {"done": 5, "total": 10}
+    assert client.get(url).json() == {"done": 5, "total": 10}
+    # Same token through another ledger's URL, or by anyone else: nothing started.
+    assert client.get(f"/ledgers/party_member/import/status?token={token}").json() == {"done": 0, "total": 0}
+    for other in (world.sibling, world.viewer, world.jiwei):
+        client.force_login(other)
+        assert client.get(url).json() == {"done": 0, "total": 0}
 
 
 def test_export_neutralises_and_masks(client, world, make_record):

@@ -31,6 +31,7 @@ from django.utils import timezone
 
 from dangjian.orgs import access
 from dangjian.orgs.models import Organization, OrgKind
+from dangjian.text import NOTE_LIMIT, note
 
 from .models import CollectionTask, LedgerType, Record, TargetStatus, TaskEvent, TaskTarget
 from .xlsx import neutralise  # the one cell cleaner of every xlsx written
@@ -191,9 +192,11 @@ def return_target(user: Any, target: TaskTarget, reason: str) -> TaskTarget:
     target = TaskTarget.objects.select_for_update().select_related("task", "org").get(pk=target.pk)
     if not may_return(user, target):
         raise PermissionDenied(f"无权退回“{target.org.name}”的报送")
-    reason = (reason or "").strip()
+    reason = note(reason)
     if not reason:
         raise TaskError("请填写退回原因")
+    if len(reason) > NOTE_LIMIT:
+        raise TaskError(f"退回原因不能超过 {NOTE_LIMIT} 字（现为 {len(reason)} 字）")
     if target.status != TargetStatus.SUBMITTED:
         raise TaskError(f"“{target.org.name}”尚未报送，不能退回")
     _change(target, user, TargetStatus.RETURNED, reason)

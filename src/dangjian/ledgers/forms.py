@@ -283,20 +283,18 @@ class RecordFilter:
     def _ordering(self) -> list[Any]:
         desc = self.sort.startswith("-")
         key = self.sort.lstrip("-")
-        expr: Expression | F
-        if key in {"date", self.ledger_type.date_field}:
-            expr = F("date")
-        elif key == "org":
-            expr = F("org__path")
-        elif key == "status" and self.states():
-            expr = F("status")
-        else:
-            spec = self.ledger_type.field(key)
-            expr = KeyTextTransform(key, "values")
-            if spec is not None and spec.type in NUMERIC_TYPES:
-                expr = Cast(expr, DecimalField(max_digits=30, decimal_places=4))
-        ordered = expr.desc(nulls_last=True) if desc else expr.asc(nulls_last=True)
-        return [ordered, "-id" if desc else "id"]
+        tie = "-id" if desc else "id"
+        # Date, org and status are never null: a plain order lets the record_list index give date order directly.
+        column = {"date": "date", self.ledger_type.date_field: "date", "org": "org__path"}.get(key)
+        if column is None and key == "status" and self.states():
+            column = "status"
+        if column is not None:
+            return [F(column).desc() if desc else F(column).asc(), tie]
+        spec = self.ledger_type.field(key)
+        expr: Expression = KeyTextTransform(key, "values")
+        if spec is not None and spec.type in NUMERIC_TYPES:
+            expr = Cast(expr, DecimalField(max_digits=30, decimal_places=4))
+        return [expr.desc(nulls_last=True) if desc else expr.asc(nulls_last=True), tie]
 
     # --- links -----------------------------------------------------------------------------------------------
 

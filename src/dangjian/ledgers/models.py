@@ -150,7 +150,11 @@ class Record(models.Model):
 
     class Meta:
         ordering = ["-date", "-id"]
-        indexes = [models.Index(fields=["ledger_type", "is_deleted", "date"])]
+        # Serves the compiled conditions (ledger, alive, date range) and the records list: its order (date, id) and
+        # the scope test on org come from the index alone, so a deep page skips index entries, not rows.
+        indexes = [
+            models.Index(fields=["ledger_type", "date", "id", "is_deleted", "org"], name="record_list")
+        ]
         verbose_name = "台账记录"
         verbose_name_plural = "台账记录"
 

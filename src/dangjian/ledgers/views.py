@@ -14,8 +14,8 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
-from django.db.models import Count
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -155,7 +155,7 @@ def records(request: HttpRequest, code: str, fmt: str = "") -> HttpResponse:
     qs = access.records(
         request.user, lt, Record.objects.select_related("org"), roles=roles, include_deleted=filters.deleted
     )
-    page = Paginator(filters.apply(qs), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = _page(filters.apply(qs), request.GET.get("page"))
     for record in page.object_list:
         record.ledger_type = lt
     _audit_read(
@@ -204,6 +204,16 @@ def records(request: HttpRequest, code: str, fmt: str = "") -> HttpResponse:
         "may_enter": access.entry_orgs(request.user, lt).exists(),
     }
     return render(request, "ledgers/records.html", context)
+
+
+def _page(qs: QuerySet[Record], number: str | None) -> Page:
+    """One page of records: the page's ids first (read from the record_list index alone, however deep the page),
+    then those records with their orgs, in the same order."""
+    page = Paginator(qs.values_list("pk", flat=True), PAGE_SIZE).get_page(number)
+    ids = list(page.object_list)
+    by_id = qs.model.objects.select_related("org").in_bulk(ids)
+    page.object_list = [by_id[pk] for pk in ids]
+    return page
 
 
 def _headers(lt: LedgerType, columns: list[LedgerField], filters: RecordFilter) -> list[dict[str, str]]:

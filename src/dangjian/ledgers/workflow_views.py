@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from dangjian.orgs import access
 from dangjian.orgs.models import Organization
+from dangjian.text import NOTE_LIMIT, note
 
 from . import services, workflow
 from .forms import MultipleFileInput, _form_field, _initial
@@ -42,7 +43,7 @@ def _step_form(lt: LedgerType, record: Record, step: workflow.Step, request: Htt
             form.initial[code] = _initial(spec, record.values[code])
     label = f"{step.label}理由（必填）" if step.comment_required else "说明"
     form.fields["comment"] = djforms.CharField(
-        label=label, required=False, widget=djforms.Textarea({"rows": 3})
+        label=label, required=False, max_length=NOTE_LIMIT, widget=djforms.Textarea({"rows": 3})
     )
     form.fields["attachments"] = djforms.Field(
         label="其他材料", required=False, widget=MultipleFileInput(), help_text="可选：随本次办理上传的材料"
@@ -70,7 +71,12 @@ def take_step(request: HttpRequest, code: str, pk: int, step_code: str) -> HttpR
         uploads[""] = request.FILES.getlist("attachments")
         try:
             workflow.take(
-                request.user, record, step.code, raw, comment=form.cleaned_data["comment"], uploads=uploads
+                request.user,
+                record,
+                step.code,
+                raw,
+                comment=note(form.cleaned_data["comment"]),
+                uploads=uploads,
             )
         except services.RecordInvalid as exc:
             for field, message in exc.errors.items():
@@ -98,14 +104,15 @@ def bulk(request: HttpRequest, code: str) -> HttpResponse:
         chosen = list(
             access.records(request.user, lt, Record.objects.select_related("org")).filter(pk__in=ids)
         )
+        comment = note(request.POST.get("comment"))
         if step is None or not chosen:
             messages.error(request, "请选择要办理的事项和操作。")
+        elif len(comment) > NOTE_LIMIT:
+            messages.error(request, f"说明不能超过 {NOTE_LIMIT} 字（现为 {len(comment)} 字），全部未办理。")
         else:
             for r in chosen:
                 r.ledger_type = lt
-            problems = workflow.take_many(
-                request.user, chosen, step.code, comment=request.POST.get("comment", "")
-            )
+            problems = workflow.take_many(request.user, chosen, step.code, comment=comment)
             if not problems:
                 messages.success(request, f"已{step.label} {len(chosen)} 项。")
                 return redirect(f"{request.path}?state={state}")

@@ -180,7 +180,11 @@ def _run(
     default = next((o for o in orgs if o.code == org_code), None)
 
     def progress(done: int, total: int) -> None:
-        cache.set(_progress_key(token), {"done": done, "total": total}, 3600)
+        cache.set(
+            _progress_key(token),
+            {"done": done, "total": total, "user": request.user.pk, "ledger": lt.code},
+            3600,
+        )
 
     return import_file(
         request.user,
@@ -244,9 +248,12 @@ def _after(
 
 @login_required
 def import_status(request: HttpRequest, code: str) -> JsonResponse:
+    """Progress of the caller's own upload to this ledger; anyone else's token reads as nothing started."""
     token = request.GET.get("token", "")
     state = cache.get(_progress_key(token)) if _TOKEN.match(token) else None
-    return JsonResponse(state or {"done": 0, "total": 0})
+    if not state or state.get("user") != request.user.pk or state.get("ledger") != code:
+        state = {}
+    return JsonResponse({"done": state.get("done", 0), "total": state.get("total", 0)})
 
 
 @login_required
