@@ -97,3 +97,17 @@ def test_filters_keep_the_slot():
 def test_a_number_filter_refuses_text():
     with pytest.raises(TypeError, match="过滤器“余”需要数字"):
         yu("很多")
+
+
+def test_a_date_value_reads_as_in_official_documents_from_the_one_text_helper():
+    import datetime as dt
+
+    from dangjian.indicators.engine import Period
+    from dangjian.indicators.evidence import display
+    from dangjian.reports.slots import display_value
+    from dangjian.text import cn_date
+
+    assert cn_date(dt.date(2019, 3, 5)) == "2019年3月5日"  # no zero padding
+    assert display_value(dt.date(2019, 3, 5)) == display(dt.date(2019, 3, 5)) == "2019年3月5日"
+    assert display_value(dt.datetime(2019, 12, 31, 23, 59)) == "2019年12月31日"
+    assert Period(dt.date(2019, 1, 1), dt.date(2019, 6, 30)).label == "2019年1月1日至2019年6月30日"

@@ -26,6 +26,7 @@ from django.db.models import QuerySet
 from dangjian.ledgers.models import Record
 from dangjian.orgs import access
 from dangjian.orgs.models import Organization
+from dangjian.text import cn_date
 
 from . import compiler, formulas
 from .formulas import PREVIOUS
@@ -58,11 +59,7 @@ class Period:
     def label(self) -> str:
         if self.is_year:
             return f"{self.start.year}年度"
-        return f"{_cn_date(self.start)}至{_cn_date(self.end)}"
-
-
-def _cn_date(day: dt.date) -> str:
-    return f"{day.year}年{day.month}月{day.day}日"
+        return f"{cn_date(self.start)}至{cn_date(self.end)}"
 
 
 @dataclass

@@ -22,6 +22,7 @@ from dangjian.ledgers.models import FieldType, LedgerField, Record
 from dangjian.ledgers.xlsx import neutralise  # the one formula-neutralising helper, shared with exports
 from dangjian.orgs import access
 from dangjian.orgs.models import Organization
+from dangjian.text import cn_date
 
 from . import compiler, formulas
 from .engine import PREFIX, Period, UnknownIndicator, Value, definitions, evaluate
@@ -50,7 +51,7 @@ def display(value: Any, unit: str = "") -> str:
     if isinstance(value, list):
         return "、".join(map(str, value)) or "—"
     if isinstance(value, dt.date):
-        return f"{value.year}年{value.month}月{value.day}日"
+        return cn_date(value)
     return f"{value}{unit}"
 
 

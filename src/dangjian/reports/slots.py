@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from dangjian.text import xml_safe  # a value holding "\x01" would make the Word file fail for everyone
+from dangjian.text import cn_date, xml_safe  # xml_safe: a value holding "\x01" would fail the Word file
 
 # Private-use characters: never typed by users, stripped from any value text, removed by every renderer.
 OPEN, MID, CLOSE = "\ue000", "\ue001", "\ue002"
@@ -43,10 +43,8 @@ def display_value(value: Any) -> str:
         return format(value, "f")
     if isinstance(value, float):
         return format(Decimal(repr(value)), "f")
-    if isinstance(value, dt.datetime):
-        value = value.date()
     if isinstance(value, dt.date):
-        return f"{value.year}年{value.month}月{value.day}日"
+        return cn_date(value)
     if isinstance(value, list | tuple):
         return "、".join(display_value(v) for v in value)
     return xml_safe(MARKER_CHARS_RE.sub("", str(value)))
