@@ -20,10 +20,12 @@ from urllib.parse import urlencode
 
 from django.urls import reverse
 
+from . import formulas
+
 PERIOD_HELP = "请用 start=2019-01-01&end=2019-12-31（或旧链接的 year=2019）"
 
 
-PREVIOUS = "上年."
+PREVIOUS = formulas.PREVIOUS + "."  # 上年.
 
 
 class _Span(Protocol):
@@ -75,11 +77,18 @@ class EvidenceLink:
         return cls(key, org, start, end)
 
 
+def computed_for(key: str, period: _Span) -> tuple[str, Any]:
+    """The indicator and the period behind the value `key` of an evaluation for `period`: itself, or for
+    `上年.<key>` the key and the same span a year earlier."""
+    if key.startswith(PREVIOUS):
+        return key.removeprefix(PREVIOUS), period.previous()
+    return key, period
+
+
 def link_for(key: str, org_code: str, period: _Span) -> EvidenceLink:
     """What to ask the evidence page about the value `key` of an evaluation for (the org, `period`)."""
-    if key.startswith(PREVIOUS):
-        key, period = key.removeprefix(PREVIOUS), period.previous()
-    return EvidenceLink(key, org_code, period.start, period.end)
+    key, span = computed_for(key, period)
+    return EvidenceLink(key, org_code, span.start, span.end)
 
 
 def evidence_url(key: str, org: Any, period: _Span) -> str:

@@ -23,12 +23,13 @@ from typing import Any
 
 from dangjian.text import cn_date, xml_safe  # xml_safe: a value holding "\x01" would fail the Word file
 
+from .values import PREVIOUS, computed_for
+
 # Private-use characters: never typed by users, stripped from any value text, removed by every renderer.
 OPEN, MID, CLOSE = "\ue000", "\ue001", "\ue002"
 MARKER_RE = re.compile(f"{OPEN}(\\d+){MID}([^{CLOSE}]*){CLOSE}")
 MARKER_CHARS_RE = re.compile(f"[{OPEN}{MID}{CLOSE}]")
 EMPTY = "（无数据）"
-PREVIOUS = "上年."  # the previous period's values: the indicators stage's formulas.PREVIOUS + "."
 
 
 def display_value(value: Any) -> str:
@@ -293,8 +294,8 @@ class IndicatorRef:
 
 def slot_label(key: str, info: Any) -> str:
     label = getattr(info, "label", "") or key
-    if key.startswith(PREVIOUS) and not label.startswith("上年"):
-        label = f"上年{label}"
+    if key.startswith(PREVIOUS + ".") and not label.startswith(PREVIOUS):
+        label = f"{PREVIOUS}{label}"
     return label
 
 
@@ -353,7 +354,7 @@ class SlotValue:
             key, row.get("label") or key, row.get("unit") or "", kind_of(aggregate), aggregate
         )
         evidence = row.get("evidence") or {}
-        span = period.previous() if key.startswith(PREVIOUS) else period
+        span = computed_for(key, period)
         return cls(
             indicator,
             row.get("value"),
@@ -376,7 +377,7 @@ def resolve_slots(
         if key not in resolved:
             ref = IndicatorRef.of(key, slot._info)
             records = getattr(slot._info, "evidence_count", None)
-            span = period.previous() if key.startswith(PREVIOUS) else period
+            span = computed_for(key, period)
             resolved[key] = (ref, EvidenceRef(records, link(ref)), span)
         ref, evidence, span = resolved[key]
         out.append(SlotValue(ref, slot._value, slot._text, org, span, evidence))

@@ -73,6 +73,13 @@ def evidence_url(key: str, org: Any, period: Any, aggregate: str = "") -> str | 
         return None
 
 
+def computed_for(key: str, period: Any) -> Any:
+    """The period the value `key` of a report for `period` was computed for: the year before for `上年.` keys."""
+    from dangjian.indicators.links import computed_for as span
+
+    return span(key, period)[1]
+
+
 def run_checks(org: Any, period: Any, values: dict[str, Any], pack: str | None) -> list[Any]:
     from dangjian.indicators.engine import run_checks as engine_run_checks
 
