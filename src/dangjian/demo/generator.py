@@ -1,6 +1,8 @@
 """The demo district 示范区: an org tree, one demo user per role, and records, reproducible from a seed.
 
 Running it twice changes nothing: orgs and users are found by code/username, records by their `key`.
+Records are created through the write service (`services.create_records`), like a clerk's: every value passes
+its field's validator, and each record gets its history entry ("演示数据").
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from faker import Faker
 
+from dangjian.ledgers import services
 from dangjian.ledgers.models import LedgerType, Record
 from dangjian.orgs import access
 from dangjian.orgs.approvals import set_duty
@@ -223,59 +226,67 @@ def _day(rng: random.Random, year: int) -> dt.date:
     return dt.date(year, 1, 1) + dt.timedelta(days=rng.randrange(365))
 
 
+@dataclass
+class DemoRecord:
+    """A demo record before it is saved: its ledger and what a clerk would have entered."""
+
+    ledger_type: LedgerType
+    entry: services.NewRecord
+
+    @property
+    def key(self) -> str:
+        return self.entry.key
+
+
 def build_records(groups: dict[str, list[Organization]], seed: int, scale: int) -> int:
     """Generic records for ledgers no report pack fills (组织生活台账)."""
     rng = random.Random(seed)
     fake = Faker("zh_CN")
     fake.seed_instance(seed)
-    meeting = LedgerType.objects.get(code="organization_life")
+    meeting = LedgerType.objects.prefetch_related("fields").get(code="organization_life")
     units = (
         groups["communities"] + groups["agencies"] + groups["schools"] + groups["streets"] + groups["root"]
     )
-    wanted: list[Record] = []
+    wanted: list[DemoRecord] = []
     for year in (2018, 2019):
         for org in units:
             for n in range(rng.randint(3, 6)):
                 day = _day(rng, year)
                 wanted.append(
-                    Record(
-                        ledger_type=meeting,
-                        org=org,
-                        date=day,
-                        values=_meeting(rng, fake, day),
-                        key=f"demo:{meeting.code}:{org.code}:{year}:{n}",
+                    demo_record(
+                        meeting, org, _meeting(rng, fake, day), f"demo:{meeting.code}:{org.code}:{year}:{n}"
                     )
                 )
     return save_new(wanted)
 
 
-def demo_record(lt: LedgerType, org: Organization, values: dict, key: str, status: str = "") -> Record:
-    """An unsaved record whose date (and end date, for tenures) come from its stored values."""
-    end = values.get(lt.end_date_field) if lt.end_date_field else None
-    return Record(
-        ledger_type=lt,
-        org=org,
-        date=dt.date.fromisoformat(values[lt.date_field]),
-        end_date=dt.date.fromisoformat(end) if end else None,
-        values=values,
-        status=status,
-        key=key,
-    )
+def demo_record(lt: LedgerType, org: Organization, values: dict, key: str, status: str = "") -> DemoRecord:
+    """A demo record to save: its values as a clerk would type them (dates as ISO text), and for an item of a list
+    ledger the state it has reached (its steps are not replayed: such items have no step log)."""
+    raw = {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in values.items() if v is not None}
+    return DemoRecord(lt, services.NewRecord(org, raw, key=key, status=status))
 
 
-def save_new(wanted: list[Record]) -> int:
-    """Insert the records whose key is not stored yet (so a second run adds nothing), with a history entry."""
-    from simple_history.utils import bulk_create_with_history
-
-    for r in wanted:
-        r.values = {k: v for k, v in r.values.items() if v is not None}
+def save_new(wanted: list[DemoRecord]) -> int:
+    """Save the records whose key is not stored yet (so a second run adds nothing) through the write service, one
+    batch per ledger; a value that fails its validator stops the demo with the service's message."""
     keys = [r.key for r in wanted]
     existing: set[str] = set()
     for i in range(0, len(keys), 500):
         existing |= set(Record.objects.filter(key__in=keys[i : i + 500]).values_list("key", flat=True))
-    new = [r for r in wanted if r.key not in existing]
-    bulk_create_with_history(new, Record, batch_size=2000, default_change_reason="演示数据")
-    return len(new)
+    by_ledger: dict[int, tuple[LedgerType, list[services.NewRecord]]] = {}
+    for r in wanted:
+        if r.key not in existing:
+            by_ledger.setdefault(r.ledger_type.pk, (r.ledger_type, []))[1].append(r.entry)
+    created = 0
+    for lt, entries in by_ledger.values():
+        try:
+            created += len(
+                services.create_records(None, lt, entries, reason="演示数据", check_access=False, seeded=True)
+            )
+        except services.RecordInvalid as exc:
+            raise ValueError(f"演示数据不合法（{lt.label}）：{exc}") from None
+    return created
 
 
 # Report packs add their own demo records: each module has build(groups, seed, scale) -> int (records created).

@@ -1,8 +1,8 @@
 """Demo records for the seed2019 report, part 1 (title, preamble, chapters 一 and 二: seed lines 1–16).
 
 Two years (2018 and 2019) of records for 示范区, reproducible from the seed: random.Random(seed) and
-Faker("zh_CN").seed_instance(seed). Every record is built as a dict of raw values and passed through the ledger's
-field validators, so what is stored is exactly what a clerk's entry would store. Keys start with
+Faker("zh_CN").seed_instance(seed). Every record is built as a dict of raw values and saved through the write service
+(its field validators included), so what is stored is exactly what a clerk's entry would store. Keys start with
 "demo:seed2019:p1:" so a second `dangjian init --demo` adds nothing.
 
 The figures are chosen so that the 2019 report reads true: every blank of part 1 is positive, named things
@@ -19,11 +19,10 @@ from typing import Any
 
 from faker import Faker
 
-from dangjian.ledgers.fields import validate_values
-from dangjian.ledgers.models import LedgerType, Record
+from dangjian.ledgers.models import LedgerType
 from dangjian.orgs.models import Organization
 
-from .generator import demo_record, save_new
+from .generator import DemoRecord, demo_record, save_new
 
 PREFIX = "demo:seed2019:p1"
 YEARS = (2018, 2019)
@@ -124,7 +123,7 @@ SERVICE_DOOR = [
 
 
 class Builder:
-    """Collects records for save_new(), validating each dict of values against its ledger's fields."""
+    """Collects records for save_new(), which validates each through the write service."""
 
     def __init__(self, groups: dict[str, list[Organization]], seed: int, scale: int) -> None:
         self.rng = random.Random(seed * 7 + 1)
@@ -138,7 +137,7 @@ class Builder:
         self.xcb = self.by_code["demo-xcb"]
         self.lx = self.by_code.get("demo-lx", self.root)
         self.ledgers = {lt.code: lt for lt in LedgerType.objects.prefetch_related("fields")}
-        self.records: list[Record] = []
+        self.records: list[DemoRecord] = []
         self.seen: set[str] = set()
 
     # --- helpers ---------------------------------------------------------------------------------------------
@@ -156,15 +155,11 @@ class Builder:
         lt = self.ledgers.get(ledger_code)
         if lt is None:  # a ledger of the other part not loaded (yet): skip its records rather than fail
             return
-        raw = {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in values.items()}
-        clean, errors = validate_values(lt.active_fields(), raw)
-        if errors:
-            raise ValueError(f"演示数据不合法（{lt.label}，{key}）：{errors}")
         full_key = f"{PREFIX}:{ledger_code}:{key}"
         if full_key in self.seen:
             raise ValueError(f"演示数据键重复：{full_key}")
         self.seen.add(full_key)
-        self.records.append(demo_record(lt, org, clean, full_key, status))
+        self.records.append(demo_record(lt, org, values, full_key, status))
 
     def units(self, *names: str) -> list[Organization]:
         return [o for name in names for o in self.groups[name]]

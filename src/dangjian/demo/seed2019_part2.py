@@ -17,10 +17,10 @@ from typing import Any
 
 from faker import Faker
 
-from dangjian.ledgers.models import LedgerType, Record
+from dangjian.ledgers.models import LedgerType
 from dangjian.orgs.models import Organization
 
-from .generator import demo_record, save_new
+from .generator import DemoRecord, demo_record, save_new
 
 YEARS = (2018, 2019)
 PREFIX = "demo:seed2019:p2"
@@ -66,8 +66,8 @@ class Builder:
         self.rng = random.Random(seed * 7 + 2)
         self.fake = Faker("zh_CN")
         self.fake.seed_instance(seed + 2)
-        self.types = {t.code: t for t in LedgerType.objects.all()}
-        self.records: list[Record] = []
+        self.types = {t.code: t for t in LedgerType.objects.prefetch_related("fields")}
+        self.records: list[DemoRecord] = []
         self.root = groups["root"][0]
         self.zzb = Organization.objects.get(code="demo-zzb")
         self.jw = Organization.objects.get(code="demo-jw")

@@ -1,13 +1,15 @@
 """Importing a spreadsheet into a ledger: all or nothing, every error named by row and field.
 
+The import reads the file and finds each row's unit; everything else is the write service's (`services.Creation`):
+the field and cross-field rules, the 报送 locks, the initial workflow state, the records and their history.
+
 Two phases, so that an import never blocks other users' saves:
-1. Validation reads the rows lazily and checks each with the validators the web form uses
-   (`services.clean_record_values`), the 报送 locks and duplicates — reads only, outside any transaction (on SQLite
-   every transaction takes the write lock at once). Valid rows are spooled to an anonymous temporary file in
-   batches, so memory stays bounded whatever the size.
-2. If nothing is wrong, one short transaction re-checks what may have changed meanwhile (a period 报送 since,
-   duplicates stored since) and writes the spooled rows in bulk with their history; if anything fails, nothing
-   is written.
+1. Checking reads the rows lazily and passes each to `Creation.check` — reads only, outside any transaction (on
+   SQLite every transaction takes the write lock at once) — and looks for likely duplicates. Checked rows are
+   spooled to an anonymous temporary file in batches, so memory stays bounded whatever the size.
+2. If nothing is wrong, duplicates stored meanwhile are looked for once more and `Creation.write` writes the
+   spooled rows in short transactions (it re-checks the 报送 locks in each, and deletes what earlier batches wrote
+   if a later one fails): the import leaves every row or none.
 
 Work is bounded: the sheet's extent (see `xlsx.Sheet`), the data rows (DANGJIAN_MAX_IMPORT_ROWS), the problems
 listed (the first MAX_LISTED; all are counted) and the annotated error copy.
@@ -16,7 +18,6 @@ listed (the first MAX_LISTED; all are counted) and the annotated error copy.
 from __future__ import annotations
 
 import hashlib
-import json
 import pickle
 import re
 import tempfile
@@ -26,19 +27,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from django.db import connection, transaction
 from django.db.models import Q
-from django.utils import timezone
-from simple_history.utils import bulk_create_with_history
 
 from dangjian.audit.log import Action, record
 from dangjian.orgs import access
 from dangjian.orgs.models import Organization
 
-from . import collection
 from .fields import is_empty, normalize_text
-from .models import FieldType, LedgerField, LedgerType, Record
-from .services import RecordInvalid, clean_record_values, initial_state, workflow_managed_fields
+from .models import LedgerField, LedgerType, Record
+from .services import Checked, Creation, NewRecord, Problem, RecordInvalid
 from .xlsx import (
     EXAMPLE_MARK,
     HEAD_ROWS,
@@ -178,10 +175,6 @@ class ImportResult:
         return f"导入成功：新增 {self.created} 条记录{skipped}。{ignored}{other}"
 
 
-class _Rollback(Exception):
-    pass
-
-
 # --- headers -------------------------------------------------------------------------------------------------
 
 _UNIT = re.compile(r"[（(][^）)]*[）)]$")
@@ -261,8 +254,18 @@ class _Orgs:
                 if text:
                     self.by_text[normalize_text(text)] = org
         self.default = default or (allowed[0] if len(allowed) == 1 else None)
+        self.found: dict[tuple[type, Any], tuple[Organization | None, str]] = {}
 
     def find(self, value: Any) -> tuple[Organization | None, str]:
+        """The row's org, or None and why (remembered per cell value: a sheet names few units many times)."""
+        memo = (type(value), value)
+        if memo not in self.found:
+            if len(self.found) > 10_000:
+                self.found.clear()
+            self.found[memo] = self._find(value)
+        return self.found[memo]
+
+    def _find(self, value: Any) -> tuple[Organization | None, str]:
         if is_empty(value):
             if self.default is None:
                 return None, "为必填项（您可为多个单位填报，请写明本行的填报单位）"
@@ -285,7 +288,9 @@ def _key_codes(lt: LedgerType) -> list[str]:
 
 
 def _digest(org_id: int, date: Any, values: dict[str, Any], codes: list[str]) -> bytes:
-    text = json.dumps([org_id, str(date), [values.get(c) for c in codes]], ensure_ascii=False, sort_keys=True)
+    # Stored values (read back from JSON) and checked ones have the same types (str, int, bool, list), so their
+    # repr is the same text for the same values.
+    text = repr((org_id, str(date), [values.get(c) for c in codes]))
     return hashlib.blake2b(text.encode(), digest_size=16).digest()
 
 
@@ -321,14 +326,13 @@ def import_file(
             path, suffix, engine, lt, sheet
         )
         reader = Sheet(path, suffix, engine, result.sheet_index)
+        creation = Creation(user, lt, reason="导入", check_access=check_access, bulk=True)
         with tempfile.TemporaryFile() as spooled:  # unnamed on disk, removed when closed
-            plan = _validate(user, lt, reader, result, default_org, progress, check_access, spooled)
+            plan = _validate(user, lt, creation, reader, result, default_org, progress, check_access, spooled)
             if result.ok:
-                _write(user, lt, plan, result, request, name)
+                _write(user, lt, creation, plan, result, request, name)
     except FileRefused as exc:
         result.message = str(exc)
-    except _Rollback:
-        result.created = 0
     return result
 
 
@@ -373,36 +377,52 @@ def _pick_sheet(
 
 @dataclass
 class _Plan:
-    """What validation leaves for the write: the valid rows, spooled in batches, and what the write re-checks."""
+    """What checking leaves for the write: the checked rows, spooled in batches, and what the write re-checks."""
 
     spooled: IO[bytes]
     stored: _Stored
     date_column: int | None
     batches: int = 0
     digests: dict[bytes, int] = field(default_factory=dict)  # each valid row's key → the first row with it
-    unwritten: set[bytes] = field(
-        default_factory=set
-    )  # keys of rows left out as duplicates of stored records
-    days: dict[tuple[int, Any], int] = field(default_factory=dict)  # (org id, date) → the first row with them
-    locks: set[int] = field(default_factory=set)  # the 报送 locks seen while validating
+    # keys of rows left out as duplicates of stored records
+    unwritten: set[bytes] = field(default_factory=set)
     orgs: dict[int, str] = field(default_factory=dict)  # id → code of the units written for
     count: int = 0  # rows spooled
 
-    def spool(self, rows: list[tuple[int, int, Any, Any, dict[str, Any], bytes]]) -> None:
+    def spool(self, rows: list[tuple[bytes, Checked]]) -> None:
         if rows:
-            pickle.dump(rows, self.spooled, protocol=pickle.HIGHEST_PROTOCOL)
+            # plain tuples: a dataclass pickles through Python-level state methods, ten times slower
+            flat = [(d, c.org_id, c.date, c.end_date, c.values, c.key, c.status, c.row) for d, c in rows]
+            pickle.dump(flat, self.spooled, protocol=pickle.HIGHEST_PROTOCOL)
             self.batches += 1
             self.count += len(rows)
 
-    def read(self) -> Iterator[list[tuple[int, int, Any, Any, dict[str, Any], bytes]]]:
+    def read(self) -> Iterator[list[tuple[bytes, Checked]]]:
         self.spooled.seek(0)
         for _ in range(self.batches):
-            yield pickle.load(self.spooled)  # our own file, written just above: never user-supplied pickles
+            # our own file, written just above: never user-supplied pickles
+            yield [(d, Checked(*rest)) for d, *rest in pickle.load(self.spooled)]
+
+
+def _row_errors(
+    number: int, problems: list[Problem], labels: dict[str, str], plan: _Plan, column_of: dict[str, int]
+) -> list[RowError]:
+    """The service's problems as the import lists them: the cell's column, the field's label, the message."""
+    out = []
+    for p in problems:
+        if p.locked:  # a 报送 lock is about the row's date
+            out.append(RowError(number, plan.date_column, "", p.message))
+            continue
+        label = labels.get(p.field, "")
+        text = p.message.removeprefix(f"【{label}】").lstrip("：") if label else p.message
+        out.append(RowError(number, column_of.get(p.field), label, text))
+    return out
 
 
 def _validate(
     user: Any,
     lt: LedgerType,
+    creation: Creation,
     sheet: Sheet,
     result: ImportResult,
     default_org: Organization | None,
@@ -413,7 +433,6 @@ def _validate(
     """Read and check every row — reads only, never inside a transaction — spooling the rows to be written."""
     fields, names, wanted = _header_spec(lt)
     labels = {f.code: f.label for f in lt.active_fields()} | {ORG_CODE: ORG_HEADER}
-    file_codes = [f.code for f in lt.active_fields() if f.type == FieldType.FILE]
     required = {f.code for f in fields if f.required}
     rows = sheet.rows()
     result.header_row, colmap, buffered, head = _find_header(rows, names, wanted)
@@ -442,11 +461,9 @@ def _validate(
     orgs = _Orgs(allowed.only("id", "code", "name", "short_name", "path"), default_org)
     codes = _key_codes(lt)
     plan = _Plan(spooled, _Stored(lt, codes), column_of.get(lt.date_field))
-    locks = collection.locks_for(user, lt)  # a 报送 lock covers imports like every other entry path
-    plan.locks = {t.pk for targets in locks.values() for t in targets}
-    managed_fields = workflow_managed_fields(lt)
     limit = max_rows()
-    batch: list[tuple[int, int, Any, Any, dict[str, Any], bytes]] = []
+    batch: list[tuple[bytes, Checked]] = []
+    items = list(colmap.items())
 
     def data_rows() -> Iterator[tuple[int, list[Any]]]:
         yield from buffered
@@ -465,32 +482,23 @@ def _validate(
             )
         if progress and result.rows % 500 == 0:
             progress(number, sheet.total)
-        raw = {code: unneutralise(cells[i]) if i < len(cells) else None for i, code in colmap.items()}
+        width = len(cells)
+        raw = {code: unneutralise(cells[i]) if i < width else None for i, code in items}
         org, problem = orgs.find(raw.pop(ORG_CODE, None))
-        row_errors = []
-        if org is None:
-            row_errors.append(RowError(number, column_of.get(ORG_CODE), ORG_HEADER, problem))
-        for code in file_codes:
-            raw[code] = []  # attachments are added on the record's page afterwards
         try:
-            values, date, end_date = clean_record_values(lt, raw)
+            if org is None:  # the row is refused; its fields are checked too, to list every problem at once
+                creation.rules.clean(raw, row=number)
+                raise RecordInvalid([])
+            checked = creation.check(NewRecord(org, raw, row=number))
         except RecordInvalid as exc:
-            for code, message in exc.errors.items():
-                label = labels.get(code, "")
-                text = message.removeprefix(f"【{label}】").lstrip("：")
-                row_errors.append(RowError(number, column_of.get(code), label, text))
-        if row_errors:
-            row_errors.sort(key=lambda e: e.column or 0)
-            for error in row_errors:
+            errors = _row_errors(number, exc.problems, labels, plan, column_of)
+            if org is None:
+                errors.append(RowError(number, column_of.get(ORG_CODE), ORG_HEADER, problem))
+            errors.sort(key=lambda e: e.column or 0)
+            for error in errors:
                 result.add_error(error)
             continue
-        for managed in managed_fields:  # 销号日期/按期销号 come from workflow steps, never from a file
-            values.pop(managed, None)
-        assert org is not None
-        if locked := collection.lock_at(locks, org.pk, date):
-            result.add_error(RowError(number, plan.date_column, "", collection.lock_message(locked)))
-            continue
-        digest = _digest(org.pk, date, values, codes)
+        digest = _digest(org.pk, checked.date, checked.values, codes)
         if digest in plan.digests:
             result.add_duplicate(Duplicate(number, other_row=plan.digests[digest]))
             if result.policy != "allow":
@@ -506,9 +514,8 @@ def _validate(
                     continue
         if result.error_count or (result.duplicate_count and result.policy == "refuse"):
             continue  # the import is bound to fail: go on only to find every problem
-        plan.days.setdefault((org.pk, date), number)
         plan.orgs[org.pk] = org.code
-        batch.append((number, org.pk, date, end_date, values, digest))
+        batch.append((digest, checked))
         if len(batch) >= BATCH:
             plan.spool(batch)
             batch = []
@@ -518,166 +525,42 @@ def _validate(
     return plan
 
 
-def _write(user: Any, lt: LedgerType, plan: _Plan, result: ImportResult, request: Any, name: str) -> None:
-    """One short transaction: re-check what may have changed since validation began, then write every row."""
+def _write(
+    user: Any, lt: LedgerType, creation: Creation, plan: _Plan, result: ImportResult, request: Any, name: str
+) -> None:
+    """Duplicates stored since checking began are handled by the policy; then the service writes every row."""
+    late = _recheck(lt, plan, result)
+    if not result.ok:
+        return
+    rows = (checked for batch in plan.read() for digest, checked in batch if digest not in late)
+    try:
+        result.created = len(creation.write(rows))
+    except RecordInvalid as exc:  # a 报送 made since checking began: nothing was written
+        result.created = 0
+        for p in exc.problems:
+            result.add_error(_row_errors(p.row or 0, [p], {}, plan, {})[0])
+        result.error_count = max(result.error_count, exc.count)
+        return
+    result.orgs = sorted(plan.orgs.values())
     actor = user if getattr(user, "is_authenticated", False) else None
-    state = initial_state(lt)  # a list ledger's new items start in its initial state
-    now = timezone.now()
-    with tempfile.TemporaryFile() as prepared:
-        ready = _prepare(lt, plan, actor, state, now, prepared)
-        with transaction.atomic():
-            late = _recheck(user, lt, plan, result)
-            if not result.ok:
-                raise _Rollback
-            if ready and not late:
-                # The driver's own cursor: executemany without Django's wrapping of each row.
-                cursor = connection.connection.cursor()
-                try:
-                    for statements in _batches(prepared):
-                        for sql, params in statements:
-                            cursor.executemany(sql, params)
-                finally:
-                    cursor.close()
-                result.created = plan.count
-            else:
-                result.created = _create(lt, plan, late, actor, state, now)
-            # Entered records turn their units' 未填报 tasks into 暂存, as a record saved on the web does.
-            collection.note_started_many(user, lt, plan.days)
-            result.orgs = sorted(plan.orgs.values())
-            record(
-                Action.IMPORT,
-                request=request,
-                user=user,
-                username="" if actor else COMMAND_LINE,
-                target=f"台账 {lt.code}（{lt.label}）",
-                rows=result.created,
-                skipped=result.skipped,
-                orgs=result.orgs[:100],
-                file=name[:200],
-                sheet=result.sheet_name,
-            )
-
-
-def _records(
-    lt: LedgerType,
-    rows: list[Any],
-    late: set[bytes],
-    actor: Any,
-    state: str,
-    now: Any,
-    ids: Iterator[int] | None,
-) -> list[Record]:
-    return [
-        Record(
-            pk=next(ids) if ids is not None else None,
-            ledger_type=lt,
-            org_id=org_id,
-            status=state,
-            date=date,
-            end_date=end_date,
-            values=values,
-            created_by=actor,
-            updated_by=actor,
-            created_at=now,
-            updated_at=now,
-        )
-        for _, org_id, date, end_date, values, digest in rows
-        if digest not in late
-    ]
-
-
-def _create(lt: LedgerType, plan: _Plan, late: set[bytes], actor: Any, state: str, now: Any) -> int:
-    """The records and their history through the ORM, inside the caller's transaction."""
-    created = 0
-    for rows in plan.read():
-        records = _records(lt, rows, late, actor, state, now, None)
-        bulk_create_with_history(
-            records, Record, batch_size=500, default_user=actor, default_change_reason="导入"
-        )
-        created += len(records)
-    return created
-
-
-def _prepare(lt: LedgerType, plan: _Plan, actor: Any, state: str, now: Any, prepared: IO[bytes]) -> bool:
-    """On SQLite, the INSERT statements of every record and its history, compiled by the ORM before the write
-    transaction opens — its Python work (model instances, converting each value) takes far longer than running
-    the statements, and a transaction holds SQLite's one write lock throughout, so others' saves would wait.
-
-    The records' ids are reserved first (SQLite's AUTOINCREMENT counter is raised past them in a tiny transaction)
-    so that their history rows can be compiled too; an import that fails leaves only a gap in the ids. Other
-    databases lock rows, not the database: there the ORM writes within the transaction (returns False)."""
-    if connection.vendor != "sqlite" or not plan.count:
-        return False
-    history = Record.history.model  # type: ignore[attr-defined]
-    ids = iter(_reserve_ids(Record, plan.count))
-    for rows in plan.read():
-        records = _records(lt, rows, set(), actor, state, now, ids)
-        entries = [
-            history(
-                history_date=now,
-                history_user=actor,
-                history_change_reason="导入",
-                history_type="+",
-                **{f.attname: getattr(r, f.attname) for f in history.tracked_fields},
-            )
-            for r in records
-        ]
-        pickle.dump(
-            [_compiled(Record, records), _compiled(history, entries)], prepared, pickle.HIGHEST_PROTOCOL
-        )
-    return True
-
-
-def _compiled(model: Any, objs: list[Any]) -> tuple[str, list[list[Any]]]:
-    """One INSERT statement for `objs` and each one's parameters, converted by the fields as bulk_create converts
-    them; an auto id is left to the database unless set. Run with executemany, the fastest way into SQLite."""
-    quote = connection.ops.quote_name
-    fields = [
-        f
-        for f in model._meta.concrete_fields
-        if not f.generated and not (f.primary_key and getattr(objs[0], f.attname, None) is None)
-    ]
-    sql = (
-        f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
-        f"VALUES ({', '.join('?' * len(fields))})"
+    record(
+        Action.IMPORT,
+        request=request,
+        user=user,
+        username="" if actor else COMMAND_LINE,
+        target=f"台账 {lt.code}（{lt.label}）",
+        rows=result.created,
+        skipped=result.skipped,
+        orgs=result.orgs[:100],
+        file=name[:200],
+        sheet=result.sheet_name,
     )
-    return sql, [[f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields] for obj in objs]
 
 
-def _batches(spooled: IO[bytes]) -> Iterator[list[tuple[str, list[list[Any]]]]]:
-    spooled.seek(0)
-    while True:
-        try:
-            yield pickle.load(spooled)  # our own file: never user-supplied pickles
-        except EOFError:
-            return
-
-
-def _reserve_ids(model: Any, count: int) -> range:
-    """`count` ids no other row will take: SQLite's AUTOINCREMENT counter for the table is raised past them."""
-    quote = connection.ops.quote_name
-    table, pk = model._meta.db_table, model._meta.pk.column
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SELECT seq FROM sqlite_sequence WHERE name = %s", [table])
-        counter = cursor.fetchone()
-        cursor.execute(f"SELECT MAX({quote(pk)}) FROM {quote(table)}")
-        top = max(counter[0] if counter else 0, cursor.fetchone()[0] or 0)
-        if counter:
-            cursor.execute("UPDATE sqlite_sequence SET seq = %s WHERE name = %s", [top + count, table])
-        else:
-            cursor.execute("INSERT INTO sqlite_sequence (name, seq) VALUES (%s, %s)", [table, top + count])
-    return range(top + 1, top + 1 + count)
-
-
-def _recheck(user: Any, lt: LedgerType, plan: _Plan, result: ImportResult) -> set[bytes]:
-    """Inside the write's transaction: a 报送 made since validation began refuses its rows; records stored since
-    that duplicate rows of the file are handled by the duplicate policy. Returns the keys of rows to skip."""
-    locks = collection.locks_for(user, lt)
-    new = {org_id: [t for t in targets if t.pk not in plan.locks] for org_id, targets in locks.items()}
-    if any(new.values()):
-        for (org_id, day), row in sorted(plan.days.items(), key=lambda item: item[1]):
-            if locked := collection.lock_at(new, org_id, day):
-                result.add_error(RowError(row, plan.date_column, "", collection.lock_message(locked)))
+def _recheck(lt: LedgerType, plan: _Plan, result: ImportResult) -> set[bytes]:
+    """Records stored since checking began (by someone else) that duplicate rows of the file are handled by the
+    duplicate policy. Returns the keys of rows to skip. (The 报送 locks are re-checked by the service as it
+    writes.)"""
     late: set[bytes] = set()
     if result.policy == "allow":
         return late

@@ -132,6 +132,8 @@ class Rules:
         self.fields = lt.active_fields()
         self.archived = [f.code for f in lt.archived_fields()]
         self.file_fields = [f.code for f in self.fields if f.type == "file"]
+        # a file field's value is its attachments (see `required_files`), never typed
+        self.typed = [f for f in self.fields if f.type != "file"]
         self.workflow: Workflow | None = workflow_of(lt)
         self.managed = self.workflow.managed_fields if self.workflow else ()
         self.labels = {f.code: f.label for f in lt.fields.all()}
@@ -142,14 +144,15 @@ class Rules:
         if isinstance(value, list | dict | set):
             return validate_value(f, value)
         memo = self._memo[f.code]
-        hit = memo.get((type(value), value))
+        key = (type(value), value)
+        hit = memo.get(key)
         if hit is None:
             try:
                 hit = (True, validate_value(f, value))
             except FieldError as exc:
                 hit = (False, exc.message)
             if len(memo) < MEMO_LIMIT:
-                memo[(type(value), value)] = hit
+                memo[key] = hit
         ok, result = hit
         if not ok:
             raise _Known(f, result)
@@ -169,14 +172,21 @@ class Rules:
         them. `seeded` (demo data of items already in a later state) keeps the step fields given in `raw`."""
         values: dict[str, Any] = {}
         problems: list[Problem] = []
-        for f in self.fields:
-            if f.type == "file":  # its value is its attachments (see `required_files`), never typed
-                continue
-            try:
-                value = self._value(f, raw.get(f.code))
-            except FieldError as exc:
-                problems.append(Problem(exc.message, f.code, row))
-                continue
+        memos = self._memo
+        for f in self.typed:
+            value = raw.get(f.code)
+            # the remembered answer first: most cells of a large batch repeat a value seen before
+            hit = (
+                memos[f.code].get((type(value), value)) if not isinstance(value, list | dict | set) else None
+            )
+            if hit is not None and hit[0] and not isinstance(hit[1], list):
+                value = hit[1]
+            else:
+                try:
+                    value = self._value(f, value)
+                except FieldError as exc:
+                    problems.append(Problem(exc.message, f.code, row))
+                    continue
             if value is not None:
                 values[f.code] = value
         lt = self.lt
@@ -293,7 +303,11 @@ class _Locks:
         if self.all is None:
             assert isinstance(org, Organization)
             return collection.locking_target(self.user, self.lt, org, dates)
+        if not self.all:  # no unit has submitted this ledger: nothing to look for
+            return None
         org_id = org if isinstance(org, int) else org.pk
+        if org_id not in self.all:
+            return None
         return next(
             (t for d in dates if d is not None and (t := collection.lock_at(self.all, org_id, d))), None
         )
@@ -440,7 +454,7 @@ class Creation:
         self.state = self.rules.workflow.initial if self.rules.workflow else ""
         self._may_enter: dict[int, bool] = {}
         self._orgs: dict[int, Organization] = {}  # the orgs checked, for the small batches' lock re-check
-        self.days: set[tuple[int, dt.date]] = set()  # (org id, date) of the rows checked: tasks they start
+        self.days: set[tuple[int, dt.date]] = set()  # (org id, date) of the rows written: tasks they start
 
     def check(self, item: NewRecord) -> Checked:
         """Every rule a new record must meet; RecordInvalid (or RecordLocked) naming the row and each field."""
@@ -467,7 +481,6 @@ class Creation:
         locked = self.locks.problem(org, date, row=row)
         if locked is not None:
             raise RecordLocked([locked])
-        self.days.add((org.pk, date))
         self._orgs.setdefault(org.pk, org)
         return Checked(org.pk, date, end_date, values, item.key, status, row, uploads)
 
@@ -506,6 +519,7 @@ class Creation:
             found.add([problem] if problem is not None else [])
         found.raise_any()
         writer.insert(ids, chunk, self.state)
+        self.days.update((r.org_id, r.date) for r in chunk)
         actor = _actor(self.user)
         for record_id, r in zip(ids, chunk, strict=True):
             if r.uploads and any(r.uploads.values()):
