@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import transaction
 from django.db.models import Q
 from django.http import FileResponse, Http404, HttpRequest
 from django.shortcuts import get_object_or_404
@@ -198,27 +197,33 @@ def _unknown_fields(lt: LedgerType, values: dict[str, Any], row: int | None) -> 
     ]
 
 
-def _invalid(lt: LedgerType, exc: services.RecordInvalid, row: int | None) -> list[dict[str, Any]]:
+def _invalid(lt: LedgerType, exc: services.RecordInvalid) -> list[dict[str, Any]]:
+    """The write service's problems, each with its row (batches) and field."""
     out = []
-    for code, message in exc.errors.items():
-        spec = lt.field(code) if code != "__all__" else None
-        where = f"第 {row} 行：" if row is not None else ""
+    for p in exc.problems:
+        spec = lt.field(p.field) if p.field else None
+        where = f"第 {p.row} 行：" if p.row is not None else ""
         out.append(
             item(
-                f"{where}{message}",
-                row=row,
+                f"{where}{p.message}",
+                row=p.row,
                 field=spec.code if spec else None,
                 label=spec.label if spec else None,
             )
         )
+    if exc.count > len(exc.problems):
+        out.append(item(f"另有 {exc.count - len(exc.problems)} 个问题未列出"))
     return out
 
 
-def _create(request: HttpRequest, lt: LedgerType, rows: list[s.RecordIn], *, batch: bool) -> list[Record]:
-    """All rows or none: every row is checked (its org, its fields through the record service) before anything
-    stays written, and every problem is reported with its row and field."""
+def _create(request: HttpRequest, lt: LedgerType, rows: list[s.RecordIn], *, batch: bool) -> list[int]:
+    """All rows or none, through the write service (`services.create_records`): every row is checked (its org,
+    its fields, the 报送 locks) before anything is written, and every problem is reported with its row and field."""
     user = account(request)
-    number = (lambda i: i) if batch else (lambda i: None)
+
+    def number(i: int) -> int | None:
+        return i if batch else None
+
     codes = {r.org for r in rows}
     orgs = {o.code: o for o in access.entry_orgs(user, lt).filter(code__in=codes)}
     refused = [
@@ -229,33 +234,28 @@ def _create(request: HttpRequest, lt: LedgerType, rows: list[s.RecordIn], *, bat
     ]  # fmt: skip
     if refused:
         raise Problem(403, "无权填报，未写入任何记录：" + refused[0]["message"], refused)
-    problems: list[dict[str, Any]] = []
-    created: list[Record] = []
-    with transaction.atomic():
-        for i, row in enumerate(rows, 1):
-            unknown = _unknown_fields(lt, row.values, number(i))
-            if unknown:
-                problems += unknown
-                continue
-            try:
-                created.append(services.save_record(user, lt, row.values, org=orgs[row.org], key=row.key))
-            except services.RecordInvalid as exc:
-                problems += _invalid(lt, exc, number(i))
-        if problems:
-            transaction.set_rollback(True)
-    if problems:
+    unknown = [p for i, r in enumerate(rows, 1) for p in _unknown_fields(lt, r.values, number(i))]
+    if unknown:
+        raise Problem(400, "数据有误，未写入任何记录：" + unknown[0]["message"], unknown)
+    items = [
+        services.NewRecord(orgs[r.org], r.values, key=r.key, row=number(i)) for i, r in enumerate(rows, 1)
+    ]
+    try:
+        ids = services.create_records(user, lt, items)
+    except services.RecordInvalid as exc:
+        problems = _invalid(lt, exc)
         raise Problem(
             400, "数据有误，未写入任何记录：" + "；".join(p["message"] for p in problems[:5]), problems
-        )
+        ) from None
     record(
         Action.API_WRITE,
         request=request,
         target=f"台账 {lt.code}（{lt.label}）",
         change="新增",
-        rows=len(created),
-        ids=[r.pk for r in created][:100],
+        rows=len(ids),
+        ids=ids[:100],
     )
-    return created
+    return ids
 
 
 @router.post(
@@ -267,8 +267,8 @@ def _create(request: HttpRequest, lt: LedgerType, rows: list[s.RecordIn], *, bat
 def create_record(request: HttpRequest, code: str, payload: s.RecordIn) -> Any:
     """校验与网页表单相同（字段类型、必填、上下限、报送锁定等）。出错时返回 400，`errors` 逐项指明字段，不写入。"""
     lt = _ledger(account(request), code)
-    (created,) = _create(request, lt, [payload], batch=False)
-    return Status(201, s.record_detail(account(request), lt, _record(account(request), lt, created.pk)))
+    (pk,) = _create(request, lt, [payload], batch=False)
+    return Status(201, s.record_detail(account(request), lt, _record(account(request), lt, pk)))
 
 
 @router.post(
@@ -284,8 +284,8 @@ def create_records(request: HttpRequest, code: str, payload: s.RecordBatchIn) ->
         raise Problem(400, "【记录】为必填项：请至少提供一条记录")
     if len(payload.records) > MAX_BATCH:
         raise Problem(400, f"【记录】一次最多 {MAX_BATCH} 条，本次 {len(payload.records)} 条，请分批提交")
-    created = _create(request, lt, payload.records, batch=True)
-    return Status(201, {"created": len(created), "ids": [r.pk for r in created]})
+    ids = _create(request, lt, payload.records, batch=True)
+    return Status(201, {"created": len(ids), "ids": ids})
 
 
 @router.patch(
@@ -310,9 +310,9 @@ def update_record(request: HttpRequest, code: str, pk: int, payload: s.RecordPat
     try:
         services.save_record(user, lt, {**found.values, **payload.values}, record=found)
     except services.RecordLocked as exc:  # 报送: a reviewer above must return the unit's figures first
-        raise Problem(409, str(exc), _invalid(lt, exc, None)) from None
+        raise Problem(409, str(exc), _invalid(lt, exc)) from None
     except services.RecordInvalid as exc:
-        problems = _invalid(lt, exc, None)
+        problems = _invalid(lt, exc)
         raise Problem(
             400, "数据有误，未作修改：" + "；".join(p["message"] for p in problems), problems
         ) from None
@@ -341,7 +341,7 @@ def delete_record(request: HttpRequest, code: str, pk: int) -> Any:
     try:
         services.delete_record(user, found)  # PermissionDenied (403) for 查看者
     except services.RecordInvalid as exc:  # 报送 lock
-        raise Problem(409, str(exc), _invalid(lt, exc, None)) from None
+        raise Problem(409, str(exc), _invalid(lt, exc)) from None
     record(Action.API_WRITE, request=request, target=f"台账 {lt.code} 记录 {found.pk}", change="删除")
     return Status(204, None)
 
