@@ -2,10 +2,9 @@
 ONE query (`aggregate(alias=Count("pk", filter=Q(...)), …)`), so cost grows with ledgers and records, not with
 indicators. The same conditions drive evidence, so the records shown behind a value are exactly those counted.
 
-Record values live in a JSONField. Expressions are built from KeyTextTransform (text on both backends; SQLite
-reports JSON booleans as 'true'/'false' there, as PostgreSQL's ->> does), cast to DECIMAL for numbers. Dates are
-ISO strings, so they compare as text. Multi-choice values are JSON lists: "contains" is `@>` on PostgreSQL and
-`EXISTS (… json_each …)` on SQLite.
+Record values live in a JSONField; every condition and expression on them comes from ledgers/conditions.py (the
+one dialect the records filters and the list workflows use too): text via KeyTextTransform, DECIMAL for numbers,
+ISO dates compared as text, multi-choice "has" as `@>` / `json_each`.
 """
 
 from __future__ import annotations
@@ -17,32 +16,25 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.db import NotSupportedError
 from django.db.models import (
     Avg,
-    BooleanField,
     Case,
     Count,
-    DecimalField,
     Expression,
-    F,
     FloatField,
-    Func,
     IntegerField,
     Max,
     Min,
     Q,
     QuerySet,
     Sum,
-    TextField,
     Value,
     When,
 )
-from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast, Substr
-from django.db.models.lookups import Contains as TextContains
-from django.db.models.lookups import Exact, GreaterThan, GreaterThanOrEqual, In, IsNull, LessThanOrEqual
+from django.db.models.lookups import GreaterThan
 
+from dangjian.ledgers.conditions import NUMERIC, is_empty, number, text, value_q
 from dangjian.ledgers.fields import format_date, parse_date, parse_decimal
 from dangjian.ledgers.models import LedgerField, LedgerType, Record
 from dangjian.orgs.models import Organization, OrgKind
@@ -52,7 +44,6 @@ from .models import Aggregate, Kind, PeriodMode, Scope
 
 OPS = ("=", "!=", "in", "not_in", "contains", ">=", "<=", "between", "empty", "not_empty", "age<=", "age>=")
 AGE_OPS = ("age<=", "age>=")  # 周岁 on the period's reference day (see age_day), from a birth-date field
-NUMERIC = {"integer", "decimal", "money"}
 TEXTUAL = {"text", "longtext", "person", "org", "choice"}
 FIELD_AGGREGATES = {"count_distinct", "sum", "avg", "min", "max", "avg_age", "list"}
 NUMERIC_AGGREGATES = {"sum", "avg"}
@@ -259,74 +250,6 @@ def definition_errors(ind: Any, known_keys: set[str] | None = None) -> list[str]
 # --- SQL building blocks ---------------------------------------------------------------------------------------
 
 
-class JsonListHas(Func):
-    """True when the JSON list in values[code] has the item (multi-choice "contains")."""
-
-    output_field = BooleanField()
-
-    def __init__(self, code: str, item: str) -> None:
-        super().__init__(F("values"))
-        self.code, self.item = code, item
-
-    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, tuple[Any, ...]]:
-        column, params = compiler.compile(self.source_expressions[0])
-        sql = f"EXISTS (SELECT 1 FROM json_each({column}, %s) WHERE json_each.value = %s)"
-        return sql, (*params, f'$."{self.code}"', self.item)
-
-    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, tuple[Any, ...]]:
-        column, params = compiler.compile(self.source_expressions[0])
-        return f"(({column} -> %s) @> %s::jsonb)", (*params, self.code, json.dumps([self.item]))
-
-    def as_sql(self, compiler: Any, connection: Any, *args: Any, **extra: Any) -> Any:
-        raise NotSupportedError("多选字段的“含有”条件只支持 SQLite 和 PostgreSQL")
-
-
-def text(code: str) -> Expression:
-    return KeyTextTransform(code, "values")
-
-
-def number(code: str) -> Expression:
-    return Cast(KeyTextTransform(code, "values"), DecimalField(max_digits=30, decimal_places=6))
-
-
-def is_empty(code: str) -> Q:
-    # SQLite renders a JSON null as 'null' and a list as its JSON text; PostgreSQL gives NULL / the JSON text.
-    value = text(code)
-    return Q(IsNull(value, True)) | Q(In(Cast(value, TextField()), ["", "[]", "null"]))
-
-
-def _compare(spec: LedgerField, op: str, value: Any) -> Q:
-    code = spec.code
-    if spec.type in NUMERIC:
-        lhs: Expression = number(code)
-    elif spec.type == "bool":
-        lhs = Cast(text(code), TextField())
-        value = "true" if value else "false"
-    else:
-        lhs = text(code)
-    if spec.type == "multichoice":
-        if op in ("=", "contains"):
-            return Q(JsonListHas(code, value))
-        if op == "in":
-            return Q(*[Q(JsonListHas(code, v)) for v in value], _connector=Q.OR)
-        raise DefinitionError(op)
-    if op == "=":
-        return Q(Exact(lhs, value))
-    if op == "in":
-        if spec.type == "bool":
-            value = ["true" if v else "false" for v in value]
-        return Q(In(lhs, value))
-    if op == "contains":
-        return Q(TextContains(lhs, value))
-    if op == ">=":
-        return Q(GreaterThanOrEqual(lhs, value))
-    if op == "<=":
-        return Q(LessThanOrEqual(lhs, value))
-    if op == "between":
-        return Q(GreaterThanOrEqual(lhs, value[0])) & Q(LessThanOrEqual(lhs, value[1]))
-    raise DefinitionError(op)
-
-
 def years_before(day: dt.date, years: int) -> dt.date:
     """The same day `years` earlier; 29 February becomes the 28th in a common year."""
     try:
@@ -345,11 +268,10 @@ def _age_q(spec: LedgerField, op: str, years: int, day: dt.date) -> Q:
     """周岁 on `day` as a comparison of the ISO birth date, which the date index and both databases handle:
     age ≥ N  ⇔  born on or before the day N years earlier;
     age ≤ N  ⇔  born after the day N+1 years earlier."""
-    born = text(spec.code)
     if op == "age>=":
-        q = Q(LessThanOrEqual(born, years_before(day, years).isoformat()))
+        q = value_q(spec.code, "<=", years_before(day, years).isoformat())
     else:
-        q = Q(GreaterThan(born, years_before(day, years + 1).isoformat()))
+        q = value_q(spec.code, ">", years_before(day, years + 1).isoformat())
     return q & ~is_empty(spec.code)
 
 
@@ -366,16 +288,8 @@ def condition_q(
             if day is None:
                 raise DefinitionError(f"运算符 {op} 需要计算年龄的日期")
             q &= _age_q(spec, op, value, day)
-        elif op == "empty":
-            q &= is_empty(spec.code)
-        elif op == "not_empty":
-            q &= ~is_empty(spec.code)
-        elif op in ("!=", "not_in"):
-            # A record without the value is also "not equal"; SQL's NULL would drop it otherwise.
-            positive = _compare(spec, "=" if op == "!=" else "in", value)
-            q &= ~positive | is_empty(spec.code)
         else:
-            q &= _compare(spec, op, value)
+            q &= value_q(spec, op, value)
     return q
 
 

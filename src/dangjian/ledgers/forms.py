@@ -7,21 +7,19 @@ per-type validators every entry path shares, so the web form can never accept wh
 from __future__ import annotations
 
 import datetime as dt
-import json
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
 from django import forms
 from django.core.files.uploadedfile import UploadedFile
-from django.db.models import DecimalField, Expression, F, Q, QuerySet
-from django.db.models.fields.json import KeyTextTransform
-from django.db.models.functions import Cast
+from django.db.models import F, Q, QuerySet
 from django.http import QueryDict
 
 from dangjian.orgs import access
 from dangjian.orgs.models import Organization
 
+from .conditions import value_order, value_q
 from .fields import parse_date
 from .models import FieldType, LedgerField, LedgerType
 from .workflow import workflow_of
@@ -260,14 +258,8 @@ class RecordFilter:
     def _value_q(self, spec: LedgerField | None, value: str) -> Q:
         if spec is None:
             return Q()
-        if spec.type == FieldType.BOOL:
-            return Q(**{f"values__{spec.code}": value == "是"})
-        if spec.type == FieldType.MULTICHOICE:
-            # The JSON list read as text contains the option in quotes: PostgreSQL writes it as is, SQLite keeps
-            # the \uXXXX escapes Django stored, so both spellings are tried.
-            lookup = f"values__{spec.code}__icontains"
-            return Q(**{lookup: json.dumps(value, ensure_ascii=False)}) | Q(**{lookup: json.dumps(value)})
-        return Q(**{f"values__{spec.code}": value})
+        # A multi-choice value "equals" an option when its list has it (conditions.value_q).
+        return value_q(spec, "=", value == "是" if spec.type == FieldType.BOOL else value)
 
     def _search_q(self) -> Q:
         q = Q(pk__in=[])
@@ -275,7 +267,7 @@ class RecordFilter:
         for spec in self.ledger_type.active_fields():
             if spec.type not in SEARCH_TYPES:
                 continue
-            match = Q(**{f"values__{spec.code}__icontains": self.q})
+            match = value_q(spec, "icontains", self.q)
             # A masked value must not be findable by those who see it masked.
             q |= (match & write_scope) if spec.sensitive else match
         return q
@@ -291,10 +283,7 @@ class RecordFilter:
         if column is not None:
             return [F(column).desc() if desc else F(column).asc(), tie]
         spec = self.ledger_type.field(key)
-        expr: Expression = KeyTextTransform(key, "values")
-        if spec is not None and spec.type in NUMERIC_TYPES:
-            expr = Cast(expr, DecimalField(max_digits=30, decimal_places=4))
-        return [expr.desc(nulls_last=True) if desc else expr.asc(nulls_last=True), tie]
+        return [value_order(spec if spec is not None else key, desc=desc), tie]
 
     # --- links -----------------------------------------------------------------------------------------------
 

@@ -12,6 +12,8 @@ from simple_history.models import HistoricalRecords
 
 from dangjian.orgs.models import Organization
 
+from . import conditions
+
 
 class FieldType(models.TextChoices):
     TEXT = "text", "文本"
@@ -113,8 +115,23 @@ class LedgerField(models.Model):
 
 
 class RecordQuerySet(models.QuerySet):
+    """Records, with the one way to put conditions and an order on their fields (see ledgers/conditions.py)."""
+
     def alive(self) -> RecordQuerySet:
         return self.filter(is_deleted=False)
+
+    def where_value(self, field: conditions.Field, op: str, value: Any = None) -> RecordQuerySet:
+        """Records whose value of `field` (a LedgerField, or a bare code for text and dates) meets `op value`:
+        `.where_value(deadline, "<", "2019-06-30")`, `.where_value(kinds, "=", "党纪处分")`, `.where_value(f, "empty")`."""
+        return self.filter(conditions.value_q(field, op, value))
+
+    def order_by_value(
+        self, field: conditions.Field, *, desc: bool = False, then: tuple[str, ...] | None = None
+    ) -> RecordQuerySet:
+        """Ordered by a field's value (numbers as numbers, records without it last), then by `then` (by default
+        the id, in the same direction)."""
+        tie = ("-id" if desc else "id",) if then is None else then
+        return self.order_by(conditions.value_order(field, desc=desc), *tie)
 
 
 class Record(models.Model):

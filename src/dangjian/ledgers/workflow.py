@@ -28,15 +28,14 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import QuerySet, TextField
-from django.db.models.fields.json import KT
-from django.db.models.functions import Cast
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from dangjian.orgs import access
 from dangjian.orgs.models import Organization
 
 from . import services
+from .conditions import value_order, value_q
 from .fields import display_value, format_date
 from .models import LedgerType, Record, Transition
 from .workflow_definition import (  # noqa: F401  (the definition's names, as callers know them from here)
@@ -180,12 +179,8 @@ def is_overdue(record: Record, today: dt.date | None = None) -> bool:
 def overdue_records(qs: QuerySet[Record], wf: Workflow, today: dt.date | None = None) -> QuerySet[Record]:
     """Records past the deadline and not closed (ISO dates compare as text on every database)."""
     day = (today or timezone.localdate()).isoformat()
-    return (
-        qs.filter(is_deleted=False)
-        .alias(deadline_text=Cast(KT(f"values__{wf.deadline_field}"), TextField()))
-        .filter(deadline_text__lt=day, deadline_text__gt="")
-        .exclude(status__in=wf.closed)
-    )
+    past = value_q(wf.deadline_field, "<", day) & value_q(wf.deadline_field, "not_empty")
+    return qs.filter(past, is_deleted=False).exclude(status__in=wf.closed)
 
 
 @dataclass
@@ -260,8 +255,7 @@ def overdue_preview(
     for lt, wf in workflow_ledgers():
         qs = overdue_records(access.records(user, lt, Record.objects.select_related("org")), wf, day)
         total += qs.count()
-        oldest_first = Cast(KT(f"values__{wf.deadline_field}"), TextField())
-        for record in qs.order_by(oldest_first, "org__path", "id")[:limit]:
+        for record in qs.order_by(value_order(wf.deadline_field), "org__path", "id")[:limit]:
             record.ledger_type = lt
             items.append(_item(record, lt, wf, day))
     items.sort(key=_longest_overdue_first)

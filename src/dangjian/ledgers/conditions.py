@@ -1,0 +1,150 @@
+"""Conditions and ordering on record fields: the one way to ask about `Record.values` (a JSONField) in SQL.
+
+The records table's filters, search and sort, the indicator compiler (which puts every indicator of a ledger
+into ONE query of conditional aggregates, so it needs `Q` objects rather than querysets) and the list
+workflows' overdue queries all build on these; `RecordQuerySet.where_value` / `.order_by_value` are thin
+over them.
+
+The dialect, in one place:
+- a field's value is read as text (`KeyTextTransform`: `->>` on PostgreSQL and SQLite alike; JSON booleans
+  read as 'true'/'false' once cast to text), and cast to DECIMAL for numeric fields;
+- dates are ISO strings, so they compare as text;
+- a multi-choice value is a JSON list: "has this option" is `@>` on PostgreSQL and `EXISTS (… json_each …)` on
+  SQLite;
+- "not equal" / "not in" also match records without the value (SQL's NULL would drop them);
+- ordering by a field puts records without the value last, in either direction.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Protocol
+
+from django.db import NotSupportedError
+from django.db.models import BooleanField, DecimalField, Expression, F, Func, Q, TextField
+from django.db.models.expressions import OrderBy
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast
+from django.db.models.lookups import (
+    Contains,
+    Exact,
+    GreaterThan,
+    GreaterThanOrEqual,
+    IContains,
+    In,
+    IsNull,
+    LessThan,
+    LessThanOrEqual,
+)
+
+NUMERIC = frozenset({"integer", "decimal", "money"})
+OPS = (
+    "=", "!=", "in", "not_in", "contains", "icontains", ">", ">=", "<", "<=", "between", "empty", "not_empty",
+)  # fmt: skip
+_COMPARE = {">": GreaterThan, ">=": GreaterThanOrEqual, "<": LessThan, "<=": LessThanOrEqual}
+
+
+class FieldRef(Protocol):
+    """What a condition needs of a field: its code and its type (a LedgerField has both)."""
+
+    code: str
+    type: str
+
+
+Field = FieldRef | str  # a bare code is a text (or date) field
+
+
+def _code_and_type(field: Field) -> tuple[str, str]:
+    return (field, "text") if isinstance(field, str) else (field.code, str(field.type))
+
+
+def text(code: str) -> Expression:
+    """values[code] as text."""
+    return KeyTextTransform(code, "values")
+
+
+def number(code: str) -> Expression:
+    """values[code] as a decimal: the one cast every sum, average, comparison and sort of a number uses."""
+    return Cast(KeyTextTransform(code, "values"), DecimalField(max_digits=30, decimal_places=6))
+
+
+def is_empty(code: str) -> Q:
+    """No value: the key missing, JSON null, "" or an empty list."""
+    # SQLite renders a JSON null as 'null' and a list as its JSON text; PostgreSQL gives NULL / the JSON text.
+    value = text(code)
+    return Q(IsNull(value, True)) | Q(In(Cast(value, TextField()), ["", "[]", "null"]))
+
+
+class JsonListHas(Func):
+    """True when the JSON list in values[code] has the item (multi-choice "has this option")."""
+
+    output_field = BooleanField()
+
+    def __init__(self, code: str, item: str) -> None:
+        super().__init__(F("values"))
+        self.code, self.item = code, item
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, tuple[Any, ...]]:
+        column, params = compiler.compile(self.source_expressions[0])
+        sql = f"EXISTS (SELECT 1 FROM json_each({column}, %s) WHERE json_each.value = %s)"
+        return sql, (*params, f'$."{self.code}"', self.item)
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, tuple[Any, ...]]:
+        column, params = compiler.compile(self.source_expressions[0])
+        return f"(({column} -> %s) @> %s::jsonb)", (*params, self.code, json.dumps([self.item]))
+
+    def as_sql(self, compiler: Any, connection: Any, *args: Any, **extra: Any) -> Any:
+        raise NotSupportedError("多选字段的“含有”条件只支持 SQLite 和 PostgreSQL")
+
+
+def value_q(field: Field, op: str, value: Any = None) -> Q:
+    """The records whose value of `field` meets `op value`.
+
+    `value` is already in the stored form: a Decimal (or int) for numbers, an ISO string for dates, a bool for
+    yes/no fields, an option for choices; a list for "in", "not_in" and "between".
+    """
+    code, kind = _code_and_type(field)
+    if op == "empty":
+        return is_empty(code)
+    if op == "not_empty":
+        return ~is_empty(code)
+    if op in ("!=", "not_in"):
+        return ~value_q(field, "=" if op == "!=" else "in", value) | is_empty(code)
+    if kind == "multichoice":
+        if op in ("=", "contains"):  # a list "equals" an option when it has it
+            return Q(JsonListHas(code, value))
+        if op == "in":
+            return Q(*[Q(JsonListHas(code, v)) for v in value], _connector=Q.OR)
+        raise ValueError(f"多选字段不支持运算符 {op}")
+    lhs: Expression
+    if kind in NUMERIC:
+        lhs = number(code)
+    elif kind == "bool":
+        lhs = Cast(text(code), TextField())
+        value = [_bool_text(v) for v in value] if isinstance(value, list) else _bool_text(value)
+    else:
+        lhs = text(code)
+    if op == "=":
+        return Q(Exact(lhs, value))
+    if op == "in":
+        return Q(In(lhs, value))
+    if op == "contains":
+        return Q(Contains(lhs, value))
+    if op == "icontains":
+        return Q(IContains(lhs, value))
+    if op in _COMPARE:
+        return Q(_COMPARE[op](lhs, value))
+    if op == "between":
+        return Q(GreaterThanOrEqual(lhs, value[0])) & Q(LessThanOrEqual(lhs, value[1]))
+    raise ValueError(f"未知的运算符 {op}，可用：{' '.join(OPS)}")
+
+
+def _bool_text(value: Any) -> str:
+    return "true" if value else "false"
+
+
+def value_order(field: Field, *, desc: bool = False) -> OrderBy:
+    """Order by `field` (numbers as numbers, the rest as text), records without the value last either way."""
+    code, kind = _code_and_type(field)
+    expr = number(code) if kind in NUMERIC else text(code)
+    return expr.desc(nulls_last=True) if desc else expr.asc(nulls_last=True)
