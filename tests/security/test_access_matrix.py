@@ -176,6 +176,8 @@ expect("api:run", own=(404, 404, 200, 200, 200), other=(404, 404, 200, 404, 200)
 expect("api:tasks", none=(200, 200, 200, 200, 200))
 expect("api:task", own=(404, 404, 200, 200, 200))
 expect("api:list_items", none=(200, 200, 200, 200, 200))
+expect("api:list_item", own=(404, 404, 200, 200, 200), other=(404, 404, 200, 404, 200))
+expect("api:list_step", own=(405, 405, 405, 405, 405))  # POST only
 # -- one's own API tokens (the page lists only the signed-in account's; revoking is a POST) ---------------------
 expect("tokens:index", none=(200, 200, 200, 200, 200))
 expect("tokens:revoke", none=(405, 405, 405, 405, 405))
@@ -290,7 +292,7 @@ def _url(name: str, route: str, obj: str, fx: Fixture) -> str:
     o = fx.objects.get(obj, {})
     record = o.get("record")
     code = record.ledger_type.code if record is not None else ""
-    if "item" in o and name.startswith("ledgers:workflow"):
+    if "item" in o and (name.startswith("ledgers:workflow") or name in ("api:list_item", "api:list_step")):
         record = o["item"]
         code = "rectification_task"
     values: dict[str, Any] = {
@@ -298,6 +300,7 @@ def _url(name: str, route: str, obj: str, fx: Fixture) -> str:
         "<int:pk>": record.pk if record is not None else 0,
         "<str:token>": "0" * 32,
         "<slug:step_code>": "start",
+        "<slug:step>": "start",
         "<slug:key>": "testreport",
         "<str:org>": o["org"].code if "org" in o else "",
         "<int:year>": 2019,

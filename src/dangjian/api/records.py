@@ -33,13 +33,13 @@ PageSize = Query(DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE, description=f"每页
 # --- access helpers (the same calls as ledgers/views.py makes) ----------------------------------------------------
 
 
-def _ledger(user: Any, code: str) -> LedgerType:
+def ledger_for(user: Any, code: str) -> LedgerType:
     """A ledger whose rows the account may see; 404 for others (confidential ones for non-members)."""
     visible = access.ledger_types(user, LedgerType.objects.filter(is_active=True))
     return get_object_or_404(visible.prefetch_related("fields"), code=code)
 
 
-def _record(user: Any, lt: LedgerType, pk: int) -> Record:
+def record_for(user: Any, lt: LedgerType, pk: int) -> Record:
     """A record the account may see; a deleted one only for those who may restore it."""
     qs = access.records(
         user, lt, Record.objects.select_related("org", "created_by", "updated_by"), include_deleted=True
@@ -116,7 +116,7 @@ def list_ledgers(
 )
 def get_ledger(request: HttpRequest, code: str) -> Any:
     """一个台账的字段（代码、名称、类型、是否必填、可选项、上下限、单位、是否敏感）和清单流程状态。"""
-    lt = _ledger(account(request), code)
+    lt = ledger_for(account(request), code)
     return s.ledger_out(lt, access.records(account(request), lt, Record.objects.all()).count())
 
 
@@ -145,7 +145,7 @@ def list_records(
     """与网页记录列表相同的筛选：此外可用“字段代码=取值”按单选、多选、是否字段筛选（敏感字段除外）。
     敏感字段对无修改权限者显示为“＊＊”。"""
     user = account(request)
-    lt = _ledger(user, code)
+    lt = ledger_for(user, code)
     filters = RecordFilter.from_request(lt, user, request.GET)
     if filters.errors:
         raise Problem(400, "筛选条件有误：" + "；".join(filters.errors), [item(e) for e in filters.errors])
@@ -177,13 +177,13 @@ def list_records(
     summary="一条记录",
 )
 def get_record(request: HttpRequest, code: str, pk: int) -> Any:
-    lt = _ledger(account(request), code)
-    found = _record(account(request), lt, pk)
+    lt = ledger_for(account(request), code)
+    found = record_for(account(request), lt, pk)
     _audit_read(request, lt, f"台账 {lt.code} 记录 {found.pk}")
     return s.record_detail(account(request), lt, found)
 
 
-def _unknown_fields(lt: LedgerType, values: dict[str, Any], row: int | None) -> list[dict[str, Any]]:
+def unknown_fields(lt: LedgerType, values: dict[str, Any], row: int | None) -> list[dict[str, Any]]:
     known = {f.code for f in lt.active_fields()}
     return [
         item(
@@ -197,20 +197,17 @@ def _unknown_fields(lt: LedgerType, values: dict[str, Any], row: int | None) -> 
     ]
 
 
-def _invalid(lt: LedgerType, exc: services.RecordInvalid) -> list[dict[str, Any]]:
+OTHER_LABELS = {"comment": "说明"}  # what a workflow step asks besides the ledger's fields
+
+
+def service_problems(lt: LedgerType, exc: services.RecordInvalid) -> list[dict[str, Any]]:
     """The write service's problems, each with its row (batches) and field."""
     out = []
     for p in exc.problems:
         spec = lt.field(p.field) if p.field else None
         where = f"第 {p.row} 行：" if p.row is not None else ""
-        out.append(
-            item(
-                f"{where}{p.message}",
-                row=p.row,
-                field=spec.code if spec else None,
-                label=spec.label if spec else None,
-            )
-        )
+        label = spec.label if spec else OTHER_LABELS.get(p.field)
+        out.append(item(f"{where}{p.message}", row=p.row, field=p.field or None, label=label))
     if exc.count > len(exc.problems):
         out.append(item(f"另有 {exc.count - len(exc.problems)} 个问题未列出"))
     return out
@@ -234,7 +231,7 @@ def _create(request: HttpRequest, lt: LedgerType, rows: list[s.RecordIn], *, bat
     ]  # fmt: skip
     if refused:
         raise Problem(403, "无权填报，未写入任何记录：" + refused[0]["message"], refused)
-    unknown = [p for i, r in enumerate(rows, 1) for p in _unknown_fields(lt, r.values, number(i))]
+    unknown = [p for i, r in enumerate(rows, 1) for p in unknown_fields(lt, r.values, number(i))]
     if unknown:
         raise Problem(400, "数据有误，未写入任何记录：" + unknown[0]["message"], unknown)
     items = [
@@ -243,7 +240,7 @@ def _create(request: HttpRequest, lt: LedgerType, rows: list[s.RecordIn], *, bat
     try:
         ids = services.create_records(user, lt, items)
     except services.RecordInvalid as exc:
-        problems = _invalid(lt, exc)
+        problems = service_problems(lt, exc)
         raise Problem(
             400, "数据有误，未写入任何记录：" + "；".join(p["message"] for p in problems[:5]), problems
         ) from None
@@ -266,9 +263,9 @@ def _create(request: HttpRequest, lt: LedgerType, rows: list[s.RecordIn], *, bat
 )
 def create_record(request: HttpRequest, code: str, payload: s.RecordIn) -> Any:
     """校验与网页表单相同（字段类型、必填、上下限、报送锁定等）。出错时返回 400，`errors` 逐项指明字段，不写入。"""
-    lt = _ledger(account(request), code)
+    lt = ledger_for(account(request), code)
     (pk,) = _create(request, lt, [payload], batch=False)
-    return Status(201, s.record_detail(account(request), lt, _record(account(request), lt, pk)))
+    return Status(201, s.record_detail(account(request), lt, record_for(account(request), lt, pk)))
 
 
 @router.post(
@@ -279,7 +276,7 @@ def create_record(request: HttpRequest, code: str, payload: s.RecordIn) -> Any:
 )
 def create_records(request: HttpRequest, code: str, payload: s.RecordBatchIn) -> Any:
     """最多 1000 条，全部成功或全部不写入；出错时 `errors` 逐项指明行（从 1 起）和字段。"""
-    lt = _ledger(account(request), code)
+    lt = ledger_for(account(request), code)
     if not payload.records:
         raise Problem(400, "【记录】为必填项：请至少提供一条记录")
     if len(payload.records) > MAX_BATCH:
@@ -297,22 +294,22 @@ def create_records(request: HttpRequest, code: str, payload: s.RecordBatchIn) ->
 def update_record(request: HttpRequest, code: str, pk: int, payload: s.RecordPatch) -> Any:
     """只需给出要改的字段；其余字段保持原值。与网页修改相同的权限和校验。"""
     user = account(request)
-    lt = _ledger(user, code)
-    found = _record(user, lt, pk)
+    lt = ledger_for(user, code)
+    found = record_for(user, lt, pk)
     if found.is_deleted:
         raise Problem(409, "该记录已删除，请先在网页上恢复后再修改")
     if not access.may_change_record(user, found):
         raise Problem(403, "您无权修改该记录")
-    unknown = _unknown_fields(lt, payload.values, None)
+    unknown = unknown_fields(lt, payload.values, None)
     if unknown:
         raise Problem(400, "数据有误，未作修改：" + unknown[0]["message"], unknown)
     before = dict(found.values)
     try:
         services.save_record(user, lt, {**found.values, **payload.values}, record=found)
     except services.RecordLocked as exc:  # 报送: a reviewer above must return the unit's figures first
-        raise Problem(409, str(exc), _invalid(lt, exc)) from None
+        raise Problem(409, str(exc), service_problems(lt, exc)) from None
     except services.RecordInvalid as exc:
-        problems = _invalid(lt, exc)
+        problems = service_problems(lt, exc)
         raise Problem(
             400, "数据有误，未作修改：" + "；".join(p["message"] for p in problems), problems
         ) from None
@@ -324,7 +321,7 @@ def update_record(request: HttpRequest, code: str, pk: int, payload: s.RecordPat
         change="修改",
         fields=changed,
     )
-    return s.record_detail(user, lt, _record(user, lt, pk))
+    return s.record_detail(user, lt, record_for(user, lt, pk))
 
 
 @router.delete(
@@ -334,14 +331,14 @@ def update_record(request: HttpRequest, code: str, pk: int, payload: s.RecordPat
 def delete_record(request: HttpRequest, code: str, pk: int) -> Any:
     """软删除：记录进入“已删除记录”，可在网页上恢复。"""
     user = account(request)
-    lt = _ledger(user, code)
-    found = _record(user, lt, pk)
+    lt = ledger_for(user, code)
+    found = record_for(user, lt, pk)
     if found.is_deleted:
         raise Problem(409, "该记录已删除")
     try:
         services.delete_record(user, found)  # PermissionDenied (403) for 查看者
     except services.RecordInvalid as exc:  # 报送 lock
-        raise Problem(409, str(exc), _invalid(lt, exc)) from None
+        raise Problem(409, str(exc), service_problems(lt, exc)) from None
     record(Action.API_WRITE, request=request, target=f"台账 {lt.code} 记录 {found.pk}", change="删除")
     return Status(204, None)
 

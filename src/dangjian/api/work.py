@@ -11,14 +11,17 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema
 
-from dangjian.ledgers import collection, workflow
+from dangjian.audit.log import Action, record
+from dangjian.ledgers import collection, services, workflow
 from dangjian.ledgers.models import CollectionTask, LedgerType, Record
 from dangjian.orgs import access
+from dangjian.text import NOTE_LIMIT, note
 
 from . import schemas as s
 from .auth import account
-from .errors import Problem
+from .errors import Problem, item
 from .paging import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, numbers, page_of
+from .records import ledger_for, record_for, service_problems
 
 router = Router(tags=["填报任务与清单"])
 ERRORS = {400: s.ErrorOut, 401: s.ErrorOut, 403: s.ErrorOut, 404: s.ErrorOut}
@@ -75,6 +78,35 @@ class ItemOut(Schema):
 
 class ItemPage(s.Page):
     results: list[ItemOut]
+
+
+class StepOut(Schema):
+    code: str = Field(..., description="办理操作代码，如 close")
+    label: str = Field(..., description="办理操作，如 销号")
+    target: str = Field(..., description="办理后的状态")
+    fields: list[str] = Field(..., description="办理时须填写的字段代码")
+    comment_required: bool = Field(..., description="是否必须填写理由")
+
+
+class TransitionOut(Schema):
+    label: str
+    from_state: str
+    to_state: str
+    comment: str
+    at: dt.datetime
+    by: str
+
+
+class ItemDetail(ItemOut):
+    steps: list[StepOut] = Field(..., description="本账号现在可以办理的操作")
+    timeline: list[TransitionOut] = Field(..., description="办理记录，先后顺序")
+
+
+class StepIn(Schema):
+    values: dict[str, Any] = Field(
+        default_factory=dict, description='该操作要求填写的字段，如 {"rectified_on": "2019-08-01"}'
+    )
+    comment: str = Field("", max_length=NOTE_LIMIT, description="说明；退回等操作必须填写理由")
 
 
 def _task_out(task: CollectionTask) -> dict[str, Any]:
@@ -148,6 +180,97 @@ def _item_out(record: Record, lt: LedgerType, wf: workflow.Workflow, today: dt.d
         "overdue": late,
         "days_overdue": (today - dt.date.fromisoformat(deadline)).days if late else 0,
     }
+
+
+def _item_detail(user: Any, record: Record, lt: LedgerType, wf: workflow.Workflow) -> dict[str, Any]:
+    return {
+        **_item_out(record, lt, wf, timezone.localdate()),
+        "steps": [
+            {
+                "code": step.code,
+                "label": step.label,
+                "target": step.target,
+                "fields": list(step.fields),
+                "comment_required": step.comment_required,
+            }
+            for step in workflow.available(user, record)
+        ],
+        "timeline": [
+            {
+                "label": t.label,
+                "from_state": t.from_state,
+                "to_state": t.to_state,
+                "comment": t.comment,
+                "at": t.at,
+                "by": s.person(t.by),
+            }
+            for t in workflow.timeline(record)
+        ],
+    }
+
+
+def _list_item(user: Any, code: str, pk: int) -> tuple[Record, LedgerType, workflow.Workflow]:
+    lt = ledger_for(user, code)
+    wf = workflow.workflow_of(lt)
+    if wf is None:
+        raise Problem(404, f"“{lt.label}”没有清单流程")
+    return record_for(user, lt, pk), lt, wf
+
+
+@router.get(
+    "/lists/items/{slug:code}/{int:pk}", response={200: ItemDetail, **ERRORS}, url_name="list_item",
+    summary="一个清单事项",
+)  # fmt: skip
+def get_list_item(request: HttpRequest, code: str, pk: int) -> Any:
+    """事项的状态、时限、本账号现在可以办理的操作和办理记录。"""
+    user = account(request)
+    found, lt, wf = _list_item(user, code, pk)
+    return _item_detail(user, found, lt, wf)
+
+
+@router.post(
+    "/lists/items/{slug:code}/{int:pk}/steps/{slug:step}",
+    response={200: ItemDetail, 409: s.ErrorOut, **ERRORS},
+    url_name="list_step",
+    summary="办理清单事项（如 销号、退回）",
+)
+def take_step(request: HttpRequest, code: str, pk: int, step: str, payload: StepIn) -> Any:
+    """与网页“办理”相同：谁可以办理（本单位或上级单位）、须填写的字段、理由都由清单流程决定；
+    不能办理时返回 403 和原因，填写有误时返回 400 并指明字段，已报送锁定时返回 409。"""
+    user = account(request)
+    found, lt, wf = _list_item(user, code, pk)
+    chosen = wf.step(step)
+    if chosen is None:
+        raise Problem(
+            404, f"“{lt.label}”没有“{step[:60]}”这一办理操作，可用：{'、'.join(t.code for t in wf.steps)}"
+        )
+    extra = [c for c in payload.values if c not in chosen.fields]
+    if extra:
+        problems = [
+            item(
+                f"【{c}】不是“{chosen.label}”要填写的字段（可填：{'、'.join(chosen.fields) or '无'}）",
+                field=c,
+            )
+            for c in extra
+        ]
+        raise Problem(400, "数据有误，未作办理：" + problems[0]["message"], problems)
+    try:
+        workflow.take(user, found, chosen.code, payload.values, comment=note(payload.comment))
+    except services.RecordLocked as exc:
+        raise Problem(409, str(exc), service_problems(lt, exc)) from None
+    except services.RecordInvalid as exc:
+        problems = service_problems(lt, exc)
+        raise Problem(
+            400, "数据有误，未作办理：" + "；".join(p["message"] for p in problems), problems
+        ) from None
+    record(
+        Action.API_WRITE,
+        request=request,
+        target=f"台账 {lt.code} 记录 {found.pk}",
+        change=chosen.label,
+        state=found.status,
+    )
+    return _item_detail(user, record_for(user, lt, pk), lt, wf)
 
 
 @router.get("/lists/items", response={200: ItemPage, **ERRORS}, url_name="list_items", summary="清单事项")

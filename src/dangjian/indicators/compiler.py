@@ -2,9 +2,9 @@
 ONE query (`aggregate(alias=Count("pk", filter=Q(...)), …)`), so cost grows with ledgers and records, not with
 indicators. The same conditions drive evidence, so the records shown behind a value are exactly those counted.
 
-Record values live in a JSONField; every condition and expression on them comes from ledgers/conditions.py (the
-one dialect the records filters and the list workflows use too): text via KeyTextTransform, DECIMAL for numbers,
-ISO dates compared as text, multi-choice "has" as `@>` / `json_each`.
+Record values live in a JSONField; every condition and expression on them (text, numbers cast to DECIMAL, ISO
+dates compared as text, multi-choice "has") comes from ledgers/conditions.py, the one dialect the records
+filters and the list workflows use too.
 """
 
 from __future__ import annotations
