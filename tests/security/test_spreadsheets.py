@@ -324,9 +324,10 @@ def test_another_user_saves_while_an_import_is_validating(world, tmp_path, monke
     """Validation runs outside any transaction (on SQLite each one takes the write lock at once), so a save on
     another connection goes through meanwhile; the rows are then written in one short transaction."""
     seen: list = []
-    real = imports.clean_record_values
+    real = imports.Creation.check  # each row's check by the write service
 
-    def validating(lt, raw):
+    def validating(creation, item):
+        lt = creation.lt
         if not seen:
             seen.append(connection.in_atomic_block)
             outcome: list[str] = []
@@ -346,9 +347,9 @@ def test_another_user_saves_while_an_import_is_validating(world, tmp_path, monke
             thread.start()
             thread.join(60)
             seen.append(outcome)
-        return real(lt, raw)
+        return real(creation, item)
 
-    monkeypatch.setattr(imports, "clean_record_values", validating)
+    monkeypatch.setattr(imports.Creation, "check", validating)
     result = run(world, sheet(tmp_path, [good(i) for i in range(1, 4)]))
     assert result.ok and result.created == 3, result.lines()
     assert seen == [False, ["saved"]]
@@ -359,58 +360,60 @@ def test_a_submission_made_while_validating_refuses_the_rows_it_locks(world, tmp
     from ledgers.conftest import make_task
 
     task = make_task(world, ledger_types=[world.ledger("study_activity")])
-    real = imports.clean_record_values
+    real = imports.Creation.check  # each row's check by the write service
 
-    def validating(lt, raw):
+    def validating(creation, item):
         target = task.targets.get(org=world.c1)
         if target.status != TargetStatus.SUBMITTED:
             collection.submit(world.clerk, target)  # the unit's 报送, between validation and writing
-        return real(lt, raw)
+        return real(creation, item)
 
-    monkeypatch.setattr(imports, "clean_record_values", validating)
+    monkeypatch.setattr(imports.Creation, "check", validating)
     result = run(world, sheet(tmp_path, [good(1), good(2)]))
-    assert not result.ok and result.error_count == 1
+    assert not result.ok and result.error_count == 2  # each row the new lock covers is named
     assert str(result.errors[0]).startswith("第2行：“中共城关街道幸福社区委员会”已于")
+    assert str(result.errors[1]).startswith("第3行：“中共城关街道幸福社区委员会”已于")
     assert Record.objects.count() == 0
 
 
 def test_a_duplicate_stored_while_validating_is_caught_by_the_write(
     world, tmp_path, monkeypatch, make_record
 ):
-    real = imports.clean_record_values
+    real = imports.Creation.check  # each row's check by the write service
 
-    def validating(lt, raw):
-        if not Record.objects.exists():  # someone saves the same activity meanwhile
+    def validating(creation, item):
+        # someone saves the same activity meanwhile (not the save below, through the same service)
+        if creation.reason == "导入" and not Record.objects.exists():
             make_record(
                 "study_activity",
                 world.c1,
                 {"date": "2019-03-05", "kind": "专题报告", "title": "主题2", "participants": 30},
             )
-        return real(lt, raw)
+        return real(creation, item)
 
-    monkeypatch.setattr(imports, "clean_record_values", validating)
+    monkeypatch.setattr(imports.Creation, "check", validating)
     path = sheet(tmp_path, [good(1), good(2)])
     result = run(world, path)
     assert result.needs_choice and [d.row for d in result.duplicates] == [3]
     assert Record.objects.count() == 1
-    monkeypatch.setattr(imports, "clean_record_values", real)
+    monkeypatch.setattr(imports.Creation, "check", real)
     result = run(world, path, duplicates="skip")
     assert result.ok and result.created == 1 and result.skipped == 1
 
 
 def test_a_duplicate_stored_while_validating_is_skipped_when_asked(world, tmp_path, monkeypatch, make_record):
-    real = imports.clean_record_values
+    real = imports.Creation.check  # each row's check by the write service
 
-    def validating(lt, raw):
-        if not Record.objects.exists():
+    def validating(creation, item):
+        if creation.reason == "导入" and not Record.objects.exists():  # not make_record's own save
             make_record(
                 "study_activity",
                 world.c1,
                 {"date": "2019-03-05", "kind": "专题报告", "title": "主题2", "participants": 30},
             )
-        return real(lt, raw)
+        return real(creation, item)
 
-    monkeypatch.setattr(imports, "clean_record_values", validating)
+    monkeypatch.setattr(imports.Creation, "check", validating)
     result = run(world, sheet(tmp_path, [good(1), good(2), good(3)]), duplicates="skip")
     assert result.ok and result.created == 2 and result.skipped == 1
     assert sorted(r.values["title"] for r in Record.objects.all()) == ["主题1", "主题2", "主题3"]
