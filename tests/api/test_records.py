@@ -134,10 +134,17 @@ def test_patch_and_delete_go_through_the_record_service(world, api, make_record)
     assert clerk.get(url).json()["is_deleted"] is True  # a writer may still restore it
     assert api(world.viewer).get(url).status_code == 404
     assert clerk.delete(url).status_code == 409
+    assert (
+        api(world.viewer).post(f"{url}/restore", {}).status_code == 404
+    )  # a deleted record is not his to see
+    restored = clerk.post(f"{url}/restore", {})
+    assert restored.status_code == 200 and restored.json()["is_deleted"] is False
+    assert clerk.post(f"{url}/restore", {}).status_code == 409
+    assert clerk.get(RECORDS).json()["count"] == 1
     changes = list(
         AuditEvent.objects.filter(action=Action.API_WRITE).values_list("detail__change", flat=True)
     )
-    assert sorted(changes) == ["修改", "删除"]
+    assert sorted(changes) == ["修改", "删除", "恢复"]
 
 
 def test_viewer_gets_sensitive_fields_masked(world, api, make_record):

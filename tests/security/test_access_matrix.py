@@ -144,6 +144,7 @@ expect("api:ledgers", none=(200, 200, 200, 200, 200))
 expect("api:ledger", own=(404, 200, 200, 200, 200), conf=(404, 200, 404, 404, 404))
 expect("api:records", own=(404, 200, 200, 200, 200), conf=(404, 200, 404, 404, 404))
 expect("api:records_batch", own=(405, 405, 405, 405, 405))  # POST only
+expect("api:record_restore", own=(405, 405, 405, 405, 405))  # POST only
 expect(
     "api:record",
     own=(404, 404, 200, 200, 200),

@@ -343,6 +343,27 @@ def delete_record(request: HttpRequest, code: str, pk: int) -> Any:
     return Status(204, None)
 
 
+@router.post(
+    "/ledgers/{slug:code}/records/{int:pk}/restore",
+    response={200: s.RecordDetail, 409: s.ErrorOut, **ERRORS},
+    url_name="record_restore",
+    summary="恢复已删除的记录",
+)
+def restore_record(request: HttpRequest, code: str, pk: int) -> Any:
+    """已删除的记录只对能修改它的人可见，也只有他们能恢复。"""
+    user = account(request)
+    lt = ledger_for(user, code)
+    found = record_for(user, lt, pk)
+    if not found.is_deleted:
+        raise Problem(409, "该记录未被删除")
+    try:
+        services.restore_record(user, found)
+    except services.RecordInvalid as exc:  # 报送 lock
+        raise Problem(409, str(exc), service_problems(lt, exc)) from None
+    record(Action.API_WRITE, request=request, target=f"台账 {lt.code} 记录 {found.pk}", change="恢复")
+    return s.record_detail(user, lt, record_for(user, lt, pk))
+
+
 # --- attachments ---------------------------------------------------------------------------------------------------
 
 
