@@ -143,18 +143,35 @@ def cmd_manage(args: argparse.Namespace) -> int:
     return 0
 
 
+def _as_viewer(args: argparse.Namespace, run: Command) -> int:
+    """Run a report or check command for its actor: refused for an org outside the actor's scope, and every figure
+    evaluated as the actor may have it (保密规则: the system actor, like any outsider, gets only the aggregates a
+    confidential ledger may give)."""
+    from dangjian.indicators.engine import viewing_as
+    from dangjian.orgs import access
+    from dangjian.orgs.models import Organization
+
+    who = getattr(args, "actor", None) or access.SYSTEM
+    org = Organization.objects.filter(code=args.org).first()
+    if org is not None and not access.scope(who).may_run_report(org):
+        print(f"错误：账号“{who.get_username()}”无权查看“{org.name}”的报告和核对结果", file=sys.stderr)
+        return 2
+    with viewing_as(who):
+        return run(args)
+
+
 @command
 def cmd_report(args: argparse.Namespace) -> int:
     from dangjian.reports.cli import report
 
-    return report(args)
+    return _as_viewer(args, report)
 
 
 @command
 def cmd_check(args: argparse.Namespace) -> int:
     from dangjian.indicators.cli import check
 
-    return check(args)
+    return _as_viewer(args, check)
 
 
 @command
@@ -189,7 +206,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_overdue(args: argparse.Namespace) -> int:
     from dangjian.ledgers.workflow import overdue_command
 
-    code, output = overdue_command(args.org, args.format)
+    code, output = overdue_command(args.org, args.format, actor=getattr(args, "actor", None))
     print(output, file=sys.stdout if code == 0 else sys.stderr)
     return code
 
@@ -199,6 +216,34 @@ def cmd_token(args: argparse.Namespace) -> int:
     from dangjian.api.cli import token
 
     return token(args)
+
+
+AS_HELP = (
+    "以该账号的权限执行（看到和写入的与该账号在网页上相同）；不填则以系统身份执行："
+    "可见全部单位，但不显示涉密台账的记录，敏感字段一律显示为＊＊"
+)
+ACTOR_COMMANDS = ("report", "check", "ledgers", "template", "import", "export", "overdue")
+
+
+def _actor_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--as", dest="as_user", metavar="USERNAME", help=AS_HELP)
+
+
+def resolve_actor(args: argparse.Namespace) -> str:
+    """Set `args.actor` from `--as USERNAME` (None: the system actor). Returns why it cannot be used ("" if it can)."""
+    args.actor = None
+    username = getattr(args, "as_user", None)
+    if username is None:
+        return ""
+    from django.contrib.auth import get_user_model
+
+    user = get_user_model().objects.filter(username=username).first()
+    if user is None:
+        return f"账号“{username}”不存在"
+    if not user.is_active:
+        return f"账号“{username}”已停用"
+    args.actor = user
+    return ""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -287,6 +332,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--days", type=int, help="有效天数（不填为长期有效，直到吊销）")
     p.add_argument("--name", help="用途，如“智慧社区平台”（显示在该账号的令牌列表中）")
 
+    for name in ACTOR_COMMANDS:
+        _actor_option(sub.choices[name])
+
     p = sub.add_parser("manage", help="运行 Django 管理命令，如 createsuperuser")
     p.add_argument("rest", nargs=argparse.REMAINDER)
     return parser
@@ -302,6 +350,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     # Data dirs made by older versions are tightened: every file inside them by init (run at every upgrade).
     tighten_or_warn(settings.DATA_DIR, deep=args.command == "init")
+    problem = resolve_actor(args)
+    if problem:
+        print(f"错误：{problem}（--as）", file=sys.stderr)
+        return 2
     return COMMANDS[args.command](args)
 
 

@@ -347,7 +347,10 @@ def test_an_org_field_is_a_select_of_the_tree_and_stores_the_code(world):
     )
     client = client_for(world.clerk)
     page = client.get("/ledgers/handover/new").content.decode()
-    assert '<select name="owner"' in page and 'value="c2"' in page and "和平社区委员会" in page
+    # The select offers the orgs the clerk's scope sees (c1), not every active org; a reviewer above sees c2.
+    assert '<select name="owner"' in page and 'value="c1"' in page and 'value="c2"' not in page
+    page = client_for(world.reviewer).get("/ledgers/handover/new").content.decode()
+    assert 'value="c2"' in page and "和平社区委员会" in page
 
     response = client.post(
         "/ledgers/handover/new", {"date": "2019-05-06", "owner": "c2", "reporting_org": world.c1.pk}

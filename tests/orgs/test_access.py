@@ -185,5 +185,5 @@ def test_moving_an_org_keeps_its_records_and_visibility_follows_the_tree(world, 
 def test_subtree_roots_do_not_double_count(world):
     Membership.objects.create(user=world.clerk, org=world.s1, role=Role.CLERK)
     access.forget(world.clerk)
-    assert access.scope_paths(world.clerk) == [world.s1.path]
+    assert access.scope(world.clerk).paths() == [world.s1.path]
     assert access.orgs(world.clerk).count() == 3

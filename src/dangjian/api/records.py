@@ -149,10 +149,7 @@ def list_records(
     filters = RecordFilter.from_request(lt, user, request.GET)
     if filters.errors:
         raise Problem(400, "筛选条件有误：" + "；".join(filters.errors), [item(e) for e in filters.errors])
-    roles = access.WRITE_ROLES if filters.deleted else access.ALL_ROLES
-    qs = access.records(
-        user, lt, Record.objects.select_related("org"), roles=roles, include_deleted=filters.deleted
-    )
+    qs = access.scope(user).records(lt, Record.objects.select_related("org"), deleted=filters.deleted)
     rows, numbers = page_of(filters.apply(qs), page, page_size)
     _audit_read(
         request,

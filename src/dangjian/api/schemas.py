@@ -1,8 +1,9 @@
 """One schema per resource: what the API returns (and what its OpenAPI document describes).
 
 Each `*_out` function turns a model into the dict its schema describes, applying what the account may see: masked
-sensitive values (`masked()`), no rows of confidential ledgers (the callers query through `access`). The shapes
-follow the JSON twins of the web pages (`?format=json`), so a script can move from one to the other.
+sensitive values (`access.Scope.shown_values`), no rows of confidential ledgers (the callers query through
+`access`). The shapes follow the JSON twins of the web pages (`?format=json`), so a script can move from one to
+the other.
 """
 
 from __future__ import annotations
@@ -13,11 +14,11 @@ from typing import Any
 from django.urls import reverse
 from ninja import Field, Schema
 
-from dangjian.ledgers.forms import MASK
 from dangjian.ledgers.models import LedgerField, LedgerType, Record
 from dangjian.ledgers.workflow import workflow_of
 from dangjian.orgs import access
 from dangjian.orgs.models import Organization
+from dangjian.text import person
 
 # --- shared pieces ---------------------------------------------------------------------------------------------
 
@@ -53,10 +54,6 @@ class Page(Schema):
 
 def org_ref(org: Organization) -> dict[str, str]:
     return {"code": org.code, "name": org.name}
-
-
-def person(user: Any) -> str:
-    return (user.get_full_name() or user.username) if user else ""
 
 
 # --- orgs ------------------------------------------------------------------------------------------------------
@@ -215,16 +212,9 @@ class BatchOut(Schema):
     ids: list[int]
 
 
-def masked(user: Any, record: Record) -> bool:
-    """Sensitive values are shown only to those who may change the record (the web's rule: not to 查看者)."""
-    return not access.covers(user, record.org, access.WRITE_ROLES)
-
-
 def shown_values(user: Any, record: Record, sensitive: set[str]) -> dict[str, Any]:
-    hide = masked(user, record)
-    return {
-        k: (MASK if hide and k in sensitive and v not in (None, "") else v) for k, v in record.values.items()
-    }
+    """The values as the account's Scope shows them (sensitive ones masked for those who may not change it)."""
+    return access.scope(user).shown_values(record, sensitive)
 
 
 def sensitive_codes(lt: LedgerType) -> set[str]:

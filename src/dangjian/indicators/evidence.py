@@ -4,7 +4,7 @@ Who may see what: anyone who may run a report for the org may see the value and 
 the rows themselves only when the user may see the ledger's rows (confidential ledgers: members of the named
 orgs). From a confidential ledger, others get only the figures the confidentiality rules allow (保密规则,
 `access.figure_access`): any other value — and a formula reading one — is refused with the reason, before a
-record is read. Sensitive fields are masked for users who may not change the record (the ledgers stage's rule).
+record is read. Sensitive fields are masked as the user's `access.scope()` shows them (as on the record pages).
 """
 
 from __future__ import annotations
@@ -22,14 +22,12 @@ from dangjian.ledgers.models import FieldType, LedgerField, Record
 from dangjian.ledgers.xlsx import neutralise  # the one formula-neutralising helper, shared with exports
 from dangjian.orgs import access
 from dangjian.orgs.models import Organization
-from dangjian.text import cn_date
+from dangjian.text import cn_date, number_text
 
 from . import compiler, formulas
 from .engine import PREFIX, Period, UnknownIndicator, Value, definitions, evaluate
 from .links import evidence_url
 from .models import Indicator, Kind
-
-MASK = "＊＊"
 
 
 class Refused(Exception):
@@ -52,6 +50,8 @@ def display(value: Any, unit: str = "") -> str:
         return "、".join(map(str, value)) or "—"
     if isinstance(value, dt.date):
         return cn_date(value)
+    if isinstance(value, Decimal | float):
+        return f"{number_text(value)}{unit}"
     return f"{value}{unit}"
 
 
@@ -97,15 +97,11 @@ class Evidence:
         return self.indicator.ledger
 
     def masked(self, user: Any, record: Record) -> bool:
-        return not access.covers(user, record.org, access.WRITE_ROLES)
+        return access.scope(user).masks(record)
 
     def cells(self, user: Any, record: Record) -> list[str]:
-        masked = self.masked(user, record)
-        return [
-            MASK if spec.sensitive and masked and record.values.get(spec.code) not in (None, "") else
-            display_value(spec, record.values.get(spec.code))
-            for spec in self.columns
-        ]  # fmt: skip
+        scope = access.scope(user)
+        return [scope.shown(spec, record, display_value) for spec in self.columns]
 
     def in_share(self, user: Any, record: Record) -> bool | None:
         """Whether a row counts in the share; None when not a share, or when the condition reads a sensitive
@@ -260,8 +256,8 @@ def as_json(user: Any, ev: Evidence) -> dict[str, Any]:
         data["share"] = {"matched": ev.matched, "of": ev.count, "condition": ev.condition}
     if ev.records is not None:
         rows = []
+        scope = access.scope(user)
         for r in ev.records:
-            masked = ev.masked(user, r)
             rows.append(
                 {
                     "id": r.pk,
@@ -269,14 +265,7 @@ def as_json(user: Any, ev: Evidence) -> dict[str, Any]:
                     "date": r.date.isoformat(),
                     "end_date": r.end_date.isoformat() if r.end_date else None,
                     "status": r.status,
-                    "values": {
-                        f.code: (
-                            MASK
-                            if f.sensitive and masked and r.values.get(f.code) not in (None, "")
-                            else r.values.get(f.code)
-                        )
-                        for f in ev.columns
-                    },  # fmt: skip
+                    "values": {f.code: scope.shown(f, r) for f in ev.columns},
                     "url": ev.record_url(r),
                     **({} if ev.matched is None else {"in_share": ev.in_share(user, r)}),
                 }

@@ -12,7 +12,11 @@ Rules (also in docs/guide.md):
 - While 已报送, the unit's records of the task's ledgers dated within the period cannot be added, changed,
   deleted or restored — except by those who may return it (reviewers above correct figures without a round
   trip). The lock covers the target org's own records, not its sub-units'.
-- Progress is visible to every role covering the 发起单位; a unit sees only its own rows.
+- Progress is visible to every role covering the 发起单位; a unit sees only its own rows. Its record counts are
+  of the task's ledgers whose rows the viewer may see (a confidential ledger's per-unit count is not an aggregate
+  the 保密规则 give).
+Who may do what is decided by the request's `access.scope()` (`may_create_task`, `tasks`, `targets`,
+`may_submit`, `may_return`); the functions below only apply it.
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ from django.utils import timezone
 
 from dangjian.orgs import access
 from dangjian.orgs.models import Organization, OrgKind
-from dangjian.text import NOTE_LIMIT, note
+from dangjian.text import NOTE_LIMIT, cn_date, note, person
 
 from .models import CollectionTask, LedgerType, Record, TargetStatus, TaskEvent, TaskTarget
 from .xlsx import neutralise  # the one cell cleaner of every xlsx written
@@ -41,18 +45,6 @@ OPEN_STATUSES = (TargetStatus.PENDING, TargetStatus.DRAFT, TargetStatus.RETURNED
 
 class TaskError(Exception):
     """A request the rules refuse; the message is Chinese and shown to the user as is."""
-
-
-def cn_date(value: dt.date | dt.datetime | None) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, dt.datetime) and timezone.is_aware(value):
-        value = timezone.localtime(value)
-    return f"{value.year}年{value.month}月{value.day}日"
-
-
-def _person(user: Any) -> str:
-    return (user.get_full_name() or user.username) if user else ""
 
 
 # --- creating ------------------------------------------------------------------------------------------------
@@ -68,7 +60,7 @@ def target_orgs(scope_root: Organization, kinds: Iterable[OrgKind] = ()) -> Quer
 
 
 def may_create(user: Any, org: Organization) -> bool:
-    return access.covers(user, org, access.REVIEW_ROLES)
+    return access.scope(user).may_create_task(org)
 
 
 @transaction.atomic
@@ -133,35 +125,27 @@ def _actor(user: Any) -> Any:
 
 
 def may_see_progress(user: Any, task: CollectionTask) -> bool:
-    return access.covers(user, task.creator_org)
+    return access.scope(user).may_see_progress(task)
 
 
 def visible_targets(user: Any, task: CollectionTask) -> QuerySet[TaskTarget]:
     """All targets for those covering the creating org; otherwise only the user's own units."""
     qs = task.targets.select_related("org", "submitted_by").order_by("org__path")
-    if may_see_progress(user, task):
-        return qs
-    return qs.filter(org__in=access.orgs(user))
+    return access.scope(user).targets(task, qs)
 
 
 def visible_tasks(user: Any) -> QuerySet[CollectionTask]:
     """Tasks whose progress the user sees, or that ask one of the user's units."""
-    mine = access.orgs(user)
-    asked = TaskTarget.objects.filter(org__in=mine).values("task")
-    return CollectionTask.objects.filter(Q(creator_org__in=mine) | Q(pk__in=asked))
+    return access.scope(user).tasks(CollectionTask.objects.all())
 
 
 def may_submit(user: Any, target: TaskTarget) -> bool:
-    return access.covers(user, target.org, access.WRITE_ROLES)
+    return access.scope(user).may_submit(target)
 
 
 def may_return(user: Any, target: TaskTarget) -> bool:
     """A reviewer/admin strictly above the unit, or of the creating org; never the unit's own reviewer."""
-    org = target.org
-    above = any(
-        org.path.startswith(p) and org.path != p for p in access.scope_paths(user, access.REVIEW_ROLES)
-    )
-    return above or access.covers(user, target.task.creator_org, access.REVIEW_ROLES)
+    return access.scope(user).may_return(target)
 
 
 # --- status changes ------------------------------------------------------------------------------------------
@@ -280,11 +264,14 @@ def note_started_many(user: Any, ledger_type: LedgerType, rows: Iterable[tuple[i
 # --- progress ------------------------------------------------------------------------------------------------
 
 
-def _record_counts(task: CollectionTask, org_ids: list[int]) -> dict[int, int]:
+def _record_counts(
+    task: CollectionTask, org_ids: list[int], ledgers: QuerySet[LedgerType] | None = None
+) -> dict[int, int]:
+    """Live records per unit of the task's ledgers (or of `ledgers`, some of them) in its period."""
     rows = (
         Record.objects.filter(
             org_id__in=org_ids,
-            ledger_type__in=task.ledger_types.all(),
+            ledger_type__in=task.ledger_types.all() if ledgers is None else ledgers,
             date__gte=task.period_start,
             date__lte=task.period_end,
             is_deleted=False,
@@ -318,27 +305,30 @@ class Progress:
 
 
 def progress(user: Any, task: CollectionTask) -> Progress:
+    scope = access.scope(user)
     targets = list(visible_targets(user, task))
-    records = _record_counts(task, [t.org_id for t in targets])
+    records = _record_counts(
+        task, [t.org_id for t in targets], scope.counted_ledgers(task.ledger_types.all())
+    )
     today = timezone.localdate()
     rows = [
         Row(
             target=t,
             records=records.get(t.org_id, 0),
             overdue=is_overdue(task, t, today),
-            may_submit=t.status != TargetStatus.SUBMITTED and may_submit(user, t),
-            may_return=t.status == TargetStatus.SUBMITTED and may_return(user, t),
+            may_submit=t.status != TargetStatus.SUBMITTED and scope.may_submit(t),
+            may_return=t.status == TargetStatus.SUBMITTED and scope.may_return(t),
         )
         for t in targets
     ]
     counts = [(s.value, s.label, sum(r.target.status == s for r in rows)) for s in TargetStatus]
-    return Progress(task, rows, counts, sum(r.overdue for r in rows), may_see_progress(user, task))
+    return Progress(task, rows, counts, sum(r.overdue for r in rows), scope.may_see_progress(task))
 
 
 def open_targets(user: Any) -> QuerySet[TaskTarget]:
     """The home page's to-do list: targets within the user's write scope not yet submitted."""
     return (
-        TaskTarget.objects.filter(org__in=access.entry_orgs(user), status__in=OPEN_STATUSES)
+        TaskTarget.objects.filter(org__in=access.scope(user).entry_orgs(), status__in=OPEN_STATUSES)
         .select_related("task", "org")
         .order_by("task__deadline", "org__path")
     )
@@ -378,7 +368,7 @@ def export_xlsx(prog: Progress) -> bytes:
                 t.get_status_display(),
                 row.records,
                 cn_date(t.submitted_at) if t.status == TargetStatus.SUBMITTED else "",
-                neutralise(_person(t.submitted_by)) if t.status == TargetStatus.SUBMITTED else "",
+                neutralise(person(t.submitted_by)) if t.status == TargetStatus.SUBMITTED else "",
                 neutralise(t.return_reason) if t.status == TargetStatus.RETURNED else "",
                 "是" if row.overdue else "",
             ]

@@ -1,7 +1,7 @@
 """Pages of 填报任务: list, create, progress (with its xlsx and JSON twins), 报送 and 退回.
 
-Every view starts from `_get_task_for_user` (404 for a task the user neither oversees nor is asked by); the
-rules themselves live in `collection`.
+Every view starts from `_get_task_for_user` (404 for a task the user neither oversees nor is asked by: the
+Scope's `tasks`); the rules themselves live in the Scope, applied by `collection`.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
@@ -55,10 +55,11 @@ class TaskForm(forms.Form):
 
     def __init__(self, user: Any, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        mine = access.orgs(user, access.REVIEW_ROLES).filter(is_active=True).order_by("path")
+        scope = access.scope(user)
+        mine = scope.orgs(access.REVIEW_ROLES).filter(is_active=True).order_by("path")
         self.fields["creator_org"].queryset = mine  # type: ignore[attr-defined]
         self.fields["scope_root"].queryset = mine  # type: ignore[attr-defined]
-        ledgers = access.ledger_types(user, LedgerType.objects.filter(is_active=True))
+        ledgers = scope.ledger_types(LedgerType.objects.filter(is_active=True))
         self.fields["ledger_types"].queryset = ledgers  # type: ignore[attr-defined]
         for field in self.fields.values():
             field.error_messages["required"] = f"【{field.label}】为必填项"
@@ -67,10 +68,8 @@ class TaskForm(forms.Form):
 
 
 def _get_task_for_user(user: Any, pk: int) -> CollectionTask:
-    task = get_object_or_404(CollectionTask.objects.select_related("creator_org", "scope_root"), pk=pk)
-    if not (collection.may_see_progress(user, task) or collection.visible_targets(user, task).exists()):
-        raise Http404
-    return task
+    visible = access.scope(user).tasks(CollectionTask.objects.select_related("creator_org", "scope_root"))
+    return get_object_or_404(visible, pk=pk)
 
 
 def _get_target_for_user(user: Any, task: CollectionTask, target_pk: int) -> TaskTarget:
@@ -80,13 +79,13 @@ def _get_target_for_user(user: Any, task: CollectionTask, target_pk: int) -> Tas
 @login_required
 def task_list(request: HttpRequest) -> HttpResponse:
     tasks = collection.visible_tasks(request.user).select_related("creator_org").order_by("-created_at")
-    may_create = access.orgs(request.user, access.REVIEW_ROLES).exists()
+    may_create = access.scope(request.user).orgs(access.REVIEW_ROLES).exists()
     return render(request, "ledgers/tasks/list.html", {"tasks": tasks, "may_create": may_create})
 
 
 @login_required
 def task_new(request: HttpRequest) -> HttpResponse:
-    if not access.orgs(request.user, access.REVIEW_ROLES).exists():
+    if not access.scope(request.user).orgs(access.REVIEW_ROLES).exists():
         raise PermissionDenied("只有管理员或审核员可以创建填报任务")
     form = TaskForm(request.user, request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():

@@ -25,7 +25,6 @@ from .models import FieldType, LedgerField, LedgerType
 from .workflow import workflow_of
 
 ORG_FIELD = "reporting_org"  # the reporting org (not a ledger field: it is fixed when the record is entered)
-MASK = "＊＊"
 NUMERIC_TYPES = {FieldType.INTEGER, FieldType.DECIMAL, FieldType.MONEY}
 SEARCH_TYPES = {FieldType.TEXT, FieldType.LONGTEXT, FieldType.PERSON}
 SELECT_TYPES = {FieldType.CHOICE, FieldType.MULTICHOICE, FieldType.BOOL}
@@ -49,8 +48,9 @@ def org_label(org: Organization, top_depth: int) -> str:
     return "\u3000" * (org.depth - top_depth) + org.name
 
 
-def _form_field(spec: LedgerField) -> forms.Field:
-    """A lenient Django field per type: it renders the right widget and passes the input on unchanged."""
+def _form_field(spec: LedgerField, user: Any = None, current: Any = None) -> forms.Field:
+    """A lenient Django field per type: it renders the right widget and passes the input on unchanged.
+    An org field offers the active orgs the user sees (and the org it already names, `current`)."""
     common: dict[str, Any] = {"label": spec.label, "required": False, "help_text": spec.help_text}
     kind = spec.type
     if kind == FieldType.DATE:
@@ -66,8 +66,10 @@ def _form_field(spec: LedgerField) -> forms.Field:
     elif kind == FieldType.FILE:
         widget = MultipleFileInput(attrs={"accept": _accept()})
     elif kind == FieldType.ORG:
-        # A select of the active tree (the validator still accepts a typed name or code from imports).
-        orgs = Organization.objects.filter(is_active=True).order_by("path")
+        # A select of the user's part of the active tree (the validator still accepts a typed name or code).
+        named = Q(code=current) if isinstance(current, str) and current else Q(pk__in=[])
+        visible = access.scope(user).orgs().filter(is_active=True).values("pk")
+        orgs = Organization.objects.filter(Q(pk__in=visible) | named).order_by("path")
         top = min((o.depth for o in orgs), default=1)
         widget = forms.Select(choices=[("", "—请选择—")] + [(o.code, org_label(o, top)) for o in orgs])
     elif kind in NUMERIC_TYPES:
@@ -108,7 +110,7 @@ class RecordForm(forms.Form):
         self.ledger_type = ledger_type
         self.specs = ledger_type.active_fields()
         if record is None:
-            orgs = access.entry_orgs(user, ledger_type).order_by("path")
+            orgs = access.scope(user).entry_orgs(ledger_type).order_by("path")
             only = list(orgs[:2])
             org_field = self.fields[ORG_FIELD] = OrgChoiceField(
                 queryset=orgs,
@@ -122,7 +124,8 @@ class RecordForm(forms.Form):
             )
             org_field.top_depth = min((o.depth for o in orgs), default=1)
         for spec in self.specs:
-            self.fields[spec.code] = _form_field(spec)
+            current = record.values.get(spec.code) if record is not None else None
+            self.fields[spec.code] = _form_field(spec, user, current)
             if record is not None and spec.code in record.values:
                 self.initial[spec.code] = _initial(spec, record.values[spec.code])
 
@@ -168,7 +171,7 @@ class RecordFilter:
     state: str = ""  # 清单流程的状态（只对带流程的台账）
     sort: str = "-date"
     deleted: bool = False
-    may_write: bool = False
+    may_write: bool = False  # may see (and restore) deleted records: offers the 已删除 filter
     errors: list[str] = field(default_factory=list)
 
     RESERVED = frozenset({"org", "from", "to", "q", "sort", "page", "format", "deleted", "state"})
@@ -176,11 +179,12 @@ class RecordFilter:
     @classmethod
     def from_request(cls, ledger_type: LedgerType, user: Any, params: QueryDict) -> RecordFilter:
         f = cls(ledger_type, user, params)
-        f.may_write = bool(access.scope_paths(user, access.WRITE_ROLES))
+        scope = access.scope(user)
+        f.may_write = scope.may_restore_in(ledger_type)
         if code := params.get("org", "").strip():
             # Only orgs within the user's own subtrees can be picked: an unknown code filters nothing away
             # from others' data because records() already limits the rows, but it must not reveal names.
-            f.org = access.orgs(user).filter(code=code).first()
+            f.org = scope.orgs().filter(code=code).first()
             if f.org is None:
                 f.errors.append("所选单位不在您的查看范围内")
         f.date_from = f._date("from", "起始日期")
@@ -231,16 +235,8 @@ class RecordFilter:
         )
         return keys
 
-    def _write_scope(self) -> Q:
-        paths = access.scope_paths(self.user, access.WRITE_ROLES)
-        q = Q(pk__in=[])
-        for path in paths:
-            q |= Q(org__path__startswith=path)
-        return q
-
     def apply(self, qs: QuerySet) -> QuerySet:
-        if self.deleted:
-            qs = qs.filter(is_deleted=True)
+        """The filters, search and order on records already limited by the scope (live or deleted ones)."""
         if self.org is not None:
             qs = qs.filter(org__path__startswith=self.org.path)
         if self.date_from:
@@ -263,13 +259,13 @@ class RecordFilter:
 
     def _search_q(self) -> Q:
         q = Q(pk__in=[])
-        write_scope = self._write_scope()
+        scope = access.scope(self.user)
         for spec in self.ledger_type.active_fields():
             if spec.type not in SEARCH_TYPES:
                 continue
             match = value_q(spec, "icontains", self.q)
             # A masked value must not be findable by those who see it masked.
-            q |= (match & write_scope) if spec.sensitive else match
+            q |= match & scope.may_search(spec)
         return q
 
     def _ordering(self) -> list[Any]:
@@ -297,7 +293,7 @@ class RecordFilter:
         return urlencode(params)
 
     def org_options(self) -> list[tuple[str, str]]:
-        orgs = list(access.orgs(self.user).order_by("path"))
+        orgs = list(access.scope(self.user).orgs().order_by("path"))
         top = min((o.depth for o in orgs), default=1)
         return [(o.code, org_label(o, top)) for o in orgs]
 

@@ -2,7 +2,8 @@
 
 Every view starts from one of two access helpers: `_get_ledger_for_user` (404 for a ledger whose rows the user
 may not see) and `_get_record_for_user` (404 for a record outside the user's scope). Records are only ever read
-through `access.records()`, so no view can show a row the access rules do not allow.
+through the request's `access.scope()`, which also decides how each is shown (masked fields, deleted rows), so no
+view can show a row or a value the access rules do not allow.
 """
 
 from __future__ import annotations
@@ -24,10 +25,11 @@ from django.views.decorators.http import require_POST
 from dangjian.audit import log as audit
 from dangjian.orgs import access
 from dangjian.orgs.models import Organization
+from dangjian.text import person
 
 from . import services, workflow
 from .fields import cell_class, display_value
-from .forms import MASK, ORG_FIELD, RecordFilter, RecordForm
+from .forms import ORG_FIELD, RecordFilter, RecordForm
 from .models import Attachment, FieldType, LedgerField, LedgerType, Record
 
 PAGE_SIZE = 50
@@ -37,23 +39,25 @@ PAGE_SIZE = 50
 
 
 def _get_ledger_for_user(user: Any, code: str) -> LedgerType:
-    visible = access.ledger_types(user, LedgerType.objects.filter(is_active=True))
+    visible = access.scope(user).ledger_types(LedgerType.objects.filter(is_active=True))
     return get_object_or_404(visible.prefetch_related("fields"), code=code)
 
 
 def _get_record_for_user(user: Any, ledger_type: LedgerType, pk: int) -> Record:
-    """A record the user may see. Deleted records are visible only to those who may restore them."""
-    qs = access.records(
-        user,
-        ledger_type,
-        Record.objects.select_related("org", "created_by", "updated_by"),
-        include_deleted=True,
+    """A record the user may open (deleted records only for those who may restore them)."""
+    qs = access.scope(user).openable(
+        ledger_type, Record.objects.select_related("org", "created_by", "updated_by")
     )
     record = get_object_or_404(qs, pk=pk)
-    if record.is_deleted and not access.may_change_record(user, record):
-        raise Http404
     record.ledger_type = ledger_type  # reuse the prefetched fields
     return record
+
+
+def listed_records(user: Any, lt: LedgerType, filters: RecordFilter) -> QuerySet[Record]:
+    """The records table's rows (HTML, JSON and xlsx alike): the live records the user may see, or with the
+    已删除 filter the deleted ones he may restore; then the filters, search and order."""
+    qs = access.scope(user).records(lt, Record.objects.select_related("org"), deleted=filters.deleted)
+    return filters.apply(qs)
 
 
 def _audit_read(request: HttpRequest, lt: LedgerType, target: str, **detail: Any) -> None:
@@ -69,26 +73,17 @@ def _wants_json(request: HttpRequest, fmt: str) -> bool:
 # --- presentation ------------------------------------------------------------------------------------------
 
 
-def _is_masked(user: Any, record: Record) -> bool:
-    """Sensitive values are shown only to those who may change the record (not to 查看者)."""
-    return not access.covers(user, record.org, access.WRITE_ROLES)
+def _cell(
+    scope: access.Scope, spec: LedgerField, record: Record, org_names: dict[str, str] | None = None
+) -> str:
+    """A field of a record as the table and the record page show it (masked where the scope hides it)."""
 
+    def text(spec: LedgerField, value: Any) -> str:
+        if spec.type == FieldType.ORG and org_names is not None and value in org_names:
+            return org_names[value]  # the short name, as in the 填报单位 column
+        return display_value(spec, value)
 
-def _stored_values(record: Record, masked: bool) -> dict[str, Any]:
-    sensitive = {f.code for f in record.ledger_type.fields.all() if f.sensitive}
-    return {
-        k: (MASK if masked and k in sensitive and v not in (None, "") else v)
-        for k, v in record.values.items()
-    }
-
-
-def _cell(spec: LedgerField, record: Record, masked: bool, org_names: dict[str, str] | None = None) -> str:
-    value = record.values.get(spec.code)
-    if spec.sensitive and masked and value not in (None, ""):
-        return MASK
-    if spec.type == FieldType.ORG and org_names is not None and value in org_names:
-        return org_names[value]  # the short name, as in the 填报单位 column
-    return display_value(spec, value)
+    return scope.shown(spec, record, text)
 
 
 def _org_names(columns: list[LedgerField], records: list[Record]) -> dict[str, str]:
@@ -98,23 +93,20 @@ def _org_names(columns: list[LedgerField], records: list[Record]) -> dict[str, s
     return {o.code: o.display_name for o in Organization.objects.filter(code__in=codes)}
 
 
-def _record_json(record: Record, masked: bool) -> dict[str, Any]:
+def _record_json(scope: access.Scope, record: Record) -> dict[str, Any]:
+    sensitive = {f.code for f in record.ledger_type.fields.all() if f.sensitive}
     return {
         "id": record.pk,
         "org": {"code": record.org.code, "name": record.org.name},
         "date": record.date.isoformat(),
         "end_date": record.end_date.isoformat() if record.end_date else None,
-        "values": _stored_values(record, masked),
+        "values": scope.shown_values(record, sensitive),
         "status": record.status,
     }
 
 
 def _ledger_json(lt: LedgerType) -> dict[str, str]:
     return {"code": lt.code, "label": lt.label}
-
-
-def _person(user: Any) -> str:
-    return (user.get_full_name() or user.username) if user else ""
 
 
 def _json(data: dict[str, Any], status: int = 200) -> JsonResponse:
@@ -126,8 +118,9 @@ def _json(data: dict[str, Any], status: int = 200) -> JsonResponse:
 
 @login_required
 def index(request: HttpRequest) -> HttpResponse:
-    ledgers = list(access.ledger_types(request.user, LedgerType.objects.filter(is_active=True)))
-    counts = {lt.pk: access.records(request.user, lt, Record.objects.all()).count() for lt in ledgers}
+    scope = access.scope(request.user)
+    ledgers = list(scope.ledger_types(LedgerType.objects.filter(is_active=True)))
+    counts = {lt.pk: scope.records(lt, Record.objects.all()).count() for lt in ledgers}
     if request.GET.get("format") == "json":
         rows = [
             {
@@ -143,19 +136,16 @@ def index(request: HttpRequest) -> HttpResponse:
         (cat, [(lt, counts[lt.pk]) for lt in items])
         for cat, items in groupby(ledgers, key=lambda lt: lt.category)
     ]
-    may_enter = access.entry_orgs(request.user).exists()
+    may_enter = scope.entry_orgs().exists()
     return render(request, "ledgers/index.html", {"groups": groups, "may_enter": may_enter})
 
 
 @login_required
 def records(request: HttpRequest, code: str, fmt: str = "") -> HttpResponse:
+    scope = access.scope(request.user)
     lt = _get_ledger_for_user(request.user, code)
     filters = RecordFilter.from_request(lt, request.user, request.GET)
-    roles = access.WRITE_ROLES if filters.deleted else access.ALL_ROLES
-    qs = access.records(
-        request.user, lt, Record.objects.select_related("org"), roles=roles, include_deleted=filters.deleted
-    )
-    page = _page(filters.apply(qs), request.GET.get("page"))
+    page = _page(listed_records(request.user, lt, filters), request.GET.get("page"))
     for record in page.object_list:
         record.ledger_type = lt
     _audit_read(
@@ -167,7 +157,7 @@ def records(request: HttpRequest, code: str, fmt: str = "") -> HttpResponse:
         query=request.GET.urlencode()[:300],
     )
     if _wants_json(request, fmt):
-        results = [_record_json(r, _is_masked(request.user, r)) for r in page.object_list]
+        results = [_record_json(scope, r) for r in page.object_list]
         return _json(
             {
                 "ledger": _ledger_json(lt),
@@ -188,9 +178,9 @@ def records(request: HttpRequest, code: str, fmt: str = "") -> HttpResponse:
         {
             "record": r,
             "overdue": wf is not None and workflow.is_overdue(r),
-            "cells": [(_cell(f, r, _is_masked(request.user, r), org_names), cell_class(f)) for f in columns],
+            "cells": [(_cell(scope, f, r, org_names), cell_class(f)) for f in columns],
             "attachments": attachments[r.pk],
-            "may_change": not _is_masked(request.user, r),
+            "may_change": scope.may_change(r),
         }
         for r in page.object_list
     ]
@@ -201,7 +191,7 @@ def records(request: HttpRequest, code: str, fmt: str = "") -> HttpResponse:
         "query": filters.query(),
         "rows": rows,
         "page": page,
-        "may_enter": access.entry_orgs(request.user, lt).exists(),
+        "may_enter": scope.entry_orgs(lt).exists(),
     }
     return render(request, "ledgers/records.html", context)
 
@@ -246,12 +236,12 @@ def record_detail(request: HttpRequest, code: str, pk: int, fmt: str = "") -> Ht
     lt = _get_ledger_for_user(request.user, code)
     record = _get_record_for_user(request.user, lt, pk)
     _audit_read(request, lt, f"台账 {lt.code} 记录 {record.pk}")
-    masked = _is_masked(request.user, record)
+    scope = access.scope(request.user)
     attachments = list(record.attachments.all())
     if _wants_json(request, fmt):
         data = {
             "ledger": _ledger_json(lt),
-            **_record_json(record, masked),
+            **_record_json(scope, record),
             "is_deleted": record.is_deleted,
             "attachments": [
                 {
@@ -262,19 +252,19 @@ def record_detail(request: HttpRequest, code: str, pk: int, fmt: str = "") -> Ht
                 }
                 for a in attachments
             ],
-            "created": {"by": _person(record.created_by), "at": record.created_at.isoformat()},
-            "updated": {"by": _person(record.updated_by), "at": record.updated_at.isoformat()},
+            "created": {"by": person(record.created_by), "at": record.created_at.isoformat()},
+            "updated": {"by": person(record.updated_by), "at": record.updated_at.isoformat()},
         }
         return _json(data)
     context = {
         "lt": lt,
         "record": record,
-        "values": [(f, _cell(f, record, masked)) for f in lt.active_fields() if f.type != FieldType.FILE],
-        "archived": [(f, _cell(f, record, masked)) for f in lt.archived_fields() if f.code in record.values],
+        "values": [(f, _cell(scope, f, record)) for f in lt.active_fields() if f.type != FieldType.FILE],
+        "archived": [(f, _cell(scope, f, record)) for f in lt.archived_fields() if f.code in record.values],
         "attachments": attachments,
-        "may_change": not masked,
-        "created_by": _person(record.created_by),
-        "updated_by": _person(record.updated_by),
+        "may_change": scope.may_change(record),
+        "created_by": person(record.created_by),
+        "updated_by": person(record.updated_by),
     }
     return render(request, "ledgers/record.html", context)
 
@@ -282,7 +272,7 @@ def record_detail(request: HttpRequest, code: str, pk: int, fmt: str = "") -> Ht
 @login_required
 def record_new(request: HttpRequest, code: str) -> HttpResponse:
     lt = _get_ledger_for_user(request.user, code)
-    if not access.entry_orgs(request.user, lt).exists():
+    if not access.scope(request.user).entry_orgs(lt).exists():
         raise PermissionDenied("无权填报该台账")
     form = RecordForm(lt, request.user, *_post(request))
     if request.method == "POST" and form.is_valid():
@@ -302,7 +292,7 @@ def record_new(request: HttpRequest, code: str) -> HttpResponse:
 def record_edit(request: HttpRequest, code: str, pk: int) -> HttpResponse:
     lt = _get_ledger_for_user(request.user, code)
     record = _get_record_for_user(request.user, lt, pk)
-    if not access.may_change_record(request.user, record):
+    if not access.scope(request.user).may_change(record):
         raise PermissionDenied("无权修改该记录")
     if record.is_deleted:
         raise Http404  # restore first: a deleted record is not edited in place
@@ -361,13 +351,13 @@ def record_history(request: HttpRequest, code: str, pk: int, fmt: str = "") -> H
     record = _get_record_for_user(request.user, lt, pk)
     entries = services.history(record)
     _audit_read(request, lt, f"台账 {lt.code} 记录 {record.pk} 修改历史")
-    if _is_masked(request.user, record):
+    if access.scope(request.user).masks(record):
         sensitive = {f.label for f in lt.fields.all() if f.sensitive}
         for entry in entries:
             for change in entry["changes"]:
                 if change["field"] in sensitive:
-                    change["before"] = MASK if change["before"] else ""
-                    change["after"] = MASK if change["after"] else ""
+                    change["before"] = access.mask(change["before"])
+                    change["after"] = access.mask(change["after"])
     if _wants_json(request, fmt):
         rows = [{**e, "when": e["when"].isoformat()} for e in entries]
         return _json({"ledger": _ledger_json(lt), "record": record.pk, "history": rows})
@@ -378,8 +368,7 @@ def record_history(request: HttpRequest, code: str, pk: int, fmt: str = "") -> H
 def attachment(request: HttpRequest, pk: int) -> FileResponse:
     att = get_object_or_404(Attachment.objects.select_related("record__org", "record__ledger_type"), pk=pk)
     record = att.record
-    visible = access.may_view_record(request.user, record)
-    if not visible or (record.is_deleted and not access.may_change_record(request.user, record)):
+    if not access.scope(request.user).may_view(record):  # deleted records: only for who may restore them
         raise Http404
     try:
         handle = att.file.open("rb")

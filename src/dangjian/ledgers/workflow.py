@@ -33,10 +33,11 @@ from django.utils import timezone
 
 from dangjian.orgs import access
 from dangjian.orgs.models import Organization
+from dangjian.text import cn_date
 
 from . import services
 from .conditions import value_order, value_q
-from .fields import display_value, format_date
+from .fields import display_value
 from .models import LedgerType, Record, Transition
 from .workflow_definition import (  # noqa: F401  (the definition's names, as callers know them from here)
     ROLES,
@@ -57,18 +58,8 @@ class TransitionRefused(PermissionDenied):
 # --- who may do what ---------------------------------------------------------------------------------------
 
 
-def _is_supervisor(user: Any, org: Organization) -> bool:
-    return any(
-        org.path.startswith(p) and org.path != p for p in access.scope_paths(user, access.REVIEW_ROLES)
-    )
-
-
 def holds(user: Any, record: Record, role: str) -> bool:
-    if not access.may_see_rows(user, record.ledger_type):
-        return False
-    if role == "owner":
-        return access.covers(user, record.org, access.WRITE_ROLES)
-    return role == "supervisor" and _is_supervisor(user, record.org)
+    return access.scope(user).holds(record, role)
 
 
 def refusal(user: Any, record: Record, step: Step) -> str:
@@ -218,20 +209,14 @@ def workflow_ledgers() -> list[tuple[LedgerType, Workflow]]:
 def overdue_items(
     *, user: Any = None, org: Organization | None = None, today: dt.date | None = None
 ) -> list[OverdueItem]:
-    """Overdue items the user may see (web), or under an org's subtree (the daily reminder job).
-    The job lists no confidential ledger: names of confidential items stay with those who may see them."""
+    """Overdue items the user may see, under an org's subtree if given. The daily reminder job acts as a named
+    account or as `access.SYSTEM` (the default), which lists no confidential ledger: names of confidential items
+    stay with those who may see them."""
     day = today or timezone.localdate()
+    scope = access.scope(access.SYSTEM if user is None else user)
     items: list[OverdueItem] = []
     for lt, wf in workflow_ledgers():
-        qs: QuerySet[Record] = Record.objects.select_related("org")
-        if user is not None:
-            qs = access.records(user, lt, qs)
-        elif lt.confidential:
-            continue
-        else:
-            qs = qs.filter(ledger_type=lt)
-        if org is not None:
-            qs = qs.filter(org__path__startswith=org.path)
+        qs = scope.records(lt, Record.objects.select_related("org"), under=org)
         for record in overdue_records(qs, wf, day).order_by("org__path", "id"):
             record.ledger_type = lt
             items.append(_item(record, lt, wf, day))
@@ -286,23 +271,27 @@ def summary(items: list[OverdueItem]) -> dict[str, list[tuple[str, int]]]:
     return {"by_unit": by_unit.most_common(), "by_source": by_source.most_common()}
 
 
-def overdue_command(org_code: str, fmt: str = "text", today: dt.date | None = None) -> tuple[int, str]:
-    """`dangjian overdue --org CODE [--format json]`: (exit code, output) for a daily reminder job.
-    Exit 0 whether or not anything is overdue (a reminder is not a failure); 2 when the org does not exist."""
+def overdue_command(
+    org_code: str, fmt: str = "text", today: dt.date | None = None, actor: Any = None
+) -> tuple[int, str]:
+    """`dangjian overdue --org CODE [--format json] [--as USERNAME]`: (exit code, output) for a daily reminder job,
+    as `actor` (default `access.SYSTEM`). Exit 0 whether or not anything is overdue (a reminder is not a failure);
+    2 when the org does not exist or lies outside the actor's scope."""
     import json
 
-    org = Organization.objects.filter(code=org_code).first()
+    scope = access.scope(actor or access.SYSTEM)
+    org = scope.orgs().filter(code=org_code).first()
     if org is None:
-        return 2, f"找不到组织“{org_code}”"
+        return 2, f"找不到组织“{org_code}”（或不在该账号的查看范围内）"
     day = today or timezone.localdate()
-    items = overdue_items(org=org, today=day)
+    items = overdue_items(user=scope.user, org=org, today=day)
     if fmt == "json":
         data: dict[str, Any] = {"org": {"code": org.code, "name": org.name}, "date": day.isoformat()}
         data |= {"count": len(items), "items": [i.as_json() for i in items]}
         return 0, json.dumps(data, ensure_ascii=False, indent=2)
-    lines = [f"{org.name}：截至 {format_date(day)} 逾期未销号 {len(items)} 项"]
+    lines = [f"{org.name}：截至 {cn_date(day)} 逾期未销号 {len(items)} 项"]
     lines += [
-        f"{i.record.org.name}\t{i.ledger.label}#{i.record.pk}\t{i.title}\t{i.record.status}\t时限 {format_date(dt.date.fromisoformat(i.deadline))}\t逾期 {i.days} 天"
+        f"{i.record.org.name}\t{i.ledger.label}#{i.record.pk}\t{i.title}\t{i.record.status}\t时限 {cn_date(dt.date.fromisoformat(i.deadline))}\t逾期 {i.days} 天"
         for i in items
     ]
     return 0, "\n".join(lines)

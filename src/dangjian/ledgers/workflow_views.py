@@ -37,7 +37,7 @@ def _step_form(lt: LedgerType, record: Record, step: workflow.Step, request: Htt
     for code in step.fields:
         spec = lt.field(code)
         assert spec is not None
-        form.fields[code] = _form_field(spec)
+        form.fields[code] = _form_field(spec, request.user, record.values.get(code))
         form.fields[code].label = f"{spec.label}（必填）"
         if code in record.values:
             form.initial[code] = _initial(spec, record.values[code])
@@ -96,14 +96,13 @@ def bulk(request: HttpRequest, code: str) -> HttpResponse:
     if wf is None:
         raise Http404
     state = request.GET.get("state") or request.POST.get("state") or wf.states[-2]
-    qs = access.records(request.user, lt, Record.objects.select_related("org")).filter(status=state)
+    scope = access.scope(request.user)
+    qs = scope.records(lt, Record.objects.select_related("org")).filter(status=state)
     problems: dict[int, str] = {}
     if request.method == "POST":
         step = wf.step(request.POST.get("step", ""))
         ids = [int(i) for i in request.POST.getlist("ids") if i.isdigit()][:BULK_LIMIT]
-        chosen = list(
-            access.records(request.user, lt, Record.objects.select_related("org")).filter(pk__in=ids)
-        )
+        chosen = list(scope.records(lt, Record.objects.select_related("org")).filter(pk__in=ids))
         comment = note(request.POST.get("comment"))
         if step is None or not chosen:
             messages.error(request, "请选择要办理的事项和操作。")
@@ -134,10 +133,7 @@ def _scope_org(request: HttpRequest) -> Organization | None:
     code = request.GET.get("org")
     if not code:
         return None
-    org = get_object_or_404(Organization, code=code)
-    if not access.covers(request.user, org):
-        raise Http404
-    return org
+    return get_object_or_404(access.scope(request.user).orgs(), code=code)
 
 
 @login_required

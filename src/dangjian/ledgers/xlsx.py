@@ -19,6 +19,7 @@ from typing import Any
 
 from django.conf import settings
 
+from dangjian.orgs.access import MASK, Scope
 from dangjian.text import xml_safe
 
 from .extent import Bounds, Encrypted, Extent, sheet_extent, workbook_extents
@@ -253,8 +254,8 @@ def _export_value(field: LedgerField, value: Any) -> Any:
 STATE_HEADER = "状态"  # the exported state of a list ledger's item (set only by its workflow, never imported)
 
 
-def export_records(lt: LedgerType, records: Iterable[Record], masked: Any, mask: str) -> bytes:
-    """The records as xlsx under the template's header. `masked(record)` says whether to hide sensitive values.
+def export_records(lt: LedgerType, records: Iterable[Record], scope: Scope) -> bytes:
+    """The records as xlsx under the template's header, each value as `scope` shows it (sensitive ones masked).
 
     A write-only workbook streams rows out, so exporting 100,000 records does not hold them all as cells.
     """
@@ -284,12 +285,11 @@ def export_records(lt: LedgerType, records: Iterable[Record], masked: Any, mask:
         heads.append(cell)
     sheet.append(heads)
     for record in records:
-        hide = masked(record)
         row: list[Any] = [neutralise(record.org.name)]
         for f in fields:
-            value = record.values.get(f.code)
-            if hide and f.sensitive and value not in (None, ""):
-                row.append(mask)
+            value = scope.shown(f, record)
+            if value is MASK:
+                row.append(value)
                 continue
             value = _export_value(f, value)
             if isinstance(value, dt.date):

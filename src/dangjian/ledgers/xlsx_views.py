@@ -26,9 +26,9 @@ from dangjian.audit.log import Action, record
 from dangjian.orgs import access
 
 from . import views as table
-from .forms import MASK, RecordFilter
+from .forms import RecordFilter
 from .imports import POLICIES, ImportResult, error_copy, import_file, spool
-from .models import LedgerType, Record
+from .models import LedgerType
 from .xlsx import MAX_COLUMNS, XLSX_MIME, FileRefused, build_template, export_records, max_rows
 
 SESSION_KEY = "xlsx_imports"
@@ -44,7 +44,7 @@ def _xlsx(data: bytes, name: str) -> HttpResponse:
 
 def _entry_ledger(request: HttpRequest, code: str) -> LedgerType:
     lt = table._get_ledger_for_user(request.user, code)
-    if not access.entry_orgs(request.user, lt).exists():
+    if not access.scope(request.user).entry_orgs(lt).exists():
         raise PermissionDenied("无权填报该台账")
     return lt
 
@@ -52,7 +52,7 @@ def _entry_ledger(request: HttpRequest, code: str) -> LedgerType:
 @login_required
 def template_download(request: HttpRequest, code: str) -> HttpResponse:
     lt = _entry_ledger(request, code)
-    orgs = access.entry_orgs(request.user, lt).order_by("path")
+    orgs = access.scope(request.user).entry_orgs(lt).order_by("path")
     return _xlsx(build_template(lt, orgs), f"{lt.label}_导入模板.xlsx")
 
 
@@ -61,19 +61,16 @@ def export(request: HttpRequest, code: str) -> HttpResponse:
     """The records table's rows (same access, filters and masking) as xlsx under the template's header."""
     lt = table._get_ledger_for_user(request.user, code)
     filters = RecordFilter.from_request(lt, request.user, request.GET)
-    roles = access.WRITE_ROLES if filters.deleted else access.ALL_ROLES
-    qs = access.records(
-        request.user, lt, Record.objects.select_related("org"), roles=roles, include_deleted=filters.deleted
-    )
+    rows = table.listed_records(request.user, lt, filters)
     exported = 0
 
-    def counted() -> Iterator[Record]:
+    def counted() -> Iterator[Any]:
         nonlocal exported
-        for row in filters.apply(qs).iterator(chunk_size=2000):
+        for row in rows.iterator(chunk_size=2000):
             exported += 1
             yield row
 
-    data = export_records(lt, counted(), lambda r: table._is_masked(request.user, r), MASK)
+    data = export_records(lt, counted(), access.scope(request.user))
     record(
         Action.EXPORT,
         request=request,
@@ -131,7 +128,7 @@ def _progress_key(token: str) -> str:
 @login_required
 def import_page(request: HttpRequest, code: str) -> HttpResponse:
     lt = _entry_ledger(request, code)
-    orgs = list(access.entry_orgs(request.user, lt).order_by("path"))
+    orgs = list(access.scope(request.user).entry_orgs(lt).order_by("path"))
     context: dict[str, Any] = {
         "lt": lt,
         "orgs": orgs,

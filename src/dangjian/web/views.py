@@ -14,7 +14,6 @@ from django.shortcuts import render
 from dangjian.ledgers import collection, workflow
 from dangjian.ledgers.models import LedgerType
 from dangjian.orgs import access
-from dangjian.orgs.models import Membership
 
 
 class LoginForm(AuthenticationForm):
@@ -42,14 +41,11 @@ class LoginView(auth_views.LoginView):
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     user: Any = request.user  # authenticated: login_required
-    memberships = (
-        Membership.objects.filter(user=user, org__is_active=True).select_related("org").order_by("org__path")
-    )
-    ledgers = access.ledger_types(request.user, LedgerType.objects.filter(is_active=True))
+    scope = access.scope(user)  # the memberships, read once for the whole request
     context = {
-        "memberships": memberships,
-        "ledgers": ledgers,
-        "may_enter": access.entry_orgs(request.user).exists(),
+        "memberships": scope.memberships,
+        "ledgers": scope.ledger_types(LedgerType.objects.filter(is_active=True)),
+        "may_enter": scope.entry_orgs().exists(),
         "open_targets": collection.open_targets(request.user)[:50],
     }
     # 清单事项逾期未销号的提醒: the count and the ten longest overdue; the full list is one click away.
