@@ -1,13 +1,18 @@
-"""Characters: the one place that says which ones text may carry, on the way in and on the way out; and the
-one wording of a date in Chinese prose (2019年3月5日).
+"""Text as people read it, in one place: which characters text may carry (on the way in and on the way out), and
+the one wording of dates (2019年3月5日), times, people and numbers that pages, exports, messages and reports share.
 
-A leaf module (it imports nothing of the project), so every stage may use it.
+A leaf module (it imports nothing of the project), so every stage may use it; templates reach the wordings
+through the `cn_date`, `cn_datetime` and `who` filters ({% load dangjian %}), which call these.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+from decimal import Decimal
+from typing import Any
+
+from django.utils import timezone
 
 # What XML 1.0 — and so every .xlsx and .docx — cannot carry: C0 controls except tab and line breaks, the
 # non-characters U+FFFE/U+FFFF and lone surrogates (only JSON can make them). openpyxl's own pattern misses the last.
@@ -34,6 +39,49 @@ def note(text: str | None) -> str:
     return without_invisible(text or "").strip()
 
 
-def cn_date(day: dt.date) -> str:
-    """2019年3月5日: the date as 公文 write it, without zero padding (a datetime gives its own calendar day)."""
-    return f"{day.year}年{day.month}月{day.day}日"
+def cn_date(value: dt.date | str | None) -> str:
+    """2019年3月5日: the date as 公文 write it, without zero padding.
+
+    An aware datetime gives its local calendar day, a naive one its own; an ISO date in text (as record values
+    keep dates) is read; other text comes back as it is, nothing as "".
+    """
+    if value is None or value == "":
+        return ""
+    if isinstance(value, str):
+        try:
+            value = dt.date.fromisoformat(value)
+        except ValueError:
+            return value
+    if isinstance(value, dt.datetime) and timezone.is_aware(value):
+        value = timezone.localtime(value)
+    return f"{value.year}年{value.month}月{value.day}日"
+
+
+def cn_datetime(value: dt.datetime | None) -> str:
+    """2019年3月5日 14:05, in the local time zone."""
+    if value is None:
+        return ""
+    if timezone.is_aware(value):
+        value = timezone.localtime(value)
+    return f"{cn_date(value)} {value:%H:%M}"
+
+
+def person(user: Any, empty: str = "") -> str:
+    """A person as pages, exports and logs name them: full name, else user name; `empty` when there is none (a step
+    taken by the system, or an account since deleted)."""
+    if not user:
+        return empty
+    return str(user.get_full_name() or user.username)
+
+
+def number_text(value: Decimal | float | int) -> str:
+    """A number as prose writes it: whole numbers without a decimal point, others in plain notation (never 1E+1)."""
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, float):
+        value = Decimal(repr(value))
+    if isinstance(value, Decimal):
+        if value == value.to_integral_value() and value.as_tuple().exponent >= 0:  # type: ignore[operator]
+            return str(int(value))
+        return format(value, "f")
+    return str(value)

@@ -12,7 +12,7 @@ from typing import Any
 
 # Labels for the request's own keys (a ledger's fields bring their own labels).
 PARAM_LABELS = {
-    "org": "填报单位（组织代码）",
+    "org": "组织代码",
     "values": "内容",
     "key": "外部键",
     "records": "记录",

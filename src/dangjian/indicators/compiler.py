@@ -35,9 +35,10 @@ from django.db.models.functions import Cast, Substr
 from django.db.models.lookups import GreaterThan
 
 from dangjian.ledgers.conditions import NUMERIC, is_empty, number, text, value_q
-from dangjian.ledgers.fields import format_date, parse_date, parse_decimal
+from dangjian.ledgers.fields import parse_date, parse_decimal
 from dangjian.ledgers.models import LedgerField, LedgerType, Record
 from dangjian.orgs.models import Organization, OrgKind
+from dangjian.text import cn_date
 
 from . import formulas
 from .models import Aggregate, Kind, PeriodMode, Scope
@@ -624,6 +625,6 @@ def describe(where: Sequence[dict[str, Any]], ledger: LedgerType, day: dt.date |
             value = "、".join(map(str, value))
         text = f"【{label}】{OP_WORDS.get(op, op)} {value}"
         if op in AGE_OPS and day is not None:
-            text += f"（按{format_date(day)}计算）"
+            text += f"（按{cn_date(day)}计算）"
         parts.append(text)
     return "，且".join(parts)

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable
 from decimal import Decimal, InvalidOperation
 from typing import Any, Protocol
 
-from dangjian.text import without_invisible
+from dangjian.text import cn_date, without_invisible
 
 EMPTY: tuple[Any, ...] = (None, "", [], ())
 
@@ -366,22 +366,13 @@ def cell_class(spec: Any) -> str:
     return "text" if spec.type == "text" else ""
 
 
-def format_date(day: dt.date) -> str:
-    """2019年3月5日: no zero padding, as in 公文."""
-    return f"{day.year}年{day.month}月{day.day}日"
-
-
 def display_value(field: FieldSpec | None, value: Any) -> str:
     """A stored value as a clerk reads it: dates as 2019年3月5日, lists joined with 、, booleans as 是/否."""
     if value is None or value == "":
         return ""
     kind = field.type if field else ""
     if kind == "date":
-        try:
-            day = dt.date.fromisoformat(value)
-        except (TypeError, ValueError):
-            return str(value)
-        return format_date(day)
+        return cn_date(value) if isinstance(value, str) else str(value)
     if kind == "org":
         from dangjian.orgs.models import Organization
 

@@ -38,6 +38,7 @@ from django.utils import timezone
 
 from dangjian.orgs import access
 from dangjian.orgs.models import Organization
+from dangjian.text import person
 
 from . import collection
 from .fields import FieldError, display_value, is_empty, validate_value
@@ -373,7 +374,7 @@ def history(record: Record) -> list[dict[str, Any]]:
         out.append(
             {
                 "when": entry.history_date,
-                "user": (user.get_full_name() or user.username) if user else "系统",
+                "user": person(user, "系统"),
                 "action": entry.history_change_reason
                 or {"+": "新增", "~": "修改", "-": "删除"}[entry.history_type],
                 "changes": changes,

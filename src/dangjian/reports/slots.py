@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from dangjian.text import cn_date, xml_safe  # xml_safe: a value holding "\x01" would fail the Word file
+from dangjian.text import cn_date, number_text, xml_safe  # xml_safe: "\x01" would fail the Word file
 
 from .values import PREVIOUS, computed_for
 
@@ -38,12 +38,8 @@ def display_value(value: Any) -> str:
         return EMPTY
     if isinstance(value, bool):
         return "是" if value else "否"
-    if isinstance(value, Decimal):
-        if value == value.to_integral_value() and value.as_tuple().exponent >= 0:  # type: ignore[operator]
-            return str(int(value))
-        return format(value, "f")
-    if isinstance(value, float):
-        return format(Decimal(repr(value)), "f")
+    if isinstance(value, Decimal | float):
+        return number_text(value)
     if isinstance(value, dt.date):
         return cn_date(value)
     if isinstance(value, list | tuple):

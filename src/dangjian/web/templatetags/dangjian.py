@@ -9,46 +9,30 @@ from typing import Any
 
 from django import template
 from django.contrib.staticfiles import finders
-from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
-from dangjian.ledgers.fields import format_date
+from dangjian import text
 
 register = template.Library()
 
 
 @register.filter
 def cn_date(value: Any) -> str:
-    """2019年3月5日 — no zero padding, as in 公文."""
-    if not value:
-        return ""
-    if isinstance(value, str):
-        try:
-            value = dt.date.fromisoformat(value)
-        except ValueError:
-            return value
-    if isinstance(value, dt.datetime):
-        value = timezone.localtime(value) if timezone.is_aware(value) else value
-    return format_date(value)
+    """2019年3月5日 — no zero padding, as in 公文 (dangjian.text.cn_date)."""
+    return text.cn_date(value or None)
 
 
 @register.filter
 def cn_datetime(value: Any) -> str:
-    """2019年3月5日 14:05 in the local time zone."""
-    if not value:
-        return ""
-    if timezone.is_aware(value):
-        value = timezone.localtime(value)
-    return f"{cn_date(value)} {value:%H:%M}"
+    """2019年3月5日 14:05 in the local time zone (dangjian.text.cn_datetime)."""
+    return text.cn_datetime(value or None)
 
 
 @register.filter
 def who(user: Any, empty: str = "系统") -> str:
-    """A person as the log shows them: full name, else user name; `empty` when there is none (a step taken by
-    the system, or an account since deleted — the foreign keys are SET_NULL)."""
-    if not user:
-        return empty
-    return str(user.get_full_name() or user.username)
+    """A person as the log shows them (dangjian.text.person); `empty` when there is none (a step taken by the
+    system, or an account since deleted — the foreign keys are SET_NULL)."""
+    return text.person(user, empty)
 
 
 @register.filter
