@@ -49,12 +49,14 @@ def cn_date(value: dt.date | str | None) -> str:
         return ""
     if isinstance(value, str):
         try:
-            value = dt.date.fromisoformat(value)
+            day = dt.date.fromisoformat(value)
         except ValueError:
             return value
-    if isinstance(value, dt.datetime) and timezone.is_aware(value):
-        value = timezone.localtime(value)
-    return f"{value.year}年{value.month}月{value.day}日"
+    elif isinstance(value, dt.datetime) and timezone.is_aware(value):
+        day = timezone.localtime(value)
+    else:
+        day = value
+    return f"{day.year}年{day.month}月{day.day}日"
 
 
 def cn_datetime(value: dt.datetime | None) -> str:
