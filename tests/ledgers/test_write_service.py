@@ -85,8 +85,12 @@ def test_a_created_batch_has_history_state_and_creator(world):
 def test_a_state_other_than_the_initial_one_is_only_for_seeded_demo_data(world):
     lt = world.ledger("rectification_task")
     closed = {**TASK, "closed_on": "2019-05-01", "on_time": "是"}
-    with pytest.raises(RecordInvalid, match="不是.*流程状态"):
+    with pytest.raises(RecordInvalid, match="新记录从“待整改”开始，状态只能通过流转改变"):
         create_records(world.clerk, lt, [NewRecord(world.c1, closed, status="已销号")])
+    with pytest.raises(RecordInvalid, match="状态“已完成”不是“整改任务台账”的流程状态"):
+        create_records(
+            None, lt, [NewRecord(world.c1, closed, status="已完成")], check_access=False, seeded=True
+        )
     (pk,) = create_records(world.clerk, lt, [NewRecord(world.c1, closed)])
     assert "closed_on" not in Record.objects.get(pk=pk).values  # only a workflow step writes it
     (pk,) = create_records(

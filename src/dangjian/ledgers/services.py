@@ -230,23 +230,10 @@ class _Known(FieldError):
         self.message = message
 
 
-def clean_record_values(
-    ledger_type: LedgerType, raw: dict[str, Any], *, keep: dict[str, Any] | None = None
-) -> tuple[dict[str, Any], dt.date, dt.date | None]:
-    """Validate one record's raw values: (values, date, end date) or RecordInvalid (a check without writing)."""
-    return Rules(ledger_type).clean(raw, keep=keep)
-
-
 def initial_state(ledger_type: LedgerType) -> str:
     """The state a new record of a list ledger starts in; "" for other ledgers."""
     wf = workflow_of(ledger_type)
     return wf.initial if wf else ""
-
-
-def workflow_managed_fields(ledger_type: LedgerType) -> list[str]:
-    """Fields only a workflow step writes (销号日期, 按期销号): what a form or a file says of them is ignored."""
-    wf = workflow_of(ledger_type)
-    return list(wf.managed_fields) if wf else []
 
 
 def _as_date(value: Any) -> dt.date | None:
@@ -476,8 +463,11 @@ class Creation:
         status = self.state
         if item.status:
             wf = self.rules.workflow
-            if not self.seeded or wf is None or item.status not in wf.states:
+            if wf is None or item.status not in wf.states:
                 raise RecordInvalid([Problem(f"状态“{item.status}”不是“{self.lt.label}”的流程状态", "", row)])
+            if not self.seeded:
+                message = f"新记录从“{self.state}”开始，状态只能通过流转改变，不能直接填写“{item.status}”"
+                raise RecordInvalid([Problem(message, "", row)])
             status = item.status
         locked = self.locks.problem(org, date, row=row)
         if locked is not None:
