@@ -172,7 +172,7 @@ class RunPage(s.Page):
 def _org(user: Any, code: str) -> Organization:
     """An org the account may run reports for (its subtree's aggregates); 404 otherwise."""
     org = Organization.objects.filter(code=code).first()
-    if org is None or not access.may_run_report(user, org):
+    if org is None or not access.scope(user).may_run_report(org):
         raise Problem(404, f"没有代码为“{code[:60]}”的组织，或您无权查看其指标", [item("", field="org")])
     return org
 
@@ -353,7 +353,7 @@ def report(request: HttpRequest, key: str, org: str, year: int) -> Any:
     """与 `dangjian report --format json` 相同的结构：全文、每个空位的指标、数值、文字和佐证，以及核对结果。"""
     user = account(request)
     where = Organization.objects.filter(code=org, is_active=True).first()
-    if where is None or not access.may_run_report(user, where):
+    if where is None or not access.scope(user).may_run_report(where):
         raise Http404
     template = get_object_or_404(ReportTemplate, key=key)
     problem = report_values.year_problem(year)
@@ -369,7 +369,9 @@ def report(request: HttpRequest, key: str, org: str, year: int) -> Any:
 
 
 def _visible_runs(user: Any) -> Any:
-    return ReportRun.objects.filter(org__in=access.orgs(user)).select_related("org", "template", "created_by")
+    return ReportRun.objects.filter(org__in=access.scope(user).orgs()).select_related(
+        "org", "template", "created_by"
+    )
 
 
 def _run_brief(run: ReportRun) -> dict[str, Any]:

@@ -14,13 +14,14 @@ from dangjian.audit.log import Action, record
 from dangjian.ledgers import services
 from dangjian.ledgers.forms import RecordFilter
 from dangjian.ledgers.models import Attachment, LedgerType, Record
+from dangjian.ledgers.views import listed_records
 from dangjian.orgs import access
 from dangjian.orgs.models import Organization
 
 from . import schemas as s
 from .auth import account
 from .errors import Problem, item, place
-from .paging import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, page_of
+from .paging import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, page_of, page_of_records
 
 router = Router(tags=["组织与台账"])
 MAX_BATCH = 1000
@@ -35,19 +36,15 @@ PageSize = Query(DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE, description=f"每页
 
 def ledger_for(user: Any, code: str) -> LedgerType:
     """A ledger whose rows the account may see; 404 for others (confidential ones for non-members)."""
-    visible = access.ledger_types(user, LedgerType.objects.filter(is_active=True))
+    visible = access.scope(user).ledger_types(LedgerType.objects.filter(is_active=True))
     return get_object_or_404(visible.prefetch_related("fields"), code=code)
 
 
 def record_for(user: Any, lt: LedgerType, pk: int) -> Record:
-    """A record the account may see; a deleted one only for those who may restore it."""
-    qs = access.records(
-        user, lt, Record.objects.select_related("org", "created_by", "updated_by"), include_deleted=True
-    )
+    """A record the account may open: a deleted one only for those who may restore it (the web's rule)."""
+    qs = access.scope(user).openable(lt, Record.objects.select_related("org", "created_by", "updated_by"))
     found = get_object_or_404(qs, pk=pk)
-    if found.is_deleted and not access.may_change_record(user, found):
-        raise Http404
-    found.ledger_type = lt
+    found.ledger_type = lt  # reuse the prefetched fields
     return found
 
 
@@ -70,13 +67,13 @@ def list_orgs(
     page_size: int = PageSize,
 ) -> Any:
     """本账号各角色所在单位及其下级单位，按组织树顺序。"""
-    orgs = access.orgs(account(request)).order_by("path").prefetch_related("kinds")
+    orgs = access.scope(account(request)).orgs().order_by("path").prefetch_related("kinds")
     if q:
         orgs = orgs.filter(Q(name__icontains=q) | Q(short_name__icontains=q) | Q(code__icontains=q))
     if kind:
         orgs = orgs.filter(kinds__code=kind)
     if under:
-        top = access.orgs(account(request)).filter(code=under).first()
+        top = access.scope(account(request)).orgs().filter(code=under).first()
         if top is None:
             raise Problem(400, f"【under】组织“{under[:60]}”不在您的查看范围内")
         orgs = orgs.filter(path__startswith=top.path)
@@ -101,13 +98,12 @@ def list_ledgers(
     page_size: int = PageSize,
 ) -> Any:
     """本账号能看到明细的台账（涉密台账只对指定单位的成员列出），含字段定义和可见记录数。"""
-    ledgers = access.ledger_types(account(request), LedgerType.objects.filter(is_active=True))
+    scope = access.scope(account(request))
+    ledgers = scope.ledger_types(LedgerType.objects.filter(is_active=True))
     if category:
         ledgers = ledgers.filter(category=category)
     rows, numbers = page_of(ledgers.prefetch_related("fields"), page, page_size)
-    results = [
-        s.ledger_out(lt, access.records(account(request), lt, Record.objects.all()).count()) for lt in rows
-    ]
+    results = [s.ledger_out(lt, scope.records(lt, Record.objects.all()).count()) for lt in rows]
     return {**numbers, "results": results}
 
 
@@ -117,7 +113,7 @@ def list_ledgers(
 def get_ledger(request: HttpRequest, code: str) -> Any:
     """一个台账的字段（代码、名称、类型、是否必填、可选项、上下限、单位、是否敏感）和清单流程状态。"""
     lt = ledger_for(account(request), code)
-    return s.ledger_out(lt, access.records(account(request), lt, Record.objects.all()).count())
+    return s.ledger_out(lt, access.scope(account(request)).records(lt, Record.objects.all()).count())
 
 
 # --- records -------------------------------------------------------------------------------------------------------
@@ -149,8 +145,7 @@ def list_records(
     filters = RecordFilter.from_request(lt, user, request.GET)
     if filters.errors:
         raise Problem(400, "筛选条件有误：" + "；".join(filters.errors), [item(e) for e in filters.errors])
-    qs = access.scope(user).records(lt, Record.objects.select_related("org"), deleted=filters.deleted)
-    rows, numbers = page_of(filters.apply(qs), page, page_size)
+    rows, numbers = page_of_records(listed_records(user, lt, filters), page, page_size)
     _audit_read(
         request,
         lt,
@@ -219,7 +214,7 @@ def _create(request: HttpRequest, lt: LedgerType, rows: list[s.RecordIn], *, bat
         return i if batch else None
 
     codes = {r.org for r in rows}
-    orgs = {o.code: o for o in access.entry_orgs(user, lt).filter(code__in=codes)}
+    orgs = {o.code: o for o in access.scope(user).entry_orgs(lt).filter(code__in=codes)}
     refused = [
         item(f"{place(number(i), '填报单位')}您无权为“{r.org[:60]}”填报“{lt.label}”（组织代码不存在或不在您的填报范围内）",
              row=number(i), field="org", label="填报单位")
@@ -295,7 +290,7 @@ def update_record(request: HttpRequest, code: str, pk: int, payload: s.RecordPat
     found = record_for(user, lt, pk)
     if found.is_deleted:
         raise Problem(409, "该记录已删除，请先在网页上恢复后再修改")
-    if not access.may_change_record(user, found):
+    if not access.scope(user).may_change(found):
         raise Problem(403, "您无权修改该记录")
     unknown = unknown_fields(lt, payload.values, None)
     if unknown:
@@ -372,7 +367,7 @@ def get_attachment(request: HttpRequest, pk: int) -> Any:
     user = account(request)
     att = get_object_or_404(Attachment.objects.select_related("record__org", "record__ledger_type"), pk=pk)
     rec = att.record
-    if not access.may_view_record(user, rec) or (rec.is_deleted and not access.may_change_record(user, rec)):
+    if not access.scope(user).may_view(rec):  # a deleted record's files only for those who may restore it
         raise Http404
     try:
         handle = att.file.open("rb")

@@ -1,5 +1,5 @@
 """填报任务 and 清单事项: who sees which task and item is decided by the same public calls as the web pages
-(`collection.visible_tasks`, `collection.progress`, `access.records` on each list ledger)."""
+(`collection.visible_tasks`, `collection.progress`, the account's `access.scope` on each list ledger)."""
 
 from __future__ import annotations
 
@@ -287,12 +287,13 @@ def list_items(
     user = account(request)
     today = timezone.localdate()
     ledgers = [(lt, wf) for lt, wf in workflow.workflow_ledgers() if not ledger or lt.code == ledger]
-    visible = [(lt, wf) for lt, wf in ledgers if access.may_see_rows(user, lt)]
+    scope = access.scope(user)
+    visible = [(lt, wf) for lt, wf in ledgers if scope.sees_rows(lt)]
     if ledger and not visible:
         raise Problem(404, f"没有代码为“{ledger[:60]}”的清单台账，或您无权查看其事项")
     top = None
     if org:
-        top = access.orgs(user).filter(code=org).first()
+        top = scope.orgs().filter(code=org).first()
         if top is None:
             raise Problem(400, f"【org】组织“{org[:60]}”不在您的查看范围内")
     if state and not any(state in wf.states for _, wf in visible):
@@ -300,9 +301,7 @@ def list_items(
     # One query per list ledger (a handful), each already limited to the page's reach.
     querysets = []
     for lt, wf in visible:
-        qs = access.records(user, lt, Record.objects.select_related("org"))
-        if top is not None:
-            qs = qs.filter(org__path__startswith=top.path)
+        qs = scope.records(lt, Record.objects.select_related("org"), under=top)
         if state:
             qs = qs.filter(status=state)
         if overdue:
