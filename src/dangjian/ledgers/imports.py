@@ -181,7 +181,8 @@ _UNIT = re.compile(r"[（(][^）)]*[）)]$")
 
 
 def _head_key(value: Any) -> str:
-    text = normalize_text(value) if value is not None else ""
+    # A header the template or an export wrote neutralised ("'@系列") names the same field as the label.
+    text = normalize_text(unneutralise(value)) if value is not None else ""
     text = re.sub(r"\s+", "", text).strip("*")
     return _UNIT.sub("", text).strip("*").lower()
 
@@ -677,6 +678,12 @@ def _marked_in_place(
     book = load_workbook(path)
     sheet = book.worksheets[index]
     book.active = index  # the file opens on the sheet that was read
+    # Text that reads like a formula goes back neutralised, as in every xlsx written. (The uploader's own formula
+    # cells stay formulas: their file, back to them only, and calamine reads their values on the next import.)
+    for line in sheet.iter_rows():
+        for cell in line:
+            if cell.data_type == "s" and isinstance(cell.value, str) and neutralise(cell.value) != cell.value:
+                cell.value = neutralise(cell.value)
     red = PatternFill("solid", fgColor="FF9999")
     for (row, column), texts in notes.items():
         cell = sheet.cell(row=row, column=column)

@@ -181,7 +181,7 @@ def build_template(lt: LedgerType, orgs: Iterable[Any]) -> bytes:
         f"{EXAMPLE_MARK}{org_names[0] if org_names else '本单位'}",
         *[example(f) for f in fields],
     ]
-    sheet.append(heads)
+    sheet.append([neutralise(h) for h in heads])  # labels are data too (an import reads them back unneutralised)
     sheet.append([neutralise(n) for n in notes])
     sheet.append([neutralise(e) for e in examples])
     _style_header(sheet, len(heads))
