@@ -73,6 +73,9 @@ class SystemActor:
     def get_full_name(self) -> str:
         return "系统（命令行）"
 
+    def get_username(self) -> str:
+        return self.username
+
     def __str__(self) -> str:
         return self.username
 
