@@ -35,9 +35,12 @@ PageSize = Query(DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE, description=f"每页
 
 
 def ledger_for(user: Any, code: str) -> LedgerType:
-    """A ledger whose rows the account may see; 404 for others (confidential ones for non-members)."""
-    visible = access.scope(user).ledger_types(LedgerType.objects.filter(is_active=True))
-    return get_object_or_404(visible.prefetch_related("fields"), code=code)
+    """A ledger whose rows the account may see; 404 for others (confidential ones for non-members). The same
+    answer as `Scope.ledger_types`, asked of this one ledger only (no question about every confidential one)."""
+    lt = get_object_or_404(LedgerType.objects.filter(is_active=True).prefetch_related("fields"), code=code)
+    if not access.scope(user).sees_rows(lt):
+        raise Http404
+    return lt
 
 
 def record_for(user: Any, lt: LedgerType, pk: int) -> Record:

@@ -8,7 +8,7 @@ from urllib.parse import quote
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from django.shortcuts import render
 from django.utils.functional import cached_property
 
@@ -16,6 +16,7 @@ from dangjian.audit.log import Action, record
 from dangjian.ledgers.fields import cell_class
 from dangjian.orgs import access
 from dangjian.orgs.models import Organization
+from dangjian.web.responses import json_response
 
 from . import evidence as ev
 from .engine import Period, UnknownIndicator
@@ -78,13 +79,13 @@ def evidence(request: HttpRequest) -> HttpResponse:
         target = f"指标佐证 {link.key}（{org.code}）"
         record(Action.REFUSED, request=request, target=target, reason=str(exc))
         if fmt == "json":
-            return JsonResponse({"error": str(exc)}, status=403, json_dumps_params={"ensure_ascii": False})
+            return json_response({"error": str(exc)}, status=403)
         context = {"key": link.key, "org": org, "reason": str(exc)}
         return render(request, "indicators/refused.html", context, status=403)
     _audit(request, found, fmt)
 
     if fmt == "json":
-        return JsonResponse(ev.as_json(request.user, found), json_dumps_params={"ensure_ascii": False})
+        return json_response(ev.as_json(request.user, found))
     if fmt == "xlsx":
         name = f"佐证_{found.indicator.label}_{org.display_name}_{found.period.label}.xlsx"
         response = HttpResponse(

@@ -12,17 +12,17 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from dangjian.orgs import access
 from dangjian.orgs.models import Organization, OrgKind
+from dangjian.web.responses import json_response
 
 from . import collection
 from .models import CollectionTask, LedgerType, TaskTarget
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+from .xlsx import XLSX_MIME
 
 
 class OrgChoice(forms.ModelChoiceField):
@@ -116,11 +116,11 @@ def task_detail(request: HttpRequest, pk: int, fmt: str = "") -> HttpResponse:
     task = _get_task_for_user(request.user, pk)
     prog = collection.progress(request.user, task)
     if fmt == "xlsx":
-        response = HttpResponse(collection.export_xlsx(prog), content_type=XLSX)
+        response = HttpResponse(collection.export_xlsx(prog), content_type=XLSX_MIME)
         response["Content-Disposition"] = f"attachment; filename*=UTF-8''task-{task.pk}.xlsx"
         return response
     if fmt == "json":
-        return JsonResponse(_progress_json(prog), json_dumps_params={"ensure_ascii": False})
+        return json_response(_progress_json(prog))
     return render(request, "ledgers/tasks/detail.html", {"task": task, "prog": prog})
 
 

@@ -17,7 +17,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, QuerySet
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -26,6 +26,7 @@ from dangjian.audit import log as audit
 from dangjian.orgs import access
 from dangjian.orgs.models import Organization
 from dangjian.text import person
+from dangjian.web.responses import json_response, wants_json
 
 from . import services, workflow
 from .fields import cell_class, display_value
@@ -64,10 +65,6 @@ def _audit_read(request: HttpRequest, lt: LedgerType, target: str, **detail: Any
     """Rows of a confidential ledger were shown (only members of its named orgs get this far): log who read what."""
     if lt.confidential:
         audit.record(audit.Action.CONFIDENTIAL_READ, request=request, target=target, ledger=lt.code, **detail)
-
-
-def _wants_json(request: HttpRequest, fmt: str) -> bool:
-    return fmt == "json" or request.GET.get("format") == "json"
 
 
 # --- presentation ------------------------------------------------------------------------------------------
@@ -109,10 +106,6 @@ def _ledger_json(lt: LedgerType) -> dict[str, str]:
     return {"code": lt.code, "label": lt.label}
 
 
-def _json(data: dict[str, Any], status: int = 200) -> JsonResponse:
-    return JsonResponse(data, status=status, json_dumps_params={"ensure_ascii": False})
-
-
 # --- ledgers -----------------------------------------------------------------------------------------------
 
 
@@ -131,7 +124,7 @@ def index(request: HttpRequest) -> HttpResponse:
             }
             for lt in ledgers
         ]
-        return _json({"ledgers": rows})
+        return json_response({"ledgers": rows})
     groups = [
         (cat, [(lt, counts[lt.pk]) for lt in items])
         for cat, items in groupby(ledgers, key=lambda lt: lt.category)
@@ -156,9 +149,9 @@ def records(request: HttpRequest, code: str, fmt: str = "") -> HttpResponse:
         rows=len(page.object_list),
         query=request.GET.urlencode()[:300],
     )
-    if _wants_json(request, fmt):
+    if wants_json(request, fmt):
         results = [_record_json(scope, r) for r in page.object_list]
-        return _json(
+        return json_response(
             {
                 "ledger": _ledger_json(lt),
                 "count": page.paginator.count,
@@ -238,7 +231,7 @@ def record_detail(request: HttpRequest, code: str, pk: int, fmt: str = "") -> Ht
     _audit_read(request, lt, f"台账 {lt.code} 记录 {record.pk}")
     scope = access.scope(request.user)
     attachments = list(record.attachments.all())
-    if _wants_json(request, fmt):
+    if wants_json(request, fmt):
         data = {
             "ledger": _ledger_json(lt),
             **_record_json(scope, record),
@@ -255,7 +248,7 @@ def record_detail(request: HttpRequest, code: str, pk: int, fmt: str = "") -> Ht
             "created": {"by": person(record.created_by), "at": record.created_at.isoformat()},
             "updated": {"by": person(record.updated_by), "at": record.updated_at.isoformat()},
         }
-        return _json(data)
+        return json_response(data)
     context = {
         "lt": lt,
         "record": record,
@@ -358,9 +351,9 @@ def record_history(request: HttpRequest, code: str, pk: int, fmt: str = "") -> H
                 if change["field"] in sensitive:
                     change["before"] = access.mask(change["before"])
                     change["after"] = access.mask(change["after"])
-    if _wants_json(request, fmt):
+    if wants_json(request, fmt):
         rows = [{**e, "when": e["when"].isoformat()} for e in entries]
-        return _json({"ledger": _ledger_json(lt), "record": record.pk, "history": rows})
+        return json_response({"ledger": _ledger_json(lt), "record": record.pk, "history": rows})
     return render(request, "ledgers/history.html", {"lt": lt, "record": record, "entries": entries})
 
 

@@ -20,11 +20,12 @@ from django.utils import timezone
 from dangjian.orgs import access
 from dangjian.orgs.models import Organization
 from dangjian.text import NOTE_LIMIT, note
+from dangjian.web.responses import json_response, wants_json
 
 from . import services, workflow
 from .forms import MultipleFileInput, _form_field, _initial
 from .models import FieldType, LedgerType, Record
-from .views import _get_ledger_for_user, _get_record_for_user, _json, _wants_json
+from .views import _get_ledger_for_user, _get_record_for_user
 from .xlsx import XLSX_MIME, neutralise
 
 BULK_LIMIT = 200
@@ -141,8 +142,8 @@ def overdue(request: HttpRequest, fmt: str = "") -> HttpResponse:
     org = _scope_org(request)
     items = workflow.overdue_items(user=request.user, org=org)
     summary = workflow.summary(items)
-    if _wants_json(request, fmt):
-        return _json(
+    if wants_json(request, fmt):
+        return json_response(
             {"date": timezone.localdate().isoformat(), "items": [i.as_json() for i in items], **summary}
         )
     if fmt == "xlsx" or request.GET.get("format") == "xlsx":

@@ -24,6 +24,7 @@ from django.shortcuts import redirect, render
 
 from dangjian.audit.log import Action, record
 from dangjian.orgs import access
+from dangjian.web.responses import json_response
 
 from . import views as table
 from .forms import RecordFilter
@@ -250,7 +251,7 @@ def import_status(request: HttpRequest, code: str) -> JsonResponse:
     state = cache.get(_progress_key(token)) if _TOKEN.match(token) else None
     if not state or state.get("user") != request.user.pk or state.get("ledger") != code:
         state = {}
-    return JsonResponse({"done": state.get("done", 0), "total": state.get("total", 0)})
+    return json_response({"done": state.get("done", 0), "total": state.get("total", 0)})
 
 
 @login_required

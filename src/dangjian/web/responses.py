@@ -1,0 +1,22 @@
+"""The one way a page's JSON twin answers (a leaf module: Django only, so every stage's views may use it).
+
+The twins keep the URL form each page has always had — `.json` on ledger pages, `?format=json` on the evidence
+page and the ledger list, `.json` as a download format on reports — and the HTTP API under /api/ has its own
+schemas; what they share is this: Chinese as it is (not \\uXXXX), and one test of whether JSON was asked for.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest, JsonResponse
+
+
+def wants_json(request: HttpRequest, fmt: str = "") -> bool:
+    """The `.json` twin of a page (`fmt` from the URL) or the page asked with `?format=json`."""
+    return fmt == "json" or request.GET.get("format") == "json"
+
+
+def json_response(data: dict[str, Any], status: int = 200) -> JsonResponse:
+    """A JSON twin's answer, Chinese written as it is."""
+    return JsonResponse(data, status=status, json_dumps_params={"ensure_ascii": False})
