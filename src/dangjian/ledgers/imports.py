@@ -471,11 +471,9 @@ def _validate(
         yield from rows
 
     for number, cells in data_rows():
-        if all(is_empty(c) for c in cells):
-            continue
-        first = next(str(c) for c in cells if not is_empty(c))
-        if first.startswith((INSTRUCTION_MARK, EXAMPLE_MARK)):
-            continue
+        first = next((c for c in cells if c is not None and not is_empty(c)), None)
+        if first is None or str(first).startswith((INSTRUCTION_MARK, EXAMPLE_MARK)):
+            continue  # an empty row, or the template's instructions and example
         result.rows += 1
         if result.rows > limit:
             raise FileRefused(
@@ -484,7 +482,13 @@ def _validate(
         if progress and result.rows % 500 == 0:
             progress(number, sheet.total)
         width = len(cells)
-        raw = {code: unneutralise(cells[i]) if i < width else None for i, code in items}
+        # (only a text starting with ' can be a neutralised formula: the others skip the call)
+        raw = {
+            code: (unneutralise(c) if (c := cells[i]).__class__ is str and c[:1] == "'" else c)
+            if i < width
+            else None
+            for i, code in items
+        }
         org, problem = orgs.find(raw.pop(ORG_CODE, None))
         try:
             if org is None:  # the row is refused; its fields are checked too, to list every problem at once

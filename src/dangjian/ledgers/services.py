@@ -135,6 +135,7 @@ class Rules:
         self.file_fields = [f.code for f in self.fields if f.type == "file"]
         # a file field's value is its attachments (see `required_files`), never typed
         self.typed = [f for f in self.fields if f.type != "file"]
+        self.required_file_fields = [f for f in self.fields if f.type == "file" and f.required]
         self.workflow: Workflow | None = workflow_of(lt)
         self.managed = self.workflow.managed_fields if self.workflow else ()
         self.labels = {f.code: f.label for f in lt.fields.all()}
@@ -216,8 +217,8 @@ class Rules:
         """A required file field is satisfied by stored or new attachments."""
         return [
             Problem(f"【{f.label}】为必填项", f.code, row)
-            for f in self.fields
-            if f.type == "file" and f.required and not stored.get(f.code) and not uploads.get(f.code)
+            for f in self.required_file_fields
+            if not stored.get(f.code) and not uploads.get(f.code)
         ]
 
 
@@ -452,8 +453,10 @@ class Creation:
                 self._may_enter[org.pk] = access.may_enter(self.user, self.lt, org)
             if not self._may_enter[org.pk]:
                 raise PermissionDenied(f"无权在“{org.name}”填报“{self.lt.label}”")
-        uploads = _by_field(item.uploads)
-        problems = _upload_problems(uploads, row) + self.rules.required_files({}, uploads, row)
+        uploads = _by_field(item.uploads) if item.uploads else {}
+        problems = _upload_problems(uploads, row) if uploads else []
+        if self.rules.required_file_fields:
+            problems += self.rules.required_files({}, uploads, row)
         try:
             values, date, end_date = self.rules.clean(item.values, row=row, seeded=self.seeded)
         except RecordInvalid as exc:
