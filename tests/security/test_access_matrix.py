@@ -2,7 +2,8 @@
 
 Every URL pattern of the app × five roles (system administrator, 纪委 member, district admin, community clerk,
 viewer) × the object it is asked about (the clerk's own unit's, a sibling unit's, the confidential ledger's) →
-the expected status, and no confidential value in any body that is not the 纪委 member's. A URL pattern without
+the expected status, no confidential value in any body that is not the 纪委 member's, and no sensitive value in
+a body of a role that sees it masked (all but those who may change the record). A URL pattern without
 an entry in `EXPECTED` fails `test_every_url_pattern_has_an_entry`: a new page, JSON twin or export cannot be
 added without deciding who may reach it.
 
@@ -33,6 +34,9 @@ CASE_FILE = "矩阵案件审理报告正文"
 OWN_ITEM = "幸福社区整改事项午未申"
 OTHER_ITEM = "和平社区整改事项酉戌亥"
 CONFIDENTIAL = (CASE_NO, SUSPECT, CASE_FILE)
+# The own record's 主讲人, made a sensitive field: only the clerk and the admin (who may change it) see it.
+SENSITIVE = "赵主讲人矩阵甲"
+MASKED_FOR = ("sysadmin", "jiwei", "viewer")
 
 # Statuses in the order of ROLES. "own" is the community clerk's unit (幸福社区), "other" a sibling community
 # (和平社区), "conf" the confidential ledger kept by 区纪委监委; "-" is a page that is about no object.
@@ -223,7 +227,7 @@ def matrix(world, make_record, settings, tmp_path) -> Fixture:
 
     from dangjian.indicators.engine import Period
     from dangjian.ledgers import collection
-    from dangjian.ledgers.models import Attachment
+    from dangjian.ledgers.models import Attachment, LedgerField
     from dangjian.orgs.models import OrgKind
     from dangjian.packs.loader import discover, load_pack
     from dangjian.reports.models import ReportTemplate
@@ -234,11 +238,11 @@ def matrix(world, make_record, settings, tmp_path) -> Fixture:
     for pack in discover(tmp_path / "packs"):
         load_pack(pack)
 
-    def study(org: Any, title: str) -> Any:
+    def study(org: Any, title: str, **more: Any) -> Any:
         return make_record(
             "study_activity",
             org,
-            {"date": "2019-03-05", "kind": "中心组集体学习", "title": title, "participants": 9},
+            {"date": "2019-03-05", "kind": "中心组集体学习", "title": title, "participants": 9, **more},
         )
 
     def attach(record: Any, text: str) -> Any:
@@ -247,7 +251,8 @@ def matrix(world, make_record, settings, tmp_path) -> Fixture:
             record=record, file=SimpleUploadedFile("a.pdf", content), name="a.pdf", size=len(content)
         )
 
-    own, other = study(world.c1, OWN_TITLE), study(world.c2, OTHER_TITLE)
+    LedgerField.objects.filter(ledger_type__code="study_activity", code="speaker").update(sensitive=True)
+    own, other = study(world.c1, OWN_TITLE, speaker=SENSITIVE), study(world.c2, OTHER_TITLE)
     case = make_record(
         "discipline_case",
         world.jw,
@@ -353,6 +358,7 @@ def test_the_matrix(matrix, confidential_indicator):
     clients = {role: _client(getattr(matrix.world, role)) for role in ROLES}
     seen: dict[tuple[str, str], tuple[int, ...]] = {}
     failures: list[str] = []
+    shown_sensitive: set[str] = set()
     for name, route in sorted(_patterns()):
         for obj in _objects_for(name):
             statuses = []
@@ -367,11 +373,17 @@ def test_the_matrix(matrix, confidential_indicator):
                         failures.append(f"{role} GET {url}: confidential {leaked}")
                 if role == "clerk" and OTHER_TITLE in text:
                     failures.append(f"clerk GET {url}: a sibling unit's record")
+                if role in MASKED_FOR and SENSITIVE in text:
+                    failures.append(f"{role} GET {url}: a sensitive value it sees masked")
+                if SENSITIVE in text:
+                    shown_sensitive.add(role)
             seen[(name, obj)] = tuple(statuses)
             if tuple(statuses) != EXPECTED[(name, obj)]:
                 failures.append(
                     f"{name} [{obj}] {url}: {tuple(statuses)} != expected {EXPECTED[(name, obj)]}"
                 )
+    # The check above is not vacuous: the roles that may change the record do get its sensitive value.
+    assert shown_sensitive == {"clerk", "unit_admin"}, shown_sensitive
     if os.environ.get("ACCESS_MATRIX_DUMP"):
         for (name, obj), statuses in sorted(seen.items()):
             print(f'expect("{name}", {obj.replace("-", "none")}={statuses})')
@@ -421,6 +433,8 @@ def test_api_rows_hold_for_bearer_tokens(matrix, confidential_indicator):
                     failures.append(f"{role} token GET {url}: confidential value")
                 if role == "clerk" and (OTHER_TITLE in text or OTHER_ITEM in text):
                     failures.append(f"clerk token GET {url}: a sibling unit's record")
+                if role in MASKED_FOR and SENSITIVE in text:
+                    failures.append(f"{role} token GET {url}: a sensitive value it sees masked")
             if tuple(statuses) != EXPECTED[(name, obj)]:
                 failures.append(
                     f"{name} [{obj}] {url} with tokens: {tuple(statuses)} != {EXPECTED[(name, obj)]}"
