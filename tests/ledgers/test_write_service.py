@@ -210,3 +210,25 @@ def test_demo_records_are_validated_by_the_service(world, meeting):
     assert save_new([good]) == 1 and save_new([good]) == 0  # a second run adds nothing
     record = Record.objects.get(key="demo:test:2")
     assert record.values["attendance"] == 30 and history(record)[0]["action"] == "演示数据"
+
+
+def test_workflow_steps_are_written_by_the_service_all_or_nothing(world):
+    from dangjian.ledgers import workflow
+
+    lt = world.ledger("rectification_task")
+    item = {**TASK, "measures": "逐项整改"}  # the start step needs its measures
+    first, second = (
+        Record.objects.get(pk=pk)
+        for pk in create_records(world.clerk, lt, [NewRecord(world.c1, item), NewRecord(world.c1, item)])
+    )
+    task = make_task(world, ledger_types=[lt])
+    collection.submit(world.clerk, task.targets.get(org=world.c1))
+    problems = workflow.take_many(world.clerk, [first, second], "start")
+    assert set(problems) == {first.pk, second.pk} and "已于" in problems[first.pk]
+    first.refresh_from_db()
+    assert first.status == "待整改" and not first.transitions.exists()
+    collection.return_target(world.reviewer, task.targets.get(org=world.c1), "请补充")
+    assert workflow.take_many(world.clerk, [first, second], "start") == {}
+    first.refresh_from_db()
+    assert first.status == "整改中" and first.transitions.get().label == "开始整改"
+    assert history(first)[0]["action"] == "开始整改：待整改 → 整改中"

@@ -815,34 +815,38 @@ def transition_records(
     day = today or timezone.localdate()
     for record in records:
         wf = workflow_of(record.ledger_type)
-        assert wf is not None and wf.step(step.code) == step
+        own = wf.step(step.code) if wf else None  # the step as this record's ledger defines it
+        if wf is None or own is None:
+            message = f"台账“{record.ledger_type.label}”没有“{step.label}”这一流转"
+            found.add([Problem(message, record=record.pk)])
+            continue
         problems = [
             Problem(p.message, p.field, record=record.pk) for p in _upload_problems(uploads, None)
-        ] + _step_problems(record, step, raw, uploads)
+        ] + _step_problems(record, own, raw, uploads)
         values = dict(record.values)
         if not problems:
-            values.update(_step_values(record, step, raw))
-        if step.comment_required and not comment.strip():
-            problems.append(Problem(f"请填写{step.label}的理由", "comment", record=record.pk))
+            values.update(_step_values(record, own, raw))
+        if own.comment_required and not comment.strip():
+            problems.append(Problem(f"请填写{own.label}的理由", "comment", record=record.pk))
         # a submitted (报送) period stays locked for steps too
         problems += _guard(_Locks(user, record.ledger_type), record, record.date)
         found.add(problems)
-        wf.closing_values(values, step.target, day)
-        ready.append((record, values))
+        wf.closing_values(values, own.target, day)
+        ready.append((record, own, values))
     found.raise_any()
     actor = _actor(user)
     logs = []
-    for record, values in ready:
+    for record, own, values in ready:
         before = record.status
-        record.values, record.status = values, step.target
+        record.values, record.status = values, own.target
         record.updated_by, record.updated_at = actor, timezone.now()
-        _save(record, actor, f"{step.label}：{before or '（无状态）'} → {step.target}")
+        _save(record, actor, f"{own.label}：{before or '（无状态）'} → {own.target}")
         log = Transition.objects.create(
             record=record,
-            code=step.code,
-            label=step.label,
+            code=own.code,
+            label=own.label,
             from_state=before,
-            to_state=step.target,
+            to_state=own.target,
             comment=comment.strip(),
             by=actor,
         )
