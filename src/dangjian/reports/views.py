@@ -25,7 +25,7 @@ from . import values as sources
 from .models import ReportRun, ReportTemplate
 from .render_docx import render_docx
 from .render_html import render_html, report_body
-from .render_json import check_row, render_dict, render_txt
+from .render_json import check_row, render_json, render_txt
 from .runs import FINALISE_REFUSED, FinaliseBlocked, FinaliseRefused, compare, finalise
 from .slots import SlotValue
 from .templating import Rendered, TemplateRefused
@@ -141,8 +141,7 @@ def download(request: HttpRequest, key: str, org: str, year: int, fmt: str) -> H
     if fmt == "html":
         return _attachment(render_html(rendered), fmt, name)
     if fmt == "json":
-        body = json.dumps(render_dict(rendered), ensure_ascii=False, indent=2)
-        return _attachment(body, fmt, name, inline=True)
+        return _attachment(render_json(rendered), fmt, name, inline=True)
     return _attachment(render_txt(rendered), fmt, name, inline=True)
 
 
