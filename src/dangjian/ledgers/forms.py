@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 
 from django import forms
 from django.core.files.uploadedfile import UploadedFile
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, Q
 from django.http import QueryDict
 
 from dangjian.orgs import access
@@ -21,7 +21,7 @@ from dangjian.orgs.models import Organization
 
 from .conditions import value_order, value_q
 from .fields import parse_date
-from .models import FieldType, LedgerField, LedgerType
+from .models import FieldType, LedgerField, LedgerType, RecordQuerySet
 from .workflow import workflow_of
 
 ORG_FIELD = "reporting_org"  # the reporting org (not a ledger field: it is fixed when the record is entered)
@@ -235,7 +235,7 @@ class RecordFilter:
         )
         return keys
 
-    def apply(self, qs: QuerySet) -> QuerySet:
+    def apply(self, qs: RecordQuerySet) -> RecordQuerySet:
         """The filters, search and order on records already limited by the scope (live or deleted ones)."""
         if self.org is not None:
             qs = qs.filter(org__path__startswith=self.org.path)
@@ -244,18 +244,14 @@ class RecordFilter:
         if self.date_to:
             qs = qs.filter(date__lte=self.date_to)
         for code, value in self.values.items():
-            qs = qs.filter(self._value_q(self.ledger_type.field(code), value))
+            spec = self.ledger_type.field(code)
+            if spec is not None:  # a multi-choice value "equals" an option when its list has it
+                qs = qs.where_value(spec, "=", value == "是" if spec.type == FieldType.BOOL else value)
         if self.state:
             qs = qs.filter(status=self.state)
         if self.q:
             qs = qs.filter(self._search_q())
         return qs.order_by(*self._ordering())
-
-    def _value_q(self, spec: LedgerField | None, value: str) -> Q:
-        if spec is None:
-            return Q()
-        # A multi-choice value "equals" an option when its list has it (conditions.value_q).
-        return value_q(spec, "=", value == "是" if spec.type == FieldType.BOOL else value)
 
     def _search_q(self) -> Q:
         q = Q(pk__in=[])

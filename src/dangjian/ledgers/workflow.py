@@ -28,7 +28,6 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import QuerySet
 from django.utils import timezone
 
 from dangjian.orgs import access
@@ -36,9 +35,8 @@ from dangjian.orgs.models import Organization
 from dangjian.text import cn_date
 
 from . import services
-from .conditions import value_order, value_q
 from .fields import display_value
-from .models import LedgerType, Record, Transition
+from .models import LedgerType, Record, RecordQuerySet, Transition
 from .workflow_definition import (  # noqa: F401  (the definition's names, as callers know them from here)
     ROLES,
     STEP_KEYS,
@@ -167,11 +165,15 @@ def is_overdue(record: Record, today: dt.date | None = None) -> bool:
     return bool(deadline) and deadline < (today or timezone.localdate()).isoformat()
 
 
-def overdue_records(qs: QuerySet[Record], wf: Workflow, today: dt.date | None = None) -> QuerySet[Record]:
+def overdue_records(qs: RecordQuerySet, wf: Workflow, today: dt.date | None = None) -> RecordQuerySet:
     """Records past the deadline and not closed (ISO dates compare as text on every database)."""
     day = (today or timezone.localdate()).isoformat()
-    past = value_q(wf.deadline_field, "<", day) & value_q(wf.deadline_field, "not_empty")
-    return qs.filter(past, is_deleted=False).exclude(status__in=wf.closed)
+    return (
+        qs.filter(is_deleted=False)
+        .where_value(wf.deadline_field, "<", day)
+        .where_value(wf.deadline_field, "not_empty")
+        .exclude(status__in=wf.closed)
+    )
 
 
 @dataclass
@@ -240,7 +242,7 @@ def overdue_preview(
     for lt, wf in workflow_ledgers():
         qs = overdue_records(access.records(user, lt, Record.objects.select_related("org")), wf, day)
         total += qs.count()
-        for record in qs.order_by(value_order(wf.deadline_field), "org__path", "id")[:limit]:
+        for record in qs.order_by_value(wf.deadline_field, then=("org__path", "id"))[:limit]:
             record.ledger_type = lt
             items.append(_item(record, lt, wf, day))
     items.sort(key=_longest_overdue_first)

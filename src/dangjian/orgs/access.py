@@ -40,7 +40,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.db.models import Q, QuerySet
 
@@ -56,6 +56,8 @@ WRITE_ROLES = frozenset({Role.ADMIN, Role.REVIEWER, Role.CLERK})
 REVIEW_ROLES = frozenset({Role.ADMIN, Role.REVIEWER})
 
 MASK = "＊＊"  # a sensitive value as shown to those who may not see it
+# A records query keeps its own class through the scope (RecordQuerySet and its where_value / order_by_value).
+_QS = TypeVar("_QS", bound=QuerySet)
 
 _CACHE_ATTR = "_dangjian_scope"
 
@@ -235,12 +237,12 @@ class Scope:
     def records(
         self,
         ledger_type: Any,
-        queryset: QuerySet,
+        queryset: _QS,
         *,
         roles: frozenset[str] = ALL_ROLES,
         deleted: bool = False,
         under: Organization | None = None,
-    ) -> QuerySet:
+    ) -> _QS:
         """The records of `ledger_type` in `queryset` the account may see (or, with roles, act upon); with
         `deleted`, only the deleted ones it may see — those it may restore. `under`: only that org's subtree."""
         if not self.sees_rows(ledger_type):
@@ -250,7 +252,7 @@ class Scope:
             qs = qs.filter(org__path__startswith=under.path)
         return qs.filter(is_deleted=deleted)
 
-    def openable(self, ledger_type: Any, queryset: QuerySet) -> QuerySet:
+    def openable(self, ledger_type: Any, queryset: _QS) -> _QS:
         """Records one may open (its page, history, attachments): the live ones in scope, and the deleted ones
         only where one may restore them."""
         if not self.sees_rows(ledger_type):
@@ -416,11 +418,11 @@ def ledger_types(user: Any, queryset: QuerySet) -> QuerySet:
 def records(
     user: Any,
     ledger_type: Any,
-    queryset: QuerySet,
+    queryset: _QS,
     *,
     roles: frozenset[str] = ALL_ROLES,
     include_deleted: bool = False,
-) -> QuerySet:
+) -> _QS:
     """The records of `ledger_type` the user may see (with roles, act upon); `include_deleted`: the live ones and
     the deleted ones he may restore (`Scope.openable`)."""
     s = scope(user)
