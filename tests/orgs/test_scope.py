@@ -208,3 +208,32 @@ def test_list_item_roles(world, make_record):
     assert not access.scope(world.sibling).holds(item, "owner")
     assert not access.scope(world.viewer).holds(item, "owner")
     assert not access.scope(world.viewer).holds(item, "supervisor")
+
+
+@pytest.mark.parametrize("who", ["viewer", "clerk", "jiwei"])
+def test_a_records_page_asks_no_query_per_row(world, make_record, client, who):
+    """Masking, the change links and the JSON twin decide every row from the request's Scope: a page of 50 rows
+    costs the same queries as a page of 2."""
+    user = getattr(world, who)
+    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    code, org = ("discipline_case", world.jw) if who == "jiwei" else ("study_activity", world.c1)
+
+    def add(n: int, start: int) -> None:
+        for i in range(start, start + n):
+            values = (
+                {**CASE, "case_no": f"示纪立〔2019〕{i}号"}
+                if who == "jiwei"
+                else {"date": "2019-03-01", "kind": "专题报告", "title": f"第{i}次"}
+            )
+            make_record(code, org, values)
+
+    def cost(url: str) -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url).status_code == 200
+        return len(queries)
+
+    add(2, 1)
+    cost(f"/ledgers/{code}/")  # the first request of the process fills caches (ledger definitions, sessions)
+    few = [cost(f"/ledgers/{code}/"), cost(f"/ledgers/{code}.json")]
+    add(58, 3)
+    assert [cost(f"/ledgers/{code}/"), cost(f"/ledgers/{code}.json")] == few
