@@ -267,7 +267,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--workers",
         type=int,
         default=0,
-        help="工作进程数（默认每个 CPU 核一个，最多 4 个；1 为单进程）",
+        help="工作进程数（默认每个 CPU 核两个，最多 8 个；1 为单进程）",
     )
     p.add_argument("--threads", type=int, default=8, help="每个工作进程的线程数")
     p.add_argument(
