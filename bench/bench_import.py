@@ -163,16 +163,10 @@ def _measure(path: Path, mode: str) -> dict[str, Any]:
     return out
 
 
-DESIGN = [
-    "全有或全无：校验全程只读、不在事务中；写入每 5000 条一个短事务（SQLite 的写锁每次只占用约 0.1 s），",
-    "每个事务内重新检查报送锁定；任何一批失败（例如校验后有单位报送），写入服务在同一次调用中删除此前各批",
-    "已写入的记录及其修改历史，再报告错误。写入的几秒内，其他用户可能短暂看到已写入的前几批；进程在两批之间",
-    "被强行终止时已写入的批次会留下，此时可在修改历史中按“导入”和时间找到它们。",
-]
-
-
 def _notes(results: list[dict[str, Any]]) -> list[str]:
     """The targets of issue 9 against the largest calamine import, and where its time goes (all measured here)."""
+    from dangjian.ledgers.services import WRITE_BATCH
+
     big = max((r for r in results if r["engine"] == "calamine"), key=lambda r: r["rows"])
     scan = next(r for r in results if r["engine"] == "仅扫描范围" and r["rows"] == big["rows"])
     ratio = big["seconds"] / big["parse"]
@@ -186,17 +180,23 @@ def _notes(results: list[dict[str, Any]]) -> list[str]:
         f"≤ 300 MB {verdict(big['rss_mb'] <= 300)}（{big['rss_mb']:.0f} MB）；"
         f"≤ 仅解析的 5 倍{verdict(ratio <= 5)}（{ratio:.1f} 倍）。",
         f"{big['rows']} 行 calamine 导入的 {big['seconds']:.1f} s 中：扫描范围 {scan['seconds']:.1f} s"
-        f"（每个单元格一次 Python 回调）；写入服务写入记录和修改历史 {big['write']:.1f} s（几乎全部是 SQLite",
-        "执行 executemany：两张表共 18 个索引）；其余 "
+        f"（每个单元格一次 Python 回调）；写入服务写入记录和修改历史 {big['write']:.1f} s（按模板逐行组装参数，",
+        "由 SQLite 的 executemany 执行，记录表和修改历史表共 18 个索引）；其余 "
         f"{rest:.1f} s 为 calamine 读表、逐行取值、写入服务逐行校验和查重。扫描与写入两项之和已是仅解析用时的 "
         f"{(scan['seconds'] + big['write']) / big['parse']:.1f} 倍，",
         "要达到 5 倍需另行加快范围扫描（不经逐元素的 Python 回调）并减少修改历史表的索引。",
         "",
-        *DESIGN,
+        f"全有或全无：校验全程只读、不在事务中；写入每 {WRITE_BATCH} 条一个短事务（本次平均每个事务 "
+        f"{big['write'] / -(-big['rows'] // WRITE_BATCH):.2f} s，",
+        "SQLite 的写锁只在事务内占用），每个事务内重新检查报送锁定；任何一批失败（例如校验后有单位报送），写入服务",
+        "在同一次调用中删除此前各批已写入的记录及其修改历史，再报告错误。写入的几秒内，其他用户可能短暂看到已写入的",
+        "前几批；进程在两批之间被强行终止时已写入的批次会留下，此时可在修改历史中按“导入”和时间找到它们。",
     ]
 
 
 def _table(results: list[dict[str, Any]], machine: dict[str, str]) -> str:
+    from dangjian.ledgers.services import WRITE_BATCH
+
     lines = [
         START,
         "## Excel 导入（bench_import）",
@@ -205,7 +205,7 @@ def _table(results: list[dict[str, Any]], machine: dict[str, str]) -> str:
         "“2019.3.5”式文本、人数带千分位）。“仅解析”为 python-calamine 打开文件并读出整张表（不做任何检查），",
         "导入为 `imports.import_file` 的全过程（先扫描表格范围，再用 python-calamine 或 openpyxl 只读模式逐行读取，",
         "经写入服务按与网页表单相同的规则校验、检查报送锁定并查重，全程只读、不在事务中；全部通过后由写入服务",
-        "每 5000 条一个短事务写入记录及修改历史）。每项在单独的子进程中运行，内存为该子进程的最大常驻内存",
+        f"每 {WRITE_BATCH} 条一个短事务写入记录及修改历史）。每项在单独的子进程中运行，内存为该子进程的最大常驻内存",
         "（`/usr/bin/time -v` 的 Maximum resident set size），导入后删除写入的记录。",
         "",
         f"机器：{machine['cpus']} 核（`nproc`），{machine['cpu']}；Python {machine['python']}，"
