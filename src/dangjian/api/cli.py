@@ -10,7 +10,8 @@ import sys
 
 def token(args: argparse.Namespace) -> int:
     from django.contrib.auth import get_user_model
-    from django.utils import timezone
+
+    from dangjian.text import cn_datetime
 
     from . import tokens
     from .tokens import MAX_DAYS
@@ -27,9 +28,7 @@ def token(args: argparse.Namespace) -> int:
         return 1
     made = tokens.create(user, args.name or "命令行创建", days=args.days)
     until = (
-        f"有效期至 {timezone.localtime(made.token.expires_at):%Y-%m-%d %H:%M}"
-        if made.token.expires_at
-        else "长期有效，直到吊销"
+        f"有效期至 {cn_datetime(made.token.expires_at)}" if made.token.expires_at else "长期有效，直到吊销"
     )
     print(made.secret)
     print(

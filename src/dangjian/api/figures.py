@@ -32,6 +32,7 @@ from dangjian.reports.render_json import jsonable, render_dict
 from dangjian.reports.templating import TemplateRefused
 from dangjian.reports.templating import render as render_report
 from dangjian.reports.views import run_dict
+from dangjian.text import person
 
 from . import schemas as s
 from .auth import account
@@ -381,7 +382,7 @@ def _run_brief(run: ReportRun) -> dict[str, Any]:
         "org": s.org_ref(run.org),
         "period": {"start": run.period_start, "end": run.period_end},
         "created_at": run.created_at,
-        "created_by": s.person(run.created_by),
+        "created_by": person(run.created_by),
     }
 
 

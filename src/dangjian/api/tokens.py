@@ -18,6 +18,7 @@ from django.db import DatabaseError
 from django.utils import timezone
 
 from dangjian.audit.log import Action, record
+from dangjian.text import cn_datetime
 
 from .models import ApiToken
 
@@ -97,9 +98,9 @@ def authenticate(secret: str, *, request: Any = None) -> Any:
     now = timezone.now()
     why = ""
     if token.revoked_at is not None:
-        why = f"该 API 令牌已于 {timezone.localtime(token.revoked_at):%Y-%m-%d %H:%M} 吊销，请使用新的令牌"
+        why = f"该 API 令牌已于 {cn_datetime(token.revoked_at)} 吊销，请使用新的令牌"
     elif token.expires_at is not None and token.expires_at <= now:
-        why = f"该 API 令牌已于 {timezone.localtime(token.expires_at):%Y-%m-%d %H:%M} 过期，请重新创建令牌"
+        why = f"该 API 令牌已于 {cn_datetime(token.expires_at)} 过期，请重新创建令牌"
     elif not token.user.is_active:
         why = "该账号已停用，其 API 令牌不能使用，请联系系统管理员"
     if why:

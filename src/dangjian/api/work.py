@@ -15,7 +15,7 @@ from dangjian.audit.log import Action, record
 from dangjian.ledgers import collection, services, workflow
 from dangjian.ledgers.models import CollectionTask, LedgerType, Record
 from dangjian.orgs import access
-from dangjian.text import NOTE_LIMIT, note
+from dangjian.text import NOTE_LIMIT, note, person
 
 from . import schemas as s
 from .auth import account
@@ -202,7 +202,7 @@ def _item_detail(user: Any, record: Record, lt: LedgerType, wf: workflow.Workflo
                 "to_state": t.to_state,
                 "comment": t.comment,
                 "at": t.at,
-                "by": s.person(t.by),
+                "by": person(t.by),
             }
             for t in workflow.timeline(record)
         ],
