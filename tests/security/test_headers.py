@@ -405,14 +405,14 @@ def test_a_real_database_served_on_the_network_shows_no_warning(world, settings)
 
 
 def test_serve_on_a_network_address_warns_on_the_console(demo_db, monkeypatch, capsys):
-    import waitress
     from django.core import management
 
     from dangjian import cli
+    from dangjian.web import server
 
     served = []
     monkeypatch.setattr(management, "call_command", lambda *args, **kwargs: None)
-    monkeypatch.setattr(waitress, "serve", lambda app, **kwargs: served.append(kwargs))
+    monkeypatch.setattr(server, "serve", lambda app, **kwargs: served.append(kwargs))  # no socket, no fork
     assert cli.main(["serve", "--host", "0.0.0.0", "--port", "8000"]) == 0
     assert served and served[0]["host"] == "0.0.0.0"
     assert middleware.DEMO_WARNING in capsys.readouterr().err
