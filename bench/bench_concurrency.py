@@ -58,9 +58,9 @@ def prepare() -> None:
     from django.contrib.auth import get_user_model
 
     from bench.bench_import import _make_file
-    from dangjian.ledgers.imports import import_file
-    from dangjian.ledgers.models import LedgerType
     from dangjian.orgs.models import Membership, Organization, Role
+    from dangjian.records.models import LedgerType
+    from dangjian.spreadsheets.imports import import_file
 
     communities = list(Organization.objects.filter(kinds__code="community").order_by("path"))
     root = Organization.objects.get(code="demo")
@@ -306,7 +306,7 @@ def _wait(base: str, proc: subprocess.Popen[bytes]) -> None:
 
 def _count_saved(env: dict[str, str]) -> int:
     code = (
-        "import django;django.setup();from dangjian.ledgers.models import Record;"
+        "import django;django.setup();from dangjian.records.models import Record;"
         "print(Record.objects.filter(values__title__startswith='并发保存测试').count())"
     )
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)

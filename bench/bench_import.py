@@ -71,8 +71,8 @@ def _parse(path: Path) -> dict[str, Any]:
 def _extent(path: Path) -> dict[str, Any]:
     """The part of every import's reading that guards the readers: streaming the sheet to find its extent."""
     _django()
-    from dangjian.ledgers.extent import sheet_extent
-    from dangjian.ledgers.xlsx import bounds
+    from dangjian.spreadsheets.extent import sheet_extent
+    from dangjian.spreadsheets.xlsx import bounds
 
     start = time.perf_counter()
     found = sheet_extent(path, "数据", bounds())
@@ -90,10 +90,10 @@ def _import(path: Path, engine: str) -> dict[str, Any]:
     _django()
     from django.conf import settings
 
-    from dangjian.ledgers.imports import import_file
-    from dangjian.ledgers.models import LedgerType
-    from dangjian.ledgers.services import Creation
     from dangjian.orgs.models import Organization
+    from dangjian.records.models import LedgerType
+    from dangjian.records.services import Creation
+    from dangjian.spreadsheets.imports import import_file
 
     writing = [0.0]  # time inside the write service's write (the transactions), of the whole import
     write = Creation.write
@@ -126,7 +126,7 @@ def _remove(org: Any) -> None:
     """Delete the bench unit's records and their history (bench data only: no service, no history of it)."""
     from django.db import connection, transaction
 
-    from dangjian.ledgers.models import Record
+    from dangjian.records.models import Record
 
     history = Record.history.model  # type: ignore[attr-defined]
     with transaction.atomic(), connection.cursor() as cursor:
@@ -165,7 +165,7 @@ def _measure(path: Path, mode: str) -> dict[str, Any]:
 
 def _notes(results: list[dict[str, Any]]) -> list[str]:
     """The targets of issue 9 against the largest calamine import, and where its time goes (all measured here)."""
-    from dangjian.ledgers.services import WRITE_BATCH
+    from dangjian.records.services import WRITE_BATCH
 
     big = max((r for r in results if r["engine"] == "calamine"), key=lambda r: r["rows"])
     scan = next(r for r in results if r["engine"] == "仅扫描范围" and r["rows"] == big["rows"])
@@ -195,7 +195,7 @@ def _notes(results: list[dict[str, Any]]) -> list[str]:
 
 
 def _table(results: list[dict[str, Any]], machine: dict[str, str]) -> str:
-    from dangjian.ledgers.services import WRITE_BATCH
+    from dangjian.records.services import WRITE_BATCH
 
     lines = [
         START,

@@ -49,8 +49,8 @@ def child(scale: str) -> dict[str, Any]:
     from dangjian.cli import main as dangjian
     from dangjian.indicators.engine import Period, evaluate, evaluate_per_indicator
     from dangjian.indicators.models import Indicator
-    from dangjian.ledgers.models import Record
     from dangjian.orgs.models import Organization
+    from dangjian.records.models import Record
 
     started = time.perf_counter()
     dangjian(["init", "--demo", "--scale", scale])

@@ -31,8 +31,8 @@ def _best(fn: Callable[[], Any]) -> float:
 
 
 def measure(label: str) -> dict[str, Any]:
-    from dangjian.ledgers.models import Record
     from dangjian.orgs.models import Organization
+    from dangjian.records.models import Record
     from dangjian.reports import values as sources
     from dangjian.reports.models import ReportTemplate
     from dangjian.reports.render_docx import render_docx

@@ -37,7 +37,7 @@ class World:
     outsider: Any
 
     def ledger(self, code: str) -> Any:
-        from dangjian.ledgers.models import LedgerType
+        from dangjian.records.models import LedgerType
 
         return LedgerType.objects.get(code=code)
 
@@ -64,7 +64,7 @@ def django_db_setup(django_db_setup, django_db_blocker):
 @pytest.fixture
 def packs(db):
     """The core pack (org kinds, general ledgers). Report packs are loaded by the tests that need them."""
-    from dangjian.ledgers.models import LedgerType
+    from dangjian.records.models import LedgerType
 
     if not LedgerType.objects.filter(pack="core").exists():  # a transactional test flushed the database
         return _load_core_pack()
@@ -159,7 +159,7 @@ def duties(world) -> Duties:
 @pytest.fixture
 def make_record(world):
     """Create a record through the one service every entry path uses."""
-    from dangjian.ledgers.services import save_record
+    from dangjian.records.services import save_record
 
     def make(ledger_code: str, org, values: dict, user=None):
         lt = world.ledger(ledger_code)

@@ -81,8 +81,8 @@ django.setup()
 from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
 from dangjian.audit.log import Action, record
-from dangjian.ledgers.models import Attachment, LedgerType
-from dangjian.ledgers.services import save_record
+from dangjian.records.models import Attachment, LedgerType
+from dangjian.records.services import save_record
 from dangjian.orgs.models import Membership, Organization, OrgKind, Role
 
 root = Organization.objects.add_root(dict(code="root", name="中共测试区委员会", short_name="测试区"))
@@ -135,8 +135,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dangjian.settings")
 import django
 django.setup()
 from django.contrib.auth import get_user_model
-from dangjian.ledgers.models import LedgerType
-from dangjian.ledgers.services import save_record
+from dangjian.records.models import LedgerType
+from dangjian.records.services import save_record
 from dangjian.orgs.models import Organization
 clerk = get_user_model().objects.get(username="clerk")
 save_record(clerk, LedgerType.objects.get(code="study_activity"),

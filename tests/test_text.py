@@ -17,7 +17,7 @@ def test_input_cleaning_also_drops_del_and_c1_controls():
 
 
 def test_the_xlsx_neutraliser_and_the_docx_writer_use_it():
-    from dangjian.ledgers.xlsx import neutralise
+    from dangjian.spreadsheets.xlsx import neutralise
 
     assert neutralise("=1+1\x01") == "'=1+1"
     assert neutralise("案件\uffff") == "案件"

@@ -176,35 +176,35 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 @command
 def cmd_ledgers(args: argparse.Namespace) -> int:
-    from dangjian.ledgers.cli import ledgers
+    from dangjian.records.cli import ledgers
 
     return ledgers(args)
 
 
 @command
 def cmd_template(args: argparse.Namespace) -> int:
-    from dangjian.ledgers.cli import template
+    from dangjian.spreadsheets.cli import template
 
     return template(args)
 
 
 @command
 def cmd_import(args: argparse.Namespace) -> int:
-    from dangjian.ledgers.cli import import_
+    from dangjian.spreadsheets.cli import import_
 
     return import_(args)
 
 
 @command
 def cmd_export(args: argparse.Namespace) -> int:
-    from dangjian.ledgers.cli import export
+    from dangjian.spreadsheets.cli import export
 
     return export(args)
 
 
 @command
 def cmd_overdue(args: argparse.Namespace) -> int:
-    from dangjian.ledgers.workflow import overdue_command
+    from dangjian.lists.workflow import overdue_command
 
     code, output = overdue_command(args.org, args.format, actor=getattr(args, "actor", None))
     print(output, file=sys.stdout if code == 0 else sys.stderr)

@@ -70,7 +70,10 @@ INSTALLED_APPS = [
     "dangjian.web.axes_app.AxesConfig",  # django-axes, named in Chinese
     "dangjian.audit",
     "dangjian.orgs",
-    "dangjian.ledgers",
+    "dangjian.records",
+    "dangjian.spreadsheets",
+    "dangjian.tasks",
+    "dangjian.lists",
     "dangjian.indicators",
     "dangjian.reports",
     "dangjian.web",

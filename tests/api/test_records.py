@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from dangjian.audit.models import Action, AuditEvent
-from dangjian.ledgers.models import LedgerField, Record
+from dangjian.records.models import LedgerField, Record
 
 pytestmark = pytest.mark.django_db
 
@@ -252,9 +252,9 @@ def test_a_records_page_costs_the_same_few_queries_whatever_its_rows(
 
 
 def test_records_under_a_submission_lock_are_refused_with_409(world, api, make_record):
-    from tests.ledgers.conftest import make_task
+    from tests.tasks.conftest import make_task
 
-    from dangjian.ledgers import collection
+    from dangjian.tasks import collection
 
     meeting = {"date": "2019-03-05", "kind": "党课", "topic": "学习党章"}
     record = make_record("organization_life", world.c1, meeting)

@@ -46,7 +46,7 @@ def test_the_doc_page_is_chinese_and_self_contained(db):
 
 
 def test_tasks_and_list_items_follow_the_web_rules(world, api, make_record):
-    from tests.ledgers.conftest import make_task
+    from tests.tasks.conftest import make_task
 
     task = make_task(world)
     reviewer = api(world.reviewer).get(f"/api/tasks/{task.pk}").json()

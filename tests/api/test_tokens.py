@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from dangjian.api.models import ApiToken
 from dangjian.audit.models import Action, AuditEvent
-from dangjian.ledgers.models import Record
+from dangjian.records.models import Record
 
 pytestmark = pytest.mark.django_db
 LEDGERS = "/api/ledgers"

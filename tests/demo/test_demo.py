@@ -6,10 +6,11 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from dangjian.demo.generator import DEMO_PASSWORD, ROOT_CODE, build_demo
-from dangjian.ledgers import collection, services
-from dangjian.ledgers.models import CollectionTask, LedgerType, Record, TargetStatus, TaskEvent, TaskTarget
 from dangjian.orgs import access
 from dangjian.orgs.models import Membership, Organization
+from dangjian.records import services
+from dangjian.records.models import CollectionTask, LedgerType, Record, TargetStatus, TaskEvent, TaskTarget
+from dangjian.tasks import collection
 
 
 def _counts() -> dict[str, int]:

@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 
 from dangjian.indicators import Period, evaluate, evidence_records
 from dangjian.indicators.engine import evaluate_per_indicator
-from dangjian.ledgers.models import Record
+from dangjian.records.models import Record
 
 Y2019 = Period.year(2019)
 

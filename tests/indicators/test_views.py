@@ -256,7 +256,7 @@ def test_a_share_shows_its_numerator_and_which_records_count(client, setup, defi
 
 
 def test_a_share_on_a_sensitive_field_hides_each_rows_mark_where_the_field_is_masked(client, setup, define):
-    from dangjian.ledgers.models import LedgerField
+    from dangjian.records.models import LedgerField
 
     define(
         STUDY_SHARE,

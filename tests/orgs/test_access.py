@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from dangjian.ledgers.models import LedgerType, Record
 from dangjian.orgs import access
 from dangjian.orgs.models import Membership, Organization, Role
+from dangjian.records.models import LedgerType, Record
 
 STUDY = {"kind": "专题报告", "title": "学习"}
 CASE = {"case_no": "示纪立〔2019〕1号", "person": "王五"}

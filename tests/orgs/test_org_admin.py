@@ -8,8 +8,8 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from dangjian.ledgers.models import Record
 from dangjian.orgs.models import Membership, Organization, OrgKind, Role
+from dangjian.records.models import Record
 
 
 @pytest.fixture

@@ -10,9 +10,9 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from dangjian.ledgers.models import LedgerType, Record
 from dangjian.orgs import access
 from dangjian.orgs.access import MASK, SYSTEM
+from dangjian.records.models import LedgerType, Record
 
 CASE = {"filed_on": "2019-04-01", "case_no": "示纪立〔2019〕3号", "person": "周某", "amount": 12000}
 
@@ -70,7 +70,7 @@ def test_strictly_above_is_never_the_unit_itself(world):
 
 
 def test_deleted_records_are_seen_only_by_who_may_restore_them(world, rows):
-    from dangjian.ledgers import services
+    from dangjian.records import services
 
     services.delete_record(world.clerk, rows["c1"])
     study = world.ledger("study_activity")
@@ -146,9 +146,9 @@ def test_the_system_actor_sees_every_unit_but_no_confidential_row(world, rows):
 
 
 def test_tasks_and_targets_follow_the_scope(world):
-    from dangjian.ledgers import collection
-    from dangjian.ledgers.models import CollectionTask
     from dangjian.orgs.models import OrgKind
+    from dangjian.records.models import CollectionTask
+    from dangjian.tasks import collection
 
     task = collection.create_task(
         world.reviewer,
@@ -180,7 +180,7 @@ def test_tasks_and_targets_follow_the_scope(world):
 
 
 def test_a_task_counts_only_ledgers_whose_rows_the_viewer_sees(world, make_record):
-    from dangjian.ledgers import collection
+    from dangjian.tasks import collection
 
     task = collection.create_task(
         world.unit_admin,

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from dangjian.ledgers.models import LedgerField, LedgerType, Record
 from dangjian.orgs.models import OrgKind
 from dangjian.packs.loader import PACKS_DIR, PackError, discover, load_all
+from dangjian.records.models import LedgerField, LedgerType, Record
 
 pytestmark = pytest.mark.django_db
 

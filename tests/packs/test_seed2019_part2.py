@@ -28,10 +28,10 @@ def demo(in_demo):
     from dangjian.demo import seed2019_part2
     from dangjian.demo.generator import build_tree
     from dangjian.indicators.engine import Period, evaluate, run_checks
-    from dangjian.ledgers.fields import validate_values
-    from dangjian.ledgers.models import LedgerType, Record
     from dangjian.orgs import access
     from dangjian.orgs.models import Organization
+    from dangjian.records.fields import validate_values
+    from dangjian.records.models import LedgerType, Record
 
     def gather() -> dict:
         out: dict = {}

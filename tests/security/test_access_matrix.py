@@ -226,12 +226,12 @@ def matrix(world, make_record, settings, tmp_path) -> Fixture:
     from tests.reports.conftest import write_pack
 
     from dangjian.indicators.engine import Period
-    from dangjian.ledgers import collection
-    from dangjian.ledgers.models import Attachment, LedgerField
     from dangjian.orgs.models import OrgKind
     from dangjian.packs.loader import discover, load_pack
+    from dangjian.records.models import Attachment, LedgerField
     from dangjian.reports.models import ReportTemplate
     from dangjian.reports.runs import finalise
+    from dangjian.tasks import collection
 
     settings.MEDIA_ROOT = tmp_path / "media"
     write_pack(tmp_path / "packs")

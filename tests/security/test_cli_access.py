@@ -119,9 +119,9 @@ def _text(path: Path) -> str:
 
 @pytest.fixture
 def cli(world, make_record, tmp_path) -> Cli:
-    from dangjian.ledgers.models import LedgerField, LedgerType
     from dangjian.orgs.models import OrgKind
     from dangjian.packs.loader import discover, load_pack
+    from dangjian.records.models import LedgerField, LedgerType
 
     folder = tmp_path / "packs" / "clitest"
     folder.mkdir(parents=True)
@@ -230,7 +230,7 @@ def test_export_refuses_an_org_outside_the_actor_and_an_unknown_account(cli):
 def _sheet(cli: Cli, code: str, org: str, values: dict[str, Any]) -> Path:
     from openpyxl import Workbook
 
-    from dangjian.ledgers.xlsx import ORG_HEADER, columns, header
+    from dangjian.spreadsheets.xlsx import ORG_HEADER, columns, header
 
     specs = columns(cli.world.ledger(code))
     book = Workbook()
@@ -252,7 +252,7 @@ IMPORTS = {  # actor → (exit code, text in its output) for one study row of c1
 
 @pytest.mark.parametrize("actor", ACTORS)
 def test_import_writes_only_where_the_actor_may_enter(cli, actor):
-    from dangjian.ledgers.models import Record
+    from dangjian.records.models import Record
 
     row = {"date": "2019-07-01", "kind": "专题报告", "title": f"{actor}导入的学习"}
     run = cli(actor, "import", "study_activity", str(_sheet(cli, "study_activity", "c1", row)))

@@ -259,7 +259,7 @@ def test_a_member_of_the_discipline_org_still_sees_everything_and_is_logged(clie
 
 def test_a_members_reads_of_confidential_records_are_logged(client, cases):
     from dangjian.audit.models import Action, AuditEvent
-    from dangjian.ledgers.models import Record
+    from dangjian.records.models import Record
 
     case = Record.objects.filter(ledger_type__code="discipline_case").first()
     login(client, cases.jiwei)

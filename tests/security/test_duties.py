@@ -18,7 +18,6 @@ from django.test import Client
 from django.urls import reverse
 
 from dangjian.audit.models import Action, AuditEvent
-from dangjian.ledgers.models import LedgerType, Record
 from dangjian.orgs import access
 from dangjian.orgs.models import (
     AdminDuty,
@@ -30,6 +29,7 @@ from dangjian.orgs.models import (
     PendingChange,
     Role,
 )
+from dangjian.records.models import LedgerType, Record
 
 pytestmark = pytest.mark.django_db
 

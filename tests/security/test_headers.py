@@ -22,7 +22,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from tests.conftest import PASSWORD
 
-from dangjian.ledgers.models import Record
+from dangjian.records.models import Record
 from dangjian.web import middleware
 
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
@@ -185,8 +185,8 @@ def test_no_template_has_inline_script_or_style():
 
 
 def test_rendered_pages_have_no_inline_script_or_style(world, duties, make_record):
-    from dangjian.ledgers.collection import create_task
     from dangjian.orgs.models import OrgKind
+    from dangjian.tasks.collection import create_task
 
     record = make_record(
         "study_activity", world.c1, {"date": "2019-03-05", "kind": "专题报告", "title": "学习"}

@@ -14,7 +14,7 @@ import openpyxl
 import pytest
 from django.test import Client
 
-from dangjian.ledgers.fields import (
+from dangjian.records.fields import (
     LONGTEXT_MAX_CHARS,
     MAX_MULTI_ITEMS,
     TEXT_MAX_CHARS,
@@ -23,7 +23,7 @@ from dangjian.ledgers.fields import (
     validate_value,
     validate_values,
 )
-from dangjian.ledgers.models import LedgerField, Record
+from dangjian.records.models import LedgerField, Record
 
 NEW = "/ledgers/study_activity/new"
 STUDY = {

@@ -29,10 +29,11 @@ from django.test import Client
 from openpyxl import Workbook, load_workbook
 
 from dangjian.audit.models import Action, AuditEvent
-from dangjian.ledgers import collection, imports
-from dangjian.ledgers.imports import error_copy, import_file
-from dangjian.ledgers.models import Record, TargetStatus
-from dangjian.ledgers.xlsx import neutralise
+from dangjian.records.models import Record, TargetStatus
+from dangjian.spreadsheets import imports
+from dangjian.spreadsheets.imports import error_copy, import_file
+from dangjian.spreadsheets.xlsx import neutralise
+from dangjian.tasks import collection
 
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 CHILD_MEMORY = 1536 * 1024 * 1024  # the child's whole address space: Python and Django fit well inside
@@ -140,7 +141,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.messages.storage.fallback import FallbackStorage
 from django.contrib.sessions.backends.db import SessionStore
 from django.test import RequestFactory
-from dangjian.ledgers import xlsx_views
+from dangjian.spreadsheets import views as xlsx_views
 from dangjian.orgs.models import Membership, Organization, Role
 
 org = Organization.objects.add_root(dict(code="c1", name="中共城关街道幸福社区委员会", short_name="幸福社区"))
@@ -207,7 +208,7 @@ def test_the_a1_xfd1048576_file_and_its_xls_and_ods_twins_are_refused_in_chinese
 def test_the_scan_counts_cells_without_references_and_with_prefixed_names(tmp_path):
     """A writer may leave out r="…" (each cell follows the previous one) or prefix every element ("x:c"):
     the cell at column 16,384 is found either way, while an empty styled cell there is not a cell with a value."""
-    from dangjian.ledgers.extent import Bounds, sheet_extent
+    from dangjian.spreadsheets.extent import Bounds, sheet_extent
 
     base = wide_xlsx(tmp_path / "base.xlsx")
     limit = Bounds(rows=100, columns=256, cells=10_000)
@@ -357,7 +358,7 @@ def test_another_user_saves_while_an_import_is_validating(world, tmp_path, monke
 
 
 def test_a_submission_made_while_validating_refuses_the_rows_it_locks(world, tmp_path, monkeypatch):
-    from ledgers.conftest import make_task
+    from tests.tasks.conftest import make_task
 
     task = make_task(world, ledger_types=[world.ledger("study_activity")])
     real = imports.Creation.check  # each row's check by the write service
@@ -477,7 +478,7 @@ def test_broken_files_are_refused_in_chinese(world, tmp_path, kind, engine):
 
 
 def test_broken_files_are_refused_in_chinese_on_the_page_and_the_command_line(world, tmp_path, capsys):
-    from dangjian.ledgers.cli import import_
+    from dangjian.spreadsheets.cli import import_
 
     for kind in ("size", "xml", "xls"):
         path = _broken(tmp_path, kind)
@@ -503,9 +504,10 @@ def test_the_one_neutraliser_removes_xml_illegal_characters_and_every_formula_pr
 
 
 def test_a_control_character_in_stored_text_exports_to_every_xlsx(world, make_record, monkeypatch):
+    from tests.tasks.conftest import make_task
+
     from dangjian.packs.handlers_indicators import load_indicators
     from dangjian.packs.loader import Pack
-    from ledgers.conftest import make_task
 
     record = make_record(
         "study_activity",
@@ -547,7 +549,7 @@ def test_a_control_character_in_stored_text_exports_to_every_xlsx(world, make_re
 
 
 def test_exports_are_audited_on_the_web_and_the_command_line(world, make_record, tmp_path, capsys):
-    from dangjian.ledgers.cli import export
+    from dangjian.spreadsheets.cli import export
 
     make_record(
         "study_activity",

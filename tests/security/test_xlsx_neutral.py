@@ -1,4 +1,4 @@
-"""Every xlsx the app writes goes through the one neutraliser (ledgers.xlsx.neutralise): with hostile text in
+"""Every xlsx the app writes goes through the one neutraliser (spreadsheets.xlsx.neutralise): with hostile text in
 every place a user or an administrator can put it, no cell of any of them is a formula or starts like one.
 
 The xlsx the app produces (keep this list in step with the URL configuration; the last test checks it):
@@ -17,10 +17,10 @@ from django.urls import get_resolver
 from openpyxl import Workbook, load_workbook
 
 from dangjian.audit.models import Action, AuditEvent
-from dangjian.ledgers import imports
-from dangjian.ledgers.models import LedgerField, Record, TargetStatus, TaskTarget
-from dangjian.ledgers.xlsx import FORMULA_STARTS, neutralise
 from dangjian.orgs.models import Organization
+from dangjian.records.models import LedgerField, Record, TargetStatus, TaskTarget
+from dangjian.spreadsheets import imports
+from dangjian.spreadsheets.xlsx import FORMULA_STARTS, neutralise
 
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 HOSTILE = ["=cmd|' /C calc'!A0", "\t=1+1", "\r@x", "+1", "-1", "@SUM(A1)"]
@@ -64,9 +64,10 @@ def assert_neutral(content: bytes, must_hold: list[str], where: str) -> None:
 def hostile(world, make_record, settings, tmp_path):
     """Hostile text in record values, an org name, a field label, a task, a return reason, an overdue item, an
     indicator label and the audit log."""
+    from tests.tasks.conftest import make_task
+
     from dangjian.packs.handlers_indicators import load_indicators
     from dangjian.packs.loader import Pack
-    from ledgers.conftest import make_task
 
     settings.MEDIA_ROOT = tmp_path / "media"
     Organization.objects.filter(pk=world.c1.pk).update(name=ORG_NAME)
@@ -108,7 +109,7 @@ def hostile(world, make_record, settings, tmp_path):
 
 
 def test_the_records_export_and_its_command_line_twin(world, hostile, tmp_path):
-    from dangjian.ledgers.cli import export
+    from dangjian.spreadsheets.cli import export
 
     web = client_for(world.unit_admin).get("/ledgers/study_activity.xlsx")
     assert web.status_code == 200

@@ -1,5 +1,5 @@
 """Orgs, ledger types and records: read through `access` exactly as the web pages read them, written through the
-record service (`ledgers.services`) exactly as the web form writes them."""
+record service (`records.services`) exactly as the web form writes them."""
 
 from __future__ import annotations
 
@@ -11,12 +11,12 @@ from django.shortcuts import get_object_or_404
 from ninja import Query, Router, Status
 
 from dangjian.audit.log import Action, record
-from dangjian.ledgers import services
-from dangjian.ledgers.forms import RecordFilter
-from dangjian.ledgers.models import Attachment, LedgerType, Record
-from dangjian.ledgers.views import listed_records
 from dangjian.orgs import access
 from dangjian.orgs.models import Organization
+from dangjian.records import services
+from dangjian.records.forms import RecordFilter
+from dangjian.records.models import Attachment, LedgerType, Record
+from dangjian.records.views import listed_records
 
 from . import schemas as s
 from .auth import account
@@ -31,7 +31,7 @@ PageNo = Query(1, ge=1, description="页码，从 1 起")
 PageSize = Query(DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE, description=f"每页条数，最多 {MAX_PAGE_SIZE}")
 
 
-# --- access helpers (the same calls as ledgers/views.py makes) ----------------------------------------------------
+# --- access helpers (the same calls as records/views.py makes) ----------------------------------------------------
 
 
 def ledger_for(user: Any, code: str) -> LedgerType:

@@ -12,9 +12,11 @@ from django.utils import timezone
 from ninja import Field, Query, Router, Schema
 
 from dangjian.audit.log import Action, record
-from dangjian.ledgers import collection, services, workflow
-from dangjian.ledgers.models import CollectionTask, LedgerType, Record
+from dangjian.lists import workflow
 from dangjian.orgs import access
+from dangjian.records import services
+from dangjian.records.models import CollectionTask, LedgerType, Record
+from dangjian.tasks import collection
 from dangjian.text import NOTE_LIMIT, note, person
 
 from . import schemas as s

@@ -22,8 +22,8 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 
-from dangjian.ledgers.xlsx import XLSX_MIME, neutralise
 from dangjian.orgs.duties import is_auditor
+from dangjian.spreadsheets.xlsx import XLSX_MIME, neutralise
 
 from .log import record
 from .models import Action, AuditEvent

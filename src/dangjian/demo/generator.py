@@ -15,11 +15,11 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from faker import Faker
 
-from dangjian.ledgers import services
-from dangjian.ledgers.models import LedgerType, Record
 from dangjian.orgs import access
 from dangjian.orgs.approvals import set_duty
 from dangjian.orgs.models import AdminDuty, Duty, Membership, Organization, OrgKind, Role
+from dangjian.records import services
+from dangjian.records.models import LedgerType, Record
 
 ROOT_CODE = "demo"
 DEMO_PASSWORD = "Demo#2019dj"
@@ -313,8 +313,8 @@ def build_task(seed: int) -> bool:
     """One 填报任务 the district sent its communities for 2019, most of them answered: so that the progress page,
     the clerks' home pages and the 报送 lock have something to show. 幸福社区 (tianbao) has not yet submitted and
     can still enter 2019 records; 和平社区 (tianbao2) was returned with a reason. Built once (by title)."""
-    from dangjian.ledgers import collection
-    from dangjian.ledgers.models import CollectionTask, TargetStatus, TaskEvent
+    from dangjian.records.models import CollectionTask, TargetStatus, TaskEvent
+    from dangjian.tasks import collection
 
     if CollectionTask.objects.filter(title=DEMO_TASK).exists():
         return False

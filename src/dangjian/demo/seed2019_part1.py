@@ -19,8 +19,8 @@ from typing import Any
 
 from faker import Faker
 
-from dangjian.ledgers.models import LedgerType
 from dangjian.orgs.models import Organization
+from dangjian.records.models import LedgerType
 
 from .generator import DemoRecord, demo_record, save_new
 

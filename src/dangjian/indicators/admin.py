@@ -11,8 +11,8 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from dangjian.ledgers.models import LedgerType
 from dangjian.orgs import access
+from dangjian.records.models import LedgerType
 
 from .models import Check, Indicator
 

@@ -3,7 +3,7 @@ ONE query (`aggregate(alias=Count("pk", filter=Q(...)), …)`), so cost grows wi
 indicators. The same conditions drive evidence, so the records shown behind a value are exactly those counted.
 
 Record values live in a JSONField; every condition and expression on them (text, numbers cast to DECIMAL, ISO
-dates compared as text, multi-choice "has") comes from ledgers/conditions.py, the one dialect the records
+dates compared as text, multi-choice "has") comes from records/conditions.py, the one dialect the records
 filters and the list workflows use too.
 """
 
@@ -34,10 +34,10 @@ from django.db.models import (
 from django.db.models.functions import Cast, Substr
 from django.db.models.lookups import GreaterThan
 
-from dangjian.ledgers.conditions import NUMERIC, is_empty, number, text, value_q
-from dangjian.ledgers.fields import parse_date, parse_decimal
-from dangjian.ledgers.models import LedgerField, LedgerType, Record
 from dangjian.orgs.models import Organization, OrgKind
+from dangjian.records.conditions import NUMERIC, is_empty, number, text, value_q
+from dangjian.records.fields import parse_date, parse_decimal
+from dangjian.records.models import LedgerField, LedgerType, Record
 from dangjian.text import cn_date
 
 from . import formulas

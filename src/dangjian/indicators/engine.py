@@ -23,9 +23,9 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from dangjian.ledgers.models import Record
 from dangjian.orgs import access
 from dangjian.orgs.models import Organization
+from dangjian.records.models import Record
 from dangjian.text import cn_date
 
 from . import compiler, formulas

@@ -17,11 +17,11 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from dangjian.ledgers.fields import display_value
-from dangjian.ledgers.models import FieldType, LedgerField, Record
-from dangjian.ledgers.xlsx import neutralise  # the one formula-neutralising helper, shared with exports
 from dangjian.orgs import access
 from dangjian.orgs.models import Organization
+from dangjian.records.fields import display_value
+from dangjian.records.models import FieldType, LedgerField, Record
+from dangjian.spreadsheets.xlsx import neutralise  # the one formula-neutralising helper, shared with exports
 from dangjian.text import cn_date, number_text
 
 from . import compiler, formulas

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.db import models
 
-from dangjian.ledgers.models import LedgerType
+from dangjian.records.models import LedgerType
 
 
 class Kind(models.TextChoices):

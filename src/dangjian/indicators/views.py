@@ -13,9 +13,9 @@ from django.shortcuts import render
 from django.utils.functional import cached_property
 
 from dangjian.audit.log import Action, record
-from dangjian.ledgers.fields import cell_class
 from dangjian.orgs import access
 from dangjian.orgs.models import Organization
+from dangjian.records.fields import cell_class
 from dangjian.web.responses import json_response
 
 from . import evidence as ev

@@ -5,9 +5,9 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from dangjian.ledgers import workflow
-from dangjian.ledgers.models import FieldType, LedgerField, LedgerType
+from dangjian.lists import workflow
 from dangjian.orgs.models import Organization, OrgKind
+from dangjian.records.models import FieldType, LedgerField, LedgerType
 
 from .loader import Pack, PackError, section
 

@@ -12,7 +12,7 @@ from typing import Any
 from dangjian.indicators import formulas
 from dangjian.indicators.compiler import definition_errors
 from dangjian.indicators.models import Check, Indicator, Kind, Level
-from dangjian.ledgers.models import LedgerType
+from dangjian.records.models import LedgerType
 
 from .loader import Pack, PackError, section
 

@@ -11,9 +11,10 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from dangjian.ledgers import collection, workflow
-from dangjian.ledgers.models import LedgerType
+from dangjian.lists import workflow
 from dangjian.orgs import access
+from dangjian.records.models import LedgerType
+from dangjian.tasks import collection
 
 
 class LoginForm(AuthenticationForm):

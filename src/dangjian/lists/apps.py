@@ -1,0 +1,16 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class ListsConfig(AppConfig):
+    """清单 workflows: who may take which transition, batch 办理, overdue items and the reminder command.
+
+    No models of its own yet: Transition stays in the `ledgers` app label (`dangjian.records.models`) so that its
+    table and migrations are untouched; the workflow definition is `dangjian.records.workflow_definition`, where the
+    write service can read it.
+    """
+
+    name = "dangjian.lists"
+    label = "lists"
+    verbose_name = "清单管理"

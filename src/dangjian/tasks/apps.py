@@ -1,0 +1,24 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class TasksConfig(AppConfig):
+    """填报任务: collection from units, progress, 报送 and 退回, and the 报送 locks on records.
+
+    No models of its own yet: CollectionTask, TaskTarget and TaskEvent stay in the `ledgers` app label
+    (`dangjian.records.models`) so that their tables and migrations are untouched.
+    """
+
+    name = "dangjian.tasks"
+    label = "tasks"
+    verbose_name = "填报任务"
+
+    def ready(self) -> None:
+        # The write service (records, left of tasks in the pipeline) applies the 报送 locks without importing this
+        # stage: the task rules are registered as its lock provider (see dangjian/records/locks.py).
+        from dangjian.records import locks
+
+        from . import collection
+
+        locks.register(collection)

@@ -1,0 +1,187 @@
+"""Pages of 填报任务: list, create, progress (with its xlsx and JSON twins), 报送 and 退回.
+
+Every view starts from `_get_task_for_user` (404 for a task the user neither oversees nor is asked by: the
+Scope's `tasks`); the rules themselves live in the Scope, applied by `collection`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from dangjian.orgs import access
+from dangjian.orgs.models import Organization, OrgKind
+from dangjian.records.models import CollectionTask, LedgerType, TaskTarget
+from dangjian.spreadsheets.xlsx import XLSX_MIME
+from dangjian.web.responses import json_response
+
+from . import collection
+
+
+class OrgChoice(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Organization) -> str:  # type: ignore[override]
+        return "　" * (obj.depth - 1) + obj.name
+
+
+class TaskForm(forms.Form):
+    title = forms.CharField(label="任务名称", max_length=120)
+    creator_org = OrgChoice(label="发起单位", queryset=Organization.objects.none())
+    ledger_types = forms.ModelMultipleChoiceField(
+        label="台账", queryset=LedgerType.objects.none(), widget=forms.CheckboxSelectMultiple
+    )
+    period_start = forms.DateField(label="统计期起", widget=forms.DateInput(attrs={"type": "date"}))
+    period_end = forms.DateField(label="统计期止", widget=forms.DateInput(attrs={"type": "date"}))
+    scope_root = OrgChoice(
+        label="填报范围",
+        queryset=Organization.objects.none(),
+        help_text="向该组织的下级单位收集（不含其本身）",
+    )
+    kinds = forms.ModelMultipleChoiceField(
+        label="单位类别",
+        queryset=OrgKind.objects.all(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="不选则为范围内全部下级单位",
+    )
+    deadline = forms.DateField(label="截止日期", widget=forms.DateInput(attrs={"type": "date"}))
+    instructions = forms.CharField(label="填报说明", required=False, widget=forms.Textarea(attrs={"rows": 4}))
+
+    def __init__(self, user: Any, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        scope = access.scope(user)
+        mine = scope.orgs(access.REVIEW_ROLES).filter(is_active=True).order_by("path")
+        self.fields["creator_org"].queryset = mine  # type: ignore[attr-defined]
+        self.fields["scope_root"].queryset = mine  # type: ignore[attr-defined]
+        ledgers = scope.ledger_types(LedgerType.objects.filter(is_active=True))
+        self.fields["ledger_types"].queryset = ledgers  # type: ignore[attr-defined]
+        for field in self.fields.values():
+            field.error_messages["required"] = f"【{field.label}】为必填项"
+            if isinstance(field, forms.DateField):
+                field.error_messages["invalid"] = f"【{field.label}】格式不正确，请按 2019-12-31 的格式填写"
+
+
+def _get_task_for_user(user: Any, pk: int) -> CollectionTask:
+    visible = access.scope(user).tasks(CollectionTask.objects.select_related("creator_org", "scope_root"))
+    return get_object_or_404(visible, pk=pk)
+
+
+def _get_target_for_user(user: Any, task: CollectionTask, target_pk: int) -> TaskTarget:
+    return get_object_or_404(collection.visible_targets(user, task), pk=target_pk)
+
+
+@login_required
+def task_list(request: HttpRequest) -> HttpResponse:
+    tasks = collection.visible_tasks(request.user).select_related("creator_org").order_by("-created_at")
+    may_create = access.scope(request.user).orgs(access.REVIEW_ROLES).exists()
+    return render(request, "tasks/list.html", {"tasks": tasks, "may_create": may_create})
+
+
+@login_required
+def task_new(request: HttpRequest) -> HttpResponse:
+    if not access.scope(request.user).orgs(access.REVIEW_ROLES).exists():
+        raise PermissionDenied("只有管理员或审核员可以创建填报任务")
+    form = TaskForm(request.user, request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            task = collection.create_task(
+                request.user,
+                title=data["title"],
+                creator_org=data["creator_org"],
+                ledger_types=data["ledger_types"],
+                period_start=data["period_start"],
+                period_end=data["period_end"],
+                scope_root=data["scope_root"],
+                kinds=data["kinds"],
+                deadline=data["deadline"],
+                instructions=data["instructions"],
+            )
+        except collection.TaskError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, f"填报任务已创建，共 {task.targets.count()} 个填报单位。")
+            return redirect("ledgers:task", task.pk)
+    return render(request, "tasks/form.html", {"form": form})
+
+
+@login_required
+def task_detail(request: HttpRequest, pk: int, fmt: str = "") -> HttpResponse:
+    task = _get_task_for_user(request.user, pk)
+    prog = collection.progress(request.user, task)
+    if fmt == "xlsx":
+        response = HttpResponse(collection.export_xlsx(prog), content_type=XLSX_MIME)
+        response["Content-Disposition"] = f"attachment; filename*=UTF-8''task-{task.pk}.xlsx"
+        return response
+    if fmt == "json":
+        return json_response(_progress_json(prog))
+    return render(request, "tasks/detail.html", {"task": task, "prog": prog})
+
+
+def _progress_json(prog: collection.Progress) -> dict[str, Any]:
+    task = prog.task
+    return {
+        "task": {
+            "id": task.pk,
+            "title": task.title,
+            "period": {"start": task.period_start.isoformat(), "end": task.period_end.isoformat()},
+            "deadline": task.deadline.isoformat(),
+            "ledgers": [lt.code for lt in task.ledger_types.all()],
+        },
+        "counts": {code: n for code, _, n in prog.counts},
+        "overdue": prog.overdue,
+        "targets": [
+            {
+                "org": {"code": r.target.org.code, "name": r.target.org.name},
+                "status": r.target.status,
+                "status_label": r.target.get_status_display(),
+                "records": r.records,
+                "overdue": r.overdue,
+                "submitted_at": r.target.submitted_at.isoformat() if r.target.submitted_at else None,
+                "return_reason": r.target.return_reason,
+            }
+            for r in prog.rows
+        ],
+    }
+
+
+@login_required
+def target_log(request: HttpRequest, pk: int, target_pk: int) -> HttpResponse:
+    task = _get_task_for_user(request.user, pk)
+    target = _get_target_for_user(request.user, task, target_pk)
+    events = target.events.select_related("by")
+    return render(request, "tasks/log.html", {"task": task, "target": target, "events": events})
+
+
+@login_required
+@require_POST
+def target_submit(request: HttpRequest, pk: int, target_pk: int) -> HttpResponse:
+    task = _get_task_for_user(request.user, pk)
+    target = _get_target_for_user(request.user, task, target_pk)
+    try:
+        collection.submit(request.user, target)  # PermissionDenied (403) for those who may not
+    except collection.TaskError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"“{target.org.name}”已报送，相关记录已锁定。")
+    return redirect("ledgers:task", task.pk)
+
+
+@login_required
+@require_POST
+def target_return(request: HttpRequest, pk: int, target_pk: int) -> HttpResponse:
+    task = _get_task_for_user(request.user, pk)
+    target = _get_target_for_user(request.user, task, target_pk)
+    try:
+        collection.return_target(request.user, target, request.POST.get("reason", ""))
+    except collection.TaskError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"已退回“{target.org.name}”的报送，该单位可修改后重新报送。")
+    return redirect("ledgers:task", task.pk)
