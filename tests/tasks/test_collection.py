@@ -110,6 +110,22 @@ def test_after_submission_the_clerk_cannot_change_records_in_the_period(world, s
     assert meeting.records.filter(org=world.c1).count() == 2  # nothing added
 
 
+def test_the_write_service_asks_the_tasks_app_through_the_lock_hook(world, submitted, monkeypatch):
+    """records may not import tasks: TasksConfig.ready() registers the task rules as the service's lock provider.
+    Without a provider (an installation without the tasks app) the same change goes through."""
+    from dangjian.records import locks
+
+    assert locks.provider() is collection
+    _, inside, _, _ = submitted
+    meeting = world.ledger("organization_life")
+    with pytest.raises(RecordLocked):
+        save_record(world.clerk, meeting, {**MEETING, "topic": "改"}, record=inside)
+    monkeypatch.setattr(locks, "_provider", locks.NoLocks())
+    save_record(world.clerk, meeting, {**MEETING, "topic": "改"}, record=inside)
+    inside.refresh_from_db()
+    assert inside.values["topic"] == "改"
+
+
 def test_a_record_cannot_be_moved_into_or_out_of_a_submitted_period(world, submitted):
     _, inside, outside, _ = submitted
     meeting = world.ledger("organization_life")

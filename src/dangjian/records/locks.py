@@ -1,11 +1,11 @@
 """The 报送 locks as the write service sees them: a hook that the 填报任务 stage fills.
 
-The pipeline runs orgs → records → tasks / lists → indicators → reports, and no import runs right to left, so the
-write service (`records/services.py`) may not import the task rules (`dangjian.tasks.collection`). It asks the
-provider registered here instead; the tasks app registers its module in `TasksConfig.ready()`, which Django runs
-before any request, command or test. What a lock is (a submitted `TaskTarget` covering the record's unit, ledger and
-date), who may still change such a record and the Chinese message stay the task stage's; the service only applies
-them to every change, and tells the provider when records were entered (未填报 → 暂存).
+The pipeline runs orgs → records → spreadsheets → tasks / lists → indicators → reports, and no import runs right to
+left, so the write service (`records/services.py`) may not import the task rules (`dangjian.tasks.collection`). It
+asks the provider registered here instead; the tasks app registers its module in `TasksConfig.ready()`, which
+Django runs before any request, command or test. What a lock is (a submitted `TaskTarget` covering the record's
+unit, ledger and date), who may still change such a record and the Chinese message stay the task stage's; the
+service only applies them to every change, and tells the provider when records were entered (未填报 → 暂存).
 
 Without a registered provider nothing is locked and nobody is told (`NoLocks`): an installation without the tasks
 app. One provider is enough today; a second stage that locks records would turn `_provider` into a list.
