@@ -1,6 +1,6 @@
 """List workflow pages: take a step on one item, bulk steps for reviewers, the overdue overview (+ .json/.xlsx).
 
-Access is the record pages' own (`views.get_ledger_for_user`, `views.get_record_for_user`: 404 outside the
+Access is the record pages' own (`records.views.get_ledger_for_user`, `get_record_for_user`: 404 outside the
 user's scope); the workflow service then refuses a step the user may not take with its reason (403).
 """
 

@@ -1,7 +1,8 @@
 """Importing a spreadsheet into a ledger: all or nothing, every error named by row and field.
 
-The import reads the file and finds each row's unit; everything else is the write service's (`services.Creation`):
-the field and cross-field rules, the 报送 locks, the initial workflow state, the records and their history.
+The import reads the file and finds each row's unit; everything else is the write service's
+(`records.services.Creation`): the field and cross-field rules, the 报送 locks, the initial workflow state, the
+records and their history.
 
 Two phases, so that an import never blocks other users' saves:
 1. Checking reads the rows lazily and passes each to `Creation.check` — reads only, outside any transaction (on
