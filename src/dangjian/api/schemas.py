@@ -14,10 +14,10 @@ from typing import Any
 from django.urls import reverse
 from ninja import Field, Schema
 
-from dangjian.lists.workflow import workflow_of
 from dangjian.orgs import access
 from dangjian.orgs.models import Organization
 from dangjian.records.models import LedgerField, LedgerType, Record
+from dangjian.records.workflow_definition import workflow_of
 from dangjian.text import person
 
 # --- shared pieces ---------------------------------------------------------------------------------------------

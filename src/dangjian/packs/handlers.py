@@ -5,8 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from dangjian.lists import workflow
 from dangjian.orgs.models import Organization, OrgKind
+from dangjian.records import workflow_definition
 from dangjian.records.models import FieldType, LedgerField, LedgerType
 
 from .loader import Pack, PackError, section
@@ -76,8 +76,8 @@ def load_ledger_type(item: dict[str, Any], pack: Pack, order: int) -> LedgerType
         raise PackError(f"台账 {code} 的 workflow 应为表")
     if flow:
         try:
-            workflow.parse(flow, types)
-        except workflow.WorkflowError as exc:
+            workflow_definition.parse(flow, types)
+        except workflow_definition.WorkflowError as exc:
             raise PackError(f"台账 {code} 的清单流程（workflow）：{exc}") from None
     ledger_type, _ = LedgerType.objects.update_or_create(
         code=code,
