@@ -35,8 +35,12 @@ def cmd_init(args: argparse.Namespace) -> int:
         print(f"已载入数据包 {name}：{summary}")
     if args.demo:
         from dangjian.demo.generator import build_demo
+        from dangjian.records.services import refresh_statistics
 
         result = build_demo(scale=args.scale, seed=args.seed)
+        refresh_statistics(
+            every_table=True
+        )  # the first report and records page after the load plan as well as the tenth
         print(result.summary())
     return 0
 
@@ -126,6 +130,9 @@ def cmd_restore(args: argparse.Namespace) -> int:
     except BackupError as exc:
         print(f"恢复失败：{exc}", file=sys.stderr)
         return 1
+    from dangjian.records.services import refresh_statistics
+
+    refresh_statistics(every_table=True)  # a restored PostgreSQL database has no planner statistics yet
     for warning in result.warnings:
         print(f"注意：{warning}", file=sys.stderr)
     print(
