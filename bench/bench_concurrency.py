@@ -8,6 +8,7 @@ drives it over HTTP on 127.0.0.1:
    of a save, failed requests, and lost writes (saves answered as done minus records found in the database).
 2. 20 readers page through the 100,000-record ledger as the district's viewer for BENCH_READER_SECONDS (30 s),
    first alone, then while another 100,000-row import runs. Reported: p50/p95 of a page and failed requests.
+3. 20 API clients read the same ledger's records through `/api/` with the viewer's bearer token, 50 a page.
 
 `python -m bench concurrency` runs it; results go into docs/benchmarks.md between this bench's markers.
 """
@@ -80,6 +81,12 @@ def prepare() -> None:
         result = import_file(None, lt, path, path.name, default_org=bench, check_access=False)
         if not result.ok:
             raise SystemExit("准备数据失败：" + "；".join(result.lines()[:3]))
+    from django.conf import settings
+
+    from dangjian.api import tokens
+
+    viewer = users.objects.get(username=VIEWER)
+    (Path(settings.DATA_DIR) / "bench_token").write_text(tokens.create(viewer, "bench", days=1).secret)
 
 
 # --- an HTTP client with its own session --------------------------------------------------------------------------
@@ -243,12 +250,25 @@ def _clerks(base: str, seconds: float, import_file: Path) -> dict[str, Any]:
     return result
 
 
-def _readers(base: str, seconds: float, import_file: Path | None, pause: float = 0.0) -> dict[str, Any]:
+def _readers(
+    base: str, seconds: float, import_file: Path | None, pause: float = 0.0, api_token: str = ""
+) -> dict[str, Any]:
+    """READERS readers of the 100k-record ledger: web pages in a browser session, or (api_token) the API's records
+    list with a bearer token, 50 records a page either way."""
     sessions = []
     for _ in range(READERS):
         s = Session(base)
-        s.login(VIEWER, DEMO_PASSWORD)
+        if not api_token:
+            s.login(VIEWER, DEMO_PASSWORD)
         sessions.append(s)
+    headers = {"Authorization": f"Bearer {api_token}"} if api_token else None
+    expected = '"results"' if api_token else "学习教育活动台账"
+
+    def url(page: int) -> str:
+        if api_token:
+            return f"/api/ledgers/study_activity/records?page={page}&page_size=50"
+        return f"/ledgers/study_activity/?page={page}"
+
     tally = Tally()
     stop = time.perf_counter() + seconds
     outcome: dict[str, Any] = {}
@@ -257,8 +277,8 @@ def _readers(base: str, seconds: float, import_file: Path | None, pause: float =
         page = 1 + n
         while time.perf_counter() < stop:
             started = time.perf_counter()
-            status, body = sessions[n].request(f"/ledgers/study_activity/?page={page}")
-            if status == 200 and "学习教育活动台账" in body:
+            status, body = sessions[n].request(url(page), headers=headers)
+            if status == 200 and expected in body:
                 tally.add(time.perf_counter() - started)
             else:
                 tally.add(0, f"{status} {body[:160]}")
@@ -360,11 +380,14 @@ def _measure(label: str, url: str, clerk_seconds: float, reader_seconds: float) 
             files.append(path)
         port = _free_port()
         base = f"http://127.0.0.1:{port}"
+        server_log = (Path(tmp) / "serve.log").open("wb")
         server = subprocess.Popen(
-            [dangjian, "serve", "--port", str(port), "--threads", "16"],
+            [dangjian, "serve", "--port", str(port)],  # default workers and threads, as deployed
             env=env,
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
+            # A file, not a pipe: nobody reads a pipe while the bench runs, and once its 64 KB fill up every worker
+            # blocks on its next log line (waitress warns about queue depth under load).
+            stderr=server_log,
         )
         try:
             _wait(base, server)
@@ -373,10 +396,24 @@ def _measure(label: str, url: str, clerk_seconds: float, reader_seconds: float) 
             clerks["lost"] = clerks["answered"] - clerks["stored"]
             alone = _readers(base, reader_seconds, None, READER_PAUSE)
             with_import = _readers(base, reader_seconds, files[1], READER_PAUSE)
+            token = (Path(tmp) / "bench_token").read_text().strip()
+            api = _readers(base, reader_seconds, None, READER_PAUSE, api_token=token)
         finally:
             server.terminate()
             server.wait(timeout=30)
-    return {"database": label, "clerks": clerks, "readers": alone, "readers_import": with_import}
+            server_log.close()
+            log = (Path(tmp) / "serve.log").read_text(errors="replace")
+            print(f"{label}: waitress queue-depth warnings: {log.count('Task queue depth')}", flush=True)
+            errors = [line for line in log.splitlines() if "Error" in line or "Exception" in line]
+            for line in errors[:20]:  # what answered 500, if anything did
+                print(f"{label}: server: {line[:300]}", flush=True)
+    return {"database": label, "clerks": clerks, "readers": alone, "readers_import": with_import, "api": api}
+
+
+def _default_workers() -> int:
+    from dangjian.web.server import default_workers
+
+    return default_workers()
 
 
 def _imported(r: dict[str, Any]) -> str:
@@ -390,11 +427,12 @@ def _table(results: list[dict[str, Any]], machine: dict[str, str], clerk_s: floa
         "## 并发（bench_concurrency）",
         "",
         "命令：`python -m bench concurrency`（PostgreSQL 另设 `DANGJIAN_BENCH_PG`）。`dangjian init --demo` 后加",
-        f"{CLERKS} 个填报员账号和一个 {LEDGER_RECORDS} 条记录的学习教育活动台账，用 `dangjian serve`（waitress，16 线程）",
+        f"{CLERKS} 个填报员账号和一个 {LEDGER_RECORDS} 条记录的学习教育活动台账，用 `dangjian serve`（waitress，默认"
+        f"{_default_workers()} 个工作进程、每个 8 线程）",
         f"在本机提供服务，由另一进程经 HTTP 访问：{CLERKS} 个填报员各自登录、连续保存记录 {clerk_s:.0f} 秒，其间区委办",
         f"管理员在导入页上传 {IMPORT_ROWS} 行的 Excel；随后 {READERS} 个查看者翻阅该台账 {reader_s:.0f} 秒（每页 50 条，",
         f"每页看 {READER_PAUSE:g} 秒再翻下一页），",
-        "先单独、再与另一次 10 万行导入同时。",
+        "先单独、再与另一次 10 万行导入同时；最后 20 个接口客户端以令牌读取 `/api/` 的记录列表（每页 50 条）。",
         "",
         f"机器：{machine['cpus']} 核（`nproc`），{machine['cpu']}；Python {machine['python']}，"
         f"SQLite {machine['sqlite']}，Django {machine['django']}；{machine['os']}。服务与压测进程共用这 2 核。",
@@ -403,7 +441,7 @@ def _table(results: list[dict[str, Any]], machine: dict[str, str], clerk_s: floa
         "|---|---|---:|---:|---:|---:|---:|---:|---|",
     ]
     for r in results:
-        c, a, b = r["clerks"], r["readers"], r["readers_import"]
+        c, a, b, api = r["clerks"], r["readers"], r["readers_import"], r["api"]
         lines.append(
             f"| {r['database']} | {CLERKS} 人保存 | {c['ok']} | {c['failed']} | {c['per_s']:.1f} | {c['p50_ms']:.0f} ms "
             f"| {c['p95_ms']:.0f} ms | {c['lost']} | {_imported(c)} |"
@@ -415,6 +453,10 @@ def _table(results: list[dict[str, Any]], machine: dict[str, str], clerk_s: floa
         lines.append(
             f"| {r['database']} | {READERS} 人翻页 + 导入 | {b['ok']} | {b['failed']} | {b['per_s']:.1f} "
             f"| {b['p50_ms']:.0f} ms | {b['p95_ms']:.0f} ms | — | {_imported(b)} |"
+        )
+        lines.append(
+            f"| {r['database']} | {READERS} 个接口客户端 | {api['ok']} | {api['failed']} | {api['per_s']:.1f} "
+            f"| {api['p50_ms']:.0f} ms | {api['p95_ms']:.0f} ms | — | 无 |"
         )
     lines.append(END)
     return "\n".join(lines)
@@ -430,7 +472,7 @@ def run() -> list[dict[str, Any]]:
     for label, url in targets:
         r = _one_database(label, url, clerk_s, reader_s)
         results.append(r)
-        for key in ("clerks", "readers", "readers_import"):
+        for key in ("clerks", "readers", "readers_import", "api"):
             print(label, key, {k: v for k, v in r[key].items()}, flush=True)
     _write_doc(_table(results, _machine(), clerk_s, reader_s), START, END)
     return results
