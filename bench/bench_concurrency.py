@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import http.cookiejar
 import os
+import random
 import re
 import socket
 import statistics
@@ -274,6 +275,11 @@ def _readers(
     outcome: dict[str, Any] = {}
 
     def reader(n: int) -> None:
+        # People don't turn pages in step: each reader starts at a random moment within one pause and reads each
+        # page for 0.5–1.5 pauses (seeded, so runs compare). In lockstep, 20 requests arrived in the same
+        # millisecond every second and the last waited for the 19 before it on 2 cores.
+        rng = random.Random(n)
+        time.sleep(rng.uniform(0, pause))
         page = 1 + n
         while time.perf_counter() < stop:
             started = time.perf_counter()
@@ -283,7 +289,7 @@ def _readers(
             else:
                 tally.add(0, f"{status} {body[:160]}")
             page = (page * 7 + 13) % 2000 + 1  # spread over the first 100,000 rows
-            time.sleep(pause)  # a person reads the page before turning to the next
+            time.sleep(pause * rng.uniform(0.5, 1.5))  # a person reads the page before turning to the next
 
     importer = _import_in_background(base, import_file, outcome) if import_file else None
     if importer:
@@ -431,7 +437,7 @@ def _table(results: list[dict[str, Any]], machine: dict[str, str], clerk_s: floa
         f"{_default_workers()} 个工作进程、每个 8 线程）",
         f"在本机提供服务，由另一进程经 HTTP 访问：{CLERKS} 个填报员各自登录、连续保存记录 {clerk_s:.0f} 秒，其间区委办",
         f"管理员在导入页上传 {IMPORT_ROWS} 行的 Excel；随后 {READERS} 个查看者翻阅该台账 {reader_s:.0f} 秒（每页 50 条，",
-        f"每页看 {READER_PAUSE:g} 秒再翻下一页），",
+        f"每页平均看 {READER_PAUSE:g} 秒（{READER_PAUSE * 0.5:g}–{READER_PAUSE * 1.5:g} 秒随机）再翻下一页，各人开始时刻错开），",
         "先单独、再与另一次 10 万行导入同时；最后 20 个接口客户端以令牌读取 `/api/` 的记录列表（每页 50 条）。",
         "",
         f"机器：{machine['cpus']} 核（`nproc`），{machine['cpu']}；Python {machine['python']}，"

@@ -151,6 +151,7 @@ class Scope:
         self._held = [(m.org.path, m.role) for m in self.memberships]
         self._paths: dict[frozenset[str], list[str]] = {}
         self._outsiders: dict[Any, Outsider | None] = {}
+        self._everything: dict[Any, bool] = {}
 
     def __repr__(self) -> str:
         return f"Scope({self.user!r}, {len(self.memberships)} memberships)"
@@ -229,10 +230,18 @@ class Scope:
 
     def _in(self, roles: frozenset[str]) -> Q:
         """Records whose org lies in the account's subtrees for `roles`: the scope as a subquery on org ids, which
-        both databases semi-join once instead of joining every record's org."""
-        if self.system:
+        both databases semi-join once instead of joining every record's org — or no condition at all when the
+        subtrees hold every org (the district's own staff), so a deep page is read from the index alone."""
+        if self.system or self._covers_all(roles):
             return Q()
         return Q(org__in=Organization.objects.filter(_path_q(self.paths(roles))).values("pk"))
+
+    def _covers_all(self, roles: frozenset[str]) -> bool:
+        key = ("all", roles)
+        if key not in self._everything:
+            paths = self.paths(roles)
+            self._everything[key] = bool(paths) and not Organization.objects.exclude(_path_q(paths)).exists()
+        return self._everything[key]
 
     def records(
         self,
