@@ -1,9 +1,8 @@
 """One schema per resource: what the API returns (and what its OpenAPI document describes).
 
-Each `*_out` function turns a model into the dict its schema describes, applying what the account may see: masked
-sensitive values (`access.Scope.shown_values`), no rows of confidential ledgers (the callers query through
-`access`). The shapes follow the JSON twins of the web pages (`?format=json`), so a script can move from one to
-the other.
+The resource schemas live with the stage app that owns the resource (`orgs.schemas`, `records.schemas`), so the
+web pages' JSON twins (`?format=json`) serialise through the same shapes; this module re-exports them and adds
+what only the API has (errors, pages, periods).
 """
 
 from __future__ import annotations
@@ -14,11 +13,50 @@ from typing import Any
 from django.urls import reverse
 from ninja import Field, Schema
 
-from dangjian.orgs import access
-from dangjian.orgs.models import Organization
-from dangjian.records.models import LedgerField, LedgerType, Record
-from dangjian.records.workflow_definition import workflow_of
-from dangjian.text import person
+from dangjian.orgs.schemas import OrgOut, OrgRef, org_out, org_ref
+from dangjian.records import schemas as _records
+from dangjian.records.models import LedgerType, Record
+from dangjian.records.schemas import (
+    AttachmentOut,
+    BatchOut,
+    FieldOut,
+    LedgerOut,
+    LedgerRef,
+    RecordBatchIn,
+    RecordDetail,
+    RecordIn,
+    RecordOut,
+    RecordPatch,
+    Stamp,
+    field_out,
+    ledger_out,
+    record_out,
+    sensitive_codes,
+    shown_values,
+)
+
+__all__ = [
+    "AttachmentOut",
+    "BatchOut",
+    "FieldOut",
+    "LedgerOut",
+    "LedgerRef",
+    "OrgOut",
+    "OrgRef",
+    "RecordBatchIn",
+    "RecordDetail",
+    "RecordIn",
+    "RecordOut",
+    "RecordPatch",
+    "Stamp",
+    "field_out",
+    "ledger_out",
+    "org_out",
+    "org_ref",
+    "record_out",
+    "sensitive_codes",
+    "shown_values",
+]
 
 # --- shared pieces ---------------------------------------------------------------------------------------------
 
@@ -35,11 +73,6 @@ class ErrorOut(Schema):
     errors: list[Error] = Field(default_factory=list, description="逐项错误（输入有误时）")
 
 
-class OrgRef(Schema):
-    code: str
-    name: str
-
-
 class PeriodOut(Schema):
     start: dt.date
     end: dt.date
@@ -52,140 +85,15 @@ class Page(Schema):
     page_size: int = Field(..., description="每页条数（最多 200）")
 
 
-def org_ref(org: Organization) -> dict[str, str]:
-    return {"code": org.code, "name": org.name}
-
-
-# --- orgs ------------------------------------------------------------------------------------------------------
-
-
-class OrgOut(Schema):
-    code: str = Field(..., description="组织代码")
-    name: str = Field(..., description="全称")
-    short_name: str = Field(..., description="简称")
-    kinds: list[str] = Field(..., description="组织类别代码，如 community")
-    parent: str | None = Field(..., description="上级组织代码（最上级为 null）")
-    depth: int = Field(..., description="层级（最上级为 1）")
-    is_active: bool
+# --- pages of resources ----------------------------------------------------------------------------------------
 
 
 class OrgPage(Page):
     results: list[OrgOut]
 
 
-def org_out(org: Organization, parents: dict[str, str]) -> dict[str, Any]:
-    return {
-        "code": org.code,
-        "name": org.name,
-        "short_name": org.short_name,
-        "kinds": [k.code for k in org.kinds.all()],
-        "parent": parents.get(org.path[: -Organization.steplen]) if org.depth > 1 else None,
-        "depth": org.depth,
-        "is_active": org.is_active,
-    }
-
-
-# --- ledger types ----------------------------------------------------------------------------------------------
-
-
-class FieldOut(Schema):
-    code: str
-    label: str
-    type: str = Field(
-        ..., description="text/longtext/integer/decimal/money/date/choice/multichoice/bool/person/org/file"
-    )
-    required: bool
-    choices: list[str]
-    min_value: str | None
-    max_value: str | None
-    unit: str
-    help_text: str
-    sensitive: bool = Field(..., description="敏感字段：无修改权限者看到“＊＊”")
-
-
-class LedgerRef(Schema):
-    code: str
-    label: str
-
-
-class LedgerOut(Schema):
-    code: str
-    label: str
-    category: str
-    description: str
-    confidential: bool = Field(..., description="涉密台账：只有指定单位的成员能看到明细")
-    date_field: str
-    end_date_field: str
-    states: list[str] = Field(..., description="清单流程的状态（无流程为空）")
-    records: int = Field(..., description="本账号可见的记录数")
-    fields: list[FieldOut]
-
-
 class LedgerPage(Page):
     results: list[LedgerOut]
-
-
-def field_out(spec: LedgerField) -> dict[str, Any]:
-    return {
-        "code": spec.code,
-        "label": spec.label,
-        "type": spec.type,
-        "required": spec.required,
-        "choices": list(spec.choices or []),
-        "min_value": None if spec.min_value is None else str(spec.min_value.normalize()),
-        "max_value": None if spec.max_value is None else str(spec.max_value.normalize()),
-        "unit": spec.unit,
-        "help_text": spec.help_text,
-        "sensitive": spec.sensitive,
-    }
-
-
-def ledger_out(lt: LedgerType, records: int) -> dict[str, Any]:
-    wf = workflow_of(lt)
-    return {
-        "code": lt.code,
-        "label": lt.label,
-        "category": lt.category,
-        "description": lt.description,
-        "confidential": lt.confidential,
-        "date_field": lt.date_field,
-        "end_date_field": lt.end_date_field,
-        "states": list(wf.states) if wf else [],
-        "records": records,
-        "fields": [field_out(f) for f in lt.active_fields()],
-    }
-
-
-# --- records ---------------------------------------------------------------------------------------------------
-
-
-class RecordOut(Schema):
-    id: int
-    org: OrgRef = Field(..., description="填报单位")
-    date: dt.date
-    end_date: dt.date | None
-    values: dict[str, Any] = Field(..., description="按字段代码的内容；敏感字段对无修改权限者为“＊＊”")
-    status: str = Field(..., description="清单流程状态（无流程为空）")
-
-
-class AttachmentOut(Schema):
-    id: int
-    name: str
-    size: int
-    url: str = Field(..., description="经本接口下载（需令牌）")
-
-
-class Stamp(Schema):
-    by: str
-    at: dt.datetime
-
-
-class RecordDetail(RecordOut):
-    ledger: LedgerRef
-    is_deleted: bool
-    attachments: list[AttachmentOut]
-    created: Stamp
-    updated: Stamp
 
 
 class RecordPage(Page):
@@ -193,54 +101,6 @@ class RecordPage(Page):
     results: list[RecordOut]
 
 
-class RecordIn(Schema):
-    org: str = Field(..., description="填报单位的组织代码，如 c1", max_length=60)
-    values: dict[str, Any] = Field(..., description='按字段代码填写，如 {"date": "2019-03-05", "title": "…"}')
-    key: str = Field("", description="外部系统的记录编号（可选，便于对账）", max_length=120)
-
-
-class RecordBatchIn(Schema):
-    records: list[RecordIn] = Field(..., description="要新增的记录，最多 1000 条；全部成功或全部不写入")
-
-
-class RecordPatch(Schema):
-    values: dict[str, Any] = Field(..., description="要修改的字段及新值；未列出的字段保持不变")
-
-
-class BatchOut(Schema):
-    created: int
-    ids: list[int]
-
-
-def shown_values(user: Any, record: Record, sensitive: set[str]) -> dict[str, Any]:
-    """The values as the account's Scope shows them (sensitive ones masked for those who may not change it)."""
-    return access.scope(user).shown_values(record, sensitive)
-
-
-def sensitive_codes(lt: LedgerType) -> set[str]:
-    return {f.code for f in lt.fields.all() if f.sensitive}
-
-
-def record_out(user: Any, record: Record, sensitive: set[str]) -> dict[str, Any]:
-    return {
-        "id": record.pk,
-        "org": org_ref(record.org),
-        "date": record.date,
-        "end_date": record.end_date,
-        "values": shown_values(user, record, sensitive),
-        "status": record.status,
-    }
-
-
 def record_detail(user: Any, lt: LedgerType, record: Record) -> dict[str, Any]:
-    return {
-        **record_out(user, record, sensitive_codes(lt)),
-        "ledger": {"code": lt.code, "label": lt.label},
-        "is_deleted": record.is_deleted,
-        "attachments": [
-            {"id": a.pk, "name": a.name, "size": a.size, "url": reverse("api:attachment", args=[a.pk])}
-            for a in record.attachments.all()
-        ],
-        "created": {"by": person(record.created_by), "at": record.created_at},
-        "updated": {"by": person(record.updated_by), "at": record.updated_at},
-    }
+    """The record as `records.schemas.record_detail`, its attachments downloaded through the API."""
+    return _records.record_detail(user, lt, record, lambda pk: reverse("api:attachment", args=[pk]))
