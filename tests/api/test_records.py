@@ -270,3 +270,24 @@ def test_records_under_a_submission_lock_are_refused_with_409(world, api, make_r
     record.refresh_from_db()
     assert record.values["topic"] == "学习党章" and not record.is_deleted
     assert Record.objects.filter(ledger_type__code="organization_life").count() == 1
+
+
+def test_web_json_twins_give_the_apis_record_shape(world, api):
+    """The records pages' JSON twins serialise through the same schemas as the API: same keys, same values."""
+    from django.test import Client
+    from django.urls import reverse
+
+    clerk = api(world.clerk)
+    pk = clerk.post(RECORDS, {"org": "c1", "values": study("同一形状")}).json()["id"]
+    web = Client()
+    web.force_login(world.clerk, backend="django.contrib.auth.backends.ModelBackend")
+
+    api_detail = clerk.get(f"{RECORDS}/{pk}").json()
+    web_detail = web.get(reverse("ledgers:record_json", args=["study_activity", pk])).json()
+    assert web_detail == api_detail
+    assert web_detail["created"]["by"] == "clerk" and web_detail["values"]["title"] == "同一形状"
+
+    api_rows = clerk.get(RECORDS).json()["results"]
+    web_page = web.get(reverse("ledgers:records_json", args=["study_activity"])).json()
+    assert web_page["results"] == api_rows and [r["id"] for r in api_rows] == [pk]
+    assert web_page["ledger"] == {"code": "study_activity", "label": api_detail["ledger"]["label"]}

@@ -28,7 +28,7 @@ from dangjian.orgs.models import Organization
 from dangjian.text import person
 from dangjian.web.responses import json_response, wants_json
 
-from . import services
+from . import schemas, services
 from .fields import cell_class, display_value
 from .forms import ORG_FIELD, RecordFilter, RecordForm
 from .models import Attachment, FieldType, LedgerField, LedgerType, Record
@@ -91,16 +91,11 @@ def _org_names(columns: list[LedgerField], records: list[Record]) -> dict[str, s
     return {o.code: o.display_name for o in Organization.objects.filter(code__in=codes)}
 
 
-def _record_json(scope: access.Scope, record: Record) -> dict[str, Any]:
-    sensitive = {f.code for f in record.ledger_type.fields.all() if f.sensitive}
-    return {
-        "id": record.pk,
-        "org": {"code": record.org.code, "name": record.org.name},
-        "date": record.date.isoformat(),
-        "end_date": record.end_date.isoformat() if record.end_date else None,
-        "values": scope.shown_values(record, sensitive),
-        "status": record.status,
-    }
+def _record_json(user: Any, record: Record, sensitive: set[str]) -> dict[str, Any]:
+    """One record as the API's `RecordOut` shows it (same schema; `json_response` encodes it as the API does)."""
+    return schemas.RecordOut.model_validate(schemas.record_out(user, record, sensitive)).model_dump(
+        mode="json"
+    )
 
 
 def _ledger_json(lt: LedgerType) -> dict[str, str]:
@@ -151,7 +146,8 @@ def records(request: HttpRequest, code: str, fmt: str = "") -> HttpResponse:
         query=request.GET.urlencode()[:300],
     )
     if wants_json(request, fmt):
-        results = [_record_json(scope, r) for r in page.object_list]
+        sensitive = schemas.sensitive_codes(lt)
+        results = [_record_json(request.user, r, sensitive) for r in page.object_list]
         return json_response(
             {
                 "ledger": _ledger_json(lt),
@@ -233,22 +229,10 @@ def record_detail(request: HttpRequest, code: str, pk: int, fmt: str = "") -> Ht
     scope = access.scope(request.user)
     attachments = list(record.attachments.all())
     if wants_json(request, fmt):
-        data = {
-            "ledger": _ledger_json(lt),
-            **_record_json(scope, record),
-            "is_deleted": record.is_deleted,
-            "attachments": [
-                {
-                    "id": a.pk,
-                    "name": a.name,
-                    "size": a.size,
-                    "url": reverse("ledgers:attachment", args=[a.pk]),
-                }
-                for a in attachments
-            ],
-            "created": {"by": person(record.created_by), "at": record.created_at.isoformat()},
-            "updated": {"by": person(record.updated_by), "at": record.updated_at.isoformat()},
-        }
+        detail = schemas.record_detail(
+            request.user, lt, record, lambda a: reverse("ledgers:attachment", args=[a])
+        )
+        data = schemas.RecordDetail.model_validate(detail).model_dump()
         return json_response(data)
     context = {
         "lt": lt,
