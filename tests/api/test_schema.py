@@ -72,3 +72,18 @@ def test_tasks_and_list_items_follow_the_web_rules(world, api, make_record):
     assert everyone.json()["count"] == 3 and len(everyone.json()["results"]) == 2
     assert len(api(world.reviewer).get("/api/lists/items", page_size=2, page=2).json()["results"]) == 1
     assert api(world.clerk).get("/api/lists/items", state="不存在的状态").status_code == 400
+
+
+def test_task_json_twin_gives_the_apis_task_shape(world, api):
+    """The task page's `.json` twin serialises through `tasks.schemas.TaskDetail`, the API's schema."""
+    from django.test import Client
+    from django.urls import reverse
+    from tests.tasks.conftest import make_task
+
+    task = make_task(world)
+    for user in (world.reviewer, world.clerk):
+        web = Client()
+        web.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+        twin = web.get(reverse("ledgers:task_json", args=[task.pk])).json()
+        assert twin == api(user).get(f"/api/tasks/{task.pk}").json()
+        assert twin["task"]["id"] == task.pk and twin["targets"]

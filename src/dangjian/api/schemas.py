@@ -7,7 +7,6 @@ what only the API has (errors, pages, periods).
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from django.urls import reverse
@@ -22,6 +21,7 @@ from dangjian.records.schemas import (
     FieldOut,
     LedgerOut,
     LedgerRef,
+    PeriodOut,
     RecordBatchIn,
     RecordDetail,
     RecordIn,
@@ -43,6 +43,7 @@ __all__ = [
     "LedgerRef",
     "OrgOut",
     "OrgRef",
+    "PeriodOut",
     "RecordBatchIn",
     "RecordDetail",
     "RecordIn",
@@ -71,11 +72,6 @@ class Error(Schema):
 class ErrorOut(Schema):
     detail: str = Field(..., description="中文说明")
     errors: list[Error] = Field(default_factory=list, description="逐项错误（输入有误时）")
-
-
-class PeriodOut(Schema):
-    start: dt.date
-    end: dt.date
 
 
 class Page(Schema):

@@ -15,8 +15,10 @@ from dangjian.audit.log import Action, record
 from dangjian.lists import workflow
 from dangjian.orgs import access
 from dangjian.records import services
-from dangjian.records.models import CollectionTask, LedgerType, Record
+from dangjian.records.models import LedgerType, Record
 from dangjian.tasks import collection
+from dangjian.tasks import schemas as task_schemas
+from dangjian.tasks.schemas import TaskDetail, TaskOut
 from dangjian.text import NOTE_LIMIT, note, person
 
 from . import schemas as s
@@ -31,38 +33,8 @@ PageNo = Query(1, ge=1, description="页码，从 1 起")
 PageSize = Query(DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE, description=f"每页条数，最多 {MAX_PAGE_SIZE}")
 
 
-class TaskOut(Schema):
-    id: int
-    title: str
-    creator_org: s.OrgRef = Field(..., description="发起单位")
-    period: s.PeriodOut = Field(..., description="统计期")
-    deadline: dt.date
-    ledgers: list[str] = Field(..., description="所填台账的代码")
-    instructions: str
-
-
 class TaskPage(s.Page):
     results: list[TaskOut]
-
-
-class TargetOut(Schema):
-    org: s.OrgRef
-    status: str = Field(
-        ..., description="pending（未填报）/ draft（暂存）/ submitted（已报送）/ returned（已退回）"
-    )
-    status_label: str
-    records: int = Field(..., description="该单位在统计期内所填记录数")
-    overdue: bool
-    submitted_at: dt.datetime | None
-    return_reason: str
-
-
-class TaskDetail(Schema):
-    task: TaskOut
-    counts: dict[str, int] = Field(..., description="各状态的单位数")
-    overdue: int
-    full: bool = Field(..., description="true：全部填报单位；false：只含本账号所在单位")
-    targets: list[TargetOut]
 
 
 class ItemOut(Schema):
@@ -111,18 +83,6 @@ class StepIn(Schema):
     comment: str = Field("", max_length=NOTE_LIMIT, description="说明；退回等操作必须填写理由")
 
 
-def _task_out(task: CollectionTask) -> dict[str, Any]:
-    return {
-        "id": task.pk,
-        "title": task.title,
-        "creator_org": s.org_ref(task.creator_org),
-        "period": {"start": task.period_start, "end": task.period_end},
-        "deadline": task.deadline,
-        "ledgers": [lt.code for lt in task.ledger_types.all()],
-        "instructions": task.instructions,
-    }
-
-
 @router.get("/tasks", response={200: TaskPage, **ERRORS}, url_name="tasks", summary="填报任务列表")
 def list_tasks(request: HttpRequest, page: int = PageNo, page_size: int = PageSize) -> Any:
     """本账号能看到进度的任务，以及向本账号所在单位布置的任务，新建的在前。"""
@@ -133,7 +93,7 @@ def list_tasks(request: HttpRequest, page: int = PageNo, page_size: int = PageSi
         .order_by("-created_at", "-id")
     )
     rows, numbers = page_of(tasks, page, page_size)
-    return {**numbers, "results": [_task_out(t) for t in rows]}
+    return {**numbers, "results": [task_schemas.task_out(t) for t in rows]}
 
 
 @router.get("/tasks/{int:pk}", response={200: TaskDetail, **ERRORS}, url_name="task", summary="填报任务进度")
@@ -144,24 +104,7 @@ def get_task(request: HttpRequest, pk: int) -> Any:
     prog = collection.progress(user, task)
     if not prog.rows and not prog.full:
         raise Http404
-    return {
-        "task": _task_out(task),
-        "counts": {code: n for code, _, n in prog.counts},
-        "overdue": prog.overdue,
-        "full": prog.full,
-        "targets": [
-            {
-                "org": s.org_ref(r.target.org),
-                "status": r.target.status,
-                "status_label": r.target.get_status_display(),
-                "records": r.records,
-                "overdue": r.overdue,
-                "submitted_at": r.target.submitted_at,
-                "return_reason": r.target.return_reason,
-            }
-            for r in prog.rows
-        ],
-    }
+    return task_schemas.task_detail(prog)
 
 
 # --- 清单事项 ------------------------------------------------------------------------------------------------------

@@ -20,6 +20,12 @@ from dangjian.records.models import LedgerField, LedgerType, Record
 from dangjian.records.workflow_definition import workflow_of
 from dangjian.text import person
 
+
+class PeriodOut(Schema):
+    start: dt.date
+    end: dt.date
+
+
 # --- ledger types ----------------------------------------------------------------------------------------------
 
 

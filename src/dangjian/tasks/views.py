@@ -22,7 +22,7 @@ from dangjian.records.models import CollectionTask, LedgerType, TaskTarget
 from dangjian.spreadsheets.xlsx import XLSX_MIME
 from dangjian.web.responses import json_response
 
-from . import collection
+from . import collection, schemas
 
 
 class OrgChoice(forms.ModelChoiceField):
@@ -125,30 +125,8 @@ def task_detail(request: HttpRequest, pk: int, fmt: str = "") -> HttpResponse:
 
 
 def _progress_json(prog: collection.Progress) -> dict[str, Any]:
-    task = prog.task
-    return {
-        "task": {
-            "id": task.pk,
-            "title": task.title,
-            "period": {"start": task.period_start.isoformat(), "end": task.period_end.isoformat()},
-            "deadline": task.deadline.isoformat(),
-            "ledgers": [lt.code for lt in task.ledger_types.all()],
-        },
-        "counts": {code: n for code, _, n in prog.counts},
-        "overdue": prog.overdue,
-        "targets": [
-            {
-                "org": {"code": r.target.org.code, "name": r.target.org.name},
-                "status": r.target.status,
-                "status_label": r.target.get_status_display(),
-                "records": r.records,
-                "overdue": r.overdue,
-                "submitted_at": r.target.submitted_at.isoformat() if r.target.submitted_at else None,
-                "return_reason": r.target.return_reason,
-            }
-            for r in prog.rows
-        ],
-    }
+    """The task's progress as the API's `TaskDetail` shows it (same schema; `json_response` encodes it alike)."""
+    return schemas.TaskDetail.model_validate(schemas.task_detail(prog)).model_dump()
 
 
 @login_required
