@@ -87,3 +87,17 @@ def test_task_json_twin_gives_the_apis_task_shape(world, api):
         twin = web.get(reverse("ledgers:task_json", args=[task.pk])).json()
         assert twin == api(user).get(f"/api/tasks/{task.pk}").json()
         assert twin["task"]["id"] == task.pk and twin["targets"]
+
+
+def test_overdue_json_twin_gives_the_apis_list_item_shape(world, api, make_record):
+    """The overdue overview's `.json` twin serialises its items through `lists.schemas.ItemOut`, the API's."""
+    from django.test import Client
+    from django.urls import reverse
+
+    values = {"issued_on": "2019-05-01", "source": "督查", "title": "逾期事项", "deadline": "2019-06-30"}
+    make_record("rectification_task", world.c1, values)
+    web = Client()
+    web.force_login(world.clerk, backend="django.contrib.auth.backends.ModelBackend")
+    twin = web.get(reverse("ledgers:overdue_json")).json()["items"]
+    assert twin == api(world.clerk).get("/api/lists/items", overdue="true").json()["results"]
+    assert [(i["title"], i["overdue"]) for i in twin] == [("逾期事项", True)] and twin[0]["days_overdue"] > 0

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from django.http import Http404, HttpRequest
@@ -12,14 +11,16 @@ from django.utils import timezone
 from ninja import Field, Query, Router, Schema
 
 from dangjian.audit.log import Action, record
+from dangjian.lists import schemas as list_schemas
 from dangjian.lists import workflow
+from dangjian.lists.schemas import ItemDetail, ItemOut
 from dangjian.orgs import access
 from dangjian.records import services
 from dangjian.records.models import LedgerType, Record
 from dangjian.tasks import collection
 from dangjian.tasks import schemas as task_schemas
 from dangjian.tasks.schemas import TaskDetail, TaskOut
-from dangjian.text import NOTE_LIMIT, note, person
+from dangjian.text import NOTE_LIMIT, note
 
 from . import schemas as s
 from .auth import account
@@ -37,43 +38,8 @@ class TaskPage(s.Page):
     results: list[TaskOut]
 
 
-class ItemOut(Schema):
-    ledger: str
-    ledger_label: str
-    id: int
-    org: s.OrgRef
-    title: str
-    source: str = Field(..., description="来源（如 巡察反馈）")
-    status: str = Field(..., description="当前状态，如 待整改、已销号")
-    deadline: str = Field(..., description="整改时限（ISO 日期，未填为空）")
-    overdue: bool
-    days_overdue: int = Field(..., description="逾期天数（未逾期为 0）")
-
-
 class ItemPage(s.Page):
     results: list[ItemOut]
-
-
-class StepOut(Schema):
-    code: str = Field(..., description="办理操作代码，如 close")
-    label: str = Field(..., description="办理操作，如 销号")
-    target: str = Field(..., description="办理后的状态")
-    fields: list[str] = Field(..., description="办理时须填写的字段代码")
-    comment_required: bool = Field(..., description="是否必须填写理由")
-
-
-class TransitionOut(Schema):
-    label: str
-    from_state: str
-    to_state: str
-    comment: str
-    at: dt.datetime
-    by: str
-
-
-class ItemDetail(ItemOut):
-    steps: list[StepOut] = Field(..., description="本账号现在可以办理的操作")
-    timeline: list[TransitionOut] = Field(..., description="办理记录，先后顺序")
 
 
 class StepIn(Schema):
@@ -110,50 +76,6 @@ def get_task(request: HttpRequest, pk: int) -> Any:
 # --- 清单事项 ------------------------------------------------------------------------------------------------------
 
 
-def _item_out(record: Record, lt: LedgerType, wf: workflow.Workflow, today: dt.date) -> dict[str, Any]:
-    deadline = str(record.values.get(wf.deadline_field) or "") if wf.deadline_field else ""
-    late = workflow.is_overdue(record, today)
-    return {
-        "ledger": lt.code,
-        "ledger_label": lt.label,
-        "id": record.pk,
-        "org": s.org_ref(record.org),
-        "title": workflow.display_title(record, wf),
-        "source": str(record.values.get(wf.source_field) or "") if wf.source_field else "",
-        "status": record.status,
-        "deadline": deadline,
-        "overdue": late,
-        "days_overdue": (today - dt.date.fromisoformat(deadline)).days if late else 0,
-    }
-
-
-def _item_detail(user: Any, record: Record, lt: LedgerType, wf: workflow.Workflow) -> dict[str, Any]:
-    return {
-        **_item_out(record, lt, wf, timezone.localdate()),
-        "steps": [
-            {
-                "code": step.code,
-                "label": step.label,
-                "target": step.target,
-                "fields": list(step.fields),
-                "comment_required": step.comment_required,
-            }
-            for step in workflow.available(user, record)
-        ],
-        "timeline": [
-            {
-                "label": t.label,
-                "from_state": t.from_state,
-                "to_state": t.to_state,
-                "comment": t.comment,
-                "at": t.at,
-                "by": person(t.by),
-            }
-            for t in workflow.timeline(record)
-        ],
-    }
-
-
 def _list_item(user: Any, code: str, pk: int) -> tuple[Record, LedgerType, workflow.Workflow]:
     lt = ledger_for(user, code)
     wf = workflow.workflow_of(lt)
@@ -170,7 +92,7 @@ def get_list_item(request: HttpRequest, code: str, pk: int) -> Any:
     """事项的状态、时限、本账号现在可以办理的操作和办理记录。"""
     user = account(request)
     found, lt, wf = _list_item(user, code, pk)
-    return _item_detail(user, found, lt, wf)
+    return list_schemas.item_detail(user, found, lt, wf)
 
 
 @router.post(
@@ -215,7 +137,7 @@ def take_step(request: HttpRequest, code: str, pk: int, step: str, payload: Step
         change=chosen.label,
         state=found.status,
     )
-    return _item_detail(user, record_for(user, lt, pk), lt, wf)
+    return list_schemas.item_detail(user, record_for(user, lt, pk), lt, wf)
 
 
 @router.get("/lists/items", response={200: ItemPage, **ERRORS}, url_name="list_items", summary="清单事项")
@@ -261,7 +183,7 @@ def list_items(
             continue
         for r in qs[start : start + page_size - len(rows)]:
             r.ledger_type = lt
-            rows.append(_item_out(r, lt, wf, today))
+            rows.append(list_schemas.item_out(r, lt, wf, today))
         start = 0
         if len(rows) >= page_size:
             break

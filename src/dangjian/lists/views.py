@@ -27,7 +27,7 @@ from dangjian.spreadsheets.xlsx import XLSX_MIME, neutralise
 from dangjian.text import NOTE_LIMIT, note
 from dangjian.web.responses import json_response, wants_json
 
-from . import workflow
+from . import schemas, workflow
 
 BULK_LIMIT = 200
 OVERDUE_PAGE = 200  # rows of the overview's detail table per page (its xlsx and JSON hold every item)
@@ -138,15 +138,22 @@ def _scope_org(request: HttpRequest) -> Organization | None:
     return get_object_or_404(access.scope(request.user).orgs(), code=code)
 
 
+def _item_json(item: workflow.OverdueItem, today: Any) -> dict[str, Any]:
+    """An overdue item as the API's `ItemOut` shows it (same schema; `json_response` encodes it alike)."""
+    wf = workflow.workflow_of(item.ledger)
+    assert wf is not None  # overdue items come from workflow ledgers only
+    return schemas.ItemOut.model_validate(schemas.item_out(item.record, item.ledger, wf, today)).model_dump()
+
+
 @login_required
 def overdue(request: HttpRequest, fmt: str = "") -> HttpResponse:
     org = _scope_org(request)
     items = workflow.overdue_items(user=request.user, org=org)
     summary = workflow.summary(items)
     if wants_json(request, fmt):
-        return json_response(
-            {"date": timezone.localdate().isoformat(), "items": [i.as_json() for i in items], **summary}
-        )
+        today = timezone.localdate()
+        rows = [_item_json(i, today) for i in items]
+        return json_response({"date": today.isoformat(), "items": rows, **summary})
     if fmt == "xlsx" or request.GET.get("format") == "xlsx":
         response = HttpResponse(overdue_xlsx(items, summary), content_type=XLSX_MIME)
         response["Content-Disposition"] = "attachment; filename*=UTF-8''overdue.xlsx"

@@ -1,0 +1,95 @@
+"""The list-item resource's schemas (清单事项 with its steps and timeline): one shape for the API (`api.work`) and
+the overdue overview's JSON twin (`/lists/overdue.json`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.utils import timezone
+from ninja import Field, Schema
+
+from dangjian.orgs.schemas import OrgRef, org_ref
+from dangjian.records.models import LedgerType, Record
+from dangjian.text import person
+
+from . import workflow
+
+
+class ItemOut(Schema):
+    ledger: str
+    ledger_label: str
+    id: int
+    org: OrgRef
+    title: str
+    source: str = Field(..., description="来源（如 巡察反馈）")
+    status: str = Field(..., description="当前状态，如 待整改、已销号")
+    deadline: str = Field(..., description="整改时限（ISO 日期，未填为空）")
+    overdue: bool
+    days_overdue: int = Field(..., description="逾期天数（未逾期为 0）")
+
+
+class StepOut(Schema):
+    code: str = Field(..., description="办理操作代码，如 close")
+    label: str = Field(..., description="办理操作，如 销号")
+    target: str = Field(..., description="办理后的状态")
+    fields: list[str] = Field(..., description="办理时须填写的字段代码")
+    comment_required: bool = Field(..., description="是否必须填写理由")
+
+
+class TransitionOut(Schema):
+    label: str
+    from_state: str
+    to_state: str
+    comment: str
+    at: dt.datetime
+    by: str
+
+
+class ItemDetail(ItemOut):
+    steps: list[StepOut] = Field(..., description="本账号现在可以办理的操作")
+    timeline: list[TransitionOut] = Field(..., description="办理记录，先后顺序")
+
+
+def item_out(record: Record, lt: LedgerType, wf: workflow.Workflow, today: dt.date) -> dict[str, Any]:
+    deadline = str(record.values.get(wf.deadline_field) or "") if wf.deadline_field else ""
+    late = workflow.is_overdue(record, today)
+    return {
+        "ledger": lt.code,
+        "ledger_label": lt.label,
+        "id": record.pk,
+        "org": org_ref(record.org),
+        "title": workflow.display_title(record, wf),
+        "source": str(record.values.get(wf.source_field) or "") if wf.source_field else "",
+        "status": record.status,
+        "deadline": deadline,
+        "overdue": late,
+        "days_overdue": (today - dt.date.fromisoformat(deadline)).days if late else 0,
+    }
+
+
+def item_detail(user: Any, record: Record, lt: LedgerType, wf: workflow.Workflow) -> dict[str, Any]:
+    return {
+        **item_out(record, lt, wf, timezone.localdate()),
+        "steps": [
+            {
+                "code": step.code,
+                "label": step.label,
+                "target": step.target,
+                "fields": list(step.fields),
+                "comment_required": step.comment_required,
+            }
+            for step in workflow.available(user, record)
+        ],
+        "timeline": [
+            {
+                "label": t.label,
+                "from_state": t.from_state,
+                "to_state": t.to_state,
+                "comment": t.comment,
+                "at": t.at,
+                "by": person(t.by),
+            }
+            for t in workflow.timeline(record)
+        ],
+    }
