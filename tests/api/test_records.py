@@ -291,3 +291,25 @@ def test_web_json_twins_give_the_apis_record_shape(world, api):
     web_page = web.get(reverse("ledgers:records_json", args=["study_activity"])).json()
     assert web_page["results"] == api_rows and [r["id"] for r in api_rows] == [pk]
     assert web_page["ledger"] == {"code": "study_activity", "label": api_detail["ledger"]["label"]}
+
+
+def test_the_ledger_index_twin_gives_the_apis_ledger_summary(world, api, make_record):
+    """`/ledgers/?format=json` lists each ledger as `records.schemas.LedgerSummaryOut`: the API's `LedgerOut`
+    carries the same keys with the same values (and the definition besides)."""
+    from django.test import Client
+
+    from dangjian.records.schemas import LedgerSummaryOut
+
+    make_record("study_activity", world.c1, study("计数"))
+    make_record("study_activity", world.c2, study("外单位"))
+    seen = {}
+    for user in (world.clerk, world.jiwei):
+        web = Client()
+        web.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+        twin = {row["code"]: row for row in web.get("/ledgers/?format=json").json()["ledgers"]}
+        listed = api(user).get("/api/ledgers", page_size=200).json()["results"]
+        from_api = {row["code"]: {k: row[k] for k in LedgerSummaryOut.model_fields} for row in listed}
+        assert twin == from_api
+        seen[user.username] = twin
+    assert seen["clerk"]["study_activity"]["records"] == 1 and "discipline_case" not in seen["clerk"]
+    assert "discipline_case" in seen["jiwei"]

@@ -16,6 +16,7 @@ from ninja import Field, Schema
 
 from dangjian.orgs import access
 from dangjian.orgs.schemas import OrgRef, org_ref
+from dangjian.records import services
 from dangjian.records.models import LedgerField, LedgerType, Record
 from dangjian.records.workflow_definition import workflow_of
 from dangjian.text import person
@@ -49,6 +50,20 @@ class LedgerRef(Schema):
     label: str
 
 
+class LedgerSummaryOut(Schema):
+    """A ledger type as the ledger index lists it (the `/ledgers/?format=json` twin)."""
+
+    code: str
+    label: str
+    category: str
+    description: str
+    records: int = Field(..., description="本账号可见的记录数")
+
+
+class LedgerIndexOut(Schema):
+    ledgers: list[LedgerSummaryOut]
+
+
 class LedgerOut(Schema):
     code: str
     label: str
@@ -77,18 +92,24 @@ def field_out(spec: LedgerField) -> dict[str, Any]:
     }
 
 
+def ledger_ref(lt: LedgerType) -> dict[str, str]:
+    return {"code": lt.code, "label": lt.label}
+
+
+def ledger_summary_out(lt: LedgerType, records: int) -> dict[str, Any]:
+    """`records`: how many of its rows the account may see (counted through `access`)."""
+    return {**ledger_ref(lt), "category": lt.category, "description": lt.description, "records": records}
+
+
 def ledger_out(lt: LedgerType, records: int) -> dict[str, Any]:
+    """The ledger's summary (as the index lists it) with its definition: fields, dates, workflow states."""
     wf = workflow_of(lt)
     return {
-        "code": lt.code,
-        "label": lt.label,
-        "category": lt.category,
-        "description": lt.description,
+        **ledger_summary_out(lt, records),
         "confidential": lt.confidential,
         "date_field": lt.date_field,
         "end_date_field": lt.end_date_field,
         "states": list(wf.states) if wf else [],
-        "records": records,
         "fields": [field_out(f) for f in lt.active_fields()],
     }
 
@@ -170,7 +191,7 @@ def record_detail(
     """The record with its ledger, attachments (linked by `attachment_url(pk)`) and who created/changed it last."""
     return {
         **record_out(user, record, sensitive_codes(lt)),
-        "ledger": {"code": lt.code, "label": lt.label},
+        "ledger": ledger_ref(lt),
         "is_deleted": record.is_deleted,
         "attachments": [
             {"id": a.pk, "name": a.name, "size": a.size, "url": attachment_url(a.pk)}
@@ -179,3 +200,43 @@ def record_detail(
         "created": {"by": person(record.created_by), "at": record.created_at},
         "updated": {"by": person(record.updated_by), "at": record.updated_at},
     }
+
+
+# --- a record's history ----------------------------------------------------------------------------------------
+
+
+class ChangeOut(Schema):
+    field: str = Field(..., description="字段名称（或“状态”：删除、恢复）")
+    before: str = Field(..., description="修改前（敏感字段对无修改权限者为“＊＊”）")
+    after: str = Field(..., description="修改后")
+
+
+class HistoryEntryOut(Schema):
+    when: dt.datetime
+    user: str = Field(..., description="操作人（系统操作为“系统”）")
+    action: str = Field(..., description="新增、修改、删除、恢复或流程操作")
+    changes: list[ChangeOut]
+
+
+class RecordHistoryOut(Schema):
+    ledger: LedgerRef
+    record: int
+    history: list[HistoryEntryOut] = Field(..., description="新的在前")
+
+
+def history_out(user: Any, lt: LedgerType, record: Record) -> list[dict[str, Any]]:
+    """The record's change history (`services.history`, newest first) as the account may read it: a sensitive
+    field's before and after masked for those whose Scope masks the record (the page and its twin alike)."""
+    entries = services.history(record)
+    if access.scope(user).masks(record):
+        sensitive = {f.label for f in lt.fields.all() if f.sensitive}
+        for entry in entries:
+            for change in entry["changes"]:
+                if change["field"] in sensitive:
+                    change["before"] = access.mask(change["before"])
+                    change["after"] = access.mask(change["after"])
+    return entries
+
+
+def record_history(user: Any, lt: LedgerType, record: Record) -> dict[str, Any]:
+    return {"ledger": ledger_ref(lt), "record": record.pk, "history": history_out(user, lt, record)}

@@ -98,10 +98,6 @@ def _record_json(user: Any, record: Record, sensitive: set[str]) -> dict[str, An
     )
 
 
-def _ledger_json(lt: LedgerType) -> dict[str, str]:
-    return {"code": lt.code, "label": lt.label}
-
-
 # --- ledgers -----------------------------------------------------------------------------------------------
 
 
@@ -111,16 +107,8 @@ def index(request: HttpRequest) -> HttpResponse:
     ledgers = list(scope.ledger_types(LedgerType.objects.filter(is_active=True)))
     counts = {lt.pk: scope.records(lt, Record.objects.all()).count() for lt in ledgers}
     if request.GET.get("format") == "json":
-        rows = [
-            {
-                **_ledger_json(lt),
-                "category": lt.category,
-                "description": lt.description,
-                "records": counts[lt.pk],
-            }
-            for lt in ledgers
-        ]
-        return json_response({"ledgers": rows})
+        rows = [schemas.ledger_summary_out(lt, counts[lt.pk]) for lt in ledgers]
+        return json_response(schemas.LedgerIndexOut.model_validate({"ledgers": rows}).model_dump())
     groups = [
         (cat, [(lt, counts[lt.pk]) for lt in items])
         for cat, items in groupby(ledgers, key=lambda lt: lt.category)
@@ -150,7 +138,7 @@ def records(request: HttpRequest, code: str, fmt: str = "") -> HttpResponse:
         results = [_record_json(request.user, r, sensitive) for r in page.object_list]
         return json_response(
             {
-                "ledger": _ledger_json(lt),
+                "ledger": schemas.LedgerRef.model_validate(schemas.ledger_ref(lt)).model_dump(),
                 "count": page.paginator.count,
                 "page": page.number,
                 "pages": page.paginator.num_pages,
@@ -226,14 +214,14 @@ def record_detail(request: HttpRequest, code: str, pk: int, fmt: str = "") -> Ht
     lt = get_ledger_for_user(request.user, code)
     record = get_record_for_user(request.user, lt, pk)
     _audit_read(request, lt, f"台账 {lt.code} 记录 {record.pk}")
-    scope = access.scope(request.user)
-    attachments = list(record.attachments.all())
-    if wants_json(request, fmt):
+    if wants_json(request, fmt):  # its attachments are read once, by the schema's `record_detail`
         detail = schemas.record_detail(
             request.user, lt, record, lambda a: reverse("ledgers:attachment", args=[a])
         )
         data = schemas.RecordDetail.model_validate(detail).model_dump()
         return json_response(data)
+    scope = access.scope(request.user)
+    attachments = list(record.attachments.all())
     context = {
         "lt": lt,
         "record": record,
@@ -327,18 +315,11 @@ def record_restore(request: HttpRequest, code: str, pk: int) -> HttpResponse:
 def record_history(request: HttpRequest, code: str, pk: int, fmt: str = "") -> HttpResponse:
     lt = get_ledger_for_user(request.user, code)
     record = get_record_for_user(request.user, lt, pk)
-    entries = services.history(record)
     _audit_read(request, lt, f"台账 {lt.code} 记录 {record.pk} 修改历史")
-    if access.scope(request.user).masks(record):
-        sensitive = {f.label for f in lt.fields.all() if f.sensitive}
-        for entry in entries:
-            for change in entry["changes"]:
-                if change["field"] in sensitive:
-                    change["before"] = access.mask(change["before"])
-                    change["after"] = access.mask(change["after"])
+    data = schemas.record_history(request.user, lt, record)  # sensitive values masked as the Scope shows them
     if wants_json(request, fmt):
-        rows = [{**e, "when": e["when"].isoformat()} for e in entries]
-        return json_response({"ledger": _ledger_json(lt), "record": record.pk, "history": rows})
+        return json_response(schemas.RecordHistoryOut.model_validate(data).model_dump())
+    entries = data["history"]
     return render(request, "ledgers/history.html", {"lt": lt, "record": record, "entries": entries})
 
 
