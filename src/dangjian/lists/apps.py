@@ -14,3 +14,12 @@ class ListsConfig(AppConfig):
     name = "dangjian.lists"
     label = "lists"
     verbose_name = "清单管理"
+
+    def ready(self) -> None:
+        # The record page (records, left of lists in the pipeline) shows the 清单流程 panel without naming this
+        # stage: the panel is registered with it (see dangjian/records/panels.py).
+        from dangjian.records import panels
+
+        from .views import record_panel
+
+        panels.register(record_panel)

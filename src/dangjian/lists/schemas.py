@@ -1,5 +1,6 @@
-"""The list-item resource's schemas (清单事项 with its steps and timeline): one shape for the API (`api.work`) and
-the overdue overview's JSON twin (`/lists/overdue.json`)."""
+"""The list-item resource's schemas (清单事项 with its steps and timeline): one shape for the API (`api.work`), the
+overdue overview's JSON twin (`/ledgers/overdue.json`), its xlsx (`ITEM_COLUMNS`) and `dangjian overdue --format
+json`."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from ninja import Field, Schema
 
 from dangjian.orgs.schemas import OrgRef, org_ref
 from dangjian.records.models import LedgerType, Record
+from dangjian.spreadsheets.xlsx import Column
 from dangjian.text import person
 
 from . import workflow
@@ -27,6 +29,28 @@ class ItemOut(Schema):
     deadline: str = Field(..., description="整改时限（ISO 日期，未填为空）")
     overdue: bool
     days_overdue: int = Field(..., description="逾期天数（未逾期为 0）")
+
+
+# The overdue workbook's item sheet: ItemOut's rows under Chinese titles (the twin's values, column by column).
+ITEM_COLUMNS = (
+    Column("台账", "ledger_label"),
+    Column("编号", "id"),
+    Column("填报单位", "org.name"),
+    Column("事项", "title"),
+    Column("来源", "source"),
+    Column("状态", "status"),
+    Column("时限", "deadline"),
+    Column("逾期天数", "days_overdue"),
+)
+
+
+class OverdueOut(Schema):
+    """The overdue overview as its twin gives it: every overdue item the account may see, longest overdue first."""
+
+    date: dt.date = Field(..., description="计算逾期的日期")
+    items: list[ItemOut]
+    by_unit: list[tuple[str, int]] = Field(..., description="各单位的逾期事项数，多的在前")
+    by_source: list[tuple[str, int]] = Field(..., description="各来源的逾期事项数，多的在前")
 
 
 class StepOut(Schema):
@@ -66,6 +90,25 @@ def item_out(record: Record, lt: LedgerType, wf: workflow.Workflow, today: dt.da
         "overdue": late,
         "days_overdue": (today - dt.date.fromisoformat(deadline)).days if late else 0,
     }
+
+
+def overdue_item_out(item: workflow.OverdueItem, today: dt.date) -> dict[str, Any]:
+    wf = workflow.workflow_of(item.ledger)
+    assert wf is not None  # overdue items come from workflow ledgers only
+    return item_out(item.record, item.ledger, wf, today)
+
+
+def overdue_rows(
+    items: list[workflow.OverdueItem], today: dt.date, mode: str = "python"
+) -> list[dict[str, Any]]:
+    """The items as `ItemOut` dumps them (`mode="json"` for `json.dumps`): the twin's, the xlsx's and the CLI's."""
+    return [ItemOut.model_validate(overdue_item_out(i, today)).model_dump(mode=mode) for i in items]
+
+
+def overdue_out(items: list[workflow.OverdueItem], today: dt.date) -> dict[str, Any]:
+    """The overview's twin: the items and their counts by unit and by source (`workflow.summary`)."""
+    data = {"date": today, "items": overdue_rows(items, today), **workflow.summary(items)}
+    return OverdueOut.model_validate(data).model_dump()
 
 
 def item_detail(user: Any, record: Record, lt: LedgerType, wf: workflow.Workflow) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
 
 from dangjian.orgs import access
@@ -23,7 +24,7 @@ from dangjian.records import services
 from dangjian.records.forms import MultipleFileInput, form_field, initial_value
 from dangjian.records.models import FieldType, LedgerType, Record
 from dangjian.records.views import get_ledger_for_user, get_record_for_user
-from dangjian.spreadsheets.xlsx import XLSX_MIME, neutralise
+from dangjian.spreadsheets.xlsx import XLSX_MIME, Column, table
 from dangjian.text import NOTE_LIMIT, note
 from dangjian.web.responses import json_response, wants_json
 
@@ -31,6 +32,24 @@ from . import schemas, workflow
 
 BULK_LIMIT = 200
 OVERDUE_PAGE = 200  # rows of the overview's detail table per page (its xlsx and JSON hold every item)
+
+
+def record_panel(request: HttpRequest, record: Record) -> str:
+    """The 清单流程 panel on the record page: the state, the steps the user may take now and the timeline ("" for
+    a ledger without a workflow). Registered with `records.panels` by `ListsConfig.ready`, so that the records app
+    shows it without naming this stage."""
+    wf = workflow.workflow_of(record.ledger_type)
+    if wf is None:
+        return ""
+    context = {
+        "wf": wf,
+        "record": record,
+        "deadline": record.values.get(wf.deadline_field),
+        "overdue": workflow.is_overdue(record),
+        "steps": workflow.available(request.user, record),
+        "timeline": workflow.timeline(record),
+    }
+    return render_to_string("lists/_workflow.html", context, request=request)
 
 
 def _step_form(lt: LedgerType, record: Record, step: workflow.Step, request: HttpRequest) -> djforms.Form:
@@ -138,24 +157,16 @@ def _scope_org(request: HttpRequest) -> Organization | None:
     return get_object_or_404(access.scope(request.user).orgs(), code=code)
 
 
-def _item_json(item: workflow.OverdueItem, today: Any) -> dict[str, Any]:
-    """An overdue item as the API's `ItemOut` shows it (same schema; `json_response` encodes it alike)."""
-    wf = workflow.workflow_of(item.ledger)
-    assert wf is not None  # overdue items come from workflow ledgers only
-    return schemas.ItemOut.model_validate(schemas.item_out(item.record, item.ledger, wf, today)).model_dump()
-
-
 @login_required
 def overdue(request: HttpRequest, fmt: str = "") -> HttpResponse:
     org = _scope_org(request)
     items = workflow.overdue_items(user=request.user, org=org)
     summary = workflow.summary(items)
-    if wants_json(request, fmt):
-        today = timezone.localdate()
-        rows = [_item_json(i, today) for i in items]
-        return json_response({"date": today.isoformat(), "items": rows, **summary})
+    if wants_json(request, fmt):  # the API's ItemOut rows (lists.schemas), as the xlsx below
+        return json_response(schemas.overdue_out(items, timezone.localdate()))
     if fmt == "xlsx" or request.GET.get("format") == "xlsx":
-        response = HttpResponse(overdue_xlsx(items, summary), content_type=XLSX_MIME)
+        rows = schemas.overdue_rows(items, timezone.localdate())
+        response = HttpResponse(overdue_xlsx(rows, summary), content_type=XLSX_MIME)
         response["Content-Disposition"] = "attachment; filename*=UTF-8''overdue.xlsx"
         return response
     codes = {i.record.org.name: i.record.org.code for i in items}  # each unit's row opens its own overview
@@ -174,24 +185,24 @@ def overdue(request: HttpRequest, fmt: str = "") -> HttpResponse:
     return render(request, "lists/overdue.html", context)
 
 
-def overdue_xlsx(items: list[workflow.OverdueItem], summary: dict[str, list[tuple[str, int]]]) -> bytes:
-    """Three sheets: the items, counts by unit, counts by source. Every text cell is neutralised."""
+def overdue_xlsx(rows: list[dict[str, Any]], summary: dict[str, list[tuple[str, int]]]) -> bytes:
+    """Three sheets: the items (`ItemOut` rows under `ITEM_COLUMNS`, as the twin gives them), counts by unit and by
+    source. Every text cell is neutralised."""
     from openpyxl import Workbook
 
     book = Workbook()
     sheet: Any = book.active
     sheet.title = "逾期事项"
-    sheet.append(["台账", "编号", "填报单位", "事项", "来源", "状态", "时限", "逾期天数"])
-    for i in items:
-        sheet.append(
-            [neutralise(v) for v in (i.ledger.label, i.record.pk, i.record.org.name, i.title, i.source)]
-            + [neutralise(i.record.status), i.deadline, i.days]
-        )
+    for cells in table(schemas.ITEM_COLUMNS, rows):
+        sheet.append(cells)
     for title, key, head in (("按单位", "by_unit", "单位"), ("按来源", "by_source", "来源")):
         part = book.create_sheet(title)
-        part.append([head, "逾期事项数"])
-        for name, count in summary[key]:
-            part.append([neutralise(name), count])
+        for cells in table((Column(head, "name"), Column("逾期事项数", "count")), _counted(summary[key])):
+            part.append(cells)
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+def _counted(pairs: list[tuple[str, int]]) -> list[dict[str, Any]]:
+    return [{"name": name, "count": count} for name, count in pairs]

@@ -183,19 +183,6 @@ class OverdueItem:
     deadline: str
     days: int
 
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "ledger": self.ledger.code,
-            "ledger_label": self.ledger.label,
-            "id": self.record.pk,
-            "org": {"code": self.record.org.code, "name": self.record.org.name},
-            "title": self.title,
-            "source": self.source,
-            "status": self.record.status,
-            "deadline": self.deadline,
-            "days_overdue": self.days,
-        }
-
 
 def workflow_ledgers() -> list[tuple[LedgerType, Workflow]]:
     out = []
@@ -279,6 +266,8 @@ def overdue_command(
     2 when the org does not exist or lies outside the actor's scope."""
     import json
 
+    from .schemas import overdue_rows  # the list-item schema (ItemOut) imports this module
+
     scope = access.scope(actor or access.SYSTEM)
     org = scope.orgs().filter(code=org_code).first()
     if org is None:
@@ -287,7 +276,7 @@ def overdue_command(
     items = overdue_items(user=scope.user, org=org, today=day)
     if fmt == "json":
         data: dict[str, Any] = {"org": {"code": org.code, "name": org.name}, "date": day.isoformat()}
-        data |= {"count": len(items), "items": [i.as_json() for i in items]}
+        data |= {"count": len(items), "items": overdue_rows(items, day, mode="json")}
         return 0, json.dumps(data, ensure_ascii=False, indent=2)
     lines = [f"{org.name}：截至 {cn_date(day)} 逾期未销号 {len(items)} 项"]
     lines += [

@@ -28,7 +28,7 @@ from dangjian.orgs.models import Organization
 from dangjian.text import person
 from dangjian.web.responses import json_response, wants_json
 
-from . import schemas, services
+from . import panels, schemas, services
 from .fields import cell_class, display_value
 from .forms import ORG_FIELD, RecordFilter, RecordForm
 from .models import Attachment, FieldType, LedgerField, LedgerType, Record
@@ -231,6 +231,7 @@ def record_detail(request: HttpRequest, code: str, pk: int, fmt: str = "") -> Ht
         "may_change": scope.may_change(record),
         "created_by": person(record.created_by),
         "updated_by": person(record.updated_by),
+        "panels": panels.render(request, record),  # e.g. the lists stage's 清单流程 panel (see panels.py)
     }
     return render(request, "ledgers/record.html", context)
 

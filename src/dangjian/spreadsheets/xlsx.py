@@ -12,7 +12,8 @@ import io
 import logging
 import re
 import zipfile
-from collections.abc import Generator, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -233,6 +234,35 @@ def build_template(lt: LedgerType, orgs: Iterable[Any]) -> bytes:
 
 
 # --- export ------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of an exported table: its Chinese title, and where its cells come from in a resource's row as
+    the resource's schema dumps it (the row its JSON twin and the API give) — a key, dotted for a nested object
+    ("org.name"), or a function of the row (a value in Chinese words: 是/否, 2019年3月5日 …).
+
+    Each resource keeps its columns next to its schema (e.g. `lists.schemas.ITEM_COLUMNS`), so an export shows
+    the same values as the twin, under Chinese titles; `table` turns the rows into cells."""
+
+    title: str
+    source: str | Callable[[dict[str, Any]], Any]
+
+    def value(self, row: dict[str, Any]) -> Any:
+        if callable(self.source):
+            return self.source(row)
+        value: Any = row
+        for part in self.source.split("."):
+            value = value.get(part) if isinstance(value, dict) else None
+        return value
+
+
+def table(columns: Iterable[Column], rows: Iterable[dict[str, Any]]) -> Iterator[list[Any]]:
+    """The header, then each dumped row's cells, for `sheet.append`. Every cell goes through `neutralise`."""
+    columns = list(columns)
+    yield [neutralise(c.title) for c in columns]
+    for row in rows:
+        yield [neutralise(c.value(row)) for c in columns]
 
 
 def _export_value(field: LedgerField, value: Any) -> Any:
