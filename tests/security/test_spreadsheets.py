@@ -219,6 +219,18 @@ def test_the_scan_counts_cells_without_references_and_with_prefixed_names(tmp_pa
         '<x:c r="XFD1"><x:v>1</x:v></x:c></x:row></x:sheetData></x:worksheet>',
         "styled": '<worksheet xmlns="{0}"><sheetData><row r="1"><c r="A1"><v>1</v></c>'
         '<c r="XFD1048576" s="1"/></row>',
+        # The fast scan reads plainly written cells only; a cell written otherwise among them sends the sheet to
+        # the element scan, which finds it.
+        "reordered": '<worksheet xmlns="{0}"><sheetData><row r="1"><c r="A1"><v>1</v></c>'
+        '<c s="1" r="XFD1"><v>1</v></c></row>',
+        "lowercase": '<worksheet xmlns="{0}"><sheetData><row r="1"><c r="A1"><v>1</v></c>'
+        '<c r="xfd1"><v>1</v></c></row>',
+        "quoted": '<worksheet xmlns="{0}"><sheetData><row r="1"><c r="A1"><v>1</v></c>'
+        "<c r='XFD1'><v>1</v></c></row>",
+        "plain": '<worksheet xmlns="{0}"><cols><col min="1" max="3"/></cols><sheetData><row r="1">'
+        '<c r="A1" t="s"><v>1</v></c><c r="C1"><v>1</v></c></row><row r="7"><c r="B7"><v>1</v></c></row>',
+        "plain_far": '<worksheet xmlns="{0}"><sheetData><row r="1"><c r="A1"><v>1</v></c></row>'
+        '<row r="5000"><c r="B5000"><v>1</v></c></row>',
     }
     found = {}
     for kind, body in bodies.items():
@@ -234,6 +246,36 @@ def test_the_scan_counts_cells_without_references_and_with_prefixed_names(tmp_pa
     assert found["noref"].over and found["noref"].far == "XFD1"
     assert found["prefixed"].over and found["prefixed"].far == "XFD1"
     assert not found["styled"].over and found["styled"].far == "A1"
+    for kind in ("reordered", "lowercase", "quoted"):
+        assert found[kind].over and found[kind].far == "XFD1", kind
+    assert (found["plain"].rows, found["plain"].columns, found["plain"].over) == (7, 3, False)
+    assert found["plain_far"].over and found["plain_far"].far == "B5000"
+
+
+def test_a_plainly_written_sheet_is_bounded_by_the_fast_scan_alone(tmp_path, monkeypatch):
+    """Excel, WPS and openpyxl write every cell as <c r="B7" …>: such a sheet is judged from its references by
+    regular expressions, without the element-by-element scan (one Python call per element, 3× slower)."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    from dangjian.spreadsheets import extent
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "数据"
+    for row in range(1, 3001):
+        sheet.append([f"第{row}行", row, None, "x" if row % 7 == 0 else None])
+    sheet["F2999"].font = Font(bold=True)  # a styled empty cell: inside the box, no harm
+    path = tmp_path / "plain.xlsx"
+    book.save(path)
+
+    def element_scan(*args):
+        raise AssertionError("the element scan ran")
+
+    monkeypatch.setattr(extent, "_xlsx_elements", element_scan)
+    monkeypatch.setattr(extent, "PLAIN_CHUNK", 4096)  # many chunks, each cut after a row's end
+    found = extent.sheet_extent(path, "数据", extent.Bounds(rows=5000, columns=10, cells=50_000))
+    assert (found.rows, found.columns, found.over) == (3000, 6, False)
 
 
 @pytest.mark.parametrize("engine", ["calamine", "openpyxl"])
