@@ -12,6 +12,7 @@ from openpyxl import load_workbook
 from dangjian.orgs.models import Organization, OrgKind
 from dangjian.records.models import CollectionTask, Record, TargetStatus, TaskTarget
 from dangjian.tasks import collection
+from dangjian.tasks.schemas import TARGET_COLUMNS
 
 from .conftest import make_task
 
@@ -122,7 +123,7 @@ def test_progress_exports_as_xlsx_with_neutralised_cells(world, task):
     ws = load_workbook(BytesIO(response.content)).active
     rows = list(ws.iter_rows(values_only=True))
     assert rows[0][0] == "2019年度组织生活统计"
-    header = rows.index(tuple(collection.EXPORT_HEADER))
+    header = rows.index(tuple(c.title for c in TARGET_COLUMNS))
     body = {r[1]: r for r in rows[header + 1 :]}
     assert body["c1"][2] == "已报送" and body["c1"][5] == "clerk"
     assert body["c2"][0] == "'=HYPERLINK(1)" and body["c2"][2] == "未填报"
@@ -220,3 +221,30 @@ def test_pages_name_a_deleted_account_without_failing(world, task):
     assert progress.status_code == 200 and "已调离的填报员" not in progress.content.decode()
     log = client.get(f"/ledgers/tasks/{task.pk}/targets/{target.pk}/")
     assert log.status_code == 200 and "系统" in log.content.decode()
+
+
+def test_the_progress_workbook_shows_the_twins_rows_column_by_column(world, task):
+    """The xlsx is `tasks.schemas.TargetOut` as the `.json` twin gives it, under `TARGET_COLUMNS`."""
+    collection.submit(world.clerk, _target(task, world.c1))
+    collection.return_target(world.reviewer, _target(task, world.c1), "人数有误")
+    collection.submit(world.clerk, _target(task, world.c1))
+    client = client_for(world.reviewer)
+    twin = client.get(f"/ledgers/tasks/{task.pk}.json").json()
+    rows = list(load_workbook(BytesIO(client.get(f"/ledgers/tasks/{task.pk}.xlsx").content)).active.values)
+    header = rows.index(tuple(c.title for c in TARGET_COLUMNS))
+    body = rows[header + 1 :]
+    assert len(body) == len(twin["targets"]) == 2
+    by_code = {r[1]: r for r in body}
+    for target in twin["targets"]:
+        row = by_code[target["org"]["code"]]
+        assert row[:4] == (
+            target["org"]["name"],
+            target["org"]["code"],
+            target["status_label"],
+            target["records"],
+        )
+        assert row[7] == ("是" if target["overdue"] else None)
+    c1 = next(t for t in twin["targets"] if t["org"]["code"] == "c1")
+    assert c1["status"] == "submitted" and c1["submitted_by"] == "clerk" and by_code["c1"][5] == "clerk"
+    assert by_code["c1"][4] and by_code["c1"][4].endswith("日")  # 报送时间 in words
+    assert by_code["c2"][4:7] == (None, None, None)  # not submitted: no time, no person, no reason

@@ -36,8 +36,10 @@ from django.utils import timezone
 from dangjian.orgs import access
 from dangjian.orgs.models import Organization, OrgKind
 from dangjian.records.models import CollectionTask, LedgerType, Record, TargetStatus, TaskEvent, TaskTarget
-from dangjian.spreadsheets.xlsx import neutralise  # the one cell cleaner of every xlsx written
-from dangjian.text import NOTE_LIMIT, cn_date, note, person
+from dangjian.spreadsheets.xlsx import neutralise, table  # the one cell cleaner of every xlsx written
+from dangjian.text import NOTE_LIMIT, cn_date, note
+
+from . import schemas  # the task resource's schemas (they name Progress for type checking only)
 
 OPEN_STATUSES = (TargetStatus.PENDING, TargetStatus.DRAFT, TargetStatus.RETURNED)
 
@@ -335,44 +337,32 @@ def open_targets(user: Any) -> QuerySet[TaskTarget]:
 
 # --- xlsx export ---------------------------------------------------------------------------------------------
 
-EXPORT_HEADER = ["填报单位", "单位代码", "状态", "记录数", "报送时间", "报送人", "退回原因", "是否逾期"]
-
 
 def export_xlsx(prog: Progress) -> bytes:
+    """The task's progress: a caption, then each target as the twin's `TargetOut` row under `TARGET_COLUMNS`."""
     from openpyxl import Workbook
     from openpyxl.styles import Font, PatternFill
 
-    task = prog.task
+    detail = schemas.dumped_detail(prog)
+    task, period = detail["task"], detail["task"]["period"]
     wb = Workbook()
     ws = wb.active
     assert ws is not None
     ws.title = "填报进度"
-    ws.append([neutralise(task.title)])
+    ws.append([neutralise(task["title"])])
     ws.append(
         [
-            f"统计期：{cn_date(task.period_start)}至{cn_date(task.period_end)}；截止日期：{cn_date(task.deadline)}"
+            f"统计期：{cn_date(period['start'])}至{cn_date(period['end'])}；截止日期：{cn_date(task['deadline'])}"
         ]
     )
-    ws.append(["；".join(f"{label} {n}" for _, label, n in prog.counts) + f"；逾期 {prog.overdue}"])
-    ws.append(EXPORT_HEADER)
-    for cell in ws[4]:
-        cell.font = Font(bold=True)
+    ws.append(["；".join(f"{label} {n}" for _, label, n in prog.counts) + f"；逾期 {detail['overdue']}"])
     late = PatternFill("solid", fgColor="FDE2E1")
-    for row in prog.rows:
-        t = row.target
-        ws.append(
-            [
-                neutralise(t.org.name),
-                neutralise(t.org.code),
-                t.get_status_display(),
-                row.records,
-                cn_date(t.submitted_at) if t.status == TargetStatus.SUBMITTED else "",
-                neutralise(person(t.submitted_by)) if t.status == TargetStatus.SUBMITTED else "",
-                neutralise(t.return_reason) if t.status == TargetStatus.RETURNED else "",
-                "是" if row.overdue else "",
-            ]
-        )
-        if row.overdue:
+    for i, cells in enumerate(table(schemas.TARGET_COLUMNS, detail["targets"])):
+        ws.append(cells)
+        if i == 0:
+            for cell in ws[ws.max_row]:
+                cell.font = Font(bold=True)
+        elif detail["targets"][i - 1]["overdue"]:
             for cell in ws[ws.max_row]:
                 cell.fill = late
     for letter, width in zip("ABCDEFGH", (36, 14, 10, 8, 16, 12, 30, 10), strict=True):

@@ -126,7 +126,7 @@ def task_detail(request: HttpRequest, pk: int, fmt: str = "") -> HttpResponse:
 
 def _progress_json(prog: collection.Progress) -> dict[str, Any]:
     """The task's progress as the API's `TaskDetail` shows it (same schema; `json_response` encodes it alike)."""
-    return schemas.TaskDetail.model_validate(schemas.task_detail(prog)).model_dump()
+    return schemas.dumped_detail(prog)
 
 
 @login_required
