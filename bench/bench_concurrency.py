@@ -11,6 +11,7 @@ drives it over HTTP on 127.0.0.1:
 3. 20 API clients read the same ledger's records through `/api/` with the viewer's bearer token, 50 a page.
 
 `python -m bench concurrency` runs it; results go into docs/benchmarks.md between this bench's markers.
+`BENCH_ONLY=postgresql` (or `sqlite`) runs one database and only prints its numbers.
 """
 
 from __future__ import annotations
@@ -474,13 +475,21 @@ def run() -> list[dict[str, Any]]:
     targets = [("SQLite", "")]
     if os.environ.get("DANGJIAN_BENCH_PG"):
         targets.append(("PostgreSQL", os.environ["DANGJIAN_BENCH_PG"]))
+    only = os.environ.get("BENCH_ONLY", "").strip().lower()  # "sqlite" or "postgresql": one database, while iterating
+    if only:
+        targets = [t for t in targets if t[0].lower() == only]
+        if not targets:
+            raise SystemExit(f"BENCH_ONLY={only}：没有这个数据库（PostgreSQL 还需设 DANGJIAN_BENCH_PG）")
     results = []
     for label, url in targets:
         r = _one_database(label, url, clerk_s, reader_s)
         results.append(r)
         for key in ("clerks", "readers", "readers_import", "api"):
             print(label, key, {k: v for k, v in r[key].items()}, flush=True)
-    _write_doc(_table(results, _machine(), clerk_s, reader_s), START, END)
+    if only:
+        print("BENCH_ONLY: docs/benchmarks.md left as it is (its table shows both databases)", flush=True)
+    else:
+        _write_doc(_table(results, _machine(), clerk_s, reader_s), START, END)
     return results
 
 
