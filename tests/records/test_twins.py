@@ -87,3 +87,33 @@ def test_the_record_twin_reads_its_attachments_once(world, make_record):
     assert len(reads) == 1, reads
     html = client.get(f"/ledgers/study_activity/{record.pk}/").content.decode()
     assert "甲.pdf" in html and "乙.pdf" in html
+
+
+def test_the_xlsx_export_shows_the_twins_values_under_the_import_header(world, make_record):
+    """`/ledgers/<code>.xlsx` writes each record as `RecordOut` (the `.json` twin's rows) gives it — masked alike —
+    under the import template's header."""
+    import io
+
+    from openpyxl import load_workbook
+
+    from dangjian.spreadsheets.xlsx import ORG_HEADER, columns, header
+
+    make_record(
+        "discipline_case",
+        world.jw,
+        {"filed_on": "2019-04-01", "case_no": "测纪案〔2019〕42号", "person": SUSPECT, "rank": "乡科级"},
+    )
+    viewer = type(world.clerk).objects.create_user("jw_viewer", password="x")
+    Membership.objects.create(user=viewer, org=world.jw, role=Role.VIEWER)
+    lt = LedgerType.objects.get(code="discipline_case")
+    for user in (viewer, world.jiwei):
+        client = client_for(user)
+        (twin,) = client.get("/ledgers/discipline_case.json").json()["results"]
+        book = load_workbook(io.BytesIO(client.get("/ledgers/discipline_case.xlsx").content))
+        head, row = book.active.iter_rows(values_only=True)
+        assert list(head) == [f"{ORG_HEADER}*", *[header(f) for f in columns(lt)]]
+        assert row[0] == twin["org"]["name"]
+        cells = {f.code: value for f, value in zip(columns(lt), row[1:], strict=True)}
+        assert cells["person"] == twin["values"]["person"] == ("＊＊" if user is viewer else SUSPECT)
+        assert cells["case_no"] == twin["values"]["case_no"] and cells["rank"] == twin["values"]["rank"]
+        assert cells["filed_on"].date().isoformat() == twin["values"]["filed_on"]

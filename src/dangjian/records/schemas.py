@@ -166,8 +166,10 @@ class BatchOut(Schema):
 
 
 def shown_values(user: Any, record: Record, sensitive: set[str]) -> dict[str, Any]:
-    """The values as the account's Scope shows them (sensitive ones masked for those who may not change it)."""
-    return access.scope(user).shown_values(record, sensitive)
+    """The values as the account's Scope shows them (sensitive ones masked for those who may not change it).
+    `user` may be the account or its `access.Scope` (an export holds the scope it was asked with)."""
+    scope = user if isinstance(user, access.Scope) else access.scope(user)
+    return scope.shown_values(record, sensitive)
 
 
 def sensitive_codes(lt: LedgerType) -> set[str]:
@@ -175,6 +177,8 @@ def sensitive_codes(lt: LedgerType) -> set[str]:
 
 
 def record_out(user: Any, record: Record, sensitive: set[str]) -> dict[str, Any]:
+    """The record as `RecordOut` (the API, the records twin and the xlsx export alike); `user`: the account or its
+    Scope, `sensitive`: the ledger's sensitive field codes (`sensitive_codes`)."""
     return {
         "id": record.pk,
         "org": org_ref(record.org),

@@ -21,6 +21,7 @@ from typing import Any
 from django.conf import settings
 
 from dangjian.orgs.access import MASK, Scope
+from dangjian.records import schemas as record_schemas
 from dangjian.records.fields import display_value
 from dangjian.records.models import FieldType, LedgerField, LedgerType, Record
 from dangjian.text import xml_safe
@@ -287,7 +288,9 @@ STATE_HEADER = "状态"  # the exported state of a list ledger's item (set only 
 
 
 def export_records(lt: LedgerType, records: Iterable[Record], scope: Scope) -> bytes:
-    """The records as xlsx under the template's header, each value as `scope` shows it (sensitive ones masked).
+    """The records as xlsx under the template's header (so the file imports as it is): each record as the twin's
+    `records.schemas.RecordOut` gives it — its unit, its values as `scope` shows them (sensitive ones masked) and
+    a list item's state — one column per field the template carries.
 
     A write-only workbook streams rows out, so exporting 100,000 records does not hold them all as cells.
     """
@@ -297,6 +300,7 @@ def export_records(lt: LedgerType, records: Iterable[Record], scope: Scope) -> b
     from openpyxl.utils import get_column_letter
 
     fields = columns(lt)
+    sensitive = record_schemas.sensitive_codes(lt)
     # A list ledger's items carry a state: exported as the last column, for 对账; import knows and skips it.
     listed = bool(lt.workflow)
     book = Workbook(write_only=True)
@@ -317,10 +321,11 @@ def export_records(lt: LedgerType, records: Iterable[Record], scope: Scope) -> b
         heads.append(cell)
     sheet.append(heads)
     for record in records:
-        row: list[Any] = [neutralise(record.org.name)]
+        out = record_schemas.record_out(scope, record, sensitive)
+        row: list[Any] = [neutralise(out["org"]["name"])]
         for f in fields:
-            value = scope.shown(f, record)
-            if value is MASK:
+            value = out["values"].get(f.code)
+            if f.code in sensitive and value == MASK:
                 row.append(value)
                 continue
             value = _export_value(f, value)
@@ -330,11 +335,11 @@ def export_records(lt: LedgerType, records: Iterable[Record], scope: Scope) -> b
                 value = cell
             row.append(value)
         if listed:
-            row.append(neutralise(record.status))
+            row.append(neutralise(out["status"]))
         sheet.append(row)
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    out_file = io.BytesIO()
+    book.save(out_file)
+    return out_file.getvalue()
 
 
 # --- checking and reading an upload -------------------------------------------------------------------------
@@ -470,8 +475,9 @@ class Sheet:
             self.total = sheet.end[0] + 1 if sheet.end else 0
             lead = [None] * (sheet.start[1] if sheet.start else 0)  # calamine drops empty leading columns
             # Leading empty rows are kept by iter_rows, so the index is the Excel row number less one.
-            for index, values in enumerate(sheet.iter_rows()):
-                yield index + 1, [*lead, *(_plain(v) for v in values)]
+            plain = _plain
+            for index, values in enumerate(sheet.iter_rows(), start=1):
+                yield index, [*lead, *map(plain, values)] if lead else list(map(plain, values))
         finally:
             book.close()
 
@@ -577,6 +583,8 @@ def _has_calamine() -> bool:
 
 def _plain(value: Any) -> Any:
     """Cell values as a clerk meant them: 5.0 from a number cell is 5, "" is empty, datetimes at midnight are dates."""
+    if value.__class__ is str:  # most cells: one test
+        return value or None
     if value == "" or value is None:
         return None
     if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
