@@ -345,6 +345,14 @@ def test_report_gives_the_actor_its_figures_only(cli, actor, org):
     _no_leak(actor, run)
     code, text = REPORTS[(actor, org)]
     assert run.code == code and text in run.out, run.out
+    if code == 0:  # the audit log names the account the report was made as
+        from dangjian.audit.models import AuditEvent
+
+        event = AuditEvent.objects.filter(target__startswith="报告 clitest").latest("pk")
+        if actor == "system":
+            assert event.actor is None and event.username.endswith("（命令行）")
+        else:
+            assert event.actor is not None and event.actor.username == actor
 
 
 @pytest.mark.parametrize(("actor", "org"), list(REPORTS))
