@@ -11,6 +11,8 @@ from typing import Any
 
 from django.db.models import QuerySet
 
+from dangjian.records import counts
+
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
 
@@ -24,11 +26,15 @@ def page_of(rows: QuerySet | Sequence[Any], page: int, page_size: int) -> tuple[
 
 
 def page_of_records(rows: QuerySet, page: int, page_size: int) -> tuple[list[Any], dict[str, int]]:
-    """Like page_of, for a large table: the page's ids first (read from an index alone, however deep the page,
-    as the web's records list does), then those rows with their orgs, in the same order."""
-    ids, counted = page_of(rows.values_list("pk", flat=True), page, page_size)
+    """Like page_of, for a large table: the count kept until the next write (`records.counts`), the page's ids
+    (read from an index alone, however deep the page, as the web's records list does), then those rows with
+    their orgs, in the same order."""
+    keys = rows.values_list("pk", flat=True)
+    count = counts.count(keys)
+    start = (page - 1) * page_size
+    ids = list(keys[start : start + page_size]) if start < count else []
     found = rows.model.objects.select_related("org").in_bulk(ids)
-    return [found[pk] for pk in ids], counted
+    return [found[pk] for pk in ids], numbers(count, page, page_size)
 
 
 def numbers(count: int, page: int, page_size: int) -> dict[str, int]:

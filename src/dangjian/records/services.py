@@ -41,6 +41,7 @@ from dangjian.orgs import access
 from dangjian.orgs.models import Organization
 from dangjian.text import person
 
+from . import counts  # noqa: F401  (watches every write to the record tables: kept list counts go stale)
 from . import locks as task_locks
 from .fields import FieldError, display_value, is_empty, validate_value
 from .models import Attachment, LedgerField, LedgerType, Record, Transition
