@@ -89,7 +89,7 @@ def test_non_member_of_a_confidential_ledger_sees_the_count_only(client, setup):
     assert page.status_code == 200 and "3 条" in body and "涉密" in body
     assert "纪案0" not in body and "/ledgers/discipline_case/" not in body
     data = get(client, "纪律.立案", format="json").json()
-    assert data["count"] == 3 and data["rows_visible"] is False and "records" not in data
+    assert data["count"] == 3 and data["rows_visible"] is False and data["records"] is None
     sheet = load_workbook(io.BytesIO(get(client, "纪律.立案", format="xlsx").content)).active
     assert not any("纪案0" in str(c) for row in sheet.iter_rows(values_only=True) for c in row)
 
@@ -107,7 +107,7 @@ def test_member_of_the_discipline_org_sees_the_rows(client, setup):
 def test_formula_previous_year_and_bad_input(client, setup):
     login(client, setup.viewer)
     data = get(client, "学习.两倍", format="json").json()
-    assert data["value"] == 6 and data["count"] == 0 and "records" not in data
+    assert data["value"] == 6 and data["count"] == 0 and data["records"] is None
     last_year = get(client, "学习.次数", start="2018-01-01", end="2018-12-31", format="json").json()
     assert last_year["period"]["start"] == "2018-01-01"
     assert get(client, "学习.没有").status_code == 404
@@ -252,7 +252,7 @@ def test_a_share_shows_its_numerator_and_which_records_count(client, setup, defi
     )
     # A confidential ledger's share: the counts, never which rows.
     secret = get(client, "纪律.某某占比", format="json").json()
-    assert secret["share"]["matched"] == 1 and "records" not in secret
+    assert secret["share"]["matched"] == 1 and secret["records"] is None
 
 
 def test_a_share_on_a_sensitive_field_hides_each_rows_mark_where_the_field_is_masked(client, setup, define):
@@ -291,3 +291,33 @@ def test_a_list_says_how_its_names_were_picked(client, setup, define):
     assert data["count"] == 3 and len(data["value"]) == 1
     assert data["list_rule"] == "按日期先后取前 1 个（记录中共有 2 个不同的“主题”）"
     assert "取值方式" in get(client, "学习.主题").content.decode()
+
+
+def test_the_xlsx_writes_the_twins_records_column_by_column(client, setup, define):
+    """The evidence workbook's rows are the `.json` twin's records (`indicators.schemas.EvidenceRecordOut`) under
+    `evidence_columns`: unit, date, a share's mark, each field in words — masked alike."""
+    from dangjian.records.models import LedgerField
+    from dangjian.text import cn_date
+
+    define(STUDY_SHARE, pack="t2")
+    LedgerField.objects.filter(ledger_type__code="study_activity", code="title").update(sensitive=True)
+    for user, masked in ((setup.viewer, True), (setup.unit_admin, False)):
+        login(client, user)
+        twin = get(client, "学习.本社区占比", format="json").json()["records"]
+        rows = list(
+            load_workbook(io.BytesIO(get(client, "学习.本社区占比", format="xlsx").content)).active.values
+        )
+        header = rows.index(next(r for r in rows if r and r[0] == "序号"))
+        head, body = rows[header], rows[header + 1 :]
+        assert head[:4] == ("序号", "填报单位", "日期", "符合条件") and "主题" in head and "参加人数" in head
+        assert [r[0] for r in body] == [1, 2, 3] and len(twin) == 3
+        for row, record in zip(body, twin, strict=True):
+            cells = dict(zip(head, row, strict=True))
+            assert cells["填报单位"] == record["org"]["name"]
+            assert cells["日期"].date().isoformat() == record["date"]
+            assert cells["符合条件"] == {True: "是", False: "否", None: "—"}[record["in_share"]]
+            title = record["values"]["title"]
+            assert cells["主题"] == (title if title == "＊＊" else title.replace("=", "'=", 1))
+            assert cells["活动日期"] == cn_date(record["values"]["date"])
+            assert cells["参加人数"] == str(record["values"]["participants"])
+        assert all(r["values"]["title"] == "＊＊" for r in twin) is masked

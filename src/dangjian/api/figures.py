@@ -15,15 +15,22 @@ from ninja import Field, Query, Router, Schema
 
 from dangjian.audit.log import Action, record
 from dangjian.indicators import evidence as ev
+from dangjian.indicators import schemas as figures
 from dangjian.indicators.engine import (
     Period,
     UnknownIndicator,
     evaluate,
-    evidence_url,
     run_checks,
     viewing_as,
 )
 from dangjian.indicators.models import Indicator
+from dangjian.indicators.schemas import (
+    ChecksOut,
+    EvidenceDetail,
+    EvidenceRecordOut,
+    IndicatorOut,
+    ValuesOut,
+)
 from dangjian.orgs import access
 from dangjian.orgs.models import Organization
 from dangjian.reports import values as report_values
@@ -52,74 +59,15 @@ End = Query(None, description="截止日期，如 2019-06-30")
 # --- schemas -----------------------------------------------------------------------------------------------------
 
 
-class IndicatorOut(Schema):
-    key: str = Field(..., description="指标键，如 理论学习.中心组集体学习次数")
-    label: str
-    unit: str
-    kind: str = Field(..., description="aggregate（台账汇总）/ formula（公式）/ attribute（组织或期间属性）")
-    aggregate: str
-    ledger: str = Field(..., description="所汇总台账的代码（公式、属性为空）")
-    pack: str
-
-
 class IndicatorPage(s.Page):
     results: list[IndicatorOut]
 
 
-class EvidenceLink(Schema):
-    records: int | None = Field(..., description="数值所依据的记录条数（公式、属性为 null）")
-    url: str | None = Field(..., description="网页上的佐证页")
-    api: str | None = Field(..., description="本接口的佐证（记录明细）")
-
-
-class ValueOut(Schema):
-    key: str
-    label: str
-    unit: str
-    aggregate: str
-    value: Any = Field(..., description="数值、文字、日期（ISO）或名称列表；不提供时为 null")
-    note: str = Field(..., description="为何没有数值（中文）")
-    refused: str = Field(..., description="按保密规则不向本账号提供时的原因（中文），否则为空")
-    evidence: EvidenceLink
-
-
-class ValuesOut(Schema):
-    org: s.OrgRef
-    period: s.PeriodOut
-    values: list[ValueOut]
-
-
-class CheckOut(Schema):
-    code: str
-    label: str
-    rule: str
-    level: str = Field(..., description="error（错误）/ warning（警告）")
-    ok: bool
-    message: str
-
-
-class ChecksOut(Schema):
-    org: s.OrgRef
-    period: s.PeriodOut
-    checks: list[CheckOut]
-
-
-class EvidenceOut(Schema):
-    indicator: dict[str, Any] = Field(..., description="key、label、unit、aggregate、ledger")
-    org: s.OrgRef
-    period: s.PeriodOut
-    value: Any
-    note: str
-    count: int = Field(..., description="依据的记录总数")
-    rows_visible: bool = Field(..., description="能否看到记录明细（涉密台账只对成员为 true）")
-    formula: str | None = None
-    operands: list[dict[str, Any]] | None = None
-    list_rule: str | None = None
-    share: dict[str, Any] | None = None
+class EvidenceOut(EvidenceDetail):  # the evidence with its records paged (the page's twin gives them all)
     page: int
     pages: int
     page_size: int
-    records: list[dict[str, Any]] | None = Field(
+    records: list[EvidenceRecordOut] | None = Field(
         None, description="本页的记录（rows_visible 为 false 时为 null）"
     )
 
@@ -214,18 +162,7 @@ def list_indicators(
     if ledger:
         qs = qs.filter(ledger__code=ledger)
     rows, numbers = page_of(qs, page, page_size)
-    results = [
-        {
-            "key": i.key,
-            "label": i.label,
-            "unit": i.unit,
-            "kind": i.kind,
-            "aggregate": i.aggregate if i.kind == "aggregate" else i.kind,
-            "ledger": i.ledger.code if i.ledger else "",
-            "pack": i.pack,
-        }
-        for i in rows
-    ]
+    results = [figures.indicator_out(i) for i in rows]
     return {**numbers, "results": results}
 
 
@@ -249,27 +186,8 @@ def indicator_values(
     except UnknownIndicator as exc:
         raise Problem(400, f"【keys】{exc}", [item(str(exc), field="keys", label="指标键")]) from None
     chosen = chosen or sorted(values)
-    rows = []
-    for key in chosen:
-        v = values[key]
-        linked = v.evidence_count is not None and not v.refused
-        rows.append(
-            {
-                "key": v.key,
-                "label": v.label,
-                "unit": v.unit,
-                "aggregate": v.aggregate,
-                "value": jsonable(v.value),
-                "note": v.note,
-                "refused": v.refused,
-                "evidence": {
-                    "records": None if v.refused else v.evidence_count,
-                    "url": evidence_url(key, where, period) if linked else None,
-                    "api": api_evidence_url(key, where, period) if linked else None,
-                },
-            }
-        )
-    return {"org": s.org_ref(where), "period": {"start": period.start, "end": period.end}, "values": rows}
+    rows = [figures.value_out(key, values[key], where, period, api_evidence_url, jsonable) for key in chosen]
+    return figures.values_out(where, period, rows)
 
 
 @router.get(
@@ -308,7 +226,7 @@ def indicator_evidence(
     numbers = {"page": page, "pages": 1, "page_size": page_size}
     if found.records is not None:
         rows, numbers = page_of(found.records, page, page_size)
-        found.records = rows  # type: ignore[assignment]  # as_json reads only this page
+        found.records = rows  # type: ignore[assignment]  # evidence_out reads only this page
         if found.ledger is not None and found.ledger.confidential:
             record(
                 Action.CONFIDENTIAL_READ,
@@ -317,9 +235,8 @@ def indicator_evidence(
                 ledger=found.ledger.code,
                 rows=len(rows),
             )
-    data = ev.as_json(user, found)
     numbers.pop("count", None)
-    return {"records": None, **data, **numbers}
+    return {**figures.evidence_out(user, found), **numbers}
 
 
 @router.get("/checks", response={200: ChecksOut, **ERRORS}, url_name="checks", summary="核对规则结果")
@@ -336,11 +253,7 @@ def checks(
     where = _org(user, org)
     period = _period(year, start, end)
     results = run_checks(where, period, pack=pack or None, viewer=user)
-    rows = [
-        {"code": c.code, "label": c.label, "rule": c.rule, "level": c.level, "ok": c.ok, "message": c.message}
-        for c in results
-    ]
-    return {"org": s.org_ref(where), "period": {"start": period.start, "end": period.end}, "checks": rows}
+    return figures.checks_out(where, period, results)
 
 
 # --- reports -----------------------------------------------------------------------------------------------------

@@ -21,10 +21,10 @@ from dangjian.orgs import access
 from dangjian.orgs.models import Organization
 from dangjian.records.fields import display_value
 from dangjian.records.models import FieldType, LedgerField, Record
-from dangjian.spreadsheets.xlsx import neutralise  # the one formula-neutralising helper, shared with exports
+from dangjian.spreadsheets.xlsx import neutralise, table  # the one cell neutraliser, shared with exports
 from dangjian.text import cn_date, number_text
 
-from . import compiler, formulas
+from . import compiler, formulas, schemas
 from .engine import PREFIX, Period, UnknownIndicator, Value, definitions, evaluate
 from .links import evidence_url
 from .models import Indicator, Kind
@@ -32,15 +32,6 @@ from .models import Indicator, Kind
 
 class Refused(Exception):
     """The value is withheld from this user by the confidentiality rules; the message says why, in Chinese."""
-
-
-def plain(value: Any) -> Any:
-    """A value for JSON: dates as ISO text, decimals as text (exact), lists as they are."""
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return str(value)
-    return value
 
 
 def display(value: Any, unit: str = "") -> str:
@@ -61,10 +52,6 @@ class Operand:
     label: str
     value: Value | None
     url: str
-
-    def as_json(self) -> dict[str, Any]:
-        value = None if self.value is None else plain(self.value.value)
-        return {"key": self.key, "label": self.label, "value": value, "url": self.url}
 
     @property
     def text(self) -> str:
@@ -231,50 +218,9 @@ def _operands(resolved: Resolved, org: Organization, values: dict[str, Value]) -
     return out
 
 
-def as_json(user: Any, ev: Evidence) -> dict[str, Any]:
-    data: dict[str, Any] = {
-        "indicator": {
-            "key": ev.key,
-            "label": ev.indicator.label,
-            "unit": ev.indicator.unit,
-            "aggregate": ev.value.aggregate,
-            "ledger": ev.ledger.code if ev.ledger else "",
-        },
-        "org": {"code": ev.org.code, "name": ev.org.name},
-        "period": {"start": ev.period.start.isoformat(), "end": ev.period.end.isoformat()},
-        "value": plain(ev.value.value),
-        "note": ev.value.note,
-        "count": ev.count,
-        "rows_visible": ev.rows_visible,
-    }
-    if ev.indicator.kind == Kind.FORMULA:
-        data["formula"] = ev.indicator.formula
-        data["operands"] = [o.as_json() for o in ev.operands]
-    if ev.list_rule:
-        data["list_rule"] = ev.list_rule
-    if ev.matched is not None:
-        data["share"] = {"matched": ev.matched, "of": ev.count, "condition": ev.condition}
-    if ev.records is not None:
-        rows = []
-        scope = access.scope(user)
-        for r in ev.records:
-            rows.append(
-                {
-                    "id": r.pk,
-                    "org": {"code": r.org.code, "name": r.org.name},
-                    "date": r.date.isoformat(),
-                    "end_date": r.end_date.isoformat() if r.end_date else None,
-                    "status": r.status,
-                    "values": {f.code: scope.shown(f, r) for f in ev.columns},
-                    "url": ev.record_url(r),
-                    **({} if ev.matched is None else {"in_share": ev.in_share(user, r)}),
-                }
-            )
-        data["records"] = rows
-    return data
-
-
 def as_xlsx(user: Any, ev: Evidence) -> bytes:
+    """The value, its org and period, a share's condition, then the records as the twin gives them
+    (`schemas.EvidenceRecordOut`) under `schemas.evidence_columns`, numbered. Every text cell is neutralised."""
     from openpyxl import Workbook
 
     book = Workbook()
@@ -289,7 +235,8 @@ def as_xlsx(user: Any, ev: Evidence) -> bytes:
     sheet.append([neutralise(f"{ev.org.name} · {ev.period.label}"), f"记录 {ev.count} 条"])
     if ev.matched is not None:
         sheet.append([neutralise(f"其中符合条件：{ev.condition}"), f"{ev.matched} 条"])
-    if ev.records is None:
+    rows = schemas.dumped_evidence(user, ev)["records"]
+    if rows is None:
         sheet.append(
             [
                 "明细不可见：该台账为涉密台账，仅显示记录条数。"
@@ -299,13 +246,8 @@ def as_xlsx(user: Any, ev: Evidence) -> bytes:
         )
     else:
         sheet.append([])
-        share = [] if ev.matched is None else ["符合条件"]
-        sheet.append(["序号", "填报单位", "日期", *share, *[neutralise(f.label) for f in ev.columns]])
-        for i, r in enumerate(ev.records, start=1):
-            mark = [] if ev.matched is None else [{True: "是", False: "否", None: "—"}[ev.in_share(user, r)]]
-            sheet.append(
-                [i, neutralise(r.org.name), r.date, *mark, *[neutralise(c) for c in ev.cells(user, r)]]
-            )
+        for i, cells in enumerate(table(schemas.evidence_columns(ev), rows)):
+            sheet.append([i or "序号", *cells])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

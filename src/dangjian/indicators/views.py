@@ -19,6 +19,7 @@ from dangjian.records.fields import cell_class
 from dangjian.web.responses import json_response
 
 from . import evidence as ev
+from . import schemas
 from .engine import Period, UnknownIndicator
 from .links import BadLink, EvidenceLink, canonical_query
 
@@ -85,7 +86,7 @@ def evidence(request: HttpRequest) -> HttpResponse:
     _audit(request, found, fmt)
 
     if fmt == "json":
-        return json_response(ev.as_json(request.user, found))
+        return json_response(schemas.dumped_evidence(request.user, found))  # the API's shape, every record
     if fmt == "xlsx":
         name = f"佐证_{found.indicator.label}_{org.display_name}_{found.period.label}.xlsx"
         response = HttpResponse(
