@@ -177,3 +177,20 @@ def test_the_watcher_knows_writes_from_reads():
     assert not watched('INSERT INTO "ledgers_historicalrecord" ("id") VALUES (%s)')
     assert not watched('SELECT COUNT(*) FROM "ledgers_record"')
     assert not watched('UPDATE "api_apitoken" SET "last_used_at" = %s')
+
+
+def test_a_ledgers_record_count_follows_writes(world, api, make_record):
+    viewer = api(world.viewer)
+
+    def shown() -> int:
+        return viewer.get("/api/ledgers/study_activity").json()["records"]
+
+    def listed() -> int:
+        found = viewer.get("/api/ledgers", page_size=200).json()["results"]
+        return next(lt["records"] for lt in found if lt["code"] == "study_activity")
+
+    assert shown() == listed() == 0
+    record = make_record("study_activity", world.c1, study("第一次"))
+    assert shown() == listed() == 1
+    services.delete_record(world.clerk, Record.objects.get(pk=record.pk))
+    assert shown() == listed() == 0

@@ -13,7 +13,7 @@ from ninja import Query, Router, Status
 from dangjian.audit.log import Action, record
 from dangjian.orgs import access
 from dangjian.orgs.models import Organization
-from dangjian.records import services
+from dangjian.records import counts, services
 from dangjian.records.forms import RecordFilter
 from dangjian.records.models import Attachment, LedgerType, Record
 from dangjian.records.views import listed_records
@@ -106,7 +106,7 @@ def list_ledgers(
     if category:
         ledgers = ledgers.filter(category=category)
     rows, numbers = page_of(ledgers.prefetch_related("fields"), page, page_size)
-    results = [s.ledger_out(lt, scope.records(lt, Record.objects.all()).count()) for lt in rows]
+    results = [s.ledger_out(lt, counts.count(scope.records(lt, Record.objects.all()))) for lt in rows]
     return {**numbers, "results": results}
 
 
@@ -116,7 +116,7 @@ def list_ledgers(
 def get_ledger(request: HttpRequest, code: str) -> Any:
     """一个台账的字段（代码、名称、类型、是否必填、可选项、上下限、单位、是否敏感）和清单流程状态。"""
     lt = ledger_for(account(request), code)
-    return s.ledger_out(lt, access.scope(account(request)).records(lt, Record.objects.all()).count())
+    return s.ledger_out(lt, counts.count(access.scope(account(request)).records(lt, Record.objects.all())))
 
 
 # --- records -------------------------------------------------------------------------------------------------------
