@@ -352,11 +352,27 @@ def test_an_org_field_is_a_select_of_the_tree_and_stores_the_code(world):
     page = client_for(world.reviewer).get("/ledgers/handover/new").content.decode()
     assert 'value="c2"' in page and "和平社区委员会" in page
 
+    # A code typed past the select (a crafted form, a file, the API) is held to the same list: refused, nothing saved.
     response = client.post(
         "/ledgers/handover/new", {"date": "2019-05-06", "owner": "c2", "reporting_org": world.c1.pk}
     )
+    assert response.status_code == 200 and "不在您可以选择的组织范围内" in response.content.decode()
+    assert not Record.objects.filter(ledger_type__code="handover").exists()
+    response = client.post(
+        "/ledgers/handover/new", {"date": "2019-05-06", "owner": "c1", "reporting_org": world.c1.pk}
+    )
     assert response.status_code == 302
     record = Record.objects.get(ledger_type__code="handover")
-    assert record.values["owner"] == "c2"
+    assert record.values["owner"] == "c1"
     page = client.get(f"/ledgers/handover/{record.pk}/").content.decode()
-    assert "中共城关街道和平社区委员会" in page  # shown by name, stored by code
+    assert "中共城关街道幸福社区委员会" in page  # shown by name, stored by code
+    # The reviewer above both may name c2; the clerk's later edit keeps a value it could not pick itself.
+    from dangjian.records import services
+
+    services.save_record(
+        world.reviewer, record.ledger_type, {"date": "2019-05-06", "owner": "c2"}, record=record
+    )
+    response = client.post(f"/ledgers/handover/{record.pk}/edit", {"date": "2019-05-07", "owner": "c2"})
+    assert response.status_code == 302, response.content.decode()[:2000]
+    record.refresh_from_db()
+    assert (record.values["owner"], str(record.date)) == ("c2", "2019-05-07")

@@ -252,3 +252,24 @@ def test_a_bulk_write_refreshes_the_planners_statistics(world, meeting, monkeypa
         with connection.cursor() as cursor:
             cursor.execute("SELECT reltuples FROM pg_class WHERE relname = %s", [Record._meta.db_table])
             assert cursor.fetchone()[0] == Record.objects.count() == 11
+
+
+def test_an_org_field_names_only_an_org_the_account_may_pick(world):
+    """The form's select offers the account's own subtrees; a typed, imported or API value is held to the same list
+    (row and field named, nothing written), while a value the record already holds may stay on an edit."""
+    lt = world.ledger("rectification_task")
+    outside = NewRecord(world.c1, {**TASK, "responsible_org": "c2"}, row=7)
+    with pytest.raises(RecordInvalid) as exc:
+        create_records(world.clerk, lt, [NewRecord(world.c1, TASK, row=6), outside])
+    (problem,) = exc.value.problems
+    assert (problem.row, problem.field) == (7, "responsible_org")
+    assert "“c2”不在您可以选择的组织范围内" in str(problem)
+    assert not Record.objects.exists()
+    (pk,) = create_records(world.reviewer, lt, [NewRecord(world.c1, {**TASK, "responsible_org": "c2"})])
+    record = Record.objects.get(pk=pk)
+    update_records(world.clerk, lt, [Change(record, {**TASK, "responsible_org": "c2", "title": "改"})])
+    assert Record.objects.get(pk=pk).values["title"] == "改"
+    with pytest.raises(RecordInvalid):
+        update_records(world.clerk, lt, [Change(record, {**TASK, "responsible_org": "s1"})])
+    # the system actor of the command line and demo data (check_access=False) is not a person choosing
+    create_records(None, lt, [NewRecord(world.c2, {**TASK, "responsible_org": "c1"})], check_access=False)

@@ -224,6 +224,33 @@ class Rules:
         ]
 
 
+class _OrgChoices:
+    """An org field names an org the account may pick: an active one within its subtrees, as the form offers (or the
+    org the record already names). Typed, imported and API values are held to the same list."""
+
+    def __init__(self, user: Any, rules: Rules, *, check_access: bool) -> None:
+        self.codes = [f.code for f in rules.typed if f.type == "org"] if check_access else []
+        self.labels = rules.labels
+        self.scope = access.scope(user) if self.codes else None
+        self._allowed: dict[str, bool] = {}
+
+    def problems(self, values: dict[str, Any], keep: dict[str, Any] | None, row: int | None) -> list[Problem]:
+        out = []
+        for code in self.codes:
+            value = values.get(code)
+            if value is None or (keep is not None and keep.get(code) == value) or self._may_pick(value):
+                continue
+            label = self.labels.get(code, code)
+            out.append(Problem(f"【{label}】“{value}”不在您可以选择的组织范围内", code, row))
+        return out
+
+    def _may_pick(self, org_code: str) -> bool:
+        if org_code not in self._allowed:
+            assert self.scope is not None
+            self._allowed[org_code] = self.scope.orgs().filter(code=org_code, is_active=True).exists()
+        return self._allowed[org_code]
+
+
 class _Known(FieldError):
     """A validator's remembered refusal, re-raised with its message as it was."""
 
@@ -442,6 +469,7 @@ class Creation:
         self.user, self.lt, self.reason = user, lt, reason
         self.check_access, self.seeded = check_access, seeded
         self.rules = Rules(lt)
+        self.org_choices = _OrgChoices(user, self.rules, check_access=check_access)
         self.locks = _Locks(user, lt, bulk=bulk)
         self.state = self.rules.workflow.initial if self.rules.workflow else ""
         self._may_enter: dict[int, bool] = {}
@@ -464,6 +492,8 @@ class Creation:
             values, date, end_date = self.rules.clean(item.values, row=row, seeded=self.seeded)
         except RecordInvalid as exc:
             raise RecordInvalid(problems + exc.problems) from None
+        if self.org_choices.codes:
+            problems += self.org_choices.problems(values, None, row)
         if problems:
             raise RecordInvalid(problems)
         status = self.state
@@ -716,6 +746,7 @@ def update_records(
     """Change records: all checked first, then all saved with their history; all or nothing."""
     changes = list(changes)
     rules = Rules(lt)
+    org_choices = _OrgChoices(user, rules, check_access=check_access)
     locks = _Locks(user, lt)
     found = _Problems()
     ready = []
@@ -733,6 +764,7 @@ def update_records(
         except RecordInvalid as exc:
             found.add(problems + exc.problems)
             continue
+        problems += org_choices.problems(values, record.values, row)
         # old and new date: moving a record into or out of a submitted period is refused either way
         problems += _guard(locks, record, record.date, date, row=row)
         found.add(problems)
