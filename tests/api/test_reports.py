@@ -49,3 +49,37 @@ def test_checks_and_finalised_runs(world, api, activity):
     assert one["text"] == run.text and one["created_by"] == "reviewer"
     assert api(world.sibling).get("/api/reports/runs").json()["count"] == 0
     assert api(world.sibling).get(f"/api/reports/runs/{run.pk}").status_code == 404
+
+
+def test_a_report_and_its_finalised_run_have_one_shape_everywhere(world, api, activity):
+    """A fresh render (API, `.json` download) and a finalised run read back (API, run `.json`) all go through
+    `reports.schemas.report_out`: same keys, same values while the data has not changed."""
+    import json
+
+    from django.test import Client
+
+    from dangjian.indicators.engine import Period
+    from dangjian.reports.models import ReportTemplate
+    from dangjian.reports.render_json import render_dict
+    from dangjian.reports.runs import finalise
+    from dangjian.reports.schemas import ReportOut, RunBrief, SlotOut
+    from dangjian.reports.templating import render
+
+    template = ReportTemplate.objects.get(key="testreport")
+    run = finalise(template, world.c1, Period.year(2019), world.reviewer, "测试定稿")
+    fresh = api(world.reviewer).get("/api/reports/testreport/c1/2019").json()
+    assert set(fresh) == set(ReportOut.model_fields)
+    assert all(set(slot) == set(SlotOut.model_fields) for slot in fresh["slots"]) and fresh["slots"]
+    assert render_dict(render(template, world.c1, Period.year(2019))) == fresh
+
+    stored = api(world.reviewer).get(f"/api/reports/runs/{run.pk}").json()
+    brief = {k: stored.pop(k) for k in ("id", "created_at", "created_by")}
+    assert brief["id"] == run.pk and set(brief) | set(ReportOut.model_fields) >= set(RunBrief.model_fields)
+    assert stored == fresh
+
+    web = Client()
+    web.force_login(world.reviewer, backend="django.contrib.auth.backends.ModelBackend")
+    download = web.get(f"/reports/runs/{run.pk}.json")
+    assert download.status_code == 200 and json.loads(download.content) == fresh
+    download = web.get("/reports/testreport/c1/2019.json")
+    assert download.status_code == 200 and json.loads(download.content) == fresh

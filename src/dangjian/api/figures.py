@@ -11,7 +11,7 @@ from django.db.models import Q
 from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router
 
 from dangjian.audit.log import Action, record
 from dangjian.indicators import evidence as ev
@@ -36,10 +36,10 @@ from dangjian.orgs.models import Organization
 from dangjian.reports import values as report_values
 from dangjian.reports.models import ReportRun, ReportTemplate
 from dangjian.reports.render_json import jsonable, render_dict
+from dangjian.reports.schemas import ReportOut, RunBrief, RunOut, run_brief
 from dangjian.reports.templating import TemplateRefused
 from dangjian.reports.templating import render as render_report
 from dangjian.reports.views import run_dict
-from dangjian.text import person
 
 from . import schemas as s
 from .auth import account
@@ -70,45 +70,6 @@ class EvidenceOut(EvidenceDetail):  # the evidence with its records paged (the p
     records: list[EvidenceRecordOut] | None = Field(
         None, description="本页的记录（rows_visible 为 false 时为 null）"
     )
-
-
-class SlotOut(Schema):
-    indicator: str
-    aggregate: str
-    value: Any
-    display: str
-    evidence: dict[str, Any]
-
-
-class ReportCheck(Schema):
-    rule: str
-    level: str
-    ok: bool
-    message: str
-
-
-class ReportOut(Schema):
-    template: str
-    org: s.OrgRef
-    period: s.PeriodOut
-    text: str = Field(..., description="报告全文，每段一行")
-    slots: list[SlotOut] = Field(..., description="按出现顺序的每个数字、名称及其佐证")
-    checks: list[ReportCheck]
-
-
-class RunOut(ReportOut):
-    id: int
-    created_at: dt.datetime
-    created_by: str
-
-
-class RunBrief(Schema):
-    id: int
-    template: str
-    org: s.OrgRef
-    period: s.PeriodOut
-    created_at: dt.datetime
-    created_by: str
 
 
 class RunPage(s.Page):
@@ -288,17 +249,6 @@ def _visible_runs(user: Any) -> Any:
     )
 
 
-def _run_brief(run: ReportRun) -> dict[str, Any]:
-    return {
-        "id": run.pk,
-        "template": run.template.key,
-        "org": s.org_ref(run.org),
-        "period": {"start": run.period_start, "end": run.period_end},
-        "created_at": run.created_at,
-        "created_by": person(run.created_by),
-    }
-
-
 @router.get("/reports/runs", response={200: RunPage, **ERRORS}, url_name="runs", summary="定稿报告列表")
 def list_runs(
     request: HttpRequest,
@@ -310,7 +260,7 @@ def list_runs(
     if org:
         runs = runs.filter(org__code=org)
     rows, numbers = page_of(runs, page, page_size)
-    return {**numbers, "results": [_run_brief(r) for r in rows]}
+    return {**numbers, "results": [run_brief(r) for r in rows]}
 
 
 @router.get(
@@ -325,4 +275,4 @@ def get_run(request: HttpRequest, pk: int) -> Any:
         target=f"定稿报告 {run.pk}（{run.org.code} {run.period_label}）",
         format="api",
     )
-    return {**run_dict(run), **_run_brief(run)}
+    return {**run_dict(run), **run_brief(run)}

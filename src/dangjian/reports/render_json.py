@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from .schemas import report_out
 from .slots import display_value, jsonable
 from .templating import Rendered
 
@@ -20,15 +21,11 @@ def render_txt(rendered: Rendered) -> str:
 
 
 def render_dict(rendered: Rendered) -> dict[str, Any]:
-    period = rendered.period
-    return {
-        "template": rendered.template.key,
-        "org": {"code": rendered.org.code, "name": rendered.org.name},
-        "period": {"start": period.start.isoformat(), "end": period.end.isoformat()},
-        "text": rendered.text,
-        "slots": [slot.as_json() for slot in rendered.slots],
-        "checks": [check_row(c) for c in rendered.checks],
-    }
+    """The report as `schemas.ReportOut` (the API's, and a finalised run's `.json`)."""
+    checks = [check_row(c) for c in rendered.checks]
+    return report_out(
+        rendered.template.key, rendered.org, rendered.period, rendered.text, rendered.slots, checks
+    )
 
 
 def render_json(rendered: Rendered) -> str:

@@ -327,7 +327,8 @@ class SlotValue:
         return self.indicator.kind
 
     def as_json(self) -> dict[str, Any]:
-        """The slot row of the JSON report (DESIGN.md)."""
+        """The slot row of the JSON report (DESIGN.md): `schemas.SlotOut`, which `schemas.report_out` validates for
+        a fresh render and a finalised run alike (the one place the row is built)."""
         return {
             "indicator": self.key,
             "aggregate": self.indicator.aggregate,

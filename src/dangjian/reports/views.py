@@ -27,6 +27,7 @@ from .render_docx import render_docx
 from .render_html import render_html, report_body
 from .render_json import check_row, render_json, render_txt
 from .runs import FINALISE_REFUSED, FinaliseBlocked, FinaliseRefused, compare, finalise
+from .schemas import report_out
 from .slots import SlotValue
 from .templating import Rendered, TemplateRefused
 from .templating import render as render_report
@@ -190,15 +191,9 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def run_dict(run: ReportRun) -> dict:
-    """The DESIGN.md JSON shape, from what was stored at 定稿."""
-    return {
-        "template": run.template.key,
-        "org": {"code": run.org.code, "name": run.org.name},
-        "period": {"start": run.period_start.isoformat(), "end": run.period_end.isoformat()},
-        "text": run.text,
-        "slots": [slot.as_json() for slot in stored_slots(run)],
-        "checks": run.checks,
-    }
+    """The DESIGN.md JSON shape (`schemas.ReportOut`, as a fresh render's), from what was stored at 定稿."""
+    period = sources.period_from_dates(run.period_start, run.period_end)
+    return report_out(run.template.key, run.org, period, run.text, stored_slots(run), run.checks)
 
 
 @login_required
