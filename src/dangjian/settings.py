@@ -127,7 +127,10 @@ TEMPLATES = [
 # --- database -------------------------------------------------------------------------------------
 DATABASE_URL = env("DATABASE_URL")
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+    # Each thread of a served worker keeps its connection for 10 minutes (a new one costs 10–30 ms on the next
+    # request: the server process starts, its caches are cold), checked before each request's first query so a
+    # restarted PostgreSQL costs one reconnect, not an error.
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=600, conn_health_checks=True)}
 else:
     DATABASES = {
         "default": {

@@ -194,3 +194,14 @@ def test_a_ledgers_record_count_follows_writes(world, api, make_record):
     assert shown() == listed() == 1
     services.delete_record(world.clerk, Record.objects.get(pk=record.pk))
     assert shown() == listed() == 0
+
+
+def test_a_list_that_reads_another_table_or_the_clock_is_never_kept(world):
+    from django.db.models.functions import Now
+
+    lt = world.ledger("study_activity")
+    rows = Record.objects.filter(ledger_type=lt, is_deleted=False)
+    assert counts._question(rows.values_list("pk", flat=True)) is not None
+    assert counts._question(rows.filter(created_at__lte=Now()).values_list("pk", flat=True)) is None
+    assert counts._question(rows.filter(created_by__username="clerk").values_list("pk", flat=True)) is None
+    assert counts._question(rows.filter(org__path__startswith="0001").values_list("pk", flat=True)) is not None

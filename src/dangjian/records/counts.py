@@ -13,7 +13,7 @@ org subquery) the organisations table. Every INSERT, UPDATE, DELETE or TRUNCATE 
 anywhere, a flush), passes through `_watch`, a wrapper on every database connection of the process, and changes
 the database's **write version** once its transaction has committed; a count is kept under the version read
 before it was counted, so the first list after a write counts again. A list that reads any other table (a
-filter that joins one) is never kept. Inside a transaction (a test case, a view that wrote first) nothing is read
+filter that joins one) or asks the clock (NOW(), CURRENT_DATE) is never kept. Inside a transaction (a test case, a view that wrote first) nothing is read
 from or put into the cache: the transaction may see rows no one else sees yet.
 
 Why after the commit: a count taken while a write is still uncommitted does not include it, and must not be kept
@@ -56,6 +56,9 @@ WATCHED = frozenset({Record._meta.db_table, Organization._meta.db_table})  # wha
 _WRITE = re.compile(r'\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+"?(\w+)"?', re.IGNORECASE)
 _TRUNCATE = re.compile(r"\s*TRUNCATE\b", re.IGNORECASE)
 _TABLES = re.compile(r'\b(?:FROM|JOIN)\s+"(\w+)"', re.IGNORECASE)
+_CLOCK = re.compile(
+    r"\b(?:CURRENT_(?:DATE|TIME|TIMESTAMP)|LOCALTIME|LOCALTIMESTAMP|NOW|\w+_TIMESTAMP|RANDOM)\b", re.I
+)
 _PLAIN = (str, int, float, bool, type(None), dt.date, dt.datetime, decimal.Decimal, uuid.UUID)
 
 _store_lock = threading.Lock()
@@ -167,8 +170,8 @@ def _question(rows: QuerySet) -> tuple[str, tuple[Any, ...]] | None:
         sql, params = rows.query.get_compiler(using=rows.db).as_sql()
     except Exception:  # an empty result (EmptyResultSet) and the like: just count
         return None
-    if not set(_TABLES.findall(sql)) <= WATCHED:
-        return None
+    if not set(_TABLES.findall(sql)) <= WATCHED or _CLOCK.search(sql):
+        return None  # another table, or an answer that changes with the clock: count every time
     if not all(isinstance(p, _PLAIN) for p in params):
         return None
     return sql, tuple(params)
