@@ -398,13 +398,20 @@ def _measure(label: str, url: str, clerk_seconds: float, reader_seconds: float) 
         )
         try:
             _wait(base, server)
+            # The machine's 1-minute load before each phase (printed, not tabled): others' work on the same 2 cores
+            # shows up in every time measured here.
+            load = os.getloadavg()[0]
             clerks = _clerks(base, clerk_seconds, files[0])
             clerks["stored"] = _count_saved(env)
             clerks["lost"] = clerks["answered"] - clerks["stored"]
+            clerks["load_before"], load = load, os.getloadavg()[0]
             alone = _readers(base, reader_seconds, None, READER_PAUSE)
+            alone["load_before"], load = load, os.getloadavg()[0]
             with_import = _readers(base, reader_seconds, files[1], READER_PAUSE)
+            with_import["load_before"], load = load, os.getloadavg()[0]
             token = (Path(tmp) / "bench_token").read_text().strip()
             api = _readers(base, reader_seconds, None, READER_PAUSE, api_token=token)
+            api["load_before"] = load
         finally:
             server.terminate()
             server.wait(timeout=30)
@@ -475,7 +482,8 @@ def run() -> list[dict[str, Any]]:
     targets = [("SQLite", "")]
     if os.environ.get("DANGJIAN_BENCH_PG"):
         targets.append(("PostgreSQL", os.environ["DANGJIAN_BENCH_PG"]))
-    only = os.environ.get("BENCH_ONLY", "").strip().lower()  # "sqlite" or "postgresql": one database, while iterating
+    # BENCH_ONLY=sqlite or postgresql: one database, while iterating
+    only = os.environ.get("BENCH_ONLY", "").strip().lower()
     if only:
         targets = [t for t in targets if t[0].lower() == only]
         if not targets:
@@ -489,8 +497,23 @@ def run() -> list[dict[str, Any]]:
     if only:
         print("BENCH_ONLY: docs/benchmarks.md left as it is (its table shows both databases)", flush=True)
     else:
-        _write_doc(_table(results, _machine(), clerk_s, reader_s), START, END)
+        table = _table(results, _machine(), clerk_s, reader_s)
+        _write_doc(table.replace(END, _kept_note() + END), START, END)
     return results
+
+
+def _kept_note() -> str:
+    """The hand-written reading below the table (what changed, what the numbers mean): kept across runs."""
+    from bench.bench_indicators import DOC
+
+    text = DOC.read_text(encoding="utf-8") if DOC.exists() else ""
+    if START not in text or END not in text:
+        return ""
+    section = text.split(START, 1)[1].split(END, 1)[0]
+    lines = section.split("\n")
+    last_row = max((i for i, line in enumerate(lines) if line.startswith("|")), default=-1)
+    note = "\n".join(lines[last_row + 1 :]).strip("\n")
+    return f"\n{note}\n" if note else ""
 
 
 if __name__ == "__main__":
