@@ -122,6 +122,9 @@ def _actor(user: Any) -> Any:
 # --- validation ------------------------------------------------------------------------------------------------
 
 
+_UNHASHABLE = frozenset({list, dict, set})
+
+
 class Rules:
     """A ledger's field and cross-field rules, prepared once per batch.
 
@@ -180,10 +183,10 @@ class Rules:
         for f in self.typed:
             value = raw.get(f.code)
             # the remembered answer first: most cells of a large batch repeat a value seen before
-            hit = (
-                memos[f.code].get((type(value), value)) if not isinstance(value, list | dict | set) else None
-            )
-            if hit is not None and hit[0] and not isinstance(hit[1], list):
+            # (class tests rather than isinstance: this runs for every cell of an import)
+            kind = value.__class__
+            hit = memos[f.code].get((kind, value)) if kind not in _UNHASHABLE else None
+            if hit is not None and hit[0] and hit[1].__class__ is not list:
                 value = hit[1]
             else:
                 try:
@@ -479,10 +482,11 @@ class Creation:
     def check(self, item: NewRecord) -> Checked:
         """Every rule a new record must meet; RecordInvalid (or RecordLocked) naming the row and each field."""
         org, row = item.org, item.row
+        org_id = org.id  # (not .pk: a property, and this runs for every row of an import)
         if self.check_access:
-            if org.pk not in self._may_enter:
-                self._may_enter[org.pk] = access.may_enter(self.user, self.lt, org)
-            if not self._may_enter[org.pk]:
+            if org_id not in self._may_enter:
+                self._may_enter[org_id] = access.may_enter(self.user, self.lt, org)
+            if not self._may_enter[org_id]:
                 raise PermissionDenied(f"无权在“{org.name}”填报“{self.lt.label}”")
         uploads = _by_field(item.uploads) if item.uploads else {}
         problems = _upload_problems(uploads, row) if uploads else []
@@ -508,8 +512,8 @@ class Creation:
         locked = self.locks.problem(org, date, row=row)
         if locked is not None:
             raise RecordLocked([locked])
-        self._orgs.setdefault(org.pk, org)
-        return Checked(org.pk, date, end_date, values, item.key, status, row, uploads)
+        self._orgs.setdefault(org_id, org)
+        return Checked(org_id, date, end_date, values, item.key, status, row, uploads)
 
     def write(self, rows: Iterable[Checked]) -> list[int]:
         """Write checked records and their history; returns their ids in order. All or nothing.

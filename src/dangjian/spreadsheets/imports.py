@@ -472,7 +472,9 @@ def _validate(
         yield from rows
 
     for number, cells in data_rows():
-        first = next((c for c in cells if c is not None and not is_empty(c)), None)
+        first = cells[0] if cells else None
+        if first.__class__ is not str or not first.strip():  # (most rows begin with their unit's name)
+            first = next((c for c in cells if c is not None and not is_empty(c)), None)
         if first is None or str(first).startswith((INSTRUCTION_MARK, EXAMPLE_MARK)):
             continue  # an empty row, or the template's instructions and example
         result.rows += 1
@@ -504,7 +506,7 @@ def _validate(
             for error in errors:
                 result.add_error(error)
             continue
-        digest = _digest(org.pk, checked.date, checked.values, codes)
+        digest = _digest(checked.org_id, checked.date, checked.values, codes)
         if digest in plan.digests:
             result.add_duplicate(Duplicate(number, other_row=plan.digests[digest]))
             if result.policy != "allow":
@@ -512,7 +514,7 @@ def _validate(
                 continue
         else:
             plan.digests[digest] = number
-            if (pk := plan.stored.find(org.pk, digest)) is not None:
+            if (pk := plan.stored.find(checked.org_id, digest)) is not None:
                 result.add_duplicate(Duplicate(number, record_id=pk))
                 if result.policy != "allow":
                     result.skipped += result.policy == "skip"
@@ -520,7 +522,7 @@ def _validate(
                     continue
         if result.error_count or (result.duplicate_count and result.policy == "refuse"):
             continue  # the import is bound to fail: go on only to find every problem
-        plan.orgs[org.pk] = org.code
+        plan.orgs[checked.org_id] = org.code
         batch.append((digest, checked))
         if len(batch) >= BATCH:
             plan.spool(batch)
