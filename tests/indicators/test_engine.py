@@ -414,7 +414,8 @@ def test_period():
     p = Period.year(2019)
     assert p.label == "2019年度" and p.previous() == Period.year(2018)
     leap = Period(dt.date(2020, 1, 1), dt.date(2020, 2, 29))
-    assert leap.previous() == Period(dt.date(2019, 1, 1), dt.date(2019, 2, 28))
+    assert leap.same_last_year() == Period(dt.date(2019, 1, 1), dt.date(2019, 2, 28))
+    assert leap.previous() == Period(dt.date(2019, 11, 2), dt.date(2019, 12, 31))  # the 60 days before
     assert leap.label == "2020年1月1日至2020年2月29日"
 
 

@@ -110,4 +110,5 @@ def test_a_date_value_reads_as_in_official_documents_from_the_one_text_helper():
     assert cn_date(dt.date(2019, 3, 5)) == "2019年3月5日"  # no zero padding
     assert display_value(dt.date(2019, 3, 5)) == display(dt.date(2019, 3, 5)) == "2019年3月5日"
     assert display_value(dt.datetime(2019, 12, 31, 23, 59)) == "2019年12月31日"
-    assert Period(dt.date(2019, 1, 1), dt.date(2019, 6, 30)).label == "2019年1月1日至2019年6月30日"
+    assert Period(dt.date(2019, 1, 1), dt.date(2019, 6, 29)).label == "2019年1月1日至2019年6月29日"
+    assert Period(dt.date(2019, 1, 1), dt.date(2019, 6, 30)).label == "2019年上半年"

@@ -26,40 +26,14 @@ from django.db.models import QuerySet
 from dangjian.orgs import access
 from dangjian.orgs.models import Organization
 from dangjian.records.models import Record
-from dangjian.text import cn_date
 
 from . import compiler, formulas
 from .formulas import PREVIOUS
 from .links import evidence_url as evidence_url  # re-exported: the one builder of the link lives in links.py
 from .models import Check, Indicator, Kind
+from .periods import Period as Period  # re-exported: the period type and its one parser live in periods.py
 
 PREFIX = PREVIOUS + "."
-
-
-@dataclass(frozen=True)
-class Period:
-    start: dt.date
-    end: dt.date
-
-    @classmethod
-    def year(cls, year: int) -> Period:
-        return cls(dt.date(year, 1, 1), dt.date(year, 12, 31))
-
-    @property
-    def is_year(self) -> bool:
-        return (self.start.month, self.start.day, self.end.month, self.end.day) == (1, 1, 12, 31) and (
-            self.start.year == self.end.year
-        )
-
-    def previous(self) -> Period:
-        """The same span one year earlier (29 February becomes 28 February)."""
-        return Period(compiler.years_before(self.start, 1), compiler.years_before(self.end, 1))
-
-    @property
-    def label(self) -> str:
-        if self.is_year:
-            return f"{self.start.year}年度"
-        return f"{cn_date(self.start)}至{cn_date(self.end)}"
 
 
 @dataclass
@@ -204,7 +178,7 @@ def _evaluate(
     before = _closure(defs, (current if previous else set()) | _previous_refs(defs, current))
     wanted: list[tuple[str, Period, set[str]]] = [("", period, current)]
     if before:
-        wanted.append((PREFIX, period.previous(), before))
+        wanted.append((PREFIX, period.same_last_year(), before))
 
     values: dict[str, Value] = {}
     by_ledger: dict[int, list[compiler.Item]] = defaultdict(list)
@@ -417,7 +391,7 @@ def _normalise(result: Any, ind: Indicator) -> Any:
 def _lookup(key: str, period: Period) -> tuple[Indicator, Period]:
     span = period
     if key.startswith(PREFIX):
-        key, span = key.removeprefix(PREFIX), period.previous()
+        key, span = key.removeprefix(PREFIX), period.same_last_year()
     ind = (
         Indicator.objects.select_related("ledger").prefetch_related("ledger__fields").filter(key=key).first()
     )

@@ -124,7 +124,7 @@ def resolve(key: str, period: Period) -> Resolved:
     bare = key.removeprefix(PREFIX)
     if bare not in defs:
         raise UnknownIndicator(bare)
-    span = period.previous() if key != bare else period
+    span = period.same_last_year() if key != bare else period
     return Resolved(key, defs[bare], period, span, defs)
 
 

@@ -37,7 +37,7 @@ class _Span(Protocol):
     @property
     def end(self) -> dt.date: ...
 
-    def previous(self) -> Any: ...
+    def same_last_year(self) -> Any: ...
 
 
 class BadLink(ValueError):
@@ -81,7 +81,7 @@ def computed_for(key: str, period: _Span) -> tuple[str, Any]:
     """The indicator and the period behind the value `key` of an evaluation for `period`: itself, or for
     `上年.<key>` the key and the same span a year earlier."""
     if key.startswith(PREVIOUS):
-        return key.removeprefix(PREVIOUS), period.previous()
+        return key.removeprefix(PREVIOUS), period.same_last_year()
     return key, period
 
 
