@@ -253,6 +253,19 @@ def resolve_actor(args: argparse.Namespace) -> str:
     return ""
 
 
+PERIOD_HELP = (
+    "报告期：年度 2019、半年 2019H1、季度 2019Q1、月份 2019-03 或起止日期 2019-01-01..2019-06-30"
+    "（也可写 2019年上半年、2019年第一季度、2019年3月）"
+)
+
+
+def _period_options(p: argparse.ArgumentParser) -> None:
+    """`--period P` or its shorthand `--year YYYY`, exactly one; both read by the one parser (indicators.periods)."""
+    group = p.add_mutually_exclusive_group(required=True)
+    group.add_argument("--period", metavar="P", help=PERIOD_HELP)
+    group.add_argument("--year", metavar="YYYY", help="年度，如 2019（即 --period 2019）")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dangjian", description="党建台账命令行工具")
     sub = parser.add_subparsers(dest="command", required=True, metavar="命令")
@@ -286,13 +299,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("report", help="生成报告：docx / html / json / txt")
     p.add_argument("--template", required=True, help="模板代码，如 seed2019")
     p.add_argument("--org", required=True, help="组织代码，如 demo")
-    p.add_argument("--year", type=int, required=True, help="年度，如 2019")
+    _period_options(p)
     p.add_argument("--format", choices=["docx", "html", "json", "txt"], default="docx")
     p.add_argument("-o", "--output", required=True, help="输出文件路径")
 
     p = sub.add_parser("check", help="运行核对规则；有错误级规则不通过时退出码为 1")
     p.add_argument("--org", required=True, help="组织代码")
-    p.add_argument("--year", type=int, required=True, help="年度")
+    _period_options(p)
     p.add_argument("--template", help="只运行该模板所在数据包的规则（可选）")
 
     sub.add_parser("ledgers", help="列出全部台账的代码和名称")

@@ -1,4 +1,6 @@
-"""`dangjian check --org CODE --year YYYY [--template KEY]`: print every rule; exit 1 when an error fails."""
+"""`dangjian check --org CODE --period P|--year YYYY [--template KEY]`: print every rule; exit 1 when an error fails.
+
+P is any period the one parser reads (periods.py): 2019, 2019H1, 2019Q1, 2019-03, 2019-01-01..2019-06-30."""
 
 from __future__ import annotations
 
@@ -9,8 +11,9 @@ from django.apps import apps
 
 from dangjian.orgs.models import Organization
 
-from .engine import Period, run_checks
+from .engine import run_checks
 from .models import Check
+from .periods import PeriodError, parse_choice
 
 LEVELS = {"error": "错误", "warning": "警告"}
 
@@ -41,7 +44,11 @@ def check(args: argparse.Namespace) -> int:
         if pack is None:
             print(f"找不到报告模板“{args.template}”", file=sys.stderr)
             return 2
-    period = Period.year(args.year)
+    try:
+        period = parse_choice(getattr(args, "year", None), getattr(args, "period", None))
+    except PeriodError as exc:
+        print(f"错误：{exc}", file=sys.stderr)
+        return 2
     results = run_checks(org, period, pack=pack)
     print(f"{org.name} · {period.label} 核对结果：")
     if not results:

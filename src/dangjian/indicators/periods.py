@@ -248,7 +248,7 @@ def _date(shown: str, s: str) -> dt.date:
 
 
 def _read(shown: str, s: str) -> Period:
-    if m := re.fullmatch(_YEAR + r"(?:年度?)?", s):
+    if m := re.fullmatch(r"(\d{1,6})(?:年度?)?", s):
         return Period.year(_year(shown, m[1]))
     if m := re.fullmatch(_YEAR + r"H(\d+)", s):
         half = int(m[2])
@@ -290,6 +290,6 @@ def parse_choice(year: str | int | None, period: str | None) -> Period:
     if year in (None, ""):
         raise PeriodError("", "没有填写报告期；" + FORMS)
     text = str(year).strip()
-    if not re.fullmatch(r"\d{4}", unicodedata.normalize("NFKC", text)):
-        raise PeriodError(text[:40], "年度应写作四位数字，如 2019；半年、季度、月份或起止日期请用报告期（period）")
+    if not re.fullmatch(r"\d{1,6}", unicodedata.normalize("NFKC", text)):
+        raise PeriodError(text[:40], "年度应写作数字，如 2019；半年、季度、月份或起止日期请用报告期（period）")
     return Period.parse(text)

@@ -1,4 +1,6 @@
-"""`dangjian report --template KEY --org CODE --year YYYY --format docx|html|json|txt -o PATH`."""
+"""`dangjian report --template KEY --org CODE --period P|--year YYYY --format docx|html|json|txt -o PATH`.
+
+P is any period the one parser reads (indicators.periods): 2019, 2019H1, 2019Q1, 2019-03, 2019-01-01..2019-06-30."""
 
 from __future__ import annotations
 
@@ -44,11 +46,12 @@ def report(args: argparse.Namespace) -> int:
     org = Organization.objects.filter(code=args.org).first()
     if org is None:
         return _fail(f"组织代码“{args.org}”不存在")
-    problem = sources.year_problem(args.year)
-    if problem:
-        return _fail(problem)
     try:
-        rendered = render(template, org, sources.period_for_year(args.year))
+        period = sources.choose_period(getattr(args, "year", None), getattr(args, "period", None))
+    except sources.PeriodError as exc:
+        return _fail(str(exc))
+    try:
+        rendered = render(template, org, period)
     except TemplateRefused as exc:
         return _fail(f"报告模板“{template.key}”无法使用：\n{exc}")
     fmt = args.format
@@ -73,14 +76,14 @@ def report(args: argparse.Namespace) -> int:
         Action.EXPORT,
         user=getattr(args, "actor", None),  # the --as account; without it the operating-system account is named
         username=_os_user(),
-        target=f"报告 {template.key} {org.code} {args.year}",
+        target=f"报告 {template.key} {org.code} {period.code}",
         format=fmt,
         via="命令行 dangjian report",
         output=str(output.resolve()),
     )
     failed = rendered.failed_checks()
     print(
-        f"已生成 {output}（{len(rendered.slots)} 处数字和名称，核对规则 {len(rendered.checks)} 条，未通过 {len(failed)} 条）"
+        f"已生成 {output}（{period.label}，{len(rendered.slots)} 处数字和名称，核对规则 {len(rendered.checks)} 条，未通过 {len(failed)} 条）"
     )
     for check in failed:
         level = "错误" if check.level == "error" else "警告"

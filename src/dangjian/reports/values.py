@@ -9,31 +9,39 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from dangjian.indicators.periods import FIRST_YEAR as FIRST_YEAR  # re-exported: bounds live with the parser
+from dangjian.indicators.periods import Period, parse_choice
+from dangjian.indicators.periods import PeriodError as PeriodError
+from dangjian.indicators.periods import last_year as last_year
+
 PREVIOUS = "上年"
-FIRST_YEAR = 1949  # no district keeps ledgers from before; the previous year (1948) is still a valid date
-
-
-def last_year() -> int:
-    """Next year is the last a report may be drafted for."""
-    return dt.date.today().year + 1
 
 
 def year_problem(year: int) -> str | None:
     """Why a report year cannot be used (a Chinese sentence), or None when it can."""
-    if FIRST_YEAR <= year <= last_year():
-        return None
-    return f"年度“{year}”无效：报告年度应在 {FIRST_YEAR} 年至 {last_year()} 年之间"
+    try:
+        Period.parse(str(year))
+    except PeriodError as exc:
+        return str(exc)
+    return None
 
 
 def period_for_year(year: int) -> Any:
-    from dangjian.indicators.engine import Period
-
     return Period.year(year)
 
 
-def period_from_dates(start: dt.date, end: dt.date) -> Any:
-    from dangjian.indicators.engine import Period
+def parse_period(text: str) -> Any:
+    """The period `text` names (2019, 2019H1, 2019Q1, 2019-03, 2019-01-01..2019-06-30, or their Chinese forms).
+    Raises PeriodError with the Chinese reason."""
+    return Period.parse(text)
 
+
+def choose_period(year: Any, period: Any) -> Any:
+    """`year` (a shorthand) or `period`, exactly one of them, through the one parser. Raises PeriodError."""
+    return parse_choice(year, period)
+
+
+def period_from_dates(start: dt.date, end: dt.date) -> Any:
     return Period(start, end)
 
 
