@@ -28,6 +28,7 @@ from dangjian.orgs.models import Organization
 from dangjian.text import person
 from dangjian.web.responses import json_response, wants_json
 
+from . import counts as kept_counts
 from . import panels, schemas, services
 from .fields import cell_class, display_value
 from .forms import ORG_FIELD, RecordFilter, RecordForm
@@ -105,7 +106,8 @@ def _record_json(user: Any, record: Record, sensitive: set[str]) -> dict[str, An
 def index(request: HttpRequest) -> HttpResponse:
     scope = access.scope(request.user)
     ledgers = list(scope.ledger_types(LedgerType.objects.filter(is_active=True)))
-    counts = {lt.pk: scope.records(lt, Record.objects.all()).count() for lt in ledgers}
+    # counted as the API's ledger list counts them (kept between requests where records.counts may)
+    counts = {lt.pk: kept_counts.count(scope.records(lt, Record.objects.all())) for lt in ledgers}
     if request.GET.get("format") == "json":
         rows = [schemas.ledger_summary_out(lt, counts[lt.pk]) for lt in ledgers]
         return json_response(schemas.LedgerIndexOut.model_validate({"ledgers": rows}).model_dump())
