@@ -238,7 +238,9 @@ def _year(shown: str, digits: str) -> int:
 
 
 def _date(shown: str, s: str) -> dt.date:
-    m = re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})", s) or re.fullmatch(r"(\d{4})年(\d{1,2})月(\d{1,2})日?", s)
+    m = re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})", s) or re.fullmatch(
+        r"(\d{4})年(\d{1,2})月(\d{1,2})日?", s
+    )
     if m is None:
         raise PeriodError(shown, f"日期“{s}”应写作 2023-01-01 或 2023年1月1日")
     try:
@@ -291,5 +293,7 @@ def parse_choice(year: str | int | None, period: str | None) -> Period:
         raise PeriodError("", "没有填写报告期；" + FORMS)
     text = str(year).strip()
     if not re.fullmatch(r"\d{1,6}", unicodedata.normalize("NFKC", text)):
-        raise PeriodError(text[:40], "年度应写作数字，如 2019；半年、季度、月份或起止日期请用报告期（period）")
+        raise PeriodError(
+            text[:40], "年度应写作数字，如 2019；半年、季度、月份或起止日期请用报告期（period）"
+        )
     return Period.parse(text)

@@ -10,6 +10,7 @@ import datetime as dt
 from typing import Any
 
 from dangjian.indicators.periods import FIRST_YEAR as FIRST_YEAR  # re-exported: bounds live with the parser
+from dangjian.indicators.periods import QUARTERS as QUARTERS
 from dangjian.indicators.periods import Period, parse_choice
 from dangjian.indicators.periods import PeriodError as PeriodError
 from dangjian.indicators.periods import last_year as last_year

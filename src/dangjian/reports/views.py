@@ -1,4 +1,4 @@
-"""Report pages: choose template/org/year, preview with evidence links, download, finalise (定稿), compare.
+"""Report pages: choose template/org/period (any period the one parser reads), preview with evidence links, download, finalise (定稿), compare.
 
 Every page is refused with 404 unless `access.may_run_report(user, org)`: a report is an aggregate of the org's
 subtree, so anyone with a role in that subtree may run it (confidential ledgers show as counts only). 定稿 is for
@@ -7,6 +7,7 @@ subtree, so anyone with a role in that subtree may run it (confidential ledgers 
 from __future__ import annotations
 
 import json
+from typing import Any
 from urllib.parse import quote
 
 from django.contrib import messages
@@ -66,54 +67,118 @@ def _notice(request: HttpRequest, title: str, message: str, status: int) -> Http
     return render(request, "reports/notice.html", {"title": title, "message": message}, status=status)
 
 
+RECENT_YEARS = 10  # the year list reaches at least this far back, and further only to the earliest record
+
+
 def _years() -> list[int]:
+    """Next year down to the earliest year with records (at least RECENT_YEARS back), never before 1949."""
+    from django.db.models import Min
+
+    from dangjian.records.models import Record
+
     this_year = timezone.localdate().year
-    return list(range(this_year, this_year - 8, -1))
+    first = this_year - RECENT_YEARS
+    earliest = Record.objects.aggregate(first=Min("date"))["first"]
+    if earliest is not None:
+        first = min(first, earliest.year)
+    return list(range(sources.last_year(), max(first, sources.FIRST_YEAR) - 1, -1))
+
+
+# The report form's period: the year list, then which part of it (a whole year, a half, a quarter, a month) or a
+# range of dates; or a period typed as staff write it (2019年第一季度). All of it goes through the one parser.
+SPANS = [
+    ("year", "全年", [("", "全年")]),
+    ("half", "半年", [("H1", "上半年"), ("H2", "下半年")]),
+    ("quarter", "季度", [(f"Q{n}", label) for n, label in sources.QUARTERS.items()]),
+    ("month", "月份", [(f"-{m:02d}", f"{m}月") for m in range(1, 13)]),
+    ("range", "自定义", [("range", "自定义起止日期")]),
+]
+
+
+def _asked_period(query) -> str | None:
+    """The period text the report form asks for, or None when the form asks for nothing yet."""
+    typed = (query.get("period") or "").strip()
+    if typed:
+        return typed
+    span = query.get("span") or ""
+    if span == "range":
+        return f"{(query.get('start') or '').strip()}..{(query.get('end') or '').strip()}"
+    year = (query.get("year") or "").strip()
+    if not year:
+        return None
+    return f"{year}{span}" if span in {v for _, _, options in SPANS for v, _ in options} else year
 
 
 @login_required
 def index(request: HttpRequest) -> HttpResponse:
     orgs = access.orgs(request.user).filter(is_active=True).order_by("path")
     templates = ReportTemplate.objects.all()
-    key, code, year = request.GET.get("template"), request.GET.get("org"), request.GET.get("year")
-    if key and code and year and year.isdigit():
-        return redirect("reports:preview", key=key, org=code, year=int(year))
+    key, code = request.GET.get("template"), request.GET.get("org")
+    asked = _asked_period(request.GET)
+    problem = ""
+    if key and code and asked is not None:
+        try:
+            period = sources.parse_period(asked)
+        except sources.PeriodError as exc:
+            problem = str(exc)
+        else:
+            return redirect("reports:preview", key=key, org=code, period=period.code)
     runs = ReportRun.objects.filter(org__in=orgs).select_related("org", "created_by")[:50]
     context = {
         "templates": templates,
         "orgs": orgs,
         "years": _years(),
-        "default_year": timezone.localdate().year - 1,
+        "spans": SPANS,
+        "chosen": {
+            "template": key or "",
+            "org": code or "",
+            "year": request.GET.get("year") or str(timezone.localdate().year - 1),
+            "span": request.GET.get("span") or "",
+            "start": request.GET.get("start") or "",
+            "end": request.GET.get("end") or "",
+            "period": request.GET.get("period") or "",
+        },
+        "problem": problem,
         "runs": runs,
     }
-    return render(request, "reports/index.html", context)
+    return render(request, "reports/index.html", context, status=400 if problem else 200)
+
+
+def _period_of(period: str | None, year: int | None) -> Any:
+    """The period a report URL names (its period segment, or the year of the year-only form). Raises PeriodError."""
+    return sources.parse_period(str(year) if period is None else period)
 
 
 def _render_or_error(
-    request: HttpRequest, key: str, code: str, year: int
+    request: HttpRequest, key: str, code: str, period: str | None, year: int | None = None
 ) -> tuple[Rendered | None, HttpResponse | None]:
     org = _org(request, code)
     template = get_object_or_404(ReportTemplate, key=key)
-    problem = sources.year_problem(year)
-    if problem:
-        return None, _notice(request, "年度无效", problem, status=400)
     try:
-        return render_report(template, org, sources.period_for_year(year)), None
+        span = _period_of(period, year)
+    except sources.PeriodError as exc:
+        return None, _notice(request, "报告期无效", str(exc), status=400)
+    try:
+        return render_report(template, org, span), None
     except TemplateRefused as exc:
-        context = {"template": template, "org": org, "year": year, "problems": exc.problems}
+        context = {"template": template, "org": org, "period": span, "problems": exc.problems}
         return None, render(request, "reports/refused.html", context, status=422)
 
 
 @login_required
-def preview(request: HttpRequest, key: str, org: str, year: int) -> HttpResponse:
-    rendered, error = _render_or_error(request, key, org, year)
+def preview(
+    request: HttpRequest, key: str, org: str, period: str | None = None, year: int | None = None
+) -> HttpResponse:
+    rendered, error = _render_or_error(request, key, org, period, year)
     if rendered is None:
         return error  # type: ignore[return-value]
+    span = rendered.period
     context = {
         "rendered": rendered,
         "template": rendered.template,
         "org": rendered.org,
-        "year": year,
+        "period": span,
+        "year": span.start.year,
         "body": report_body(rendered.marked, rendered.slots),
         "slot_count": len(rendered.slots),
         "checks": [check_row(c) for c in rendered.checks],
@@ -122,21 +187,30 @@ def preview(request: HttpRequest, key: str, org: str, year: int) -> HttpResponse
         "formats": FORMAT_LABELS,
         "may_finalise": access.may_review(request.user, rendered.org),
         "runs": ReportRun.objects.filter(
-            template=rendered.template, org=rendered.org, period_start=rendered.period.start
+            template=rendered.template, org=rendered.org, period_start=span.start, period_end=span.end
         ),
+        "comparisons": [("上期", span.previous()), ("上年同期", span.same_last_year())],
     }
     return render(request, "reports/preview.html", context)
 
 
+def _file_period(period: Any) -> str:
+    """How a file name names the period: 2019年 for a year (as before), else its label."""
+    return f"{period.start.year}年" if period.is_year else period.label
+
+
 @login_required
-def download(request: HttpRequest, key: str, org: str, year: int, fmt: str) -> HttpResponse:
+def download(
+    request: HttpRequest, key: str, org: str, fmt: str, period: str | None = None, year: int | None = None
+) -> HttpResponse:
     if fmt not in FORMATS:
         raise Http404("不支持的格式")
-    rendered, error = _render_or_error(request, key, org, year)
+    rendered, error = _render_or_error(request, key, org, period, year)
     if rendered is None:
         return error  # type: ignore[return-value]
-    name = f"{rendered.org.display_name}{year}年{rendered.template.label}.{fmt}"
-    record(Action.EXPORT, request=request, target=f"报告 {key} {org} {year}", format=fmt)
+    span = rendered.period
+    name = f"{rendered.org.display_name}{_file_period(span)}{rendered.template.label}.{fmt}"
+    record(Action.EXPORT, request=request, target=f"报告 {key} {org} {span.code}", format=fmt)
     if fmt == "docx":
         return _attachment(render_docx(rendered), fmt, name)
     if fmt == "html":
@@ -148,14 +222,17 @@ def download(request: HttpRequest, key: str, org: str, year: int, fmt: str) -> H
 
 @login_required
 @require_POST
-def finalise_view(request: HttpRequest, key: str, org: str, year: int) -> HttpResponse:
-    target = f"报告 {key} {org} {year}"
+def finalise_view(
+    request: HttpRequest, key: str, org: str, period: str | None = None, year: int | None = None
+) -> HttpResponse:
+    shown = period if period is not None else str(year)
+    target = f"报告 {key} {org} {shown}"
     if not access.may_review(
         request.user, _org(request, org)
     ):  # 404 first for those who may not see it at all
         record(Action.REFUSED, request=request, target=target, attempted="定稿")
         return _notice(request, "无权定稿", FINALISE_REFUSED, status=403)
-    rendered, error = _render_or_error(request, key, org, year)
+    rendered, error = _render_or_error(request, key, org, period, year)
     if rendered is None:
         return error  # type: ignore[return-value]
     reason = request.POST.get("override_reason", "")
@@ -165,7 +242,7 @@ def finalise_view(request: HttpRequest, key: str, org: str, year: int) -> HttpRe
         return _notice(request, "无权定稿", FINALISE_REFUSED, status=403)
     except FinaliseBlocked as exc:
         messages.error(request, str(exc))
-        return redirect("reports:preview", key=key, org=org, year=year)
+        return redirect("reports:preview", key=key, org=org, period=rendered.period.code)
     record(Action.FINALISE, request=request, target=target, run=run.pk, overridden=bool(run.override_reason))
     messages.success(request, "已定稿。定稿报告不可修改，可随时与当前数据比对。")
     return redirect("reports:run", pk=run.pk)
@@ -186,6 +263,7 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "failed": run.failed_checks,
         "formats": {k: v for k, v in FORMAT_LABELS.items() if k != "html"},
         "year": run.period_start.year,
+        "period": sources.period_from_dates(run.period_start, run.period_end),
     }
     return render(request, "reports/run.html", context)
 
@@ -226,7 +304,7 @@ def compare_view(request: HttpRequest, pk: int) -> HttpResponse:
         context = {
             "template": run.template,
             "org": run.org,
-            "year": run.period_start.year,
+            "period": sources.period_from_dates(run.period_start, run.period_end),
             "problems": exc.problems,
         }
         return render(request, "reports/refused.html", context, status=422)
@@ -237,8 +315,7 @@ def compare_view(request: HttpRequest, pk: int) -> HttpResponse:
         "changes": [(c, sources.evidence_url(c.indicator, run.org, period)) for c in changes],
         "text_changed": fresh.text != run.text,
         "preview_url": reverse(
-            "reports:preview",
-            kwargs={"key": run.template.key, "org": run.org.code, "year": run.period_start.year},
+            "reports:preview", kwargs={"key": run.template.key, "org": run.org.code, "period": period.code}
         ),
     }
     return render(request, "reports/compare.html", context)
