@@ -310,7 +310,8 @@ def _url(name: str, route: str, obj: str, fx: Fixture) -> str:
         "<slug:key>": "testreport",
         "<str:org>": o["org"].code if "org" in o else "",
         "<int:year>": 2019,
-        "<period:period>": "2019Q1",  # any period (reports, indicators.periods): the matrix asks for a quarter
+        "<period:period>": "2019Q1",
+        "<str:period>": "2019Q1",  # any period (reports, indicators.periods): the matrix asks for a quarter
         "<fmt:fmt>": "json",
     }
     if "task" in o and (name.startswith(("ledgers:task", "ledgers:target")) or name == "api:task"):

@@ -24,6 +24,7 @@ from dangjian.indicators.engine import (
     viewing_as,
 )
 from dangjian.indicators.models import Indicator
+from dangjian.indicators.periods import PeriodError
 from dangjian.indicators.schemas import (
     ChecksOut,
     EvidenceDetail,
@@ -51,7 +52,13 @@ ERRORS = {400: s.ErrorOut, 401: s.ErrorOut, 403: s.ErrorOut, 404: s.ErrorOut}
 PageNo = Query(1, ge=1, description="页码，从 1 起")
 PageSize = Query(DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE, description=f"每页条数，最多 {MAX_PAGE_SIZE}")
 OrgCode = Query(..., description="组织代码：该组织及其下级的汇总", max_length=60)
-Year = Query(None, ge=1900, le=2100, description="年度，如 2019（或用 start 和 end）")
+Year = Query(None, ge=1900, le=2100, description="年度，如 2019（或用 period，或 start 和 end）")
+Per = Query(
+    None,
+    alias="period",
+    max_length=40,
+    description="报告期：2019、2019H1、2019Q1、2019-03 或 2019-01-01..2019-06-30（也可写 2019年第一季度）",
+)
 Start = Query(None, description="起始日期，如 2019-01-01")
 End = Query(None, description="截止日期，如 2019-06-30")
 
@@ -87,7 +94,14 @@ def _org(user: Any, code: str) -> Organization:
     return org
 
 
-def _period(year: int | None, start: str | None, end: str | None) -> Period:
+def _period(year: int | None, start: str | None, end: str | None, period: str | None = None) -> Period:
+    if period is not None:
+        if year is not None or start or end:
+            raise Problem(400, "报告期（period）与 year、start、end 只能用一种", [item("", field="period")])
+        try:
+            return Period.parse(period)
+        except PeriodError as exc:
+            raise Problem(400, str(exc), [item(str(exc), field="period", label="报告期")]) from None
     if year is not None and not (start or end):
         return Period.year(year)
     try:
@@ -132,6 +146,7 @@ def indicator_values(
     request: HttpRequest,
     org: str = OrgCode,
     year: int | None = Year,
+    asked: str | None = Per,
     start: str | None = Start,
     end: str | None = End,
     wanted: str = Query("", alias="keys", description="指标键，多个用英文逗号分隔；不填为全部指标"),
@@ -140,7 +155,7 @@ def indicator_values(
     每个数值带回其佐证（依据的记录条数和链接）。"""
     user = account(request)
     where = _org(user, org)
-    period = _period(year, start, end)
+    period = _period(year, start, end, asked)
     chosen = [k.strip() for k in wanted.split(",") if k.strip()]
     try:
         values = evaluate(where, period, chosen or None, previous=False, viewer=user)
@@ -159,6 +174,7 @@ def indicator_evidence(
     key: str = Query(..., description="指标键（上年的值用 上年.指标键）"),
     org: str = OrgCode,
     year: int | None = Year,
+    asked: str | None = Per,
     start: str | None = Start,
     end: str | None = End,
     page: int = PageNo,
@@ -168,7 +184,7 @@ def indicator_evidence(
     按保密规则不提供的数返回 403 和原因。"""
     user = account(request)
     where = _org(user, org)
-    period = _period(year, start, end)
+    period = _period(year, start, end, asked)
     try:
         found = ev.gather(user, key, where, period)
     except UnknownIndicator as exc:
@@ -205,6 +221,7 @@ def checks(
     request: HttpRequest,
     org: str = OrgCode,
     year: int | None = Year,
+    asked: str | None = Per,
     start: str | None = Start,
     end: str | None = End,
     pack: str = Query("", description="只运行该数据包的规则"),
@@ -212,7 +229,7 @@ def checks(
     """一致性核对（如 处分 = 党纪 + 政务 + 双重），按本账号能得到的数值核对。"""
     user = account(request)
     where = _org(user, org)
-    period = _period(year, start, end)
+    period = _period(year, start, end, asked)
     results = run_checks(where, period, pack=pack or None, viewer=user)
     return figures.checks_out(where, period, results)
 
@@ -221,25 +238,27 @@ def checks(
 
 
 @router.get(
-    "/reports/{slug:key}/{str:org}/{int:year}", response={200: ReportOut, **ERRORS, 422: s.ErrorOut},
+    "/reports/{slug:key}/{str:org}/{str:period}", response={200: ReportOut, **ERRORS, 422: s.ErrorOut},
     url_name="report", summary="生成报告（JSON）",
 )  # fmt: skip
-def report(request: HttpRequest, key: str, org: str, year: int) -> Any:
-    """与 `dangjian report --format json` 相同的结构：全文、每个空位的指标、数值、文字和佐证，以及核对结果。"""
+def report(request: HttpRequest, key: str, org: str, period: str) -> Any:
+    """与 `dangjian report --format json` 相同的结构：全文、每个空位的指标、数值、文字和佐证，以及核对结果。
+    期间写在路径末段：年度 2019，或 2019H1、2019Q1、2019-03、2019-01-01..2019-06-30。"""
     user = account(request)
     where = Organization.objects.filter(code=org, is_active=True).first()
     if where is None or not access.scope(user).may_run_report(where):
         raise Http404
     template = get_object_or_404(ReportTemplate, key=key)
-    problem = report_values.year_problem(year)
-    if problem:
-        raise Problem(400, problem, [item(problem, field="year", label="年度")])
+    try:
+        span = report_values.parse_period(period)
+    except PeriodError as exc:
+        raise Problem(400, str(exc), [item(str(exc), field="period", label="报告期")]) from None
     try:
         with viewing_as(user):
-            rendered = render_report(template, where, report_values.period_for_year(year))
+            rendered = render_report(template, where, span)
     except TemplateRefused as exc:
         raise Problem(422, f"模板无法使用：{exc}", [item(str(p)) for p in exc.problems]) from None
-    record(Action.EXPORT, request=request, target=f"报告 {key} {org} {year}", format="api")
+    record(Action.EXPORT, request=request, target=f"报告 {key} {org} {span.code}", format="api")
     return render_dict(rendered)
 
 
