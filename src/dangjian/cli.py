@@ -27,10 +27,18 @@ def setup_django() -> None:
 def cmd_init(args: argparse.Namespace) -> int:
     from django.core.management import call_command
 
-    from dangjian.packs.loader import load_all
+    from dangjian.packs.loader import PackError, PackProblems, load_all
 
     call_command("migrate", interactive=False, verbosity=0)
-    for name, counts in load_all().items():
+    try:
+        loaded = load_all()
+    except PackError as exc:
+        # All or nothing: no pack is (re)loaded; the definitions stay as they were before this init.
+        problems = [f"  - {p}" for p in exc.problems] if isinstance(exc, PackProblems) else [f"  - {exc}"]
+        print("数据包有误，全部数据包都没有载入（数据库中的定义保持不变）：", *problems, sep="\n", file=sys.stderr)
+        print("请改正或移走有问题的本地数据包（dangjian pack check 目录 可先检查），再运行 dangjian init。", file=sys.stderr)
+        return 1
+    for name, counts in loaded.items():
         summary = "，".join(f"{k} {v}" for k, v in counts.items())
         print(f"已载入数据包 {name}：{summary}")
     if args.demo:
@@ -219,6 +227,13 @@ def cmd_overdue(args: argparse.Namespace) -> int:
 
 
 @command
+def cmd_pack(args: argparse.Namespace) -> int:
+    from dangjian.packs.cli import pack
+
+    return pack(args)
+
+
+@command
 def cmd_token(args: argparse.Namespace) -> int:
     from dangjian.api.cli import token
 
@@ -344,6 +359,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", help="备份文件（dangjian backup 生成的 zip）")
     p.add_argument("--force", action="store_true", help="目标已有数据时也恢复（覆盖现有数据和附件）")
     p.add_argument("--passphrase-file", help="加密备份的口令文件；也可用环境变量 DANGJIAN_BACKUP_PASSPHRASE")
+
+    p = sub.add_parser("pack", help="数据包：列出、检查、安装（到数据目录 packs/）、导出")
+    packs = p.add_subparsers(dest="pack_command", required=True, metavar="操作")
+    packs.add_parser("list", help="列出全部数据包（内置和本地）及其定义和扩展")
+    p = packs.add_parser("check", help="检查数据包目录或 .zip，一次列出全部问题；有问题时退出码为 1")
+    p.add_argument("path", help="数据包目录（含 pack.toml）或 .zip 文件")
+    p = packs.add_parser("install", help="检查后安装到数据目录的 packs/ 并载入（全部成功或不做任何改变）")
+    p.add_argument("path", help="数据包目录（含 pack.toml）或 .zip 文件")
+    p = packs.add_parser("export", help="把数据包的文件导出为 zip")
+    p.add_argument("key", help="数据包名称，如 seed2019")
+    p.add_argument("-o", "--output", required=True, help="输出文件路径（.zip）")
 
     p = sub.add_parser("token", help="API 令牌：为账号创建令牌（只打印一次，系统只存摘要）")
     token = p.add_subparsers(dest="token_command", required=True, metavar="操作")

@@ -14,6 +14,7 @@ from dangjian.indicators.compiler import definition_errors
 from dangjian.indicators.models import Check, Indicator, Kind, Level
 from dangjian.records.models import LedgerType
 
+from .handlers import owned_elsewhere
 from .loader import Pack, PackError, section
 
 INDICATOR_KEYS = {
@@ -104,6 +105,8 @@ def load_indicators(items: list[dict[str, Any]], pack: Pack) -> int:
         ind = _indicator(item, ledgers, errors)
         if ind is not None:
             parsed.append(ind)
+    owners = dict(Indicator.objects.filter(key__in=seen).exclude(pack=pack.name).values_list("key", "pack"))
+    errors += [owned_elsewhere("指标", key, owner, pack) for key, owner in sorted(owners.items())]
     if errors:
         raise _fail(pack, "指标", errors)
 
@@ -161,6 +164,8 @@ def load_checks(items: list[dict[str, Any]], pack: Pack) -> int:
         if level not in Level.values:
             errors.append(f"{name}的级别“{level}”不存在，可用：error、warning")
         errors += [f"{name}：{e}" for e in formulas.rule_errors(item["rule"], known)]
+    owners = dict(Check.objects.filter(code__in=codes).exclude(pack=pack.name).values_list("code", "pack"))
+    errors += [owned_elsewhere("核对规则", code, owner, pack) for code, owner in sorted(owners.items())]
     if errors:
         raise _fail(pack, "核对规则", errors)
     for i, item in enumerate(items):

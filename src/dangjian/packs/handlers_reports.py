@@ -10,6 +10,7 @@ from django.utils import timezone
 from dangjian.reports.models import PACKS_DIR, ReportTemplate
 from dangjian.reports.templating import TemplateRefused, validate
 
+from .handlers import owned_elsewhere
 from .loader import Pack, PackError, section
 
 TEMPLATE_KEYS = {"key", "label", "file"}
@@ -37,6 +38,9 @@ def load_templates(items: list[dict[str, Any]], pack: Pack) -> int:
         path = pack.file(item["file"])
         if not path.is_file():
             raise PackError(f"数据包 {pack.name} 模板 {item['key']} 的文件 {item['file']} 不存在")
+        owner = ReportTemplate.objects.filter(key=item["key"]).values_list("pack", flat=True).first()
+        if owner is not None and owner != pack.name:
+            raise PackError(owned_elsewhere("报告模板", item["key"], owner, pack))
         template, _ = ReportTemplate.objects.get_or_create(key=item["key"], defaults={"label": item["label"]})
         template.label = item["label"]
         template.pack = pack.name

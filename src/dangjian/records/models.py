@@ -59,6 +59,13 @@ class LedgerType(models.Model):
         blank=True,
         help_text="状态、流转、时限字段（见 ledgers/workflow.py），空表示无流程",
     )
+    extensions = models.JSONField(
+        "扩展",
+        default=dict,
+        blank=True,
+        editable=False,
+        help_text='其他数据包对本台账的扩展：{"数据包": {"fields": [字段代码], "choices": {字段代码: [可选项]}}}',
+    )
 
     class Meta:
         ordering = ["category", "order", "code"]
