@@ -22,7 +22,7 @@ from django.urls import reverse
 
 from . import formulas
 
-PERIOD_HELP = "请用 start=2019-01-01&end=2019-12-31（或旧链接的 year=2019）"
+PERIOD_HELP = "请用 start=2019-01-01&end=2019-12-31（或 period=2019Q1，或旧链接的 year=2019）"
 
 
 PREVIOUS = formulas.PREVIOUS + "."  # 上年.
@@ -98,16 +98,21 @@ def evidence_url(key: str, org: Any, period: _Span) -> str:
 
 
 def canonical_query(query: Any) -> str | None:
-    """For a link of an older form (`year=2019`, or a `上年.` key), the query string of the one form, every other
+    """For a link of an older or shorter form (`year=2019`, `period=2019Q1`, or a `上年.` key), the query string of the one form, every other
     parameter kept (format, page); None when the link is already in the one form. `query` is a request's
     QueryDict. Raises BadLink when the old link's period cannot be read."""
     key = str(query.get("key") or "").strip()
-    if "year" not in query and not key.startswith(PREVIOUS):
+    if "year" not in query and "period" not in query and not key.startswith(PREVIOUS):
         return None
-    from .engine import Period  # the engine imports this module: the period type is reached at call time
+    from .periods import Period, PeriodError
 
     try:
-        if "year" in query:
+        if "period" in query:
+            try:
+                period = Period.parse(str(query["period"]))
+            except PeriodError as exc:
+                raise BadLink(str(exc)) from None
+        elif "year" in query:
             period = Period.year(int(query["year"]))
         else:
             asked = EvidenceLink.from_query(query)
@@ -118,7 +123,7 @@ def canonical_query(query: Any) -> str | None:
     except (ValueError, OverflowError):  # a year out of range, or no year before it
         raise BadLink(f"期间参数不正确：{PERIOD_HELP}") from None
     rest = query.copy()
-    for name in ("key", "org", "year", "start", "end"):
+    for name in ("key", "org", "year", "period", "start", "end"):
         rest.pop(name, None)
     tail = rest.urlencode()
     return link.url.partition("?")[2] + (f"&{tail}" if tail else "")
