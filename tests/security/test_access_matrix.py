@@ -137,6 +137,9 @@ expect("reports:run", own=(404, 404, 200, 200, 200), other=(404, 404, 200, 404, 
 expect("reports:run_download", own=(404, 404, 200, 200, 200), other=(404, 404, 200, 404, 200))
 expect("reports:compare", own=(404, 404, 200, 200, 200), other=(404, 404, 200, 404, 200))
 
+# -- packs: installed and uploaded by a 管理员 of the reporting org (a root of the tree) alone -------------------
+expect("packs:index", none=(403, 403, 200, 403, 403))
+
 # -- the HTTP API (/api/): the same rows hold for the session (reads only) and for each role's bearer token,
 # see test_api_rows_hold_for_bearer_tokens. The schema and the doc page show no data and need no login.
 expect("api:index", none=(302, 302, 302, 302, 302))  # to the doc page

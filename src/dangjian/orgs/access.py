@@ -189,6 +189,11 @@ class Scope:
     def may_review(self, org: Organization) -> bool:
         return not self.system and self.covers(org, REVIEW_ROLES)
 
+    def may_manage_packs(self) -> bool:
+        """数据包 (ledgers, indicators, checks and templates for the whole installation) are installed in the web by
+        a 管理员 of the reporting org, a root of the tree; not by the system administrator, nor by SYSTEM."""
+        return not self.system and any(m.role == Role.ADMIN and m.org.depth == 1 for m in self.memberships)
+
     def may_run_report(self, org: Organization) -> bool:
         """Reports (aggregates only for confidential ledgers) for any org within the account's subtrees."""
         return self.covers(org)

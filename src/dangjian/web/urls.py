@@ -28,6 +28,7 @@ urlpatterns = [
     path("indicators/", include("dangjian.indicators.urls")),
     path("reports/", include("dangjian.reports.urls")),
     path("audit/", include("dangjian.audit.urls")),
+    path("packs/", include("dangjian.packs.urls")),
     path("api/", include("dangjian.api.urls")),
     path("account/tokens/", include("dangjian.api.web_urls")),
     path("", include("dangjian.web.shell_urls")),
