@@ -232,6 +232,14 @@ def pack_folders(directory: Path) -> list[Path]:
 def discover(directory: Path | None = None, *, strict: bool = True) -> list[Pack]:
     """Every folder with a pack.toml is a pack. Without a directory: the built-in packs and then the local ones
     (DANGJIAN_DATA_DIR/packs/). A problem in any file raises PackProblems naming every one (strict)."""
+    packs, problems = read_all(directory)
+    if problems and strict:
+        raise PackProblems(problems)
+    return packs
+
+
+def read_all(directory: Path | None = None) -> tuple[list[Pack], list[Problem]]:
+    """The packs (in loading order) and the problems met reading their files."""
     if directory is None:
         places = [(PACKS_DIR, BUILTIN), (local_dir(), LOCAL)]
     else:
@@ -244,9 +252,7 @@ def discover(directory: Path | None = None, *, strict: bool = True) -> list[Pack
             problems += found
             if pack is not None:
                 packs.append(pack)
-    if problems and strict:
-        raise PackProblems(problems)
-    return sorted(packs, key=lambda p: (p.order, p.name))
+    return sorted(packs, key=lambda p: (p.order, p.name)), problems
 
 
 def load_pack(pack: Pack) -> dict[str, int]:
@@ -335,8 +341,11 @@ def all_problems(packs: list[Pack], *, database: bool = True) -> list[Problem]:
 def load_all(directory: Path | None = None, packs: list[Pack] | None = None) -> dict[str, dict[str, int]]:
     """Load the built-in and local packs (or those of `directory`, or `packs`): all of them or, at the first
     problem, none (PackError, every problem found before loading named by file, line and key)."""
-    packs = discover(directory) if packs is None else sorted(packs, key=lambda p: (p.order, p.name))
-    problems = all_problems(packs)
+    problems: list[Problem] = []
+    if packs is None:
+        packs, problems = read_all(directory)
+    packs = sorted(packs, key=lambda p: (p.order, p.name))
+    problems += all_problems(packs)
     if problems:
         raise PackProblems(problems, f"数据包有 {len(problems)} 处问题，全部没有载入")
     return {pack.name: load_pack(pack) for pack in packs}
