@@ -35,8 +35,16 @@ def cmd_init(args: argparse.Namespace) -> int:
     except PackError as exc:
         # All or nothing: no pack is (re)loaded; the definitions stay as they were before this init.
         problems = [f"  - {p}" for p in exc.problems] if isinstance(exc, PackProblems) else [f"  - {exc}"]
-        print("数据包有误，全部数据包都没有载入（数据库中的定义保持不变）：", *problems, sep="\n", file=sys.stderr)
-        print("请改正或移走有问题的本地数据包（dangjian pack check 目录 可先检查），再运行 dangjian init。", file=sys.stderr)
+        print(
+            "数据包有误，全部数据包都没有载入（数据库中的定义保持不变）：",
+            *problems,
+            sep="\n",
+            file=sys.stderr,
+        )
+        print(
+            "请改正或移走有问题的本地数据包（dangjian pack check 目录 可先检查），再运行 dangjian init。",
+            file=sys.stderr,
+        )
         return 1
     for name, counts in loaded.items():
         summary = "，".join(f"{k} {v}" for k, v in counts.items())

@@ -6,7 +6,6 @@ real command in fresh processes on a data dir of its own.
 
 from __future__ import annotations
 
-import argparse
 import io
 import os
 import sqlite3
@@ -102,7 +101,9 @@ def test_install_loads_it_and_the_extension_is_listed_and_applied(data_dir, caps
     assert lt.field("kind").choices[-1] == "网上学习"
     assert lt.extensions == {"halfyear": {"fields": ["platform"], "choices": {"kind": ["网上学习"]}}}
     assert LedgerType.objects.get(code="volunteer").pack == "halfyear"
-    assert any("安装" in e.detail.get("change", "") for e in AuditEvent.objects.filter(target="数据包 halfyear"))
+    assert any(
+        "安装" in e.detail.get("change", "") for e in AuditEvent.objects.filter(target="数据包 halfyear")
+    )
 
     code, out = run(capsys, "list")
     assert code == 0

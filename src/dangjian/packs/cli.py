@@ -17,7 +17,9 @@ def _print_problems(title: str, problems: list[Problem]) -> None:
 
 def pack(args: argparse.Namespace) -> int:
     try:
-        return {"list": _list, "check": _check, "install": _install, "export": _export}[args.pack_command](args)
+        return {"list": _list, "check": _check, "install": _install, "export": _export}[args.pack_command](
+            args
+        )
     except PackProblems as exc:
         _print_problems("数据包有误", exc.problems)
         return 1
@@ -50,7 +52,9 @@ def _check(args: argparse.Namespace) -> int:
 
     source = Path(args.path)
     with staged(source) as folder:
-        candidate, problems = check_folder(folder, source.stem if source.suffix.lower() == ".zip" else source.name)
+        candidate, problems = check_folder(
+            folder, source.stem if source.suffix.lower() == ".zip" else source.name
+        )
     if problems:
         _print_problems(f"数据包 {source} 检查未通过", problems)
         return 1
@@ -65,7 +69,9 @@ def _install(args: argparse.Namespace) -> int:
 
     source = Path(args.path)
     with staged(source) as folder:
-        installed, counts = install_pack(folder, source.stem if source.suffix.lower() == ".zip" else source.name)
+        installed, counts = install_pack(
+            folder, source.stem if source.suffix.lower() == ".zip" else source.name
+        )
     info = describe(installed)
     print(f"已安装数据包 {installed.name}（{installed.label}）到 {installed.path}：{info.owns_text}")
     for extension in info.extends:

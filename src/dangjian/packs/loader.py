@@ -63,7 +63,9 @@ class Pack:
     # section → for each item, (file name within the pack, index of the item within that file): where it is written
     origins: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
     texts: dict[str, str] = field(default_factory=dict)  # file name → its text (to find lines)
-    display: str = ""  # how messages name its folder (the uploaded file's name, say); default the folder's name
+    display: str = (
+        ""  # how messages name its folder (the uploaded file's name, say); default the folder's name
+    )
 
     def file(self, relative: str) -> Path:
         return self.path / relative
@@ -77,7 +79,9 @@ class Pack:
         found = self.origins.get(section_name, [])
         return found[index] if index < len(found) else ("pack.toml", index)
 
-    def where(self, section_name: str, index: int, key: str = "", sub: tuple[tuple[str, int | None], ...] = ()) -> str:
+    def where(
+        self, section_name: str, index: int, key: str = "", sub: tuple[tuple[str, int | None], ...] = ()
+    ) -> str:
         """“数据包 mine 的 ledgers.toml 第 12 行” for an item (and one of its keys), for messages."""
         from .lines import locate
 
@@ -166,7 +170,9 @@ def read_pack(folder: Path, source: str = BUILTIN, display: str = "") -> tuple[P
         for name, items in parsed.items():
             if name == "pack":
                 if path.name != "pack.toml":
-                    problems.append(Problem(shown, _line(text, "pack"), "pack", "[pack] 只能写在 pack.toml 中"))
+                    problems.append(
+                        Problem(shown, _line(text, "pack"), "pack", "[pack] 只能写在 pack.toml 中")
+                    )
                 elif not isinstance(items, dict):
                     problems.append(Problem(shown, _line(text, "pack"), "pack", "[pack] 应为表"))
                 else:
@@ -195,9 +201,15 @@ def read_pack(folder: Path, source: str = BUILTIN, display: str = "") -> tuple[P
     )
     toml_text = texts.get("pack.toml", "")
     for key in sorted(set(meta) - PACK_META_KEYS):
-        problems.append(Problem(f"{display}/pack.toml", _line(toml_text, "pack", key), f"pack.{key}", f"含有未知属性：{key}"))
+        problems.append(
+            Problem(
+                f"{display}/pack.toml", _line(toml_text, "pack", key), f"pack.{key}", f"含有未知属性：{key}"
+            )
+        )
     if not isinstance(meta.get("order", 0), int):
-        problems.append(Problem(f"{display}/pack.toml", _line(toml_text, "pack", "order"), "pack.order", "应为整数"))
+        problems.append(
+            Problem(f"{display}/pack.toml", _line(toml_text, "pack", "order"), "pack.order", "应为整数")
+        )
     if not PACK_NAME.match(pack.name):
         problems.append(
             Problem(

@@ -17,7 +17,7 @@ import tempfile
 import uuid
 import zipfile
 from collections.abc import Iterable
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any, BinaryIO
@@ -60,10 +60,8 @@ class Upload:
 def _member_name(info: zipfile.ZipInfo) -> str:
     name = info.filename
     if not info.flag_bits & 0x800:  # not marked UTF-8: Windows' zip writes names in the local code page (GBK)
-        try:
+        with suppress(UnicodeEncodeError, UnicodeDecodeError):
             name = name.encode("cp437").decode("gbk")
-        except (UnicodeEncodeError, UnicodeDecodeError):
-            pass
     return name
 
 
@@ -90,7 +88,9 @@ def _suffix_ok(name: str, where: str) -> None:
 def unpack_zip(stream: BinaryIO, size: int, target: Path, where: str) -> None:
     """Unpack a pack zip into `target`, refusing anything outside the bounds; raises PackRefused."""
     if size > MAX_ZIP_BYTES:
-        raise PackRefused(f"{where}：文件过大（{size / 1024 / 1024:.1f} MB），数据包最大 {MAX_ZIP_BYTES // 1024 // 1024} MB")
+        raise PackRefused(
+            f"{where}：文件过大（{size / 1024 / 1024:.1f} MB），数据包最大 {MAX_ZIP_BYTES // 1024 // 1024} MB"
+        )
     try:
         archive = zipfile.ZipFile(stream)
         members = archive.infolist()
@@ -100,7 +100,9 @@ def unpack_zip(stream: BinaryIO, size: int, target: Path, where: str) -> None:
         raise PackRefused(f"{where}：zip 中有 {len(members)} 个文件，数据包最多 {MAX_MEMBERS} 个")
     declared = sum(m.file_size for m in members)
     if declared > MAX_TOTAL_BYTES:
-        raise PackRefused(f"{where}：解压后共 {declared / 1024 / 1024:.1f} MB，数据包最多 {MAX_TOTAL_BYTES // 1024 // 1024} MB")
+        raise PackRefused(
+            f"{where}：解压后共 {declared / 1024 / 1024:.1f} MB，数据包最多 {MAX_TOTAL_BYTES // 1024 // 1024} MB"
+        )
     plan: list[tuple[zipfile.ZipInfo, PurePosixPath]] = []
     for info in members:
         name = _member_name(info)
@@ -144,7 +146,11 @@ def _pack_root(folder: Path, where: str) -> Path:
     if (folder / "pack.toml").is_file():
         return folder
     subs = [p for p in folder.iterdir() if p.is_dir()]
-    if len(subs) == 1 and (subs[0] / "pack.toml").is_file() and not [p for p in folder.iterdir() if p.is_file()]:
+    if (
+        len(subs) == 1
+        and (subs[0] / "pack.toml").is_file()
+        and not [p for p in folder.iterdir() if p.is_file()]
+    ):
         return subs[0]
     raise PackRefused(f"{where}：找不到 pack.toml（应在 zip 的最上层，或在唯一的一个文件夹中）")
 
@@ -188,7 +194,9 @@ def _copy_folder(source: Path, work: Path, where: str) -> None:
         count += 1
         total += path.stat().st_size
         if count > MAX_MEMBERS or total > MAX_TOTAL_BYTES:
-            raise PackRefused(f"{where}：数据包过大（最多 {MAX_MEMBERS} 个文件、共 {MAX_TOTAL_BYTES // 1024 // 1024} MB）")
+            raise PackRefused(
+                f"{where}：数据包过大（最多 {MAX_MEMBERS} 个文件、共 {MAX_TOTAL_BYTES // 1024 // 1024} MB）"
+            )
         out = work / relative
         out.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(path, out)
@@ -204,7 +212,9 @@ def _save_uploads(uploads: list[Upload], work: Path) -> None:
         raise PackRefused(f"一次最多上传 {MAX_MEMBERS} 个文件")
     total = 0
     for upload in uploads:
-        name = PurePosixPath(upload.name.replace("\\", "/")).name  # a browser sends the base name; never a path
+        name = PurePosixPath(
+            upload.name.replace("\\", "/")
+        ).name  # a browser sends the base name; never a path
         if name.lower().endswith(".zip"):
             raise PackRefused(f"{upload.name}：zip 文件请单独上传")
         _safe_relative(name, upload.name)
@@ -266,7 +276,9 @@ def _renamed(pack: Pack, folder: Path) -> Pack:
     return again if again is not None else pack
 
 
-def install(folder: Path, display: str, *, actor: Any = None, request: Any = None) -> tuple[Pack, dict[str, int]]:
+def install(
+    folder: Path, display: str, *, actor: Any = None, request: Any = None
+) -> tuple[Pack, dict[str, int]]:
     """Check the pack in `folder` and install it into DATA_DIR/packs/<name>/, reloading every pack: all or nothing.
     Raises PackProblems (every problem) or PackError."""
     candidate, problems = read_pack(folder, LOCAL, display)
@@ -316,7 +328,8 @@ def _audit_install(pack: Pack, counts: dict[str, int], actor: Any, request: Any,
         user=actor,
         username="命令行" if actor is None and request is None else "",
         target=f"数据包 {pack.name}",
-        change=("网页上传" if request is not None else "命令行") + ("，替换已安装的同名数据包" if replaced else "，安装"),
+        change=("网页上传" if request is not None else "命令行")
+        + ("，替换已安装的同名数据包" if replaced else "，安装"),
         version=pack.version,
         counts=counts,
         fingerprint=fingerprint(pack),
@@ -344,7 +357,10 @@ class PackInfo:
 
 
 def describe(pack: Pack) -> PackInfo:
-    owns = {k: len(pack.data.get(k, [])) for k in ("org_kinds", "ledger_types", "indicators", "checks", "templates")}
+    owns = {
+        k: len(pack.data.get(k, []))
+        for k in ("org_kinds", "ledger_types", "indicators", "checks", "templates")
+    }
     extends = []
     for item in pack.data.get("extends", []):
         fields = [f.get("code", "") for f in item.get("fields", []) if isinstance(f, dict)]

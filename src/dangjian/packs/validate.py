@@ -41,7 +41,9 @@ def reserved_labels(workflow: bool) -> dict[str, str]:
     """Normalised header → what the import reads it as."""
     from dangjian.spreadsheets.xlsx import ORG_CODE, ORG_HEADER, STATE_HEADER
 
-    reserved = {head_key(name): f"导入时读作“{ORG_HEADER}”列" for name in (ORG_HEADER, ORG_CODE, *ORG_ALIASES)}
+    reserved = {
+        head_key(name): f"导入时读作“{ORG_HEADER}”列" for name in (ORG_HEADER, ORG_CODE, *ORG_ALIASES)
+    }
     if workflow:
         reserved[head_key(STATE_HEADER)] = f"清单台账导出时“{STATE_HEADER}”列是流程状态"
     return reserved
@@ -72,9 +74,13 @@ class _Collector:
         from .lines import locate
 
         name, at = self.pack.origin(section_name, index)
-        return f"{self.display}/{name}", locate(self.pack.texts.get(name, ""), ((section_name, at), *sub), key)
+        return f"{self.display}/{name}", locate(
+            self.pack.texts.get(name, ""), ((section_name, at), *sub), key
+        )
 
-    def add(self, section_name: str, index: int, key: str, message: str, sub: tuple = (), shown: str = "") -> None:
+    def add(
+        self, section_name: str, index: int, key: str, message: str, sub: tuple = (), shown: str = ""
+    ) -> None:
         file, line = self.line(section_name, index, key, sub)
         self.problems.append(Problem(file, line, shown or key, message))
 
@@ -105,7 +111,13 @@ def pack_problems(pack: Pack) -> list[Problem]:
             ident = str(item.get(ident_key, ""))
             label = f"{name}[{ident or i + 1}]"
             for key in sorted(set(item) - allowed):
-                c.add(name, i, key, f"含有未知属性：{key}（可用：{'、'.join(sorted(allowed))}）", shown=f"{label}.{key}")
+                c.add(
+                    name,
+                    i,
+                    key,
+                    f"含有未知属性：{key}（可用：{'、'.join(sorted(allowed))}）",
+                    shown=f"{label}.{key}",
+                )
             missing = [k for k in required if k not in item]
             if missing:
                 c.add(name, i, "", f"缺少：{'、'.join(missing)}", shown=label)
@@ -138,12 +150,26 @@ def _fields_problems(
         code = str(spec.get("code", ""))
         where = f"{label}.fields[{code or j + 1}]"
         for key in sorted(set(spec) - FIELD_KEYS):
-            c.add(section_name, i, key, f"含有未知属性：{key}（可用：{'、'.join(sorted(FIELD_KEYS))}）", sub, f"{where}.{key}")
+            c.add(
+                section_name,
+                i,
+                key,
+                f"含有未知属性：{key}（可用：{'、'.join(sorted(FIELD_KEYS))}）",
+                sub,
+                f"{where}.{key}",
+            )
         missing = [k for k in ("code", "label", "type") if k not in spec]
         if missing:
             c.add(section_name, i, "", f"缺少：{'、'.join(missing)}", sub, where)
         if "type" in spec and spec["type"] not in types:
-            c.add(section_name, i, "type", f"类型“{spec['type']}”不存在，可用：{'、'.join(types)}", sub, f"{where}.type")
+            c.add(
+                section_name,
+                i,
+                "type",
+                f"类型“{spec['type']}”不存在，可用：{'、'.join(types)}",
+                sub,
+                f"{where}.type",
+            )
         if code in found:
             c.add(section_name, i, "code", f"字段代码重复：{code}", sub, f"{where}.code")
         if "label" in spec:
@@ -181,7 +207,9 @@ def _ledger_problems(c: _Collector, i: int, item: dict[str, Any], label: str, ty
 
 def _extension_problems(c: _Collector, i: int, item: dict[str, Any], label: str, types: list[str]) -> None:
     target = item.get("ledger")
-    if target is not None and (not isinstance(target, str) or target.count(":") != 1 or target.startswith(":")):
+    if target is not None and (
+        not isinstance(target, str) or target.count(":") != 1 or target.startswith(":")
+    ):
         c.add("extends", i, "ledger", f"ledger 应写成“数据包:台账代码”，如 \"core:study_activity\"，而不是“{target}”",
               shown=f"{label}.ledger")  # fmt: skip
     fields = item.get("fields", [])
@@ -195,7 +223,9 @@ def _extension_problems(c: _Collector, i: int, item: dict[str, Any], label: str,
     if not isinstance(choices, dict) or not all(
         isinstance(v, list) and all(isinstance(x, str) and x for x in v) for v in choices.values()
     ):
-        c.add("extends", i, "choices", "choices 应写成 { 字段代码 = [\"新选项\", …] }", shown=f"{label}.choices")
+        c.add(
+            "extends", i, "choices", 'choices 应写成 { 字段代码 = ["新选项", …] }', shown=f"{label}.choices"
+        )
     if not fields and not choices:
         c.add("extends", i, "", "扩展没有增加任何字段或可选项", shown=label)
 
@@ -236,8 +266,12 @@ def conflicts(packs: list[Pack], *, database: bool = True) -> list[Problem]:
         other = by_name.get(pack.name)
         if other is not None:
             problems.append(
-                Problem(f"{display_name(pack)}/pack.toml", None, "pack.name",
-                        f"数据包名称“{pack.name}”已被{other.source_label}数据包（{other.path}）使用")  # fmt: skip
+                Problem(
+                    f"{display_name(pack)}/pack.toml",
+                    None,
+                    "pack.name",
+                    f"数据包名称“{pack.name}”已被{other.source_label}数据包（{other.path}）使用",
+                )  # fmt: skip
             )
             continue
         by_name[pack.name] = pack
@@ -251,7 +285,15 @@ def conflicts(packs: list[Pack], *, database: bool = True) -> list[Problem]:
                 owner = owners.setdefault((section_name, ident), pack)
                 if owner is not pack:
                     problems.append(
-                        _conflict(pack, section_name, i, what, ident, owner.name, _owner_where(owner, section_name, ident))
+                        _conflict(
+                            pack,
+                            section_name,
+                            i,
+                            what,
+                            ident,
+                            owner.name,
+                            _owner_where(owner, section_name, ident),
+                        )
                     )
     if database:
         problems += _database_conflicts(list(by_name.values()), owners)
@@ -259,14 +301,23 @@ def conflicts(packs: list[Pack], *, database: bool = True) -> list[Problem]:
     return problems
 
 
-def _conflict(pack: Pack, section_name: str, i: int, what: str, ident: str, owner: str, owner_where: str) -> Problem:
+def _conflict(
+    pack: Pack, section_name: str, i: int, what: str, ident: str, owner: str, owner_where: str
+) -> Problem:
     key = OWNED[section_name][1]
     file, _, rest = _where(pack, section_name, i, key).partition(" 第 ")
     line = int(rest.removesuffix(" 行")) if rest else None
-    hint = "；要给它增加字段或可选项，请用 [[extends]]（见 docs/packs.md）" if section_name == "ledger_types" else ""
+    hint = (
+        "；要给它增加字段或可选项，请用 [[extends]]（见 docs/packs.md）"
+        if section_name == "ledger_types"
+        else ""
+    )
     owned = f"数据包 {owner}（{owner_where}）" if owner else f"系统管理中（{owner_where}）"
     return Problem(
-        file, line, f"{section_name}.{ident}", f"{what}“{ident}”已由{owned}定义，数据包 {pack.name} 不能重新定义{hint}"
+        file,
+        line,
+        f"{section_name}.{ident}",
+        f"{what}“{ident}”已由{owned}定义，数据包 {pack.name} 不能重新定义{hint}",
     )
 
 
@@ -276,7 +327,7 @@ def _database_conflicts(packs: list[Pack], owners: dict[tuple[str, str], Pack]) 
     from dangjian.records.models import LedgerType
     from dangjian.reports.models import ReportTemplate
 
-    models = {
+    models: dict[str, tuple[Any, str]] = {
         "ledger_types": (LedgerType, "code"),
         "indicators": (Indicator, "key"),
         "checks": (Check, "code"),
@@ -303,7 +354,7 @@ def _target_fields(target: Pack | None, ledger: str) -> dict[str, dict[str, Any]
     if target is not None:
         for item in target.data.get("ledger_types", []):
             if item.get("code") == ledger:
-                return {f.get("code"): f for f in item.get("fields", []) if isinstance(f, dict)}
+                return {str(f.get("code")): f for f in item.get("fields", []) if isinstance(f, dict)}
         return None
     from dangjian.records.models import LedgerType
 
@@ -330,7 +381,9 @@ def _extension_conflicts(packs: list[Pack], owners: dict[tuple[str, str], Pack])
             line = int(rest.removesuffix(" 行")) if rest else None
             shown = f"extends[{target_ref}]"
 
-            def problem(message: str, key: str = "", *, f: str = file, n: int | None = line, s: str = shown) -> None:
+            def problem(
+                message: str, key: str = "", *, f: str = file, n: int | None = line, s: str = shown
+            ) -> None:
                 problems.append(Problem(f, n, f"{s}.{key}" if key else s, message))
 
             if owner_name == pack.name:
@@ -344,7 +397,9 @@ def _extension_conflicts(packs: list[Pack], owners: dict[tuple[str, str], Pack])
                     problem(f"要扩展的台账“{ledger}”不存在")
                     continue
                 if db_owner != owner_name:
-                    problem(f"台账“{ledger}”属于数据包 {db_owner or '（无，在系统管理中建立）'}，不是 {owner_name}")
+                    problem(
+                        f"台账“{ledger}”属于数据包 {db_owner or '（无，在系统管理中建立）'}，不是 {owner_name}"
+                    )
                     continue
             elif actual is None or actual.name != owner_name:
                 problem(
@@ -383,7 +438,10 @@ def _extension_conflicts(packs: list[Pack], owners: dict[tuple[str, str], Pack])
                     if value in (spec.get("choices") or []):
                         problem(f"“{value}”已是字段“{code}”的可选项", f"choices.{code}")
                     elif (ledger, code, value) in added_choices:
-                        problem(f"可选项“{value}”已由数据包 {added_choices[(ledger, code, value)]} 增加", f"choices.{code}")
+                        problem(
+                            f"可选项“{value}”已由数据包 {added_choices[(ledger, code, value)]} 增加",
+                            f"choices.{code}",
+                        )
                     else:
                         added_choices[(ledger, code, value)] = pack.name
     return problems

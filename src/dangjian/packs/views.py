@@ -7,7 +7,7 @@ rendered by the project's engine; it extends base.html like every page.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO, cast
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -71,8 +71,9 @@ def index(request: HttpRequest) -> HttpResponse:
     from .manage import describe, install, staged
 
     files = request.FILES.getlist("files")
-    uploads = [Upload(f.name, f, f.size) for f in files]
-    display = Path(files[0].name).stem if len(files) == 1 and files[0].name.lower().endswith(".zip") else "上传的数据包"
+    uploads = [Upload(f.name or "", cast(BinaryIO, f), f.size or 0) for f in files]
+    first = uploads[0].name if uploads else ""
+    display = Path(first).stem if len(uploads) == 1 and first.lower().endswith(".zip") else "上传的数据包"
     problems: list[Problem] = []
     try:
         with staged(uploads=uploads) as folder:
@@ -85,6 +86,8 @@ def index(request: HttpRequest) -> HttpResponse:
     else:
         info = describe(installed)
         extended = f"；扩展：{'；'.join(info.extends)}" if info.extends else ""
-        messages.success(request, f"已安装数据包 {installed.name}（{installed.label}）：{info.owns_text}{extended}")
+        messages.success(
+            request, f"已安装数据包 {installed.name}（{installed.label}）：{info.owns_text}{extended}"
+        )
         return redirect("packs:index")
     return _render(request, {"error": error, "problems": problems}, status=400)
