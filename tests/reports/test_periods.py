@@ -211,3 +211,64 @@ def test_year_urls_and_year_runs_are_unchanged(client, world):
     assert "2019年度" in page and reverse("reports:run", kwargs={"pk": run.pk}) in page
     assert client.get(reverse("reports:run", kwargs={"pk": run.pk})).status_code == 200
     assert client.get(reverse("reports:compare", kwargs={"pk": run.pk})).status_code == 200
+
+
+# --- comparisons: 上期 and 上年同期 -------------------------------------------------------------------------------
+
+COMPARING = """\
+本季度集体学习{{ 学习.中心组次数 }}次，上期{{ 上期.学习.中心组次数 }}次，上年同期{{ 上年.学习.中心组次数 }}次，\
+环比增加{{ 学习.环比增加 }}次。报告期{{ 期间.名称 }}，上期为{{ 上期.期间.名称 }}，上年同期为{{ 上年.期间.名称 }}。
+"""
+
+
+@pytest.fixture
+def comparing(world, tmp_path, report_pack):
+    from dangjian.indicators.models import Check, Indicator, Kind
+    from dangjian.packs.loader import discover, load_pack
+
+    from .conftest import write_pack
+
+    Indicator.objects.create(key="期间.名称", label="报告期", kind=Kind.ATTRIBUTE, attribute="period.label")
+    Indicator.objects.create(
+        key="学习.环比增加", label="中心组学习环比增加", unit="次", kind=Kind.FORMULA,
+        formula="学习.中心组次数 - 上期.学习.中心组次数",
+    )  # fmt: skip
+    write_pack(tmp_path / "cmp", chapter=COMPARING)
+    for pack in discover(tmp_path / "cmp"):
+        load_pack(pack)  # the same pack again, its chapter now comparing
+    Check.objects.create(
+        code="t_not_fewer", label="不少于上期", rule="学习.中心组次数 >= 上期.学习.中心组次数", level="warning",
+        message="集体学习次数少于上期", pack="testreport",
+    )  # fmt: skip
+
+
+@pytest.mark.usefixtures("comparing")
+def test_a_template_a_formula_and_a_check_compare_with_the_period_before_and_the_same_period_last_year(
+    tmp_path, client, world
+):
+    from dangjian.indicators.engine import Period, evaluate, run_checks
+
+    _, q2 = run_report(tmp_path, "--period", "2019Q2")
+    text = q2["text"]
+    # 2019Q2: 2 sessions; 上期 2019Q1: 2; 上年同期 2018Q2: 2 (04-15, 05-15)
+    assert "本季度集体学习2次，上期2次，上年同期2次，环比增加0次" in text
+    assert "报告期2019年第二季度，上期为2019年第一季度，上年同期为2018年第二季度" in text
+    last = slot(q2, "上期.学习.中心组次数")
+    assert last["value"] == 2 and "start=2019-01-01" in last["evidence"]["url"]
+    assert "end=2019-03-31" in last["evidence"]["url"]
+    values = evaluate(world.root, Period.parse("2019Q1"), ["学习.环比增加", "上期.学习.中心组次数"])
+    assert values["上期.学习.中心组次数"].value == 0 and values["学习.环比增加"].value == 2  # 2018Q4 had none
+    march = {r.code: r for r in run_checks(world.root, Period.parse("2019-03"), pack="testreport")}
+    assert march["t_not_fewer"].ok  # March 1, February 1
+    may = {r.code: r for r in run_checks(world.root, Period.parse("2019-05"), pack="testreport")}
+    assert (
+        not may["t_not_fewer"].ok and "上期.学习.中心组次数 = 1" in may["t_not_fewer"].message
+    )  # May 0, April 1
+    client.force_login(world.viewer)
+    asked = {"key": "上期.学习.中心组次数", "org": "root", "start": "2019-04-01", "end": "2019-06-30"}
+    evidence = client.get("/indicators/evidence/", asked)
+    assert (
+        evidence.status_code == 301
+        and "start=2019-01-01" in evidence.url
+        and "end=2019-03-31" in evidence.url
+    )

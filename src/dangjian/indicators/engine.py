@@ -28,12 +28,18 @@ from dangjian.orgs.models import Organization
 from dangjian.records.models import Record
 
 from . import compiler, formulas
-from .formulas import PREVIOUS
+from .formulas import LAST_PERIOD, PREVIOUS
 from .links import evidence_url as evidence_url  # re-exported: the one builder of the link lives in links.py
 from .models import Check, Indicator, Kind
 from .periods import Period as Period  # re-exported: the period type and its one parser live in periods.py
 
-PREFIX = PREVIOUS + "."
+PREFIX = PREVIOUS + "."  # 上年. : 上年同期, the same span a year earlier
+LAST_PREFIX = LAST_PERIOD + "."  # 上期. : the period of the same kind just before
+
+
+def comparison_span(prefix: str, period: Period) -> Period:
+    """The period a comparison's values are computed for: 上年 → same_last_year(), 上期 → previous()."""
+    return period.previous() if prefix == LAST_PERIOD else period.same_last_year()
 
 
 @dataclass
@@ -103,15 +109,16 @@ def _closure(defs: Mapping[str, Indicator], keys: Iterable[str]) -> set[str]:
     return needed
 
 
-def _previous_refs(defs: Mapping[str, Indicator], keys: Iterable[str]) -> set[str]:
-    refs = set()
+def _comparison_refs(defs: Mapping[str, Indicator], keys: Iterable[str]) -> dict[str, set[str]]:
+    """The indicators the formulas of `keys` read for another period: {"上年": {...}, "上期": {...}}."""
+    refs: dict[str, set[str]] = {prefix: set() for prefix in formulas.COMPARISONS}
     for key in keys:
         for name in formula_names(defs[key]):
             previous, ref = formulas.split(name)
             if previous:
                 if ref not in defs:
                     raise UnknownIndicator(ref)
-                refs.add(ref)
+                refs[previous].add(ref)
     return refs
 
 
@@ -148,8 +155,9 @@ def evaluate(
     defs: Mapping[str, Indicator] | None = None,
 ) -> dict[str, Value]:
     """Values for the org's subtree in the period: all indicators, or `keys` plus what their formulas need.
-    With previous=True the same keys of the period before appear as `上年.<key>`. Confidential figures follow
-    the viewer's rights (see the module docstring). `defs`: the definitions() a caller already holds."""
+    With previous=True the same keys of the same span a year earlier appear as `上年.<key>`. A key asked as
+    `上年.<key>` or `上期.<key>` (the period just before) is computed for that period. Confidential figures
+    follow the viewer's rights (see the module docstring). `defs`: the definitions() a caller already holds."""
     return _evaluate(
         org, period, keys, previous=previous, batched=True, viewer=current_viewer(viewer), defs=defs
     )
@@ -174,11 +182,18 @@ def _evaluate(
 ) -> dict[str, Value]:
     if defs is None:
         defs = definitions()
-    current = _closure(defs, defs if keys is None else list(keys))
-    before = _closure(defs, (current if previous else set()) | _previous_refs(defs, current))
+    asked: dict[str, set[str]] = {"": set(), **{prefix: set() for prefix in formulas.COMPARISONS}}
+    for key in defs if keys is None else keys:
+        prefix, bare = formulas.split(key)
+        asked[prefix].add(bare)
+    current = _closure(defs, asked[""])
+    refs = _comparison_refs(defs, current)
     wanted: list[tuple[str, Period, set[str]]] = [("", period, current)]
-    if before:
-        wanted.append((PREFIX, period.same_last_year(), before))
+    for prefix in formulas.COMPARISONS:
+        also = current if previous and prefix == PREVIOUS else set()
+        needed = _closure(defs, asked[prefix] | refs[prefix] | also)
+        if needed:
+            wanted.append((prefix + ".", comparison_span(prefix, period), needed))
 
     values: dict[str, Value] = {}
     by_ledger: dict[int, list[compiler.Item]] = defaultdict(list)
@@ -215,7 +230,7 @@ def _evaluate(
     for tag, result in results.items():
         if tag.startswith(_QUARTER):
             continue
-        ind = defs[tag.removeprefix(PREFIX)]
+        ind = defs[formulas.split(tag)[1]]
         check = checks.get(tag)
         refused = check.refusal(tag, result, results) if check else ""
         values[tag] = (
@@ -314,8 +329,7 @@ def figure_refusal(key: str, org: Organization, period: Period, viewer: Any = No
     viewer = current_viewer(viewer)
     if viewer is None:
         return ""
-    bare = key.removeprefix(PREFIX)
-    return evaluate(org, period, [bare], previous=key != bare, viewer=viewer)[key].refused
+    return evaluate(org, period, [key], previous=False, viewer=viewer)[key].refused
 
 
 def _attribute(ind: Indicator, prefix: str, org: Organization, period: Period) -> Value:
@@ -355,8 +369,8 @@ def _formula(ind: Indicator, prefix: str, values: Mapping[str, Value]) -> Value:
     for name in names:
         previous, ref = formulas.split(name)
         if previous and prefix:
-            return empty(f"缺少{name}的值：上一期的公式不能再引用更早一期")
-        tag = (PREFIX if previous else prefix) + ref
+            return empty(f"缺少{name}的值：上年、上期的公式不能再引用另一期")
+        tag = (previous + "." if previous else prefix) + ref
         got = values.get(tag)
         if got is not None and got.refused:  # withheld from this viewer: so is any figure made from it
             result = empty(f"缺少{tag}（{got.label}）的值：{got.refused}")
@@ -390,8 +404,9 @@ def _normalise(result: Any, ind: Indicator) -> Any:
 
 def _lookup(key: str, period: Period) -> tuple[Indicator, Period]:
     span = period
-    if key.startswith(PREFIX):
-        key, span = key.removeprefix(PREFIX), period.same_last_year()
+    prefix, key = formulas.split(key)
+    if prefix:
+        span = comparison_span(prefix, period)
     ind = (
         Indicator.objects.select_related("ledger").prefetch_related("ledger__fields").filter(key=key).first()
     )
@@ -440,10 +455,9 @@ def run_checks(
     missing = [n for n in names if n not in have]
     if missing:
         known = set(Indicator.objects.values_list("key", flat=True))
-        current = {formulas.split(n)[1] for n in missing if formulas.split(n)[1] in known}
-        wants_previous = any(formulas.split(n)[0] for n in missing)
-        if current:
-            for tag, value in evaluate(org, period, current, previous=wants_previous, viewer=viewer).items():
+        asked = {n for n in missing if formulas.split(n)[1] in known}
+        if asked:
+            for tag, value in evaluate(org, period, asked, previous=False, viewer=viewer).items():
                 have.setdefault(tag, value)
 
     results = []

@@ -25,7 +25,7 @@ from dangjian.spreadsheets.xlsx import neutralise, table  # the one cell neutral
 from dangjian.text import cn_date, number_text
 
 from . import compiler, formulas, schemas
-from .engine import PREFIX, Period, UnknownIndicator, Value, definitions, evaluate
+from .engine import Period, UnknownIndicator, Value, comparison_span, definitions, evaluate
 from .links import evidence_url
 from .models import Indicator, Kind
 
@@ -114,17 +114,18 @@ class Resolved:
     definitions: dict[str, Indicator]
 
     @property
-    def previous(self) -> bool:
-        return self.key.startswith(PREFIX)
+    def previous(self) -> str:
+        """The comparison the key was asked as ("上年" or "上期"), or "" for the period itself."""
+        return formulas.split(self.key)[0]
 
 
 def resolve(key: str, period: Period) -> Resolved:
     """Raises engine.UnknownIndicator. One look-up: the definitions every evaluation needs (formulas read others)."""
     defs = definitions()
-    bare = key.removeprefix(PREFIX)
+    prefix, bare = formulas.split(key)
     if bare not in defs:
         raise UnknownIndicator(bare)
-    span = period.same_last_year() if key != bare else period
+    span = comparison_span(prefix, period) if prefix else period
     return Resolved(key, defs[bare], period, span, defs)
 
 
@@ -141,8 +142,8 @@ def collect(user: Any, resolved: Resolved, org: Organization) -> Evidence:
     values = evaluate(
         org,
         resolved.period,
-        [ind.key],
-        previous=resolved.previous,
+        [key],
+        previous=False,
         viewer=user,
         defs=resolved.definitions,
     )
@@ -200,8 +201,8 @@ def _field_label(ind: Indicator) -> str:
 
 
 def _operands(resolved: Resolved, org: Organization, values: dict[str, Value]) -> list[Operand]:
-    """The indicators a formula reads, in order. Read for last year (上年.<formula>), its plain names are last
-    year's values; a 上年 inside it would be two years back, which is shown without a value."""
+    """The indicators a formula reads, in order. Read for another period (上年.<formula>, 上期.<formula>), its
+    plain names are that period's values; a 上年 or 上期 inside it would be further back, shown without a value."""
     ind, previous, defs = resolved.indicator, resolved.previous, resolved.definitions
     out, seen = [], set()
     for name in formulas.parse(ind.formula)[1]:
@@ -213,7 +214,7 @@ def _operands(resolved: Resolved, org: Organization, values: dict[str, Value]) -
         if previous and back:
             out.append(Operand(name, label, None, ""))
             continue
-        full = f"{PREFIX}{bare}" if previous or back else bare
+        full = f"{previous or back}.{bare}" if previous or back else bare
         out.append(Operand(full, label, values.get(full), evidence_url(full, org, resolved.period)))
     return out
 

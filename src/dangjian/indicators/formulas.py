@@ -2,8 +2,9 @@
 
 Keys are Chinese dotted names (`纪律审查.党纪处分`); in an expression they parse as Python attribute chains,
 so a formula names an indicator by its whole chain and the evaluator sees nested namespaces. `上年.<key>` is the
-previous period's value. Arithmetic is done in Decimal (float literals become Decimal, `/` never goes through
-float), so that a rule like `a + b + c == 100` holds for 33.3 + 33.3 + 33.4.
+value of the same span a year earlier (上年同期), `上期.<key>` that of the period just before (上期).
+Arithmetic is done in Decimal (float literals become Decimal, `/` never goes through float), so that a rule
+like `a + b + c == 100` holds for 33.3 + 33.3 + 33.4.
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ from typing import Any
 
 from simpleeval import DEFAULT_OPERATORS, InvalidExpression, SimpleEval
 
-PREVIOUS = "上年"
+PREVIOUS = "上年"  # 上年同期: the same span a year earlier (Period.same_last_year)
+LAST_PERIOD = "上期"  # 上期: the period of the same kind just before (Period.previous): 2019Q1 → 2018Q4
+COMPARISONS = (PREVIOUS, LAST_PERIOD)
 
 
 class FormulaError(ValueError):
@@ -54,8 +57,9 @@ def key_error(key: str) -> str | None:
             or unicodedata.normalize("NFKC", part) != part
         ):
             return f"指标键“{key}”中的“{part}”不能作为名称（只能用汉字、字母、数字和下划线，不能以数字或下划线开头）"
-    if key.split(".")[0] == PREVIOUS:
-        return f"指标键“{key}”不能以“{PREVIOUS}”开头（{PREVIOUS}.<指标键> 表示上一期的值）"
+    if key.split(".")[0] in COMPARISONS:
+        first = key.split(".")[0]
+        return f"指标键“{key}”不能以“{first}”开头（上年.<指标键> 表示上年同期的值，上期.<指标键> 表示上一期的值）"
     if key.split(".")[0] in FUNCTIONS:
         return f"指标键“{key}”不能以函数名“{key.split('.')[0]}”开头"
     return None
@@ -123,11 +127,13 @@ def parse(expr: str) -> tuple[ast.Expression, list[str]]:
     return tree, names
 
 
-def split(name: str) -> tuple[bool, str]:
-    """`上年.a.b` → (True, "a.b"); `a.b` → (False, "a.b")."""
-    if name.startswith(PREVIOUS + "."):
-        return True, name[len(PREVIOUS) + 1 :]
-    return False, name
+def split(name: str) -> tuple[str, str]:
+    """`上年.a.b` → ("上年", "a.b"); `上期.a.b` → ("上期", "a.b"); `a.b` → ("", "a.b"). The first part is true
+    exactly when the name is a comparison's (another period's value)."""
+    for prefix in COMPARISONS:
+        if name.startswith(prefix + "."):
+            return prefix, name[len(prefix) + 1 :]
+    return "", name
 
 
 def rule_errors(expr: str, known: set[str]) -> list[str]:

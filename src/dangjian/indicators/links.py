@@ -26,6 +26,7 @@ PERIOD_HELP = "请用 start=2019-01-01&end=2019-12-31（或 period=2019Q1，或�
 
 
 PREVIOUS = formulas.PREVIOUS + "."  # 上年.
+LAST_PERIOD = formulas.LAST_PERIOD + "."  # 上期.
 
 
 class _Span(Protocol):
@@ -38,6 +39,8 @@ class _Span(Protocol):
     def end(self) -> dt.date: ...
 
     def same_last_year(self) -> Any: ...
+
+    def previous(self) -> Any: ...
 
 
 class BadLink(ValueError):
@@ -79,9 +82,11 @@ class EvidenceLink:
 
 def computed_for(key: str, period: _Span) -> tuple[str, Any]:
     """The indicator and the period behind the value `key` of an evaluation for `period`: itself, or for
-    `上年.<key>` the key and the same span a year earlier."""
+    `上年.<key>` the key and the same span a year earlier, for `上期.<key>` the key and the period just before."""
     if key.startswith(PREVIOUS):
         return key.removeprefix(PREVIOUS), period.same_last_year()
+    if key.startswith(LAST_PERIOD):
+        return key.removeprefix(LAST_PERIOD), period.previous()
     return key, period
 
 
@@ -102,7 +107,7 @@ def canonical_query(query: Any) -> str | None:
     parameter kept (format, page); None when the link is already in the one form. `query` is a request's
     QueryDict. Raises BadLink when the old link's period cannot be read."""
     key = str(query.get("key") or "").strip()
-    if "year" not in query and "period" not in query and not key.startswith(PREVIOUS):
+    if "year" not in query and "period" not in query and not key.startswith((PREVIOUS, LAST_PERIOD)):
         return None
     from .periods import Period, PeriodError
 

@@ -23,7 +23,7 @@ from typing import Any
 
 from dangjian.text import cn_date, number_text, xml_safe  # xml_safe: "\x01" would fail the Word file
 
-from .values import PREVIOUS, computed_for
+from .values import COMPARISONS, computed_for
 
 # Private-use characters: never typed by users, stripped from any value text, removed by every renderer.
 OPEN, MID, CLOSE = "\ue000", "\ue001", "\ue002"
@@ -290,8 +290,9 @@ class IndicatorRef:
 
 def slot_label(key: str, info: Any) -> str:
     label = getattr(info, "label", "") or key
-    if key.startswith(PREVIOUS + ".") and not label.startswith(PREVIOUS):
-        label = f"{PREVIOUS}{label}"
+    for prefix in COMPARISONS:
+        if key.startswith(prefix + ".") and not label.startswith(prefix):
+            label = f"{prefix}{label}"
     return label
 
 

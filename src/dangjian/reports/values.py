@@ -15,7 +15,9 @@ from dangjian.indicators.periods import Period, parse_choice
 from dangjian.indicators.periods import PeriodError as PeriodError
 from dangjian.indicators.periods import last_year as last_year
 
-PREVIOUS = "上年"
+PREVIOUS = "上年"  # 上年.<key>: 上年同期, the same span a year earlier
+LAST_PERIOD = "上期"  # 上期.<key>: the period of the same kind just before
+COMPARISONS = (PREVIOUS, LAST_PERIOD)
 
 
 def year_problem(year: int) -> str | None:
@@ -47,28 +49,27 @@ def period_from_dates(start: dt.date, end: dt.date) -> Any:
 
 
 def known_keys() -> set[str] | None:
-    """Every indicator key a template may name (with its `上年.` twin), or None when indicators are unavailable."""
+    """Every indicator key a template may name (with its `上年.` and `上期.` twins), or None when indicators are
+    unavailable."""
     try:
         from dangjian.indicators.models import Indicator
     except ImportError:  # pragma: no cover - only while the indicators stage is absent
         return None
     keys = set(Indicator.objects.values_list("key", flat=True))
-    return keys | {f"{PREVIOUS}.{k}" for k in keys}
+    return keys | {f"{prefix}.{k}" for prefix in COMPARISONS for k in keys}
 
 
 def evaluate(org: Any, period: Any, keys: set[str] | None = None) -> dict[str, Any]:
     """Indicator values for (org subtree, period) — those named (with what their formulas need), or all —
-    and the previous period's under `上年.<key>`."""
+    the same span a year earlier's under `上年.<key>`, and those named `上期.<key>` for the period just before."""
     from dangjian.indicators.engine import evaluate as engine_evaluate
 
-    if keys is not None:
-        keys = {k.removeprefix(PREVIOUS + ".") for k in keys}
     return engine_evaluate(org, period, keys=keys, previous=True)
 
 
 def evidence_url(key: str, org: Any, period: Any, aggregate: str = "") -> str | None:
     """The page listing the records behind the value `key` of the report for (org, period), in the one link form
-    (indicators/links.py; a `上年.` key links to its key for the year before). An org or period attribute has
+    (indicators/links.py; a `上年.` or `上期.` key links to its key for that period). An org or period attribute has
     no records behind it, hence no link."""
     from django.urls import NoReverseMatch
 
@@ -83,7 +84,8 @@ def evidence_url(key: str, org: Any, period: Any, aggregate: str = "") -> str | 
 
 
 def computed_for(key: str, period: Any) -> Any:
-    """The period the value `key` of a report for `period` was computed for: the year before for `上年.` keys."""
+    """The period the value `key` of a report for `period` was computed for: the same span a year earlier for
+    `上年.` keys, the period just before for `上期.` keys."""
     from dangjian.indicators.links import computed_for as span
 
     return span(key, period)[1]
