@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -100,6 +101,14 @@ for i in range(3):
     Attachment.objects.create(record=rec, name=f"会议纪要{i}.pdf", size=4096,
                               file=ContentFile(os.urandom(4096), name=f"minutes{i}.pdf"))
 record(Action.LOGIN, username="clerk", target="seed")
+from django.contrib.auth.models import Permission
+from dangjian.tasks.models import CollectionTask, TaskEvent, TaskTarget
+task = CollectionTask.objects.create(title="2019年度学习统计", creator_org=root, period_start="2019-01-01",
+                                     period_end="2019-12-31", scope_root=root, deadline="2020-01-15")
+task.ledger_types.set([ledger])
+target = TaskTarget.objects.create(task=task, org=c1)
+TaskEvent.objects.create(target=target, from_status="", to_status="pending")
+clerk.user_permissions.add(Permission.objects.get(codename="view_collectiontask"))
 """
 
 SNAPSHOT = """
@@ -370,6 +379,81 @@ def test_a_format_1_postgresql_backup_still_restores(pg_backup, tmp_path):
     after = target.snapshot()
     assert after["files"] == before["files"]
     assert after["tables"]["ledgers_record"] == before["tables"]["ledgers_record"]
+
+
+MOVED_TABLES = (
+    "ledgers_collectiontask",
+    "ledgers_tasktarget",
+    "ledgers_taskevent",
+    "auth_user_user_permissions",
+)
+
+
+def test_a_backup_made_before_the_task_models_moved_to_the_tasks_app_restores(pg_backup, tmp_path):
+    """Until migration tasks.0001 the 填报任务 models were `ledgers.collectiontask` …: a PostgreSQL backup of then
+    names them so, in its rows and in the natural keys of their permissions."""
+    path, before = pg_backup
+    with zipfile.ZipFile(path) as zf:
+        text = zf.read("data.jsonl").decode()
+        manifest = json.loads(zf.read("manifest.json"))
+    old = text
+    for model in ("collectiontask", "tasktarget", "taskevent"):
+        old = old.replace(f'"model": "tasks.{model}"', f'"model": "ledgers.{model}"')
+        old = re.sub(rf'"tasks",(\s*)"{model}"', rf'"ledgers",\1"{model}"', old)
+    assert old != text and re.search(r'"ledgers",\s*"collectiontask"', old)
+    data = old.encode()
+    manifest["files"]["data.jsonl"] = {"sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
+    legacy = _rewritten(
+        path, tmp_path / "legacy.zip", {"manifest.json": json.dumps(manifest).encode(), "data.jsonl": data}
+    )
+    target = Target(tmp_path / "restored")
+    target.dangjian("restore", str(legacy))
+    after = target.snapshot()
+    for table in MOVED_TABLES:
+        assert after["tables"][table] == before["tables"][table] > 0, table
+
+
+PERMISSIONS = """
+import os
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dangjian.settings")
+import django
+django.setup()
+from django.contrib.auth import get_user_model
+from django.contrib.contenttypes.models import ContentType
+clerk = get_user_model().objects.get(username="clerk")
+print(sorted(f"{p.content_type.app_label}.{p.codename}" for p in clerk.user_permissions.all()),
+      sorted(ContentType.objects.filter(model="collectiontask").values_list("app_label", flat=True)))
+"""
+
+
+# Migrating back leaves content types of both labels (post_migrate makes those of the state it ends in): keep those
+# under `ledgers` only, holding the granted permissions, as an installation from before the move has them.
+AS_BEFORE_THE_MOVE = """
+import os
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dangjian.settings")
+import django
+django.setup()
+from django.contrib.contenttypes.models import ContentType
+for model in ("collectiontask", "tasktarget", "taskevent"):
+    ContentType.objects.filter(app_label="ledgers", model=model).delete()
+    ContentType.objects.filter(app_label="tasks", model=model).update(app_label="ledgers")
+"""
+
+
+def test_the_move_of_the_task_models_keeps_their_rows_and_permissions(tmp_path, scratch_databases):
+    """An installation migrated before the move (ledgers.0007, content types under `ledgers`) upgrades in place:
+    the tables and rows stay, the content types move, and granted permissions follow them."""
+    target = _seeded(Target(tmp_path / "data", _scratch(scratch_databases) if PG_URL else ""))
+    before = target.snapshot()
+    target.dangjian("manage", "migrate", "ledgers", "0007")
+    target.dangjian("manage", "migrate", "tasks", "zero")
+    target.run("-c", AS_BEFORE_THE_MOVE)
+    assert target.run("-c", PERMISSIONS).stdout.split() == ["['ledgers.view_collectiontask']", "['ledgers']"]
+    target.dangjian("manage", "migrate")
+    assert target.run("-c", PERMISSIONS).stdout.split() == ["['tasks.view_collectiontask']", "['tasks']"]
+    after = target.snapshot()
+    for table in MOVED_TABLES:
+        assert after["tables"][table] == before["tables"][table] > 0, table
 
 
 def test_encrypted_backup_needs_the_right_passphrase(sqlite_backup, tmp_path):

@@ -9,8 +9,9 @@ from dangjian.demo.generator import DEMO_PASSWORD, ROOT_CODE, build_demo
 from dangjian.orgs import access
 from dangjian.orgs.models import Membership, Organization
 from dangjian.records import services
-from dangjian.records.models import CollectionTask, LedgerType, Record, TargetStatus, TaskEvent, TaskTarget
+from dangjian.records.models import LedgerType, Record
 from dangjian.tasks import collection
+from dangjian.tasks.models import CollectionTask, TargetStatus, TaskEvent, TaskTarget
 
 
 def _counts() -> dict[str, int]:

@@ -147,8 +147,8 @@ def test_the_system_actor_sees_every_unit_but_no_confidential_row(world, rows):
 
 def test_tasks_and_targets_follow_the_scope(world):
     from dangjian.orgs.models import OrgKind
-    from dangjian.records.models import CollectionTask
     from dangjian.tasks import collection
+    from dangjian.tasks.models import CollectionTask
 
     task = collection.create_task(
         world.reviewer,

@@ -29,11 +29,12 @@ from django.test import Client
 from openpyxl import Workbook, load_workbook
 
 from dangjian.audit.models import Action, AuditEvent
-from dangjian.records.models import Record, TargetStatus
+from dangjian.records.models import Record
 from dangjian.spreadsheets import imports
 from dangjian.spreadsheets.imports import error_copy, import_file
 from dangjian.spreadsheets.xlsx import neutralise
 from dangjian.tasks import collection
+from dangjian.tasks.models import TargetStatus
 
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 CHILD_MEMORY = 1536 * 1024 * 1024  # the child's whole address space: Python and Django fit well inside

@@ -18,9 +18,10 @@ from openpyxl import Workbook, load_workbook
 
 from dangjian.audit.models import Action, AuditEvent
 from dangjian.orgs.models import Organization
-from dangjian.records.models import LedgerField, Record, TargetStatus, TaskTarget
+from dangjian.records.models import LedgerField, Record
 from dangjian.spreadsheets import imports
 from dangjian.spreadsheets.xlsx import FORMULA_STARTS, neutralise
+from dangjian.tasks.models import TargetStatus, TaskTarget
 
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 HOSTILE = ["=cmd|' /C calc'!A0", "\t=1+1", "\r@x", "+1", "-1", "@SUM(A1)"]

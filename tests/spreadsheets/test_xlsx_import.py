@@ -397,8 +397,8 @@ def test_zip_bombs_are_refused_before_opening(world, tmp_path):
 def test_a_submitted_period_refuses_imported_rows_and_an_import_starts_a_task(world, tmp_path):
     from tests.tasks.conftest import make_task
 
-    from dangjian.records.models import TargetStatus
     from dangjian.tasks import collection
+    from dangjian.tasks.models import TargetStatus
 
     task = make_task(world, title="2019年度数据", ledger_types=[world.ledger("study_activity")])
     path = sheet(tmp_path, [good(1, "2019-03-05")])

@@ -8,9 +8,9 @@ import pytest
 from django.core.exceptions import PermissionDenied
 
 from dangjian.orgs.models import OrgKind
-from dangjian.records.models import TargetStatus, TaskEvent
 from dangjian.records.services import RecordLocked, delete_record, restore_record, save_record
 from dangjian.tasks import collection
+from dangjian.tasks.models import TargetStatus, TaskEvent
 
 from .conftest import make_task
 

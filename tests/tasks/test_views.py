@@ -10,8 +10,9 @@ from django.test import Client
 from openpyxl import load_workbook
 
 from dangjian.orgs.models import Organization, OrgKind
-from dangjian.records.models import CollectionTask, Record, TargetStatus, TaskTarget
+from dangjian.records.models import Record
 from dangjian.tasks import collection
+from dangjian.tasks.models import CollectionTask, TargetStatus, TaskTarget
 from dangjian.tasks.schemas import TARGET_COLUMNS
 
 from .conftest import make_task
@@ -198,10 +199,10 @@ def test_task_list_shows_visible_tasks(world, task):
 
 def test_admin_lists_tasks_read_only(world, task):
     client = client_for(world.sysadmin)
-    assert "2019年度组织生活统计" in client.get("/admin/ledgers/collectiontask/").content.decode()
-    page = client.get(f"/admin/ledgers/collectiontask/{task.pk}/change/").content.decode()
+    assert "2019年度组织生活统计" in client.get("/admin/tasks/collectiontask/").content.decode()
+    page = client.get(f"/admin/tasks/collectiontask/{task.pk}/change/").content.decode()
     assert "幸福社区" in page or "中共城关街道幸福社区委员会" in page
-    assert client.get("/admin/ledgers/collectiontask/add/").status_code == 403
+    assert client.get("/admin/tasks/collectiontask/add/").status_code == 403
 
 
 def test_pages_name_a_deleted_account_without_failing(world, task):

@@ -313,8 +313,8 @@ def build_task(seed: int) -> bool:
     """One 填报任务 the district sent its communities for 2019, most of them answered: so that the progress page,
     the clerks' home pages and the 报送 lock have something to show. 幸福社区 (tianbao) has not yet submitted and
     can still enter 2019 records; 和平社区 (tianbao2) was returned with a reason. Built once (by title)."""
-    from dangjian.records.models import CollectionTask, TargetStatus, TaskEvent
     from dangjian.tasks import collection
+    from dangjian.tasks.models import CollectionTask, TargetStatus, TaskEvent
 
     if CollectionTask.objects.filter(title=DEMO_TASK).exists():
         return False

@@ -1,14 +1,11 @@
-"""Admin pages of 填报任务: a task and its units, read-only where the task page owns the change.
-
-The models are still in the `ledgers` app label (`dangjian.records.models`, see docs/architecture.md), so these
-pages stay at /admin/ledgers/collectiontask/.
-"""
+"""Admin pages of 填报任务 (/admin/tasks/collectiontask/): a task and its units, read-only where the task page owns
+the change."""
 
 from __future__ import annotations
 
 from django.contrib import admin
 
-from dangjian.records.models import CollectionTask, TaskTarget
+from .models import CollectionTask, TaskTarget
 
 
 class TaskTargetInline(admin.TabularInline):

@@ -6,8 +6,7 @@ from django.apps import AppConfig
 class TasksConfig(AppConfig):
     """填报任务: collection from units, progress, 报送 and 退回, and the 报送 locks on records.
 
-    No models of its own yet: CollectionTask, TaskTarget and TaskEvent stay in the `ledgers` app label
-    (`dangjian.records.models`) so that their tables and migrations are untouched.
+    Its models (`tasks/models.py`) keep the table names they had in the `ledgers` label (see migration 0001).
     """
 
     name = "dangjian.tasks"

@@ -35,11 +35,12 @@ from django.utils import timezone
 
 from dangjian.orgs import access
 from dangjian.orgs.models import Organization, OrgKind
-from dangjian.records.models import CollectionTask, LedgerType, Record, TargetStatus, TaskEvent, TaskTarget
+from dangjian.records.models import LedgerType, Record
 from dangjian.spreadsheets.xlsx import neutralise, table  # the one cell cleaner of every xlsx written
 from dangjian.text import NOTE_LIMIT, cn_date, note
 
 from . import schemas  # the task resource's schemas (they name Progress for type checking only)
+from .models import CollectionTask, TargetStatus, TaskEvent, TaskTarget
 
 OPEN_STATUSES = (TargetStatus.PENDING, TargetStatus.DRAFT, TargetStatus.RETURNED)
 

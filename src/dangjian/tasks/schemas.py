@@ -9,10 +9,11 @@ from typing import TYPE_CHECKING, Any
 from ninja import Field, Schema
 
 from dangjian.orgs.schemas import OrgRef, org_ref
-from dangjian.records.models import CollectionTask, TargetStatus
 from dangjian.records.schemas import PeriodOut
 from dangjian.spreadsheets.xlsx import Column
 from dangjian.text import cn_date, person
+
+from .models import CollectionTask, TargetStatus
 
 if TYPE_CHECKING:  # collection writes the xlsx from these schemas
     from .collection import Progress

@@ -18,11 +18,12 @@ from django.views.decorators.http import require_POST
 
 from dangjian.orgs import access
 from dangjian.orgs.models import Organization, OrgKind
-from dangjian.records.models import CollectionTask, LedgerType, TaskTarget
+from dangjian.records.models import LedgerType
 from dangjian.spreadsheets.xlsx import XLSX_MIME
 from dangjian.web.responses import json_response
 
 from . import collection, schemas
+from .models import CollectionTask, TaskTarget
 
 
 class OrgChoice(forms.ModelChoiceField):
