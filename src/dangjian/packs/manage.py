@@ -281,11 +281,11 @@ def install(
 ) -> tuple[Pack, dict[str, int]]:
     """Check the pack in `folder` and install it into DATA_DIR/packs/<name>/, reloading every pack: all or nothing.
     Raises PackProblems (every problem) or PackError."""
-    candidate, problems = read_pack(folder, LOCAL, display)
-    if candidate is not None and not problems:
+    candidate, problems = check_folder(folder, display)  # every problem at once, before anything moves
+    if candidate is not None:
         builtin = {p.name for p in discover(strict=False) if p.source == BUILTIN}
         if candidate.name in builtin:
-            problems = [Problem(f"{display}/pack.toml", None, "pack.name",
+            problems = problems + [Problem(f"{display}/pack.toml", None, "pack.name",
                                 f"数据包名称“{candidate.name}”是内置数据包的名称，请换一个名称")]  # fmt: skip
     if candidate is None or problems:
         raise PackProblems(problems, f"数据包有 {len(problems)} 处问题，没有安装")
