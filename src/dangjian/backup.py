@@ -41,7 +41,7 @@ from django.core.serializers.base import DeserializationError
 from django.db import DatabaseError, connection, connections, transaction
 from django.db.models import Model
 
-from dangjian.audit.log import Action, record
+from dangjian.audit.log import COMMAND_LINE, Action, record
 
 FORMAT = 2
 MANIFEST = "manifest.json"
@@ -56,7 +56,6 @@ MIN_PASSPHRASE = (
 )
 CHUNK = 1024 * 1024
 LOAD_BATCH = 1000
-COMMAND_LINE = "命令行"
 _SOURCE_ALIAS = "dangjian_restore_source"
 
 

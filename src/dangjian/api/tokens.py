@@ -17,14 +17,13 @@ from typing import Any
 from django.db import DatabaseError
 from django.utils import timezone
 
-from dangjian.audit.log import Action, record
+from dangjian.audit.log import COMMAND_LINE, Action, record
 from dangjian.text import cn_datetime
 
 from .models import ApiToken
 
 PREFIX = "djt_"
 MAX_DAYS = 3660  # ten years: a token for a platform is still meant to be replaced one day
-COMMAND_LINE = "命令行"  # who the audit log names for tokens made by `dangjian token create`
 LAST_USED_EVERY = dt.timedelta(minutes=1)  # last_used_at is written at most this often (no write per request)
 
 

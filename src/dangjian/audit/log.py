@@ -9,6 +9,9 @@ from .models import Action, AuditEvent
 __all__ = ["Action", "client_address", "record"]
 
 
+COMMAND_LINE = "命令行"  # who the log names for what the command line does without an account (--as)
+
+
 def client_address(request: Any) -> str | None:
     """The address the request came from (REMOTE_ADDR: behind nginx, configure it to pass the client's)."""
     if request is None:

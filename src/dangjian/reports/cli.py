@@ -9,7 +9,7 @@ import getpass
 import sys
 from pathlib import Path
 
-from dangjian.audit.log import Action, record
+from dangjian.audit.log import COMMAND_LINE, Action, record
 from dangjian.orgs.models import Organization
 
 from . import values as sources
@@ -25,9 +25,9 @@ EXIT_USAGE = 2
 def _os_user() -> str:
     """The command line has no signed-in user: the audit log names the operating-system account instead."""
     try:
-        return f"{getpass.getuser()}（命令行）"
+        return f"{getpass.getuser()}（{COMMAND_LINE}）"
     except (OSError, KeyError):  # no such account name in a container
-        return "（命令行）"
+        return f"（{COMMAND_LINE}）"
 
 
 def _fail(message: str) -> int:

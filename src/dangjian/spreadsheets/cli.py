@@ -56,11 +56,10 @@ def export(args: argparse.Namespace) -> int:
     """The records the actor sees (as the web's records table and its xlsx: same filters, same masking)."""
     from django.http import QueryDict
 
-    from dangjian.audit.log import Action, record
+    from dangjian.audit.log import COMMAND_LINE, Action, record
     from dangjian.records.forms import RecordFilter
     from dangjian.records.views import listed_records
 
-    from .imports import COMMAND_LINE
     from .xlsx import export_records
 
     scope = access.scope(actor(args))

@@ -30,7 +30,7 @@ from typing import IO, Any
 
 from django.db.models import Q
 
-from dangjian.audit.log import Action, record
+from dangjian.audit.log import COMMAND_LINE, Action, record
 from dangjian.orgs import access
 from dangjian.orgs.models import Organization
 from dangjian.records.fields import is_empty, normalize_text
@@ -62,7 +62,6 @@ BATCH = 2000
 HEADER_SCAN = HEAD_ROWS  # the header is looked for in this many rows from the top (title rows may come first)
 MAX_LISTED = 1000  # errors (and duplicates) listed and marked in the error copy; all of them are counted
 IN_PLACE_BYTES = 5 * 1024 * 1024  # an .xlsx whose sheets are smaller is marked in place, keeping its look
-COMMAND_LINE = "命令行"  # who the audit log names for imports run by `dangjian import`
 SHEET_SCAN = 20  # and in this many visible worksheets, from the first (a cover or 说明 sheet may come first)
 Progress = Callable[[int, int], None]
 
