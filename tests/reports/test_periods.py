@@ -159,6 +159,10 @@ def test_a_bad_period_in_the_web_is_refused_in_chinese(client, world):
         },
     )
     assert reversed_range.status_code == 400 and "截止日期不能早于起始日期" in reversed_range.content.decode()
+    no_dates = client.get(
+        reverse("reports:index"), {"template": "testreport", "org": "root", "span": "range"}
+    )
+    assert no_dates.status_code == 400 and "请填写起始日期和截止日期" in no_dates.content.decode()
     for bad in ("2019Q5", "2019-13", "1900"):
         response = client.get(f"/reports/testreport/root/{bad}/")
         assert response.status_code == 400 and f"报告期“{bad}”无效" in response.content.decode()

@@ -102,7 +102,8 @@ def _asked_period(query) -> str | None:
         return typed
     span = query.get("span") or ""
     if span == "range":
-        return f"{(query.get('start') or '').strip()}..{(query.get('end') or '').strip()}"
+        start, end = (query.get("start") or "").strip(), (query.get("end") or "").strip()
+        return f"{start}..{end}" if start and end else "自定义起止日期"
     year = (query.get("year") or "").strip()
     if not year:
         return None
@@ -121,6 +122,8 @@ def index(request: HttpRequest) -> HttpResponse:
             period = sources.parse_period(asked)
         except sources.PeriodError as exc:
             problem = str(exc)
+            if asked == "自定义起止日期":
+                problem = "报告期无效：选择“自定义起止日期”时，请填写起始日期和截止日期"
         else:
             return redirect("reports:preview", key=key, org=code, period=period.code)
     runs = ReportRun.objects.filter(org__in=orgs).select_related("org", "created_by")[:50]
