@@ -250,6 +250,19 @@ def test_check_lists_every_problem_at_once_with_file_line_and_key(data_dir, caps
     assert "共 5 处问题" in out
 
 
+def test_a_local_pack_may_not_take_a_built_in_name_and_values_of_the_wrong_kind_are_named(
+    data_dir, capsys, tmp_path
+):
+    code, out = run(
+        capsys, "install", str(write(tmp_path / "core", EXTENSION.replace('"halfyear"', '"core"')))
+    )
+    assert code == 1 and "“core”" in out
+    body = EXTENSION.replace('type = "text"', 'type = "text"\nmin = "abc"\nsensitive = "yes"')
+    code, out = run(capsys, "check", str(write(tmp_path / "halfyear", body)))
+    assert code == 1
+    assert "fields[platform].min）：min 应为数字" in out and "sensitive 应为 true 或 false" in out
+
+
 def test_load_refuses_unknown_keys_and_the_reserved_label_naming_file_and_key(packs, tmp_path):
     folder = tmp_path / "bad"
     folder.mkdir()

@@ -277,10 +277,14 @@ def load_pack(pack: Pack) -> dict[str, int]:
         raise PackProblems(problems, f"数据包 {pack.name} 有 {len(problems)} 处问题，没有载入")
     counts = {}
     for name, (_, handler) in sorted(_HANDLERS.items(), key=lambda kv: kv[1][0]):
-        if name in pack.data:
-            counts[name] = handler(pack.data[name], pack)
-        elif name == "extends":
-            handler([], pack)  # withdraws the extensions the pack no longer declares
+        try:
+            if name in pack.data:
+                counts[name] = handler(pack.data[name], pack)
+            elif name == "extends":
+                handler([], pack)  # withdraws the extensions the pack no longer declares
+        except (ValueError, TypeError, KeyError, AttributeError, ArithmeticError) as exc:
+            # A value of the wrong kind that the checks above let through: named, never a traceback.
+            raise PackError(f"数据包 {pack.name} 的 {name} 部分有误：{type(exc).__name__} {exc}") from None
     _audit(pack, counts)
     return counts
 

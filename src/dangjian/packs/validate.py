@@ -172,6 +172,8 @@ def _fields_problems(
             )
         if code in found:
             c.add(section_name, i, "code", f"字段代码重复：{code}", sub, f"{where}.code")
+        for key, problem in _value_problems(spec):
+            c.add(section_name, i, key, problem, sub, f"{where}.{key}")
         if "label" in spec:
             norm = head_key(spec["label"])
             if norm in reserved:
@@ -190,6 +192,25 @@ def _fields_problems(
             labels.setdefault(norm, code)
         if code and code not in found:
             found[code] = str(spec.get("type", ""))
+    return found
+
+
+def _value_problems(spec: dict[str, Any]) -> list[tuple[str, str]]:
+    """Values of the wrong kind: a text where a number, a list or true/false belongs."""
+    found = []
+    for key in ("code", "label", "type", "unit", "help"):
+        if key in spec and not isinstance(spec[key], str):
+            found.append((key, f"{key} 应为文字"))
+    for key in ("min", "max"):
+        if key in spec and (isinstance(spec[key], bool) or not isinstance(spec[key], int | float)):
+            found.append((key, f"{key} 应为数字"))
+    for key in ("required", "sensitive", "key"):
+        if key in spec and not isinstance(spec[key], bool):
+            found.append((key, f"{key} 应为 true 或 false"))
+    if "choices" in spec and not (
+        isinstance(spec["choices"], list) and all(isinstance(x, str) and x for x in spec["choices"])
+    ):
+        found.append(("choices", 'choices 应为文字的列表，如 ["甲", "乙"]'))
     return found
 
 
