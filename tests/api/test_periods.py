@@ -30,3 +30,21 @@ def test_the_api_takes_a_period(world, api):
     evidence = clerk.get("/api/indicators/evidence", org="s1", period="2019Q1", key="学习.中心组次数").json()
     assert evidence["period"]["end"] == "2019-03-31"
     assert sorted(r["values"]["title"] for r in evidence["records"]) == ["第1次集体学习", "第2次集体学习"]
+
+
+def test_year_and_start_end_are_read_by_the_same_parser_as_period(world, api):
+    """`year` and `start`/`end` are bounded and worded as `period` is (1949 … next year, a range of at most ten
+    years, its end not before its start)."""
+    reviewer = api(world.reviewer)
+    ask = dict(org="s1", keys="学习.中心组次数")
+    ranged = reviewer.get("/api/indicators/values", start="2019-01-01", end="2019-03-31", **ask)
+    assert ranged.status_code == 200 and ranged.json()["values"][0]["value"] == 2
+    for query, said in (
+        (dict(year=1900), "“1900”无效"),
+        (dict(start="1900-01-01", end="1900-12-31"), "无效"),
+        (dict(start="2000-01-01", end="2019-12-31"), "无效"),
+        (dict(start="2019-12-31", end="2019-01-01"), "无效"),
+        (dict(start="2019-01-01"), "期间参数不正确"),
+    ):
+        bad = reviewer.get("/api/indicators/values", **query, **ask)
+        assert bad.status_code == 400 and said in bad.json()["detail"], (query, bad.json())
