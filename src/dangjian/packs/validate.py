@@ -197,7 +197,7 @@ def _fields_problems(
 
 def _value_problems(spec: dict[str, Any]) -> list[tuple[str, str]]:
     """Values of the wrong kind: a text where a number, a list or true/false belongs."""
-    found = []
+    found: list[tuple[str, str]] = []
     for key in ("code", "label", "type", "unit", "help"):
         if key in spec and not isinstance(spec[key], str):
             found.append((key, f"{key} 应为文字"))
@@ -370,7 +370,7 @@ def _database_conflicts(packs: list[Pack], owners: dict[tuple[str, str], Pack]) 
     return problems
 
 
-def _target_fields(target: Pack | None, ledger: str) -> dict[str, dict[str, Any]] | None:
+def _target_fields(target: Pack | None, ledger: str, extender: str = "") -> dict[str, dict[str, Any]] | None:
     """The fields of ledger `ledger` as its owner defines it: from the pack's files, else from the database."""
     if target is not None:
         for item in target.data.get("ledger_types", []):
@@ -382,7 +382,17 @@ def _target_fields(target: Pack | None, ledger: str) -> dict[str, dict[str, Any]
     lt = LedgerType.objects.filter(code=ledger).prefetch_related("fields").first()
     if lt is None:
         return None
-    return {f.code: {"code": f.code, "type": f.type, "choices": f.choices} for f in lt.fields.all()}
+    # What this pack itself added last time is not the owner's: a reload may declare it again.
+    mine = (lt.extensions or {}).get(extender, {})
+    return {
+        f.code: {
+            "code": f.code,
+            "type": f.type,
+            "choices": [c for c in f.choices if c not in mine.get("choices", {}).get(f.code, [])],
+        }
+        for f in lt.fields.all()
+        if f.code not in mine.get("fields", [])
+    }
 
 
 def _extension_conflicts(packs: list[Pack], owners: dict[tuple[str, str], Pack]) -> list[Problem]:
@@ -431,7 +441,7 @@ def _extension_conflicts(packs: list[Pack], owners: dict[tuple[str, str], Pack])
             elif (actual.order, actual.name) > (pack.order, pack.name):
                 problem(f"扩展要在被扩展的数据包之后载入：数据包 {pack.name} 的 order（{pack.order}）应大于 "
                         f"{owner_name} 的 order（{actual.order}）")  # fmt: skip
-            fields = _target_fields(target if target is not None else actual, ledger) or {}
+            fields = _target_fields(target if target is not None else actual, ledger, pack.name) or {}
             for spec in item.get("fields", []) if isinstance(item.get("fields"), list) else []:
                 code = spec.get("code") if isinstance(spec, dict) else None
                 if not code:
