@@ -43,6 +43,17 @@ class World:
 
 
 @pytest.fixture(autouse=True)
+def _demo_checked_once_per_test(monkeypatch):
+    """The demo warning looks at the database at most once a minute, process-wide: a test that counts queries would
+    see that look whenever the minute since another test's happened to run out. Each test starts without it, and
+    within a test it is done once, at the first page."""
+    from dangjian.web import middleware
+
+    middleware.forget_demo_state()
+    monkeypatch.setattr(middleware, "_DEMO_CHECK_SECONDS", 10**9)
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hasher(settings):
     # The production hasher is slow on purpose; tests create many users.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
