@@ -441,7 +441,7 @@ def _table(results: list[dict[str, Any]], machine: dict[str, str], clerk_s: floa
         "## 并发（bench_concurrency）",
         "",
         "命令：`python -m bench concurrency`（PostgreSQL 另设 `DANGJIAN_BENCH_PG`）。`dangjian init --demo` 后加",
-        f"{CLERKS} 个填报员账号和一个 {LEDGER_RECORDS} 条记录的学习教育活动台账，用 `dangjian serve`（waitress，默认"
+        f"{CLERKS} 个填报员账号和一个 {LEDGER_RECORDS} 条记录的学习教育活动台账，用 `dangjian serve`（waitress，默认 "
         f"{_default_workers()} 个工作进程、每个 8 线程）",
         f"在本机提供服务，由另一进程经 HTTP 访问：{CLERKS} 个填报员各自登录、连续保存记录 {clerk_s:.0f} 秒，其间区委办",
         f"管理员在导入页上传 {IMPORT_ROWS} 行的 Excel；随后 {READERS} 个查看者翻阅该台账 {reader_s:.0f} 秒（每页 50 条，",
