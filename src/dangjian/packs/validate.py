@@ -14,11 +14,6 @@ from typing import Any
 
 from .loader import Pack, Problem, sections
 
-# The import reads these headers as the 填报单位 column (spreadsheets/imports.py, `_header_names`: the org header,
-# its code and two hand-kept aliases); a field labelled so could not be re-imported from its own template.
-# tests/packs/test_validate.py checks that this list covers every alias the import knows.
-ORG_ALIASES = ("单位", "单位名称")
-
 EXTEND_KEYS = {"ledger", "choices", "fields"}
 ORG_KIND_KEYS = {"code", "label", "order"}
 OWNED = {  # section → (what it is called, its identifying key)
@@ -39,6 +34,7 @@ def head_key(label: Any) -> str:
 
 def reserved_labels(workflow: bool) -> dict[str, str]:
     """Normalised header → what the import reads it as."""
+    from dangjian.spreadsheets.imports import ORG_ALIASES
     from dangjian.spreadsheets.xlsx import ORG_CODE, ORG_HEADER, STATE_HEADER
 
     reserved = {

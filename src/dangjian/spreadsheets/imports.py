@@ -195,8 +195,13 @@ def _quoted(cells: list[str]) -> str:
     return "、".join(f"“{c}”" for c in cells[:10]) + (f" 等 {len(cells)} 列" if len(cells) > 10 else "")
 
 
+# Headers read as the 填报单位 column besides its own name and code (what clerks write); a ledger field may not be
+# labelled so (packs refuse it), or its own template could not be imported again.
+ORG_ALIASES = ("单位", "单位名称")
+
+
 def _header_names(fields: list[LedgerField], date_field: str = "") -> dict[str, str]:
-    names = {_head_key(ORG_HEADER): ORG_CODE, ORG_CODE: ORG_CODE, "单位": ORG_CODE, "单位名称": ORG_CODE}
+    names = {_head_key(ORG_HEADER): ORG_CODE, ORG_CODE: ORG_CODE, **dict.fromkeys(ORG_ALIASES, ORG_CODE)}
     for f in fields:
         names.setdefault(_head_key(f.label), f.code)
         names.setdefault(_head_key(f.code), f.code)
