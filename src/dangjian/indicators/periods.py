@@ -25,6 +25,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from dangjian.text import cn_date
+
 FIRST_YEAR = 1949  # no district keeps ledgers from before; the year before (1948) is still a valid date
 MAX_RANGE_YEARS = 10  # a date range longer than this is a typing mistake, not a report
 
@@ -152,7 +154,7 @@ class Period:
             return f"{year}年{QUARTERS[n]}"
         if kind == "month":
             return f"{year}年{n}月"
-        return f"{_cn_date(self.start)}至{_cn_date(self.end)}"
+        return f"{cn_date(self.start)}至{cn_date(self.end)}"
 
     def __str__(self) -> str:
         return self.code
@@ -220,10 +222,6 @@ def _years_after(day: dt.date, years: int) -> dt.date:
         return day.replace(year=day.year + years)
     except ValueError:
         return day.replace(year=day.year + years, day=28)
-
-
-def _cn_date(day: dt.date) -> str:
-    return f"{day.year}年{day.month}月{day.day}日"
 
 
 _YEAR = r"(\d{4})"

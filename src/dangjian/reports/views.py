@@ -199,7 +199,7 @@ def preview(
 
 def _file_period(period: Any) -> str:
     """How a file name names the period: 2019年 for a year (as before), else its label."""
-    return f"{period.start.year}年" if period.is_year else period.label
+    return period.label.removesuffix("度") if period.is_year else period.label  # 2019年度 → 2019年
 
 
 @login_required
