@@ -114,7 +114,7 @@ def _import(path: Path, engine: str) -> dict[str, Any]:
     _remove(org)
     start = time.perf_counter()
     result = import_file(None, lt, path, path.name, default_org=org, engine=engine, check_access=False)
-    out = {"seconds": time.perf_counter() - start, "created": result.created, "ok": result.ok}
+    out: dict[str, Any] = {"seconds": time.perf_counter() - start, "created": result.created, "ok": result.ok}
     out["write"] = writing[0]
     if not result.ok:
         out["problem"] = (result.lines() or [""])[0]
