@@ -204,4 +204,6 @@ def test_a_list_that_reads_another_table_or_the_clock_is_never_kept(world):
     assert counts._question(rows.values_list("pk", flat=True)) is not None
     assert counts._question(rows.filter(created_at__lte=Now()).values_list("pk", flat=True)) is None
     assert counts._question(rows.filter(created_by__username="clerk").values_list("pk", flat=True)) is None
-    assert counts._question(rows.filter(org__path__startswith="0001").values_list("pk", flat=True)) is not None
+    assert (
+        counts._question(rows.filter(org__path__startswith="0001").values_list("pk", flat=True)) is not None
+    )

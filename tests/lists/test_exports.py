@@ -7,10 +7,10 @@ import io
 import json
 
 from openpyxl import load_workbook
+from tests.lists.test_workflow import TASK, _item, client_for
 
 from dangjian.lists import schemas, workflow
 from dangjian.records import services
-from tests.lists.test_workflow import TASK, _item, client_for
 
 
 def test_the_overdue_workbook_has_the_twins_items_column_by_column(world):

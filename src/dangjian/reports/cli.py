@@ -74,7 +74,9 @@ def report(args: argparse.Namespace) -> int:
         return _fail(f"无法写入文件 {output}：{exc.strerror}")
     record(
         Action.EXPORT,
-        user=getattr(args, "actor", None),  # the --as account; without it the operating-system account is named
+        user=getattr(
+            args, "actor", None
+        ),  # the --as account; without it the operating-system account is named
         username=_os_user(),
         target=f"报告 {template.key} {org.code} {period.code}",
         format=fmt,
