@@ -385,9 +385,13 @@ def test_the_page_installs_single_files_and_refuses_a_bad_one_naming_it(world, d
 
 
 def test_only_an_admin_of_the_reporting_org_may_use_the_page(world, data_dir):
+    link = 'href="/packs/"'
+    assert link in _client(world.unit_admin).get("/ledgers/").content.decode()  # the top bar offers it
     for user in (world.sysadmin, world.reviewer, world.clerk, world.viewer, world.jiwei):
         assert _client(user).get("/packs/").status_code == 403
         assert _client(user).post("/packs/", {}).status_code == 403
+        page = _client(user).get("/ledgers/" if user != world.sysadmin else "/")
+        assert link not in page.content.decode()
 
 
 # --- the command in fresh processes: init with a local pack, a reinstall, a bad local pack ------------------------

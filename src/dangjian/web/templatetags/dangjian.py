@@ -65,3 +65,13 @@ def _read_static(path: str) -> str:
     if not isinstance(found, str):
         raise FileNotFoundError(f"static file {path} not found")
     return Path(found).read_text(encoding="utf-8")
+
+
+@register.simple_tag(takes_context=True)
+def may_manage_packs(context: dict[str, Any]) -> bool:
+    """Whether the top bar offers 数据包: the account's Scope says (a 管理员 of the reporting org)."""
+    from dangjian.orgs import access
+
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    return bool(user is not None and user.is_authenticated and access.scope(user).may_manage_packs())
