@@ -179,11 +179,9 @@ def records(request: HttpRequest, code: str, fmt: str = "") -> HttpResponse:
 def _page(qs: QuerySet[Record], number: str | None) -> Page:
     """One page of records: the count (kept until the next write), the page's ids (read from the record_list index
     alone, however deep the page), then those records with their orgs, in the same order."""
-    from . import counts
-
     keys = qs.values_list("pk", flat=True)
     paginator = Paginator(keys, PAGE_SIZE)
-    paginator.count = counts.count(keys)  # kept until the next write (records/counts.py)
+    paginator.count = kept_counts.count(keys)  # kept until the next write (records/counts.py)
     page = paginator.get_page(number)
     ids = list(page.object_list)
     by_id = qs.model.objects.select_related("org").in_bulk(ids)
