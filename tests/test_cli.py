@@ -27,7 +27,24 @@ def test_it_shows_help_in_chinese(tmp_path):
 def test_it_refuses_an_unknown_command(tmp_path):
     result = _run("frobnicate", data_dir=tmp_path)
     assert result.returncode == 2
-    assert "frobnicate" in result.stderr
+    assert "frobnicate" in result.stderr and "不是可用的选项" in result.stderr
+
+
+def test_usage_mistakes_are_told_in_chinese(tmp_path):
+    """argparse's own messages (missing, clashing and unknown arguments, usage and headings) read in Chinese."""
+    cases = {
+        ("report", "--template", "seed2019"): "缺少必填参数：--org",
+        ("check", "--org", "demo", "--year", "2019", "--period", "2019Q1"): "不能与参数 --year 同时使用",
+        ("check", "--org", "demo"): "须填写其中一个",
+        ("ledgers", "--colour"): "无法识别的参数：--colour",
+        ("serve", "--port", "八千"): "不是有效的值",
+    }
+    for argv, said in cases.items():
+        result = _run(*argv, data_dir=tmp_path)
+        assert result.returncode == 2 and said in result.stderr, (argv, result.stderr)
+        assert "用法：" in result.stderr and "error:" not in result.stderr and "required" not in result.stderr
+    result = _run("check", "--help", data_dir=tmp_path)
+    assert "用法：" in result.stdout and "显示本帮助并退出" in result.stdout and "usage:" not in result.stdout
 
 
 def test_init_creates_the_database_and_loads_packs(tmp_path):

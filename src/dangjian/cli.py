@@ -289,7 +289,43 @@ def _period_options(p: argparse.ArgumentParser) -> None:
     group.add_argument("--year", metavar="YYYY", help="年度，如 2019（即 --period 2019）")
 
 
+# argparse's own words (usage, headings, errors) in Chinese: it ships no translation, and looks each message up through
+# the module's `_` when it is needed, so the command line's messages are the Chinese ones below; any other message is
+# left as argparse has it.
+ARGPARSE_WORDS = {
+    "usage: ": "用法：",
+    "positional arguments": "位置参数",
+    "options": "选项",
+    "show this help message and exit": "显示本帮助并退出",
+    "%(prog)s: error: %(message)s\n": "%(prog)s：错误：%(message)s\n",
+    "the following arguments are required: %s": "缺少必填参数：%s",
+    "one of the arguments %s is required": "参数 %s 须填写其中一个",
+    "argument %(argument_name)s: %(message)s": "参数 %(argument_name)s：%(message)s",
+    "not allowed with argument %s": "不能与参数 %s 同时使用",
+    "invalid choice: %(value)r (choose from %(choices)s)": "%(value)r 不是可用的选项（可选：%(choices)s）",
+    "invalid %(type)s value: %(value)r": "%(value)r 不是有效的值（应为 %(type)s）",
+    "unrecognized arguments: %s": "无法识别的参数：%s",
+    "expected one argument": "需要填写一个值",
+    "expected at most one argument": "最多填写一个值",
+    "expected at least one argument": "至少填写一个值",
+    "ambiguous option: %(option)s could match %(matches)s": "选项 %(option)s 不明确，可能是 %(matches)s",
+}
+
+
+def _argparse_in_chinese() -> None:
+    english = argparse._  # type: ignore[attr-defined]
+    if getattr(english, "chinese", False):
+        return
+
+    def chinese(message: str) -> str:
+        return ARGPARSE_WORDS.get(message) or english(message)
+
+    chinese.chinese = True  # type: ignore[attr-defined]
+    argparse._ = chinese  # type: ignore[attr-defined]
+
+
 def build_parser() -> argparse.ArgumentParser:
+    _argparse_in_chinese()
     parser = argparse.ArgumentParser(prog="dangjian", description="党建台账命令行工具")
     sub = parser.add_subparsers(dest="command", required=True, metavar="命令")
 
