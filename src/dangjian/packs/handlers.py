@@ -50,17 +50,21 @@ LEDGER_KEYS = {
 }  # fmt: skip
 
 
+def _check_field_spec(spec: dict[str, Any], where: str) -> None:
+    """A field as a pack declares it (in its own ledger or in an extension): its keys and an existing type."""
+    _require(spec, ("code", "label", "type"), where)
+    _no_extra(spec, FIELD_KEYS, where)
+    if spec["type"] not in FieldType.values:
+        raise PackError(f"{where} 的类型“{spec['type']}”不存在，可用：{'、'.join(FieldType.values)}")
+
+
 def load_ledger_type(item: dict[str, Any], pack: Pack, order: int) -> LedgerType:
     _require(item, ("code", "label", "date_field"), f"数据包 {pack.name} 的第 {order + 1} 个台账")
     code = item["code"]
     _no_extra(item, LEDGER_KEYS, f"台账 {code}")
     fields = item.get("fields", [])
     for i, spec in enumerate(fields):
-        where = f"台账 {code} 字段 {spec.get('code', f'第 {i + 1} 个')}"
-        _require(spec, ("code", "label", "type"), where)
-        _no_extra(spec, FIELD_KEYS, where)
-        if spec["type"] not in FieldType.values:
-            raise PackError(f"{where} 的类型“{spec['type']}”不存在，可用：{'、'.join(FieldType.values)}")
+        _check_field_spec(spec, f"台账 {code} 字段 {spec.get('code', f'第 {i + 1} 个')}")
     codes = [f["code"] for f in fields]
     duplicates = sorted({c for c in codes if codes.count(c) > 1})
     if duplicates:
@@ -174,10 +178,7 @@ def load_extensions(items: list[dict[str, Any]], pack: Pack) -> int:
         reserved = reserved_labels(bool(lt.workflow))
         for j, spec in enumerate(new_fields):
             fwhere = f"{where}的字段 {spec.get('code', j + 1)}"
-            _require(spec, ("code", "label", "type"), fwhere)
-            _no_extra(spec, FIELD_KEYS, fwhere)
-            if spec["type"] not in FieldType.values:
-                raise PackError(f"{fwhere} 的类型“{spec['type']}”不存在")
+            _check_field_spec(spec, fwhere)
             if spec.get("required") or spec.get("key"):
                 raise PackError(f"{fwhere}：扩展别的数据包的台账时不能增加必填或查重关键字段")
             if head_key(spec["label"]) in reserved:
