@@ -8,6 +8,7 @@ through the `cn_date`, `cn_datetime` and `who` filters ({% load dangjian %}), wh
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import re
 from decimal import Decimal
 from typing import Any
@@ -87,3 +88,38 @@ def number_text(value: Decimal | float | int) -> str:
             return str(int(value))
         return format(value, "f")
     return str(value)
+
+
+# --- differences between two versions of a text (template files, indicator TOML) ----------------------------------
+
+MAX_DIFF_LINES = 5_000  # beyond this a diff is not read by anyone; refuse rather than spend the request on it
+
+
+def diff_rows(old: str, new: str, context: int = 3) -> list[dict[str, Any]]:
+    """The lines that differ between `old` and `new`, with `context` unchanged lines around each change, as rows a
+    page shows: {"op": "same" | "del" | "add" | "gap", "old": line number or None, "new": line number or None,
+    "text": the line}. "gap" stands for unchanged lines left out. Empty when the texts are the same."""
+    a, b = old.splitlines(), new.splitlines()
+    if a == b:
+        return []
+    if len(a) > MAX_DIFF_LINES or len(b) > MAX_DIFF_LINES:
+        return [{"op": "gap", "old": None, "new": None, "text": f"文本超过 {MAX_DIFF_LINES} 行，不逐行比较"}]
+    gap = {"op": "gap", "old": None, "new": None, "text": "……"}
+    rows: list[dict[str, Any]] = []
+    groups = list(difflib.SequenceMatcher(None, a, b, autojunk=False).get_grouped_opcodes(context))
+    for group in groups:
+        _tag, i1, _i2, j1, _j2 = group[0]
+        if i1 > 0 or j1 > 0 or rows:
+            rows.append(dict(gap))
+        for tag, i1, i2, j1, j2 in group:
+            if tag == "equal":
+                rows += [
+                    {"op": "same", "old": i + 1, "new": j1 + i - i1 + 1, "text": a[i]} for i in range(i1, i2)
+                ]
+                continue
+            rows += [{"op": "del", "old": i + 1, "new": None, "text": a[i]} for i in range(i1, i2)]
+            rows += [{"op": "add", "old": None, "new": j + 1, "text": b[j]} for j in range(j1, j2)]
+    _tag, _i1, i2, _j1, j2 = groups[-1][-1]
+    if i2 < len(a) or j2 < len(b):
+        rows.append(dict(gap))
+    return rows

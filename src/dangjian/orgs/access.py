@@ -194,6 +194,12 @@ class Scope:
         a 管理员 of the reporting org, a root of the tree; not by the system administrator, nor by SYSTEM."""
         return not self.system and any(m.role == Role.ADMIN and m.org.depth == 1 for m in self.memberships)
 
+    def may_write_reports(self) -> bool:
+        """Report templates, indicators, checks and 报告参数 definitions are written in the web (editor, builder,
+        versions, restore, adopting a changed built-in original) by a 管理员 or 审核员 of the reporting org, a root
+        of the tree: the people who write the report. Not the system administrator, nor SYSTEM."""
+        return not self.system and any(m.role in REVIEW_ROLES and m.org.depth == 1 for m in self.memberships)
+
     def may_run_report(self, org: Organization) -> bool:
         """Reports (aggregates only for confidential ledgers) for any org within the account's subtrees."""
         return self.covers(org)
