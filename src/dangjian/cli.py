@@ -430,6 +430,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+CLI_URLCONF = "dangjian.cli_urls"
+SERVES_PAGES = {
+    "serve",
+    "manage",
+}  # the whole site, and Django's own commands (check, show_urls …), as configured
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     from dangjian.datadir import private_umask, tighten_or_warn
 
@@ -444,7 +451,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     if problem:
         print(f"错误：{problem}（--as）", file=sys.stderr)
         return 2
-    return COMMANDS[args.command](args)
+    if args.command in SERVES_PAGES:
+        return COMMANDS[args.command](args)
+    from django.urls import set_urlconf
+
+    # A command's links (a report's evidence) resolve against the few patterns they can name, not the whole site:
+    # loading every page's views is most of a command's start-up (dangjian/cli_urls.py, bench/bench_startup.py).
+    set_urlconf(CLI_URLCONF)
+    try:
+        return COMMANDS[args.command](args)
+    finally:
+        set_urlconf(None)  # back to the site's (tests run commands in-process, then ask for pages)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.apps import AppConfig
+from django.http import HttpRequest
 
 
 class ListsConfig(AppConfig):
@@ -20,6 +23,11 @@ class ListsConfig(AppConfig):
         # stage: the panel is registered with it (see dangjian/records/panels.py).
         from dangjian.records import panels
 
-        from .views import record_panel
-
         panels.register(record_panel)
+
+
+def record_panel(request: HttpRequest, record: Any) -> str:
+    """The 清单流程 panel (`lists.views.record_panel`), its views imported when a record page first asks for it."""
+    from .views import record_panel as panel
+
+    return panel(request, record)

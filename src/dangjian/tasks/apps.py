@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.apps import AppConfig
 
 
@@ -16,8 +18,17 @@ class TasksConfig(AppConfig):
     def ready(self) -> None:
         # The write service (records, left of tasks in the pipeline) applies the 报送 locks without importing this
         # stage: the task rules are registered as its lock provider (see dangjian/records/locks.py).
+        # The task rules are imported when the first record is written, not here: `collection` pulls in the xlsx
+        # and schema layers (pydantic), a fifth of a command's start-up that most commands never use.
         from dangjian.records import locks
 
+        locks.register(_TaskLocks())
+
+
+class _TaskLocks:
+    """`dangjian.tasks.collection` as the lock provider, imported on first use."""
+
+    def __getattr__(self, name: str) -> Any:
         from . import collection
 
-        locks.register(collection)
+        return getattr(collection, name)
