@@ -1,0 +1,299 @@
+"""核稿 (checking a draft's figures against the ledgers) and 从 Word 生成模板 (a finished report becomes a pack).
+
+Both read a document with prose.py and match its figures with figures.py, for one org and period, as the viewer
+the caller set. 核稿 stores nothing: the draft is read, checked and forgotten (the command line prints the result,
+the audit log records that a check was run). A template is written as a pack directory for `dangjian pack install`.
+
+In a template, each figure matched with confidence becomes `{{ 指标 }}` with the wording filter the prose needs
+(`|余` for 20余部, `|万余`, `|百分比(1)`, `|中文数字`, `[0]` and `|去尾("纪念馆")` for a name in a list). A figure
+no indicator explains is 待定: it is kept as the document's text, preceded by a Jinja comment `{# 待定 … #}` naming
+it, listed in the pack's 待定.md and on the command line, so that the pack still installs and renders last year's
+wording until someone resolves it (the report editor is where 待定 is to block 定稿).
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .figures import Match, analyse
+from .prose import Document, ProseError, read_text
+
+MAX_FILE = 20 * 1024 * 1024  # bytes of a draft read
+PACK_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,59}$")
+EXIT_USAGE, EXIT_DISAGREE = 2, 1
+
+
+@dataclass
+class Checked:
+    """A draft checked for (org, period): the document, every slot's match, the counts."""
+
+    name: str
+    org: Any
+    period: Any
+    document: Document
+    matches: list[Match]
+
+    def count(self, status: str) -> int:
+        return sum(1 for m in self.matches if m.status == status)
+
+    @property
+    def disagreeing(self) -> list[Match]:
+        return [m for m in self.matches if m.status == "不一致"]
+
+    @property
+    def unmatched(self) -> list[Match]:
+        return [m for m in self.matches if m.status == "未匹配"]
+
+
+def read_document(name: str, data: bytes) -> list[str]:
+    """Paragraphs of a draft given as bytes (.docx or text). Raises ProseError with a Chinese message."""
+    if len(data) > MAX_FILE:
+        raise ProseError(f"{name}：文件过大（最大 {MAX_FILE // 1024 // 1024} MB）")
+    return read_text(name, data)
+
+
+def check(name: str, lines: list[str], org: Any, period: Any) -> Checked:
+    document, matches, _targets = analyse(lines, org, period)
+    return Checked(name, org, period, document, matches)
+
+
+# --- output -------------------------------------------------------------------------------------------------------
+
+
+def row(m: Match) -> dict[str, Any]:
+    """One figure of a check, as the JSON output, the page and the xlsx list show it."""
+    c, best = m.candidate, m.first
+    return {
+        "id": c.id,
+        "paragraph": c.paragraph + 1,
+        "text": c.text,
+        "kind": c.kind,
+        "unit": c.unit,
+        "wording": c.wording,
+        "context": f"{c.before[-12:]}【{c.text}】{c.after[:12]}",
+        "status": m.status,
+        "note": m.note,
+        "indicator": best.target.key if best else None,
+        "label": best.target.label if best else None,
+        "right": best.right_text if best and m.status == "不一致" else None,
+        "evidence": best.target.evidence_url if best else None,
+        "proposals": [
+            {"indicator": p.target.key, "label": p.target.label, "score": round(p.score, 2), "equal": p.equal}
+            for p in m.proposals
+        ],
+    }
+
+
+def as_json(result: Checked) -> dict[str, Any]:
+    return {
+        "file": result.name,
+        "org": result.org.code,
+        "period": result.period.code,
+        "counts": {s: result.count(s) for s in ("一致", "不一致", "未匹配")},
+        "figures": [row(m) for m in result.matches],
+    }
+
+
+def as_text(result: Checked) -> str:
+    lines = [
+        f"核稿：{result.name}（{result.org.name}，{result.period.label}）",
+        f"共 {len(result.matches)} 处数字和名称：一致 {result.count('一致')}，"
+        f"不一致 {result.count('不一致')}，未匹配 {result.count('未匹配')}",
+    ]
+    if result.disagreeing:
+        lines.append("不一致（文中数字与台账不符）：")
+        for m in result.disagreeing:
+            r = row(m)
+            lines.append(
+                f"  第 {r['paragraph']} 段 {r['context']}：文中为 {r['text']}，台账为 {r['right']}"
+                f"（{r['label']}，{r['indicator']}）"
+                + (f" 依据：{r['evidence']}" if r["evidence"] else "")
+            )
+    if result.unmatched:
+        lines.append("未匹配（请人工核对）：")
+        for m in result.unmatched:
+            r = row(m)
+            lines.append(f"  第 {r['paragraph']} 段 {r['context']}：{r['note']}")
+    return "\n".join(lines) + "\n"
+
+
+def as_xlsx(result: Checked) -> bytes:
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "核稿结果"
+    ws.append(["段落", "文中", "上下文", "结果", "台账数值", "指标", "指标名称", "说明", "依据"])
+    for m in result.matches:
+        r = row(m)
+        ws.append(
+            [
+                r["paragraph"],
+                r["text"],
+                r["context"],
+                r["status"],
+                r["right"] or "",
+                r["indicator"] or "",
+                r["label"] or "",
+                r["note"],
+                r["evidence"] or "",
+            ]
+        )
+    for column, width in zip("ABCDEFGHI", (6, 12, 40, 8, 10, 30, 30, 40, 50), strict=True):
+        ws.column_dimensions[column].width = width
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+# --- template -----------------------------------------------------------------------------------------------------
+
+
+def _literal(text: str) -> str:
+    """Document text as Jinja source: braces that would open a tag are printed as strings."""
+    return re.sub(r"[{}]", lambda m: '{{ "' + m.group(0) + '" }}', text)
+
+
+def template_source(result: Checked) -> tuple[str, list[Match]]:
+    """The .j2 source (every confident figure a slot, the rest the document's own words) and the 待定 figures."""
+    by_paragraph: dict[int, list[Match]] = {}
+    for m in result.matches:
+        by_paragraph.setdefault(m.candidate.paragraph, []).append(m)
+    pending: list[Match] = []
+    out_lines = []
+    for para in result.document.paragraphs:
+        text, pos, parts = para.text, 0, []
+        for m in sorted(by_paragraph.get(para.index, []), key=lambda m: m.candidate.start):
+            c = m.candidate
+            if c.start < pos:
+                continue
+            if m.confident and m.first is not None:
+                parts.append(_literal(text[pos : c.start]))
+                parts.append("{{ " + m.first.expression + " }}")
+                pos = c.end
+            elif m.status != "一致":  # no indicator explains it: 待定, the document's figure kept
+                parts.append(_literal(text[pos : c.start]))
+                hint = f"，可能是 {m.first.target.key}" if m.first else ""
+                said = f"待定 {c.id}：“{c.text}”{hint}".replace("#}", "#")
+                parts.append(f"{{# {said} #}}")
+                parts.append(_literal(c.text))
+                pos = c.end
+                pending.append(m)
+        parts.append(_literal(text[pos:]))
+        out_lines.append("".join(parts))
+    return "\n".join(out_lines) + "\n", pending
+
+
+def write_pack(result: Checked, folder: Path, source_name: str) -> tuple[Path, list[Match]]:
+    """Write pack.toml, <name>.j2 and 待定.md into `folder` (created; its name is the pack's and template's key)."""
+    key = folder.name
+    source, pending = template_source(result)
+    label = f"{result.org.name}{result.period.label}报告（由 {source_name} 生成）"
+    label = label.replace('"', "“")[:190]
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "pack.toml").write_text(
+        f"# 由 dangjian template-from-docx 从 {source_name} 生成（{result.org.code}，{result.period.code}）。\n"
+        f"# 待定 {len(pending)} 处，见 待定.md 和模板中的 {{# 待定 … #}} 注释。\n\n"
+        f'[pack]\nname = "{key}"\nlabel = "{label}"\norder = 200\n\n'
+        f'[[templates]]\nkey = "{key}"\nlabel = "{label}"\nfile = "{key}.j2"\n',
+        encoding="utf-8",
+    )
+    (folder / f"{key}.j2").write_text(source, encoding="utf-8")
+    notes = [f"# 待定（{len(pending)} 处）", ""]
+    notes += [f"- 第 {m.candidate.paragraph + 1} 段 {row(m)['context']}：{m.note}" for m in pending]
+    (folder / "待定.md").write_text("\n".join(notes) + "\n", encoding="utf-8")
+    return folder, pending
+
+
+# --- command line -------------------------------------------------------------------------------------------------
+
+
+def _fail(message: str) -> int:
+    print(f"错误：{message}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def _load(args: argparse.Namespace) -> Checked | int:
+    from dangjian.orgs.models import Organization
+
+    from . import values as sources
+
+    org = Organization.objects.filter(code=args.org).first()
+    if org is None:
+        return _fail(f"组织代码“{args.org}”不存在")
+    try:
+        period = sources.choose_period(getattr(args, "year", None), getattr(args, "period", None))
+    except sources.PeriodError as exc:
+        return _fail(str(exc))
+    path = Path(args.file)
+    try:
+        if path.stat().st_size > MAX_FILE:
+            return _fail(f"{path}：文件过大（最大 {MAX_FILE // 1024 // 1024} MB）")
+        lines = read_document(path.name, path.read_bytes())
+        return check(path.name, lines, org, period)
+    except OSError as exc:
+        return _fail(f"无法读取文件 {path}：{exc.strerror}")
+    except ProseError as exc:
+        return _fail(str(exc))
+
+
+def _command_line_user() -> str:
+    """The command line has no signed-in user: the audit log names the operating-system account (as `report`)."""
+    import getpass
+
+    from dangjian.audit.log import COMMAND_LINE
+
+    try:
+        return f"{getpass.getuser()}（{COMMAND_LINE}）"
+    except (OSError, KeyError):
+        return f"（{COMMAND_LINE}）"
+
+
+def verify_command(args: argparse.Namespace) -> int:
+    """`dangjian verify FILE --org CODE --period P [--format json]`: exit 1 when a figure disagrees."""
+    from dangjian.audit.log import Action, record
+
+    result = _load(args)
+    if isinstance(result, int):
+        return result
+    if args.format == "json":
+        print(json.dumps(as_json(result), ensure_ascii=False, indent=1))
+    else:
+        print(as_text(result), end="")
+    record(
+        Action.EXPORT,
+        user=getattr(args, "actor", None),
+        username=_command_line_user(),
+        target=f"核稿 {result.name} {result.org.code} {result.period.code}",
+        via="命令行 dangjian verify",
+        disagreeing=result.count("不一致"),
+    )
+    return EXIT_DISAGREE if result.disagreeing else 0
+
+
+def template_from_docx_command(args: argparse.Namespace) -> int:
+    """`dangjian template-from-docx FILE --org CODE --period P -o PACKDIR`."""
+    folder = Path(args.output)
+    if not PACK_NAME.match(folder.name):
+        return _fail(
+            f"目录名“{folder.name}”不能用作数据包和模板的名称：须以小写英文字母开头，只含小写字母、数字、-、_"
+        )
+    if folder.exists() and any(folder.iterdir()):
+        return _fail(f"目录 {folder} 已存在且不为空，请换一个目录")
+    result = _load(args)
+    if isinstance(result, int):
+        return result
+    _folder, pending = write_pack(result, folder, Path(args.file).name)
+    slots = sum(1 for m in result.matches if m.confident)
+    print(f"已生成数据包 {folder}（模板 {folder.name}：{slots} 处换成了指标，待定 {len(pending)} 处）")
+    for m in pending:
+        print(f"  [待定] 第 {m.candidate.paragraph + 1} 段 {row(m)['context']}：{m.note}")
+    print(f"检查并安装：dangjian pack install {folder}")
+    return 0
