@@ -256,7 +256,24 @@ def propose_one(c: Candidate, targets: list[Target]) -> Match:
             continue
         proposals.append(Proposal(t, score, equal, t.key + filt, right, context))
     proposals.sort(key=lambda p: (-p.score, p.target.key.startswith(sources.COMPARISONS), p.target.key))
-    return Match(c, proposals[:PROPOSALS], equal_count=sum(1 for p in proposals if p.equal))
+    kept = proposals[:PROPOSALS]
+    named = max(proposals, key=lambda p: p.context, default=None)  # the target the words name best
+    if named is not None and named not in kept:
+        kept.append(named)
+    return Match(c, kept, equal_count=sum(1 for p in proposals if p.equal))
+
+
+def _named_instead(m: Match) -> Proposal | None:
+    """A disagreeing target the words name far better than the value-equal one, if any."""
+    best = m.proposals[0]
+    named = max(m.proposals, key=lambda p: p.context)
+    if m.candidate.kind in ("name", "title") or named.equal or not named.right_text:
+        return None
+    if best.context >= AGREEING_WORDS:  # the words agree with the equal value too
+        return None
+    if named.context >= STRONG_CONTEXT and named.context >= best.context + 3.0:
+        return named
+    return None
 
 
 def judge(matches: list[Match]) -> list[Match]:
@@ -269,6 +286,16 @@ def judge(matches: list[Match]) -> list[Match]:
         best = m.first
         if best is None:
             m.status, m.note = "未匹配", "没有名称或数值相符的指标"
+        elif (
+            best.equal
+            and (named := _named_instead(m)) is not None
+            and m.candidate.wording != "第"
+            and named.target.key not in agreed
+        ):
+            # 选拔优秀选手39名: 39 is some other indicator's value, but the words name one whose value is 29
+            m.proposals.remove(named)
+            m.proposals.insert(0, named)
+            m.status, m.note = "不一致", f"台账为 {named.right_text}（文中数字恰与“{best.target.label}”相同）"
         elif best.equal:
             m.status, m.note = "一致", ""
             c = m.candidate
