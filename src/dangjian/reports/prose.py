@@ -68,7 +68,7 @@ KIND_SUFFIXES = (
     "村",
 )
 LIST_VERBS = re.compile(
-    r"(?:邀请|选树|引入|评选出|评选|表彰|推荐|命名|授予|包括|例如|如|到|赴|组织|观看|拍摄|打造了|打造|试点|涌现出|涌现)$"
+    r"(?:邀请|选树|引入|查处了|查处|评选出|评选|表彰|推荐|命名|授予|包括|例如|如|到|赴|组织|观看|拍摄|打造了|打造|试点|涌现出|涌现)$"
 )
 LIST_ITEM = re.compile(r"^[\u4e00-\u9fff·]{2,12}$")
 SENTENCE_END = "。！？；!?;"
@@ -293,6 +293,8 @@ def _numbers(para: Paragraph, report_year: int | None, spans: list[tuple[int, in
             c.is_slot, c.reason = False, "引号中的固定名称（如“4+2”行动）"
         elif FIXED_AFTER.match(text[end:]) or FIXED_AFTER.match(rest[len(wording) + len(unit) :]):
             c.is_slot, c.reason = False, "固定名称的一部分"
+        elif unit == "岁" and re.match(r"^岁(?:以下|以上|以内|及以下|及以上)", rest):
+            c.is_slot, c.reason = False, "年龄界限（如35岁以下）"
         elif not unit and not wording and c.kind == "number":
             c.reason = "无单位的数字"
         else:
@@ -336,6 +338,10 @@ def _chinese(para: Paragraph, spans: list[tuple[int, int, str]]) -> list[Candida
             c.reason = "计数的中文数字"
         if after.startswith("届") and re.search(r"党的$", text[max(0, start - 2) : start]):
             c.is_slot, c.reason = False, "党的代表大会届次（固定名称）"
+        elif re.search(r"(?:中央纪委|中央|全国|省委|市委|省纪委|市纪委)$", text[max(0, start - 4) : start]) or re.match(
+            r"^届(?:中央|全国)", after
+        ):
+            c.is_slot, c.reason = False, "中央、全国和上级会议的届次（固定名称）"
         out.append(c)
     return out
 
@@ -371,7 +377,7 @@ def _name_lists(para: Paragraph, spans: list[tuple[int, int, str]]) -> list[Cand
         segment = clause.group(0)
         if "、" not in segment:
             continue
-        parts = re.split(r"(、|和|及)", segment)
+        parts = re.split(r"(、)", segment)  # not 和: 和平社区
         items = parts[0::2]
         offset = clause.start()
         positions = []
