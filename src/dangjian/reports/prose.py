@@ -294,7 +294,7 @@ def _numbers(para: Paragraph, report_year: int | None, spans: list[tuple[int, in
         elif FIXED_AFTER.match(text[end:]) or FIXED_AFTER.match(rest[len(wording) + len(unit) :]):
             c.is_slot, c.reason = False, "固定名称的一部分"
         elif unit == "岁" and re.match(r"^岁(?:以下|以上|以内|及以下|及以上)", rest):
-            c.is_slot, c.reason = False, "年龄界限（如35岁以下）"
+            c.reason = "年龄界限（如35岁以下，可随指标变化）"
         elif not unit and not wording and c.kind == "number":
             c.reason = "无单位的数字"
         else:
