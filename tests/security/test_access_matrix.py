@@ -136,6 +136,9 @@ expect("reports:finalise", own=(405, 405, 405, 405, 405))
 expect("reports:run", own=(404, 404, 200, 200, 200), other=(404, 404, 200, 404, 200))
 expect("reports:run_download", own=(404, 404, 200, 200, 200), other=(404, 404, 200, 404, 200))
 expect("reports:compare", own=(404, 404, 200, 200, 200), other=(404, 404, 200, 404, 200))
+# -- 核稿 (issue 11): a GET shows the form with the orgs one may report on; a draft is checked by POST (see
+# tests/reports/test_verify_page.py for the org refused to those outside it)
+expect("reports:verify", none=(200, 200, 200, 200, 200))
 
 # -- packs: installed and uploaded by a 管理员 of the reporting org (a root of the tree) alone -------------------
 expect("packs:index", none=(403, 403, 200, 403, 403))

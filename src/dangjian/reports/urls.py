@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path, register_converter
 
-from . import views
+from . import verify_views, views
 
 
 class FormatConverter:
@@ -37,6 +37,7 @@ urlpatterns = [
     path("runs/<int:pk>/", views.run_detail, name="run"),
     path("runs/<int:pk>.<fmt:fmt>", views.run_download, name="run_download"),
     path("runs/<int:pk>/compare/", views.compare_view, name="compare"),
+    path("verify/", verify_views.verify, name="verify"),  # 核稿 (issue 11)
     # Any period (a year reads the same as before: /reports/seed2019/demo/2019/) …
     path("<slug:key>/<str:org>/<period:period>/", views.preview, name="preview"),
     path("<slug:key>/<str:org>/<period:period>.<fmt:fmt>", views.download, name="download"),
