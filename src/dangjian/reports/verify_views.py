@@ -24,6 +24,7 @@ from .fromword import MAX_FILE, Checked, as_xlsx, check, read_document, row
 from .prose import ProseError
 
 MAX_PASTED = 400_000  # characters pasted (prose.MAX_TEXT reads no more)
+ORDER = {"不一致": 0, "未匹配": 1, "一致": 2}
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -93,7 +94,7 @@ def verify(request: HttpRequest) -> HttpResponse:
         return response
     context.update(
         result=result,
-        rows=[row(m) for m in result.matches],
+        rows=sorted((row(m) for m in result.matches), key=lambda r: ORDER[r["status"]]),  # stable: text order
         counts={s: result.count(s) for s in ("一致", "不一致", "未匹配")},
         period_label=period.label,
         org=org,
