@@ -268,7 +268,17 @@ AS_HELP = (
     "以该账号的权限执行（看到和写入的与该账号在网页上相同）；不填则以系统身份执行："
     "可见全部单位，但不显示涉密台账的记录，敏感字段一律显示为＊＊"
 )
-ACTOR_COMMANDS = ("report", "check", "verify", "template-from-docx", "ledgers", "template", "import", "export", "overdue")
+ACTOR_COMMANDS = (
+    "report",
+    "check",
+    "verify",
+    "template-from-docx",
+    "ledgers",
+    "template",
+    "import",
+    "export",
+    "overdue",
+)
 
 
 def _actor_option(p: argparse.ArgumentParser) -> None:
@@ -384,16 +394,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--template", help="只运行该模板所在数据包的规则（可选）")
 
     # 核稿与从 Word 生成模板 (issue 11)
-    p = sub.add_parser("verify", help="核稿：逐个核对文稿（.docx/.txt）中的数字和名称与台账是否一致；有不一致时退出码为 1")
+    p = sub.add_parser(
+        "verify", help="核稿：逐个核对文稿（.docx/.txt）中的数字和名称与台账是否一致；有不一致时退出码为 1"
+    )
     p.add_argument("file", help="文稿文件（.docx 或 UTF-8/GBK 文本）")
     p.add_argument("--org", required=True, help="组织代码，如 demo")
     _period_options(p)
     p.add_argument("--format", choices=["text", "json"], default="text")
-    p = sub.add_parser("template-from-docx", help="从 Word 报告生成模板数据包：数字和名称换成指标，其余文字照录")
+    p = sub.add_parser(
+        "template-from-docx", help="从 Word 报告生成模板数据包：数字和名称换成指标，其余文字照录"
+    )
     p.add_argument("file", help="Word 报告（.docx，也可为文本）")
     p.add_argument("--org", required=True, help="组织代码：按该组织该报告期的台账数值匹配指标")
     _period_options(p)
-    p.add_argument("-o", "--output", required=True, help="数据包目录（目录名即数据包和模板的名称，如 mydistrict2019）")
+    p.add_argument(
+        "-o", "--output", required=True, help="数据包目录（目录名即数据包和模板的名称，如 mydistrict2019）"
+    )
 
     sub.add_parser("ledgers", help="列出全部台账的代码和名称")
 

@@ -134,7 +134,9 @@ def roundtrip(in_demo, tmp_path_factory) -> dict[str, Any]:
                 "first_right": len(first_right) / len(numbers),
             }
 
-            code, out, err = _cli("verify", str(seed_docx), "--org", "demo", "--period", "2019", "--format", "json")
+            code, out, err = _cli(
+                "verify", str(seed_docx), "--org", "demo", "--period", "2019", "--format", "json"
+            )
             result["verify_seed"] = (code, json.loads(out), err)
             _edit_docx(seed_docx, changed_docx)
             code, out, err = _cli(
@@ -149,9 +151,9 @@ def roundtrip(in_demo, tmp_path_factory) -> dict[str, Any]:
             )
             result["pack_files"] = sorted(p.name for p in pack_dir.iterdir())
             result["install"] = _cli("pack", "install", str(pack_dir))
-            result["installed_key"] = ReportTemplate.objects.filter(key="fromseed").values_list("key", flat=True)[
-                :1
-            ]
+            result["installed_key"] = ReportTemplate.objects.filter(key="fromseed").values_list(
+                "key", flat=True
+            )[:1]
             result["installed_key"] = list(result["installed_key"])
             for key in ("seed2019", "fromseed"):
                 code, out, err = _cli(

@@ -148,13 +148,23 @@ def test_bad_files_and_folders_are_refused_naming_them(report_pack, tmp_path, ca
     text = tmp_path / "稿.txt"
     text.write_text(DRAFT[2], encoding="utf-8")
     code, _out, err = _cli(
-        capsys, "template-from-docx", str(text), "--org", "root", "--year", "2019", "-o", str(tmp_path / "My Pack")
+        capsys,
+        "template-from-docx",
+        str(text),
+        "--org",
+        "root",
+        "--year",
+        "2019",
+        "-o",
+        str(tmp_path / "My Pack"),
     )
     assert code == 2 and "目录名“My Pack”不能用作数据包和模板的名称" in err
     full = tmp_path / "full"
     full.mkdir()
     (full / "x.txt").write_text("x", encoding="utf-8")
-    code, _out, err = _cli(capsys, "template-from-docx", str(text), "--org", "root", "--year", "2019", "-o", str(full))
+    code, _out, err = _cli(
+        capsys, "template-from-docx", str(text), "--org", "root", "--year", "2019", "-o", str(full)
+    )
     assert code == 2 and "已存在且不为空" in err
     assert [p.name for p in full.iterdir()] == ["x.txt"]
 

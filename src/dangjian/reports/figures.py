@@ -184,7 +184,7 @@ STOP = set("的了和与及在对为把将等是有中年度全区我区本区�
 
 def _bigrams(text: str) -> set[str]:
     text = re.sub(r"[^\u4e00-\u9fff]", " ", text)
-    grams = set()
+    grams: set[str] = set()
     for word in text.split():
         grams.update(word[i : i + 2] for i in range(len(word) - 1))
         grams.update(ch for ch in word if ch not in STOP)

@@ -113,8 +113,7 @@ def as_text(result: Checked) -> str:
             r = row(m)
             lines.append(
                 f"  第 {r['paragraph']} 段 {r['context']}：文中为 {r['text']}，台账为 {r['right']}"
-                f"（{r['label']}，{r['indicator']}）"
-                + (f" 依据：{r['evidence']}" if r["evidence"] else "")
+                f"（{r['label']}，{r['indicator']}）" + (f" 依据：{r['evidence']}" if r["evidence"] else "")
             )
     if result.unmatched:
         lines.append("未匹配（请人工核对）：")

@@ -35,13 +35,11 @@ HEADINGS: list[tuple[int, re.Pattern[str]]] = [
 ]
 
 # Units and 量词 a counted figure carries (longest first). "人次" before "人", "万元" before "万".
-UNITS = sorted(
-    """个百分点 人次 场次 户次 批次 万元 亿元 千元 平方米 公里 小时 余人 余名 元 个 名 人 场 件 部 处 期 天 次 家 项 篇 条
-    所 户 支 位 批 轮 届 起 封 份 本 册 台 套 座 栋 间 所 类 节 课 堂 集 首 幅 米 亩 吨 辆 组 队 团 村 岁 年 月 周 日 宗
-    个月 余次 余场 余家 余个 余项 余件 余部 余篇 余条 余户 余人次 多人 多名""".split(),
-    key=len,
-    reverse=True,
-)
+UNIT_WORDS = """
+个百分点 人次 场次 户次 批次 万元 亿元 千元 平方米 公里 小时 个月 元 个 名 人 场 件 部 处 期 天 次 家 项 篇 条 所 户 支 位
+批 轮 届 起 封 份 本 册 台 套 座 栋 间 类 节 课 堂 集 首 幅 米 亩 吨 辆 组 队 团 村 岁 年 月 周 日 宗
+"""
+UNITS = sorted(set(UNIT_WORDS.split()), key=len, reverse=True)
 UNIT_RE = "|".join(re.escape(u) for u in UNITS)
 
 # Chinese numerals count only before one of these (三批、十二届、九次); "一是" "统一" never.
@@ -72,8 +70,8 @@ LIST_VERBS = re.compile(
 )
 LIST_ITEM = re.compile(r"^[\u4e00-\u9fff·]{2,12}$")
 SENTENCE_END = "。！？；!?;"
-OPEN_QUOTES = "“\"「‘"
-CLOSE_QUOTES = "”\"」’"
+OPEN_QUOTES = '“"「‘'
+CLOSE_QUOTES = '”"」’'
 
 
 @dataclass
@@ -188,7 +186,9 @@ def split_paragraphs(lines: Iterable[str]) -> list[Paragraph]:
             continue
         total += len(text)
         if total > MAX_TEXT or len(out) >= MAX_PARAGRAPHS:
-            raise ProseError(f"文字过长：最多 {MAX_TEXT} 个字、{MAX_PARAGRAPHS} 段（第 {len(out) + 1} 段处超出）")
+            raise ProseError(
+                f"文字过长：最多 {MAX_TEXT} 个字、{MAX_PARAGRAPHS} 段（第 {len(out) + 1} 段处超出）"
+            )
         para = Paragraph(len(out), text)
         for level, pattern in HEADINGS:
             m = pattern.match(text)
@@ -215,8 +215,7 @@ def _enclosures(text: str) -> list[tuple[int, int, str]]:
     """Spans inside 《》 (kind 'title') and inside short quotes (kind 'quote'), content only."""
     spans = [(m.start(1), m.end(1), "title") for m in re.finditer(r"《([^《》]{1,60})》", text)]
     spans += [
-        (m.start(1), m.end(1), "quote")
-        for m in re.finditer(r"[“\"「‘]([^“”\"「」‘’]{1,16})[”\"」’]", text)
+        (m.start(1), m.end(1), "quote") for m in re.finditer(r"[“\"「‘]([^“”\"「」‘’]{1,16})[”\"」’]", text)
     ]
     return spans
 
@@ -287,7 +286,9 @@ def _numbers(para: Paragraph, report_year: int | None, spans: list[tuple[int, in
             c.kind, c.unit = "percent", "%"
         if _inside(spans, start, end, "title"):
             c.is_slot, c.reason = False, "书名中的数字"
-        elif _inside(spans, start, end, "quote") and re.fullmatch(r"[“\"「‘]\d+[”\"」’]", text[start - 1 : end + 1]):
+        elif _inside(spans, start, end, "quote") and re.fullmatch(
+            r"[“\"「‘]\d+[”\"」’]", text[start - 1 : end + 1]
+        ):
             c.reason = "引号中的数字"
         elif _inside(spans, start, end, "quote") or re.match(r"^[+＋]\d", rest) or prev in "+＋":
             c.is_slot, c.reason = False, "引号中的固定名称（如“4+2”行动）"
@@ -325,22 +326,22 @@ def _chinese(para: Paragraph, spans: list[tuple[int, int, str]]) -> list[Candida
             c.is_slot, c.reason = False, "书名或引号中的固定名称"
         elif re.match(r"^届[一二三四五六七八九十]+中全会", after) or FIXED_AFTER.match(after):
             c.is_slot, c.reason = False, "固定名称的一部分（如十九届四中全会、十件实事）"
-        elif (
-            word in ("一", "两", "二", "万", "千", "百")
-            and not c.wording
-            and not after.startswith("届")
-        ):
+        elif word in ("一", "两", "二", "万", "千", "百") and not c.wording and not after.startswith("届"):
             c.is_slot, c.reason = False, "泛指的数词（如“一批”“一名”）"
-        elif not c.wording and re.match(r"^(?:个|项|大|条)", after) and not re.search(r"\d", text[end:end + 12]):
+        elif (
+            not c.wording
+            and re.match(r"^(?:个|项|大|条)", after)
+            and not re.search(r"\d", text[end : end + 12])
+        ):
             # 四个意识、三项制度 without quotes: a slogan unless the sentence counts
             c.is_slot, c.reason = False, "口号式的数词（如“四个意识”）"
         else:
             c.reason = "计数的中文数字"
         if after.startswith("届") and re.search(r"党的$", text[max(0, start - 2) : start]):
             c.is_slot, c.reason = False, "党的代表大会届次（固定名称）"
-        elif re.search(r"(?:中央纪委|中央|全国|省委|市委|省纪委|市纪委)$", text[max(0, start - 4) : start]) or re.match(
-            r"^届(?:中央|全国)", after
-        ):
+        elif re.search(
+            r"(?:中央纪委|中央|全国|省委|市委|省纪委|市纪委)$", text[max(0, start - 4) : start]
+        ) or re.match(r"^届(?:中央|全国)", after):
             c.is_slot, c.reason = False, "中央、全国和上级会议的届次（固定名称）"
         out.append(c)
     return out
@@ -352,7 +353,9 @@ def _titles(para: Paragraph, spans: list[tuple[int, int, str]]) -> list[Candidat
         if kind != "title":
             continue
         title = para.text[a:b]
-        long_doc = len(title) > 12 or re.search(r"(?:关于|通知|意见|办法|规定|方案|决定|条例|纲要|措施|细则|规划|报告|表|清单|手册|登记)", title)
+        long_doc = len(title) > 12 or re.search(
+            r"(?:关于|通知|意见|办法|规定|方案|决定|条例|纲要|措施|细则|规划|报告|表|清单|手册|登记)", title
+        )
         c = Candidate("", para.index, a, b, title, "title", title)
         if long_doc:
             c.is_slot, c.reason = False, "文件名称（一般照录）"
@@ -428,10 +431,14 @@ def _known(para: Paragraph, names: list[str]) -> list[Candidate]:
     for name in names:
         stem, suffix = strip_kind(name)
         # 幸福社区党群服务中心 is also named 幸福社区 in a list "幸福社区、和平社区党群服务中心"
-        pattern = re.escape(name) + (f"|{re.escape(stem)}(?={re.escape(suffix[:2])})" if suffix and len(stem) >= 2 else "")
+        pattern = re.escape(name) + (
+            f"|{re.escape(stem)}(?={re.escape(suffix[:2])})" if suffix and len(stem) >= 2 else ""
+        )
         for m in re.finditer(pattern, text):
             found = m.group(0)
-            c = Candidate("", para.index, m.start(), m.end(), found, "name", found, reason="与台账中的名称相同")
+            c = Candidate(
+                "", para.index, m.start(), m.end(), found, "name", found, reason="与台账中的名称相同"
+            )
             edges = text[m.start() - 1 : m.start()] + text[m.end() : m.end() + 1]
             if len(found) <= 2 and (m.start() == 0 or re.search(r"[，。；：！？、,.;:!?]", edges)):
                 # 作出示范。/ ，示范引领: a two-character name that is also a common word, standing alone
@@ -453,7 +460,9 @@ def find(
     if isinstance(lines, str):
         lines = lines.splitlines()
     paragraphs = split_paragraphs(lines)
-    names = sorted({n for n in known_names if isinstance(n, str) and 2 <= len(n) <= 60}, key=len, reverse=True)
+    names = sorted(
+        {n for n in known_names if isinstance(n, str) and 2 <= len(n) <= 60}, key=len, reverse=True
+    )
     candidates: list[Candidate] = []
     for para in paragraphs:
         spans = _enclosures(para.text)
@@ -463,7 +472,9 @@ def find(
         for c in _known(para, names) + _titles(para, spans) + _name_lists(para, spans):
             if c.start < len(para.marker):
                 continue
-            if any(c.start < t.end and t.start < c.end for t in taken + found if t.is_slot or t.kind == "title"):
+            if any(
+                c.start < t.end and t.start < c.end for t in taken + found if t.is_slot or t.kind == "title"
+            ):
                 continue
             taken.append(c)
         kept = [c for c in found if not any(c.start < t.end and t.start < c.end for t in taken if t.is_slot)]

@@ -59,7 +59,11 @@ def _form(request: HttpRequest) -> tuple[dict[str, str], list[str], str]:
 @login_required
 def verify(request: HttpRequest) -> HttpResponse:
     orgs = access.orgs(request.user).filter(is_active=True).order_by("path")
-    context: dict[str, Any] = {"orgs": orgs, "chosen": {"period": str(sources.last_year())}, "max_mb": MAX_FILE >> 20}
+    context: dict[str, Any] = {
+        "orgs": orgs,
+        "chosen": {"period": str(sources.last_year())},
+        "max_mb": MAX_FILE >> 20,
+    }
     if request.method != "POST":
         return render(request, "reports/verify.html", context)
     chosen, lines, problem = _form(request)
@@ -73,7 +77,7 @@ def verify(request: HttpRequest) -> HttpResponse:
             period = sources.parse_period(chosen["period"])
         except sources.PeriodError as exc:
             problem = str(exc)
-    if problem:
+    if problem or org is None or period is None:
         context["problem"] = problem
         return render(request, "reports/verify.html", context, status=400)
     try:
