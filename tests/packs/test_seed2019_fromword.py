@@ -228,4 +228,7 @@ def test_template_from_docx_writes_a_pack_that_installs_and_renders_the_seed(rou
         return [line for line in text.split("\n") if line.strip()]
 
     assert plain(roundtrip["fromseed"]) == plain(roundtrip["seed2019"])
+    assert (
+        roundtrip["fromseed"].strip() == roundtrip["seed2019"].strip()
+    )  # the blank line after the title too
     assert len(re.findall(r"\d", roundtrip["seed2019"])) > 300

@@ -133,3 +133,24 @@ def test_bounded_input_is_refused_in_chinese():
     with pytest.raises(prose.ProseError, match=".doc"):
         prose.read_text("草稿.doc", b"x")
     assert prose.read_text("草稿.txt", "第一段\n第二段".encode("gb18030")) == ["第一段", "第二段"]
+
+
+def test_a_word_file_is_read_in_order_with_its_tables():
+    import io
+
+    from docx import Document
+
+    document = Document()
+    document.add_paragraph("标题")
+    document.add_paragraph("")
+    document.add_paragraph("正文第一段，开展活动12场。")
+    table = document.add_table(rows=1, cols=2)
+    table.cell(0, 0).text = "党员人数"
+    table.cell(0, 1).text = "356名"
+    document.add_paragraph("正文第二段。")
+    data = io.BytesIO()
+    document.save(data)
+    lines = prose.read_text("报告.docx", data.getvalue())
+    assert lines == ["标题", "", "正文第一段，开展活动12场。", "党员人数", "356名", "正文第二段。"]
+    paragraphs = prose.find(lines).paragraphs
+    assert [p.blank_before for p in paragraphs] == [False, True, False, False, False]

@@ -186,6 +186,10 @@ def template_source(result: Checked) -> tuple[str, list[Match]]:
                 pos = c.end
                 pending.append(m)
         parts.append(_literal(text[pos:]))
+        if para.blank_before:
+            out_lines.append(
+                ""
+            )  # the Word layout reads a title block as the lines before the first blank one
         out_lines.append("".join(parts))
     return "\n".join(out_lines) + "\n", pending
 

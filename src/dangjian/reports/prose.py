@@ -80,6 +80,9 @@ class Paragraph:
     text: str
     level: int = 0  # 0 body, 1 一、/第X部分, 2 （一）, 3 1., 4 （1）
     marker: str = ""
+    blank_before: bool = (
+        False  # an empty paragraph came before it (the end of a title block, a section break)
+    )
 
 
 @dataclass
@@ -156,10 +159,17 @@ def paragraphs_of_docx(data: bytes) -> list[str]:
         document = docx.Document(io.BytesIO(data))
     except (zipfile.BadZipFile, KeyError, ValueError) as exc:
         raise ProseError(f"不是有效的 Word 文件（.docx）：{exc}") from None
-    out = [p.text for p in document.paragraphs]
-    for table in document.tables:
-        for row in table.rows:
-            out.extend(cell.text for cell in row.cells)
+    from docx.table import Table
+    from docx.text.paragraph import Paragraph as WordParagraph
+
+    out: list[str] = []
+    for block in document.element.body.iterchildren():  # paragraphs and tables, in the document's order
+        tag = block.tag.rsplit("}", 1)[-1]
+        if tag == "p":
+            out.append(WordParagraph(block, document).text)
+        elif tag == "tbl":
+            for row in Table(block, document).rows:
+                out.extend(cell.text for cell in row.cells)
     return out
 
 
@@ -180,16 +190,19 @@ def read_text(name: str, data: bytes) -> list[str]:
 def split_paragraphs(lines: Iterable[str]) -> list[Paragraph]:
     out: list[Paragraph] = []
     total = 0
+    blank = False
     for raw_line in lines:
         text = raw_line.strip().replace("\u3000", "")
         if not text:
+            blank = bool(out)
             continue
         total += len(text)
         if total > MAX_TEXT or len(out) >= MAX_PARAGRAPHS:
             raise ProseError(
                 f"文字过长：最多 {MAX_TEXT} 个字、{MAX_PARAGRAPHS} 段（第 {len(out) + 1} 段处超出）"
             )
-        para = Paragraph(len(out), text)
+        para = Paragraph(len(out), text, blank_before=blank)
+        blank = False
         for level, pattern in HEADINGS:
             m = pattern.match(text)
             if m:
