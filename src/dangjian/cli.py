@@ -302,6 +302,15 @@ def resolve_actor(args: argparse.Namespace) -> str:
     return ""
 
 
+def _flip_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--flip",
+        action="append",
+        metavar="ID",
+        help="改判一处候选（编号见 --format json 的 id 和 not_slots）：把识别为数字的当作原文，或把固定写法当作数字；可重复",
+    )
+
+
 PERIOD_HELP = (
     "报告期：年度 2019、半年 2019H1、季度 2019Q1、月份 2019-03 或起止日期 2019-01-01..2019-06-30"
     "（也可写 2019年上半年、2019年第一季度、2019年3月）"
@@ -401,6 +410,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--org", required=True, help="组织代码，如 demo")
     _period_options(p)
     p.add_argument("--format", choices=["text", "json"], default="text")
+    _flip_option(p)
     p = sub.add_parser(
         "template-from-docx", help="从 Word 报告生成模板数据包：数字和名称换成指标，其余文字照录"
     )
@@ -410,6 +420,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "-o", "--output", required=True, help="数据包目录（目录名即数据包和模板的名称，如 mydistrict2019）"
     )
+    _flip_option(p)
 
     sub.add_parser("ledgers", help="列出全部台账的代码和名称")
 

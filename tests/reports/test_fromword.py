@@ -176,3 +176,33 @@ def test_verify_as_a_user_outside_the_org_is_refused(report_pack, report_records
     assert code == 2 and "无权查看" in err
     code, out, _err = _cli(capsys, "verify", str(path), "--org", "c2", "--year", "2019", "--as", "sibling")
     assert code == 1 and "核稿：稿.txt（中共城关街道和平社区委员会，2019年度）" in out
+
+
+def test_staff_flip_decisions_by_id(report_pack, report_records, tmp_path, capsys):
+    path = tmp_path / "稿.txt"
+    path.write_text("\n".join(DRAFT), encoding="utf-8")
+    code, out, _err = _cli(capsys, "verify", str(path), "--org", "root", "--year", "2019", "--format", "json")
+    result = json.loads(out)
+    fixed = next(c for c in result["not_slots"] if c["text"] == "十")
+    assert "固定名称" in fixed["reason"]
+    four = next(f for f in result["figures"] if f["text"] == "4")
+
+    argv = ["verify", str(path), "--org", "root", "--year", "2019", "--format", "json"]
+    code, out, _err = _cli(capsys, *argv, "--flip", fixed["id"], "--flip", four["id"])
+    result = json.loads(out)
+    texts = [f["text"] for f in result["figures"]]
+    assert "十" in texts and "4" not in texts
+    assert next(f for f in result["figures"] if f["text"] == "十")["status"] == "未匹配"
+
+    code, _out, err = _cli(capsys, *argv, "--flip", "99-1")
+    assert code == 2 and "没有编号为“99-1”的候选" in err
+
+    pack_dir = tmp_path / "flipped"
+    code, _out, _err = _cli(
+        capsys, "template-from-docx", str(path), "--org", "root", "--year", "2019", "-o", str(pack_dir),
+        "--flip", four["id"],
+    )  # fmt: skip
+    assert code == 0
+    assert "集体学习4次" in (pack_dir / "flipped.j2").read_text(
+        encoding="utf-8"
+    )  # kept as the document's words

@@ -322,11 +322,21 @@ def propose(document: Document, targets: list[Target], *, slots_only: bool = Tru
     return judge([propose_one(c, targets) for c in candidates])
 
 
-def analyse(lines: Iterable[str], org: Any, period: Any) -> tuple[Document, list[Match], list[Target]]:
-    """Find the candidates of a text (names the ledgers hold for this org and period included) and propose
-    targets for each slot. Raises prose.ProseError for a text that cannot be read."""
-    from .prose import find
+def analyse(
+    lines: Iterable[str], org: Any, period: Any, flips: Iterable[str] = ()
+) -> tuple[Document, list[Match], list[Target]]:
+    """Find the candidates of a text (names the ledgers hold for this org and period included), flip staff's
+    decisions (candidate ids), and propose targets for each slot. Raises prose.ProseError for a text that cannot
+    be read or an id that names no candidate."""
+    from .prose import ProseError, find
 
     targets = targets_for(org, period)
     document = find(lines, report_year=period.end.year, known_names=known_names(targets))
+    for cid in flips:
+        try:
+            document.flip(cid)
+        except KeyError:
+            raise ProseError(
+                f"文稿中没有编号为“{cid}”的候选（编号形如 7-120：第 7 段第 120 个字起）"
+            ) from None
     return document, propose(document, targets), targets

@@ -28,6 +28,7 @@ from .prose import Document, ProseError, read_text
 MAX_FILE = 20 * 1024 * 1024  # bytes of a draft read
 PACK_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,59}$")
 EXIT_USAGE, EXIT_DISAGREE = 2, 1
+MAX_FLIPS = 1000
 
 
 @dataclass
@@ -59,8 +60,8 @@ def read_document(name: str, data: bytes) -> list[str]:
     return read_text(name, data)
 
 
-def check(name: str, lines: list[str], org: Any, period: Any) -> Checked:
-    document, matches, _targets = analyse(lines, org, period)
+def check(name: str, lines: list[str], org: Any, period: Any, flips: tuple[str, ...] = ()) -> Checked:
+    document, matches, _targets = analyse(lines, org, period, flips)
     return Checked(name, org, period, document, matches)
 
 
@@ -98,6 +99,11 @@ def as_json(result: Checked) -> dict[str, Any]:
         "period": result.period.code,
         "counts": {s: result.count(s) for s in ("一致", "不一致", "未匹配")},
         "figures": [row(m) for m in result.matches],
+        "not_slots": [  # the candidates judged fixed wording, with why: `--flip ID` makes one a figure
+            {"id": c.id, "paragraph": c.paragraph + 1, "text": c.text, "reason": c.reason}
+            for c in result.document.candidates
+            if not c.is_slot
+        ],
     }
 
 
@@ -240,7 +246,7 @@ def _load(args: argparse.Namespace) -> Checked | int:
         if path.stat().st_size > MAX_FILE:
             return _fail(f"{path}：文件过大（最大 {MAX_FILE // 1024 // 1024} MB）")
         lines = read_document(path.name, path.read_bytes())
-        return check(path.name, lines, org, period)
+        return check(path.name, lines, org, period, tuple(getattr(args, "flip", None) or ())[:MAX_FLIPS])
     except OSError as exc:
         return _fail(f"无法读取文件 {path}：{exc.strerror}")
     except ProseError as exc:
