@@ -1,7 +1,7 @@
 """Matching the figures found in prose (prose.py) to indicators, for 核稿 and for making a template of a document.
 
-For every candidate slot, `propose()` ranks the targets — indicators, and whatever `TARGET_SOURCES` adds (the hook
-for 报告参数) — by two things: how well the words around the figure match the target's label and unit, and,
+For every candidate slot, `propose()` ranks the targets — every indicator (报告参数 included: they are indicators of
+kind 报告参数, evaluated with the rest), and whatever `TARGET_SOURCES` adds — by two things: how well the words around the figure match the target's label and unit, and,
 strongest, whether the target's value for the org and period equals the figure as the prose words it (23 is
 "20余", 23456 is "2万余", 37.46 is "37.5%"). The values are evaluated once, through `values.evaluate` inside
 whatever `viewing_as` the caller set (the command line's `--as` or the system actor), so a viewer never learns a
@@ -68,7 +68,7 @@ class Match:
 # --- targets ------------------------------------------------------------------------------------------------------
 
 TargetSource = Callable[[Any, Any], Iterable[Target]]
-TARGET_SOURCES: list[TargetSource] = []  # the 报告参数 hook: append a function (org, period) → targets
+TARGET_SOURCES: list[TargetSource] = []  # append a function (org, period) → targets to match figures to more
 
 
 def indicator_targets(org: Any, period: Any) -> list[Target]:
@@ -76,7 +76,10 @@ def indicator_targets(org: Any, period: Any) -> list[Target]:
     for key, v in sources.evaluate(org, period).items():
         value = None if getattr(v, "refused", "") else v.value
         url = sources.evidence_url(key, org, period, v.aggregate)
-        out.append(Target(key, v.label, v.unit or "", value, v.aggregate, "indicator", url))
+        # 报告参数 are indicators of their own kind (aggregate "parameter") once the parameters stage is in: they
+        # come with the evaluation and are named as such
+        source = "parameter" if v.aggregate == "parameter" else "indicator"
+        out.append(Target(key, v.label, v.unit or "", value, v.aggregate, source, url))
     return out
 
 

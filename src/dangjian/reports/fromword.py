@@ -83,6 +83,7 @@ def row(m: Match) -> dict[str, Any]:
         "note": m.note,
         "indicator": best.target.key if best else None,
         "label": best.target.label if best else None,
+        "source": ("报告参数" if best.target.source == "parameter" else "指标") if best else None,
         "right": best.right_text if best and m.status == "不一致" else None,
         "evidence": best.target.evidence_url if best else None,
         "proposals": [
