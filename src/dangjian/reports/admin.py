@@ -27,7 +27,7 @@ class ReportTemplateAdmin(admin.ModelAdmin):
     list_display = ["key", "label", "pack", "file_path", "org_kinds", "updated_at", "editor_link"]
     search_fields = ["key", "label"]
     list_filter = ["pack"]
-    fields = ["key", "label", "pack", "file_path", "org_kinds", "updated_at", "editor_link", "source"]
+    fields = ("key", "label", "pack", "file_path", "org_kinds", "updated_at", "editor_link", "source")
     readonly_fields = fields
 
     @admin.display(description="编辑")

@@ -113,4 +113,6 @@ def keep_mine(template: ReportTemplate, name: str, user: Any) -> TemplateFileVer
     current = state(template, name)
     if current.version is None or current.builtin is None:
         raise TemplateRefused([Problem(name, None, "没有需要确认的内置原文更新")])
-    return save(template, name, current.text, user, "保留当前版本（已查看内置原文的更新）", base=current.builtin)
+    return save(
+        template, name, current.text, user, "保留当前版本（已查看内置原文的更新）", base=current.builtin
+    )

@@ -31,6 +31,9 @@ from .render_html import report_body
 from .templating import MAX_FILE_BYTES, TemplateRefused
 from .templating import render as render_report
 
+# A line of a report template is a whole paragraph: one line of context around a change is enough to place it.
+DIFF_CONTEXT = 1
+
 
 def _writer(request: HttpRequest) -> None:
     if not access.scope(request.user).may_write_reports():
@@ -66,7 +69,9 @@ def templates_index(request: HttpRequest) -> HttpResponse:
     _writer(request)
     rows = []
     for template in ReportTemplate.objects.all():
-        changed = [f for f in (editing.state(template, n) for n in editing.files(template)) if f.builtin_changed]
+        changed = [
+            f for f in (editing.state(template, n) for n in editing.files(template)) if f.builtin_changed
+        ]
         rows.append((template, template.file_versions.count(), changed))
     return render(request, "reports/templates.html", {"rows": rows})
 
@@ -87,9 +92,12 @@ def edit(request: HttpRequest, key: str) -> HttpResponse:
             problems, status = exc.problems, 422
         else:
             _audit(request, template, version, "网页编辑保存")
-            messages.success(request, f"已保存“{name}”的新版本。报告的预览、下载、定稿和命令行均按新版本生成。")
+            messages.success(
+                request, f"已保存“{name}”的新版本。报告的预览、下载、定稿和命令行均按新版本生成。"
+            )
             return redirect(_edit_url(template, name, request.POST))
     current = editing.state(template, name)
+    base = current.version.base if current.version is not None else ""
     orgs = _preview_orgs(request, template)
     org_code = source.get("org") or (orgs[0].code if orgs else "")
     context = {
@@ -99,8 +107,12 @@ def edit(request: HttpRequest, key: str) -> HttpResponse:
         "state": current,
         "text": current.text if draft is None else draft,
         "problems": problems,
-        "builtin_rows": diff_rows(current.version.base, current.builtin or "") if current.builtin_changed else [],
-        "mine_rows": diff_rows(current.builtin or "", current.text) if current.builtin_changed else [],
+        "builtin_rows": diff_rows(base, current.builtin or "", context=DIFF_CONTEXT)
+        if current.builtin_changed
+        else [],
+        "mine_rows": diff_rows(current.builtin or "", current.text, context=DIFF_CONTEXT)
+        if current.builtin_changed
+        else [],
         "orgs": orgs,
         "org": org_code,
         "period": (source.get("period") or str(timezone.localdate().year - 1))[:40],
@@ -160,9 +172,9 @@ def history(request: HttpRequest, key: str) -> HttpResponse:
         chosen = next((v for v in versions if str(v.pk) == wanted), versions[0])
         index = versions.index(chosen)
         if index + 1 < len(versions):
-            rows = diff_rows(versions[index + 1].text, chosen.text)
+            rows = diff_rows(versions[index + 1].text, chosen.text, context=DIFF_CONTEXT)
         else:
-            rows, old_label = diff_rows(chosen.base, chosen.text), "内置原文"
+            rows, old_label = diff_rows(chosen.base, chosen.text, context=DIFF_CONTEXT), "内置原文"
     context = {
         "template": template,
         "file": name,

@@ -63,7 +63,9 @@ class ReportTemplate(models.Model):
         if self.pk is None:
             return {}
         latest: dict[str, str] = {}
-        for name, text in self.file_versions.order_by("name", "-created_at", "-id").values_list("name", "text"):
+        for name, text in self.file_versions.order_by("name", "-created_at", "-id").values_list(
+            "name", "text"
+        ):
             latest.setdefault(name, text)
         return latest
 
@@ -95,7 +97,12 @@ class TemplateFileVersion(models.Model):
     text = models.TextField("内容")
     base = models.TextField("所依据的内置原文", blank=True)
     org = models.ForeignKey(
-        Organization, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name="所属单位"
+        Organization,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="所属单位",
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",

@@ -367,14 +367,18 @@ def pack_folder(template: Any) -> Path | None:
     return folder
 
 
-def effective_texts(template: Any, drafts: dict[str, str] | None = None, *, builtin: bool = False) -> dict[str, str]:
+def effective_texts(
+    template: Any, drafts: dict[str, str] | None = None, *, builtin: bool = False
+) -> dict[str, str]:
     """File name → text that replaces the pack's file: the web version in effect of each edited file (none with
     `builtin`), then the unsaved drafts of the editor's preview and save."""
     edited = {} if builtin else dict(getattr(template, "edited_texts", dict)())
     edited.update(drafts or {})
     for name, text in edited.items():
         if len(text.encode("utf-8")) > MAX_FILE_BYTES:
-            raise TemplateRefused([Problem(_short(name), None, f"文件超过 {MAX_FILE_BYTES // 1_000_000} MB，不是模板")])
+            raise TemplateRefused(
+                [Problem(_short(name), None, f"文件超过 {MAX_FILE_BYTES // 1_000_000} MB，不是模板")]
+            )
     return edited
 
 
@@ -422,7 +426,11 @@ def render_text(
 
 
 def validate(
-    template: Any, known: set[str] | None = None, *, drafts: dict[str, str] | None = None, builtin: bool = False
+    template: Any,
+    known: set[str] | None = None,
+    *,
+    drafts: dict[str, str] | None = None,
+    builtin: bool = False,
 ) -> list[str]:
     """Check a template without data (pack loading, the editor's save): syntax, includes, indicator names."""
     loader = loader_for(template, drafts, builtin=builtin)

@@ -7,37 +7,81 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('orgs', '0002_duties_and_approvals'),
-        ('reports', '0001_initial'),
+        ("orgs", "0002_duties_and_approvals"),
+        ("reports", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='reporttemplate',
-            name='org_kinds',
-            field=models.JSONField(blank=True, default=list, help_text='组织类别代码；为空时适用于所有组织', verbose_name='适用组织类别'),
+            model_name="reporttemplate",
+            name="org_kinds",
+            field=models.JSONField(
+                blank=True,
+                default=list,
+                help_text="组织类别代码；为空时适用于所有组织",
+                verbose_name="适用组织类别",
+            ),
         ),
         migrations.CreateModel(
-            name='TemplateFileVersion',
+            name="TemplateFileVersion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200, verbose_name='文件')),
-                ('text', models.TextField(verbose_name='内容')),
-                ('base', models.TextField(blank=True, verbose_name='所依据的内置原文')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='保存时间')),
-                ('note', models.CharField(blank=True, max_length=200, verbose_name='说明')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='保存人')),
-                ('org', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='orgs.organization', verbose_name='所属单位')),
-                ('template', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='file_versions', to='reports.reporttemplate', verbose_name='模板')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200, verbose_name="文件")),
+                ("text", models.TextField(verbose_name="内容")),
+                ("base", models.TextField(blank=True, verbose_name="所依据的内置原文")),
+                (
+                    "created_at",
+                    models.DateTimeField(default=django.utils.timezone.now, verbose_name="保存时间"),
+                ),
+                ("note", models.CharField(blank=True, max_length=200, verbose_name="说明")),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="保存人",
+                    ),
+                ),
+                (
+                    "org",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="orgs.organization",
+                        verbose_name="所属单位",
+                    ),
+                ),
+                (
+                    "template",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="file_versions",
+                        to="reports.reporttemplate",
+                        verbose_name="模板",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '模板文件版本',
-                'verbose_name_plural': '模板文件版本',
-                'ordering': ['-created_at', '-id'],
-                'indexes': [models.Index(fields=['template', 'name', '-created_at'], name='reports_tem_templat_b09167_idx')],
+                "verbose_name": "模板文件版本",
+                "verbose_name_plural": "模板文件版本",
+                "ordering": ["-created_at", "-id"],
+                "indexes": [
+                    models.Index(
+                        fields=["template", "name", "-created_at"], name="reports_tem_templat_b09167_idx"
+                    )
+                ],
             },
         ),
     ]

@@ -14,13 +14,41 @@
   var csrf = form.querySelector("input[name=csrfmiddlewaretoken]").value;
   var fileName = form.querySelector("input[name=file]").value;
 
+  // Line numbers beside the text. Report lines are whole paragraphs, so the text wraps (unless 自动换行 is
+  // unticked): each number takes the height its line takes, measured on a hidden copy of the textarea.
+  var wrapBox = document.getElementById("wrap-lines");
+  var mirror = document.createElement("div");
+  mirror.className = "line-mirror";
+  mirror.setAttribute("aria-hidden", "true");
+  source.parentNode.appendChild(mirror);
   function numberLines() {
-    var count = source.value.split("\n").length;
-    var lines = [];
-    for (var i = 1; i <= count; i++) lines.push(i);
-    gutter.textContent = lines.join("\n");
+    var lines = source.value.split("\n");
+    var wrapped = !wrapBox || wrapBox.checked;
+    source.setAttribute("wrap", wrapped ? "soft" : "off");
+    source.classList.toggle("nowrap-text", !wrapped);
+    gutter.textContent = "";
+    var heights = null;
+    if (wrapped) {
+      var style = window.getComputedStyle(source);
+      mirror.style.width = source.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight) + "px";
+      mirror.textContent = "";
+      lines.forEach(function (line) {
+        var div = document.createElement("div");
+        div.textContent = line || " ";
+        mirror.appendChild(div);
+      });
+      heights = Array.prototype.map.call(mirror.children, function (div) { return div.offsetHeight; });
+    }
+    lines.forEach(function (_line, i) {
+      var n = document.createElement("div");
+      n.textContent = i + 1;
+      if (heights) n.style.height = heights[i] + "px";
+      gutter.appendChild(n);
+    });
     gutter.scrollTop = source.scrollTop;
   }
+  if (wrapBox) wrapBox.addEventListener("change", numberLines);
+  window.addEventListener("resize", numberLines);
   source.addEventListener("scroll", function () { gutter.scrollTop = source.scrollTop; });
 
   // Go to a line named by a problem of this file (the textarea is the one place to fix it).
@@ -30,8 +58,8 @@
     for (var i = 0; i < line - 1 && i < lines.length; i++) start += lines[i].length + 1;
     source.focus();
     source.setSelectionRange(start, start + (lines[line - 1] || "").length);
-    var height = source.scrollHeight / Math.max(lines.length, 1);
-    source.scrollTop = Math.max(0, (line - 5) * height);
+    var mark = gutter.children[line - 1];
+    source.scrollTop = mark ? Math.max(0, mark.offsetTop - gutter.offsetTop - 60) : 0;
   }
 
   var timer = null;
@@ -52,7 +80,9 @@
       .then(function (response) { return response.text().then(function (html) { return [response.status, html]; }); })
       .then(function (result) {
         if (mine !== sequence) return; // an older answer arriving late
+        var scrolled = preview.scrollTop; // keep the place the writer scrolled to (their chapter)
         preview.innerHTML = result[1];
+        preview.scrollTop = scrolled;
         state.textContent = result[0] === 200 ? "草稿预览（未保存）" : "草稿有误（未保存）";
         preview.querySelectorAll("li[data-line]").forEach(function (item) {
           var line = parseInt(item.getAttribute("data-line"), 10);
