@@ -47,7 +47,9 @@ def test_the_editor_lists_the_main_file_and_its_chapters(writer):
 
 
 @pytest.mark.parametrize("who", ["sysadmin", "reviewer", "viewer", "clerk", "outsider"])
-def test_only_administrators_and_reviewers_of_the_reporting_org_reach_the_editor(client, world, report_pack, who):
+def test_only_administrators_and_reviewers_of_the_reporting_org_reach_the_editor(
+    client, world, report_pack, who
+):
     client.force_login(getattr(world, who))
     assert client.get(edit_url()).status_code == 403
     assert draft(client, "x\n").status_code == 403
@@ -104,7 +106,11 @@ def test_save_validates_names_file_and_line_and_saves_nothing_when_refused(write
 
 
 def test_a_template_reaching_for_python_internals_is_refused(writer, report_records):
-    for text in ("{{ 学习.中心组次数.__class__ }}\n", "{{ ''.__class__.__mro__ }}\n", "{{ cycler.__init__ }}\n"):
+    for text in (
+        "{{ 学习.中心组次数.__class__ }}\n",
+        "{{ ''.__class__.__mro__ }}\n",
+        "{{ cycler.__init__ }}\n",
+    ):
         response = save(writer, text)
         assert response.status_code == 422 and "不允许访问内部属性" in response.content.decode(), text
         preview = draft(writer, text)
@@ -125,7 +131,9 @@ def test_a_save_is_a_new_version_owned_by_the_reporting_org_and_audited(writer, 
     assert response.status_code == 302
     (version,) = TemplateFileVersion.objects.all()
     assert version.name == "chapter1.j2" and version.text == "二、网页上改过的第二章\n"
-    assert version.base == CHAPTER1_J2 and version.org == world.root and version.created_by == world.unit_admin
+    assert (
+        version.base == CHAPTER1_J2 and version.org == world.root and version.created_by == world.unit_admin
+    )
     assert version.note == "改写第二章"
     page = writer.get(response["Location"]).content.decode()
     assert "网页上改过的第二章" in page and "改写第二章" in page
@@ -152,7 +160,10 @@ def test_the_picker_finds_indicators_and_filters_by_chinese_label(writer):
     items = writer.get(url, {"q": "中心组"}).json()["items"]
     found = {i["code"]: i for i in items}
     assert found["学习.中心组次数"]["insert"] == "{{ 学习.中心组次数 }}"
-    assert found["学习.中心组次数"]["label"] == "中心组集体学习次数" and found["学习.中心组次数"]["kind"] == "指标"
+    assert (
+        found["学习.中心组次数"]["label"] == "中心组集体学习次数"
+        and found["学习.中心组次数"]["kind"] == "指标"
+    )
     filters = writer.get(url, {"q": "书名号"}).json()["items"]
     assert [(i["kind"], i["insert"]) for i in filters] == [("过滤器", "|书名号")]
     by_description = writer.get(url, {"q": "中文数字"}).json()["items"]
@@ -219,3 +230,22 @@ def test_a_template_not_for_the_org_is_refused_on_the_form(client, world, distri
 def test_the_editor_previews_only_fitting_orgs(writer, district_only):
     body = writer.get(reverse("reports:template_edit", args=["testreport"])).content.decode()
     assert _options(body.replace('id="preview-org"', 'name="preview-org"'), "preview-org") == ["root"]
+
+
+def test_a_new_chapter_file_is_made_in_the_web_and_included_by_the_main_file(writer, report_records):
+    url = reverse("reports:template_edit", args=["testreport"])
+    for bad in ("../x.j2", "章节", "chapter1.j2", "a/b.j2"):
+        writer.post(url, {"new_file": bad})
+    assert not TemplateFileVersion.objects.exists()
+    response = writer.post(url, {"new_file": "第三章.j2"})
+    assert response.status_code == 302 and "file=%E7%AC%AC%E4%B8%89%E7%AB%A0.j2" in response["Location"]
+    assert (
+        save(writer, "三、新的一章：中心组学习{{ 学习.中心组次数 }}次。\n", file="第三章.j2").status_code
+        == 302
+    )
+    main = '测试区年度党建工作\n报告\n\n{% include "chapter1.j2" %}\n{% include "第三章.j2" %}\n'
+    assert save(writer, main, file="main.j2").status_code == 302
+    page = writer.get(reverse("reports:preview", args=["testreport", "root", 2019])).content.decode()
+    assert "三、新的一章：中心组学习" in page
+    tabs = writer.get(reverse("reports:template_edit", args=["testreport"])).content.decode()
+    assert tabs.index("chapter1.j2") < tabs.index("第三章.j2")

@@ -10,6 +10,7 @@ effect, and when the pack's text no longer matches the `base` the version was ma
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +22,8 @@ from .models import ReportTemplate, TemplateFileVersion
 from .templating import MAX_FILE_BYTES, Problem, TemplateRefused, builtin_text, template_files, validate
 
 MAX_NOTE = 200
+# A chapter file made in the web: a plain name beside the main file (no folders), ending in .j2.
+NEW_FILE_NAME = re.compile(r"^[\w\u4e00-\u9fff-]{1,60}\.j2$")
 
 
 @dataclass
@@ -73,6 +76,25 @@ def _owner(user: Any) -> Organization | None:
     return membership.org if membership is not None else None
 
 
+def create(template: ReportTemplate, name: str, user: Any) -> TemplateFileVersion:
+    """A new chapter file, kept in the database; the main file (or another chapter) then `include`s it."""
+    name = name.strip()
+    if not NEW_FILE_NAME.match(name):
+        raise TemplateRefused(
+            [
+                Problem(
+                    name[:60] or "新文件",
+                    None,
+                    "文件名只能由汉字、字母、数字、-、_ 组成，以 .j2 结尾，不含目录",
+                )
+            ]
+        )
+    if name in files(template) or builtin_text(template, name) is not None:
+        raise TemplateRefused([Problem(name, None, "该模板已有同名文件")])
+    title = name.removesuffix(".j2")
+    return _add(template, name, f"{title}\n", user, "新建章节文件", base="")
+
+
 def save(
     template: ReportTemplate, name: str, text: str, user: Any, note: str = "", *, base: str | None = None
 ) -> TemplateFileVersion:
@@ -87,6 +109,12 @@ def save(
     current = state(template, name)
     if base is None:
         base = current.version.base if current.version is not None else (current.builtin or "")
+    return _add(template, name, text, user, note, base=base)
+
+
+def _add(
+    template: ReportTemplate, name: str, text: str, user: Any, note: str, *, base: str
+) -> TemplateFileVersion:
     with transaction.atomic():
         return TemplateFileVersion.objects.create(
             template=template, name=name, text=text, base=base, org=_owner(user), created_by=user,

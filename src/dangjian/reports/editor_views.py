@@ -84,6 +84,17 @@ def edit(request: HttpRequest, key: str) -> HttpResponse:
     problems: list[Any] = []
     draft: str | None = None
     status = 200
+    if request.method == "POST" and request.POST.get("new_file") is not None:
+        try:
+            version = editing.create(template, request.POST["new_file"][:100], request.user)
+        except TemplateRefused as exc:
+            messages.error(request, f"未能新建章节文件：{exc}")
+            return redirect(_edit_url(template, name, request.POST))
+        _audit(request, template, version, "新建章节文件")
+        messages.success(
+            request, f'已新建“{version.name}”。在主文件中写 {{% include "{version.name}" %}} 即可引用。'
+        )
+        return redirect(_edit_url(template, version.name, request.POST))
     if request.method == "POST":
         draft = request.POST.get("text", "")
         try:
