@@ -58,7 +58,9 @@ def edit_page(client) -> str:
     return client.get(url).content.decode()
 
 
-def test_a_web_edit_is_rendered_by_the_cli_and_survives_dangjian_init(writer, report_records, tmp_path, capsys):
+def test_a_web_edit_is_rendered_by_the_cli_and_survives_dangjian_init(
+    writer, report_records, tmp_path, capsys
+):
     assert "坚持组织建设" in cli_text(tmp_path, capsys)
     assert save(writer, EDITED).status_code == 302
     assert "网页上改写的组织建设" in cli_text(tmp_path, capsys)
@@ -68,7 +70,9 @@ def test_a_web_edit_is_rendered_by_the_cli_and_survives_dangjian_init(writer, re
     assert "内置原文已更新" not in edit_page(writer)  # the pack did not change: nothing to adopt
 
 
-def test_a_changed_builtin_original_is_shown_and_adopted_by_choice(writer, local_pack, report_records, tmp_path, capsys):
+def test_a_changed_builtin_original_is_shown_and_adopted_by_choice(
+    writer, local_pack, report_records, tmp_path, capsys
+):
     save(writer, EDITED)
     (local_pack / "chapter1.j2").write_text(NEW_BUILTIN, encoding="utf-8")
     init(capsys)  # the upgrade: the pack's file changed
@@ -109,7 +113,9 @@ def test_an_edit_of_the_main_file_survives_a_reload_that_rewrites_the_source(wri
         load_pack(pack)
     template = ReportTemplate.objects.get(key="testreport")
     assert template.source == "新的内置主文件\n"  # the built-in original, as the pack has it now
-    page = writer.get(reverse("reports:template_edit", args=["testreport"]) + "?file=main.j2").content.decode()
+    page = writer.get(
+        reverse("reports:template_edit", args=["testreport"]) + "?file=main.j2"
+    ).content.decode()
     assert "网页主文件" in page and "内置原文已更新" in page
 
 
@@ -152,7 +158,12 @@ def test_only_writers_restore_or_adopt(client, world, local_pack):
     save(client, "第一版\n")
     version = TemplateFileVersion.objects.get()
     client.force_login(world.sysadmin)
-    assert client.post(reverse("reports:template_restore", args=["testreport"]), {"version": version.pk}).status_code == 403
+    assert (
+        client.post(
+            reverse("reports:template_restore", args=["testreport"]), {"version": version.pk}
+        ).status_code
+        == 403
+    )
     builtin = reverse("reports:template_builtin", args=["testreport"])
     assert client.post(builtin, {"file": "chapter1.j2", "choice": "adopt"}).status_code == 403
     assert client.get(reverse("reports:template_history", args=["testreport"])).status_code == 403
