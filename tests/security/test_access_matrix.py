@@ -136,6 +136,14 @@ expect("reports:finalise", own=(405, 405, 405, 405, 405))
 expect("reports:run", own=(404, 404, 200, 200, 200), other=(404, 404, 200, 404, 200))
 expect("reports:run_download", own=(404, 404, 200, 200, 200), other=(404, 404, 200, 404, 200))
 expect("reports:compare", own=(404, 404, 200, 200, 200), other=(404, 404, 200, 404, 200))
+# -- the report editor: the people who write the report (管理员/审核员 of the reporting org), not the sysadmin ------
+expect("reports:templates", none=(403, 403, 200, 403, 403))
+expect("reports:template_picker", none=(403, 403, 200, 403, 403))
+expect("reports:template_edit", none=(403, 403, 200, 403, 403))
+expect("reports:template_history", none=(403, 403, 200, 403, 403))
+expect("reports:template_draft", none=(405, 405, 405, 405, 405))  # POST only: a draft's preview
+expect("reports:template_restore", none=(405, 405, 405, 405, 405))
+expect("reports:template_builtin", none=(405, 405, 405, 405, 405))
 
 # -- packs: installed and uploaded by a 管理员 of the reporting org (a root of the tree) alone -------------------
 expect("packs:index", none=(403, 403, 200, 403, 403))
