@@ -118,7 +118,9 @@ def parse_rules(
             errors.append(f"{name}的状态“{'、'.join(wrong)}”不存在，可用：{allowed}")
         if len(errors) == found:
             rules.append(
-                DemoRule(pack, ident, lt, tuple(orgs), tuple(kinds), limit, values, cycle, tuple(statuses))
+                DemoRule(
+                    pack, str(ident), lt, tuple(orgs), tuple(kinds), limit, values, cycle, tuple(statuses)
+                )
             )
     return rules, errors
 
