@@ -195,3 +195,28 @@ def test_pack_check_names_the_file_and_the_indicator(settings, tmp_path, packs, 
     assert code == 1 and "Traceback" not in out.err
     text = out.out + out.err
     assert "指标“述职.人数”" in text and "window_end_months" in text and "只能用于期内" in text
+
+
+@pytest.mark.parametrize(
+    ("period", "months", "window"),
+    [
+        (Y2019, (2, 2), ("2019-03-01", "2020-02-29")),  # a first day stays a first day, a last day a last day
+        (Y2019, (0, 2), ("2019-01-01", "2020-02-29")),
+        (Period.half(2019, 1), (1, 1), ("2019-02-01", "2019-07-31")),
+        (Period.half(2019, 2), (1, 1), ("2019-08-01", "2020-01-31")),
+        (Period.month(2019, 2), (-12, 12), ("2018-02-01", "2020-02-29")),
+        (
+            Period.parse("2019-01-31..2019-06-15"),
+            (1, 1),
+            ("2019-02-28", "2019-07-15"),
+        ),  # other days are clamped
+    ],
+)
+def test_the_window_moves_by_whole_months(period, months, window):
+    from types import SimpleNamespace
+
+    from dangjian.indicators.compiler import window as window_of
+
+    ind = SimpleNamespace(options={"window_start_months": months[0], "window_end_months": months[1]})
+    first, last = window_of(ind, period.start, period.end)
+    assert (first.isoformat(), last.isoformat()) == window
