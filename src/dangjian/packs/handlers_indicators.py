@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from dangjian.indicators import formulas
-from dangjian.indicators.compiler import definition_errors
+from dangjian.indicators.compiler import WINDOW_OPTIONS, definition_errors
 from dangjian.indicators.models import Check, Indicator, Kind, Level
 from dangjian.records.models import LedgerType
 
@@ -20,8 +20,9 @@ from .loader import Pack, PackError, section
 INDICATOR_KEYS = {
     "key", "label", "unit", "description", "ledger", "aggregate", "field", "where", "status", "org_kinds", "scope",
     "period", "share_where", "age_at", "order", "limit", "decimals", "disclose", "formula", "attribute",
+    *WINDOW_OPTIONS,
 }  # fmt: skip
-OPTION_KEYS = ("share_where", "age_at", "order", "limit", "decimals", "disclose")
+OPTION_KEYS = ("share_where", "age_at", "order", "limit", "decimals", "disclose", *WINDOW_OPTIONS)
 CHECK_KEYS = {"code", "label", "rule", "level", "message"}
 
 
