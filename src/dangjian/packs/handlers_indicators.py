@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from dangjian.indicators import formulas
+from dangjian.indicators import formulas, versions
 from dangjian.indicators.compiler import definition_errors
 from dangjian.indicators.models import Check, Indicator, Kind, Level
 from dangjian.records.models import LedgerType
@@ -110,11 +110,14 @@ def load_indicators(items: list[dict[str, Any]], pack: Pack) -> int:
     if errors:
         raise _fail(pack, "指标", errors)
 
+    kept = _staff_versions_kept(parsed, pack)
     for ind in parsed:
+        if ind.key in kept:
+            continue
         Indicator.objects.update_or_create(
             key=ind.key, defaults={"pack": pack.name, **{f: getattr(ind, f) for f in FIELDS}}
         )
-    Indicator.objects.filter(pack=pack.name).exclude(key__in=seen).delete()
+    Indicator.objects.filter(pack=pack.name).exclude(key__in=seen | kept).delete()
 
     # Whole-catalogue checks: names resolve, no key is another's namespace, no formula cycle.
     catalogue = list(Indicator.objects.all())
@@ -139,6 +142,24 @@ def load_indicators(items: list[dict[str, Any]], pack: Pack) -> int:
     if errors:
         raise _fail(pack, "指标", errors)
     return len(parsed)
+
+
+# --- indicator builder: staff's web versions survive pack loading, and the builder validates as a pack does -------
+
+
+def _staff_versions_kept(parsed: list[Indicator], pack: Pack) -> set[str]:
+    """Keys of this pack whose definition staff changed in the web: their row keeps the staff version (neither
+    overwritten nor removed); the pack's definition is remembered as the 内置原文 the page offers to adopt."""
+    return versions.keep_web_edits(pack.name, parsed)
+
+
+def parse_indicator(item: dict[str, Any]) -> tuple[Indicator | None, list[str]]:
+    """One [[indicators]] table read exactly as a pack's is (the builder's save and preview use this): the unsaved
+    Indicator, and every problem in Chinese. The catalogue checks (formula names, cycles) are Indicator.clean()."""
+    errors: list[str] = []
+    ledgers = {lt.code: lt for lt in LedgerType.objects.prefetch_related("fields")}
+    ind = _indicator(item, ledgers, errors)
+    return ind, errors
 
 
 @section("checks", order=40)
