@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 import re
-import tomllib
 from pathlib import Path
 
 import pytest
+import tomllib
 
 from dangjian.indicators import versions
 from dangjian.indicators.engine import Period, evaluate
@@ -81,7 +81,9 @@ def records(world, make_record):
         (world.c1, "2019-07-01", "培训班", 30),  # another kind
     ]
     for org, day, kind, n in rows:
-        make_record("study_activity", org, {"date": day, "kind": kind, "title": f"{kind}{n}", "participants": n})
+        make_record(
+            "study_activity", org, {"date": day, "kind": kind, "title": f"{kind}{n}", "participants": n}
+        )
     return world
 
 
@@ -106,13 +108,19 @@ def test_an_indicator_built_by_the_form_equals_the_same_indicator_in_toml(client
     load_indicators(tomllib.loads(TOML)["indicators"], _pack("t"))
     assert versions.to_item(Indicator.objects.get(key=KEY)) == definition
     toml_value = evaluate(records.root, Period.year(2019), [KEY], previous=False)[KEY]
-    assert (built_value.value, built_value.evidence_count) == (toml_value.value, toml_value.evidence_count) == (19, 2)
+    assert (
+        (built_value.value, built_value.evidence_count)
+        == (toml_value.value, toml_value.evidence_count)
+        == (19, 2)
+    )
     toml_evidence = client.get(
         "/indicators/evidence/", {"key": KEY, "org": "root", "start": "2019-01-01", "end": "2019-12-31"}
     ).content.decode()
     assert built_evidence.count('href="/ledgers/study_activity/') == 2
     assert toml_evidence.count('href="/ledgers/study_activity/') == 2
-    assert "专题报告12" in built_evidence and "理论宣讲7" in built_evidence and "理论宣讲3" not in built_evidence
+    assert (
+        "专题报告12" in built_evidence and "理论宣讲7" in built_evidence and "理论宣讲3" not in built_evidence
+    )
 
 
 def test_the_preview_shows_the_unsaved_value_and_its_records(client, records):
@@ -188,7 +196,14 @@ def test_an_existing_key_is_not_taken_over(client, records, define):
 
 
 def test_the_form_offers_the_fields_choices_and_operators(client, records, define):
-    define({"key": KEY, "label": "已有", "ledger": "study_activity", "where": [{"field": "kind", "op": "=", "value": "专题报告"}]})
+    define(
+        {
+            "key": KEY,
+            "label": "已有",
+            "ledger": "study_activity",
+            "where": [{"field": "kind", "op": "=", "value": "专题报告"}],
+        }
+    )
     login(client, records.unit_admin)
     body = client.get(f"/indicators/builder/{KEY}/").content.decode()
     catalogue = json.loads(re.search(r'id="builder-catalogue"[^>]*>(.*?)</script>', body, re.S).group(1))
@@ -203,9 +218,13 @@ def test_the_form_offers_the_fields_choices_and_operators(client, records, defin
 def test_a_formula_indicator_is_built_and_checked(client, records, define):
     define({"key": "学习.次数", "label": "次数", "ledger": "study_activity"})
     login(client, records.unit_admin)
-    bad = client.post(NEW, {"key": "学习.两倍", "label": "两倍", "kind": "formula", "formula": "学习.没有 * 2"})
+    bad = client.post(
+        NEW, {"key": "学习.两倍", "label": "两倍", "kind": "formula", "formula": "学习.没有 * 2"}
+    )
     assert bad.status_code == 400 and "不存在的指标：学习.没有" in bad.content.decode()
-    ok = client.post(NEW, {"key": "学习.两倍", "label": "两倍", "kind": "formula", "formula": "学习.次数 * 2"})
+    ok = client.post(
+        NEW, {"key": "学习.两倍", "label": "两倍", "kind": "formula", "formula": "学习.次数 * 2"}
+    )
     assert ok.status_code == 302
     assert evaluate(records.root, Period.year(2019), ["学习.两倍"], previous=False)["学习.两倍"].value == 10
 
@@ -268,7 +287,9 @@ NAMES = ["张伟", "王芳", "李娜", "刘洋", "陈静", "杨磊"]
 
 def test_a_confidential_ledgers_figure_is_previewed_only_as_the_user_may_see_it(client, world, make_record):
     for n, name in enumerate(NAMES):
-        make_record("discipline_case", world.jw, {"filed_on": "2019-04-01", "case_no": f"纪案{n}", "person": name})
+        make_record(
+            "discipline_case", world.jw, {"filed_on": "2019-04-01", "case_no": f"纪案{n}", "person": name}
+        )
     login(client, world.unit_admin)
     count = {
         "key": "纪律.立案",

@@ -83,7 +83,9 @@ def aggregate_fields(aggregate: str) -> list[str] | None:
 
 
 def _ledgers() -> list[LedgerType]:
-    return list(LedgerType.objects.filter(is_active=True).prefetch_related("fields").order_by("order", "code"))
+    return list(
+        LedgerType.objects.filter(is_active=True).prefetch_related("fields").order_by("order", "code")
+    )
 
 
 def catalogue(ledgers: list[LedgerType]) -> dict[str, Any]:
@@ -121,7 +123,9 @@ def _typed(value: str, field_type: str, op: str) -> Any:
     return text
 
 
-def _rows(data: Any, prefix: str, fields: dict[str, Any], what: str, errors: list[str]) -> list[dict[str, Any]]:
+def _rows(
+    data: Any, prefix: str, fields: dict[str, Any], what: str, errors: list[str]
+) -> list[dict[str, Any]]:
     """Condition rows c0-…, c1-… (or s0-… for a share's) as pack conditions; empty rows are skipped."""
     rows: list[dict[str, Any]] = []
     indices: set[int] = set()
@@ -142,7 +146,9 @@ def _rows(data: Any, prefix: str, fields: dict[str, Any], what: str, errors: lis
         cond: dict[str, Any] = {"field": code[:60], "op": op[:20]}
         raw = [v for v in data.getlist(f"{prefix}{i}-value") if v.strip()]
         if any(len(v) > MAX_TEXT for v in raw) or len(raw) > MAX_VALUES:
-            errors.append(f"{what}第 {n} 条的值过长或过多（每个值不超过 {MAX_TEXT} 字，至多 {MAX_VALUES} 个）")
+            errors.append(
+                f"{what}第 {n} 条的值过长或过多（每个值不超过 {MAX_TEXT} 字，至多 {MAX_VALUES} 个）"
+            )
             continue
         if op in LIST_OPS + ("between",) and len(raw) == 1 and kind not in ("choice", "multichoice"):
             raw = [v for v in raw[0].replace("、", ",").replace("，", ",").split(",") if v.strip()]
@@ -256,7 +262,9 @@ def _writer(request: HttpRequest) -> access.Scope:
 
 def _writer_org(scope: access.Scope) -> Organization | None:
     """The reporting org the writer belongs to: the owner of what they save."""
-    return next((m.org for m in scope.memberships if m.role in access.REVIEW_ROLES and m.org.depth == 1), None)
+    return next(
+        (m.org for m in scope.memberships if m.role in access.REVIEW_ROLES and m.org.depth == 1), None
+    )
 
 
 def _preview_orgs(scope: access.Scope) -> list[Organization]:
@@ -291,7 +299,14 @@ def _shown_rows(where: Any) -> list[dict[str, Any]]:
             continue
         value = cond.get("value", "")
         text = "，".join(map(str, value)) if isinstance(value, list) else str(value)
-        rows.append({"field": cond.get("field", ""), "op": cond.get("op", "="), "json": json.dumps(value, ensure_ascii=False), "text": text})
+        rows.append(
+            {
+                "field": cond.get("field", ""),
+                "op": cond.get("op", "="),
+                "json": json.dumps(value, ensure_ascii=False),
+                "text": text,
+            }
+        )
     return rows
 
 
@@ -356,11 +371,14 @@ def edit(request: HttpRequest, key: str | None = None) -> HttpResponse:
     with transaction.atomic():
         ind.pack = existing.pack if existing else ""
         if existing is not None:
+            versions.remember_original(existing)
             for name in FIELDS:
                 setattr(existing, name, getattr(ind, name))
             ind = existing
         ind.save()
-        versions.save_web(ind, item, request.user, _writer_org(scope), note or ("新建" if key is None else "修改"))
+        versions.save_web(
+            ind, item, request.user, _writer_org(scope), note or ("新建" if key is None else "修改")
+        )
     messages.success(request, f"已保存指标“{ind.label}”，这是它的新版本。")
     return redirect("indicators:builder_edit", key=ind.key)
 
@@ -418,7 +436,9 @@ def export(request: HttpRequest, key: str) -> HttpResponse:
     """Any indicator (from a pack or the web) as the [[indicators]] table a pack file holds."""
     _writer(request)
     ind = _indicator(key)
-    response = HttpResponse(versions.as_toml([versions.to_item(ind)]), content_type="text/plain; charset=utf-8")
+    response = HttpResponse(
+        versions.as_toml([versions.to_item(ind)]), content_type="text/plain; charset=utf-8"
+    )
     response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(key + '.toml')}"
     return response
 
@@ -466,6 +486,7 @@ def _save_version(
         messages.error(request, "不能采用该版本：" + "；".join(errors))
         return redirect("indicators:builder_history", key=ind.key)
     with transaction.atomic():
+        versions.remember_original(ind)
         for name in FIELDS:
             setattr(ind, name, getattr(checked_ind, name))
         ind.save()

@@ -184,10 +184,20 @@ class DefinitionVersion(models.Model):
     definition = models.JSONField("定义", default=dict)
     base = models.JSONField("所依据的内置原文", default=dict, blank=True)
     org = models.ForeignKey(
-        "orgs.Organization", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name="所属单位"
+        "orgs.Organization",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="所属单位",
     )
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name="修改人"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="修改人",
     )
     created_at = models.DateTimeField("时间", default=timezone.now)
     note = models.CharField("说明", max_length=200, blank=True)

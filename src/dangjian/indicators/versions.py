@@ -159,15 +159,20 @@ def state(key: str) -> State:
     return State(latest(key, Source.WEB), latest(key, Source.BUILTIN))
 
 
-def save_web(ind: Indicator, item: dict[str, Any], user: Any, org: Organization | None, note: str = "") -> None:
-    """Append a web version of `ind` (already saved with `item`'s definition). A pack indicator edited for the
-    first time first gets its built-in original recorded, so history starts with it and upgrades compare to it."""
-    builtin = latest(ind.key, Source.BUILTIN)
-    if ind.pack and builtin is None and latest(ind.key, Source.WEB) is None:
-        original = Indicator.objects.select_related("ledger").get(pk=ind.pk)
-        builtin = DefinitionVersion.objects.create(
-            kind=INDICATOR, key=ind.key, source=Source.BUILTIN, pack=ind.pack, definition=to_item(original)
+def remember_original(ind: Indicator) -> None:
+    """Before a pack indicator is first changed in the web: its definition now is the built-in original, recorded
+    so that history starts with it and upgrades are compared with it. Call with the row as yet unchanged."""
+    if ind.pack and not _versions(ind.key).exists():
+        DefinitionVersion.objects.create(
+            kind=INDICATOR, key=ind.key, source=Source.BUILTIN, pack=ind.pack, definition=to_item(ind)
         )
+
+
+def save_web(
+    ind: Indicator, item: dict[str, Any], user: Any, org: Organization | None, note: str = ""
+) -> None:
+    """Append a web version of `ind` (already saved with `item`'s definition), based on the 内置原文 as it is now."""
+    builtin = latest(ind.key, Source.BUILTIN)
     DefinitionVersion.objects.create(
         kind=INDICATOR,
         key=ind.key,

@@ -7,33 +7,64 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('indicators', '0001_initial'),
-        ('orgs', '0002_duties_and_approvals'),
+        ("indicators", "0001_initial"),
+        ("orgs", "0002_duties_and_approvals"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='DefinitionVersion',
+            name="DefinitionVersion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(default='indicator', max_length=20, verbose_name='类别')),
-                ('key', models.CharField(db_index=True, max_length=120, verbose_name='键')),
-                ('source', models.CharField(choices=[('web', '网页修改'), ('builtin', '内置原文')], max_length=10, verbose_name='来源')),
-                ('pack', models.CharField(blank=True, max_length=60, verbose_name='数据包')),
-                ('definition', models.JSONField(default=dict, verbose_name='定义')),
-                ('base', models.JSONField(blank=True, default=dict, verbose_name='所依据的内置原文')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='时间')),
-                ('note', models.CharField(blank=True, max_length=200, verbose_name='说明')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='修改人')),
-                ('org', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='orgs.organization', verbose_name='所属单位')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("kind", models.CharField(default="indicator", max_length=20, verbose_name="类别")),
+                ("key", models.CharField(db_index=True, max_length=120, verbose_name="键")),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[("web", "网页修改"), ("builtin", "内置原文")],
+                        max_length=10,
+                        verbose_name="来源",
+                    ),
+                ),
+                ("pack", models.CharField(blank=True, max_length=60, verbose_name="数据包")),
+                ("definition", models.JSONField(default=dict, verbose_name="定义")),
+                ("base", models.JSONField(blank=True, default=dict, verbose_name="所依据的内置原文")),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now, verbose_name="时间")),
+                ("note", models.CharField(blank=True, max_length=200, verbose_name="说明")),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="修改人",
+                    ),
+                ),
+                (
+                    "org",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="orgs.organization",
+                        verbose_name="所属单位",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '定义版本',
-                'verbose_name_plural': '定义版本',
-                'ordering': ['kind', 'key', 'created_at', 'pk'],
+                "verbose_name": "定义版本",
+                "verbose_name_plural": "定义版本",
+                "ordering": ["kind", "key", "created_at", "pk"],
             },
         ),
     ]
