@@ -417,14 +417,19 @@ def preview(request: HttpRequest) -> HttpResponse:
     saved = Indicator.objects.select_related("ledger").filter(key=ind.key).first()
     same = saved is not None and versions.to_item(saved) == versions.to_item(ind)
     rows = []
+    # A few telling columns: the record's date is shown already, so its date field is left out.
+    shown = [n for n, f in enumerate(found.columns) if f.code != getattr(ind.ledger, "date_field", "")][:3]
     if found.records is not None:
-        rows = [(r, found.cells(request.user, r)) for r in found.records[:PREVIEW_ROWS]]
+        for r in found.records[:PREVIEW_ROWS]:
+            cells = found.cells(request.user, r)
+            rows.append((r, [cells[n] for n in shown]))
     context.update(
         ev=found,
         org=org,
         period=period,
         value_text=ev.display(found.value.value, ind.unit),
         rows=rows,
+        columns=[found.columns[n] for n in shown],
         evidence_link=evidence_url(ind.key, org, period) if same else "",
         saved=saved is not None,
     )

@@ -219,6 +219,11 @@
   }
   form.addEventListener("input", schedule);
   form.addEventListener("change", schedule);
+  // The org and period to preview for sit beside the preview, outside the form (form="builder-form").
+  document.querySelectorAll(".preview-choice").forEach(function (box) {
+    box.addEventListener("input", schedule);
+    box.addEventListener("change", schedule);
+  });
 
   form.querySelectorAll(".cond-rows").forEach(function (c) {
     c.querySelectorAll(".cond-row").forEach(function (r) { setupRow(r, true); });
