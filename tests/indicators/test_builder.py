@@ -328,3 +328,12 @@ def test_only_report_writers_may_use_the_builder(client, records, define):
     login(client, writer)
     for url in urls:
         assert client.get(url).status_code == 200, url
+
+
+def test_the_evidence_page_links_report_writers_to_the_builder(client, records, define):
+    define({"key": KEY, "label": "已有", "ledger": "study_activity"})
+    query = {"key": KEY, "org": "root", "start": "2019-01-01", "end": "2019-12-31"}
+    login(client, records.unit_admin)
+    assert "修改指标定义" in client.get("/indicators/evidence/", query).content.decode()
+    login(client, records.viewer)
+    assert "修改指标定义" not in client.get("/indicators/evidence/", query).content.decode()
