@@ -207,3 +207,100 @@ def test_only_report_writers_may_adopt_or_restore(edited, client):
         assert client.post(f"/indicators/builder/{KEY}/restore/{version.pk}/").status_code == 403
         assert client.post(EDIT, edit_form("培训班")).status_code == 403
     assert where()[0]["value"] == "理论宣讲"
+
+
+# --- checks (核对规则): the same versions ------------------------------------------------------------------------
+
+CHECK_PACK = """
+[pack]
+name = "mine"
+label = "本区报告"
+order = 60
+version = "{version}"
+
+[[indicators]]
+key = "本地.学习次数"
+label = "学习次数"
+ledger = "study_activity"
+
+[[checks]]
+code = "study_positive"
+label = "学习次数不为负"
+rule = "本地.学习次数 >= {bound}"
+message = "学习次数应不小于 {bound}"
+"""
+CHECK = "/indicators/checks/study_positive/"
+
+
+def write_check_pack(data_dir: Path, bound: int = 0, version: str = "1.0") -> None:
+    folder = data_dir / "packs" / "mine"
+    folder.mkdir(parents=True, exist_ok=True)
+    text = CHECK_PACK.replace("{version}", version).replace("{bound}", str(bound))
+    (folder / "pack.toml").write_text(textwrap.dedent(text), encoding="utf-8")
+
+
+def check_form(rule: str = "本地.学习次数 >= 1", **extra: str) -> dict:
+    return {
+        "label": "学习次数至少一次",
+        "rule": rule,
+        "level": "warning",
+        "message": "至少应有一次学习",
+        **extra,
+    }
+
+
+def test_a_web_edit_of_a_check_survives_init_and_upgrades_and_can_be_adopted(data_dir, client, world, capsys):
+    from dangjian import cli
+    from dangjian.indicators.models import Check
+
+    write_check_pack(data_dir)
+    load_all()
+    login(client, world.unit_admin)
+    assert client.post(CHECK, check_form()).status_code == 302
+    assert Check.objects.get(code="study_positive").rule == "本地.学习次数 >= 1"
+    assert cli.main(["init"]) == 0
+    capsys.readouterr()
+    check = Check.objects.get(code="study_positive")
+    assert (check.rule, check.level) == ("本地.学习次数 >= 1", "warning")
+
+    write_check_pack(data_dir, bound=2, version="1.1")
+    load_all()
+    assert Check.objects.get(code="study_positive").rule == "本地.学习次数 >= 1"
+    assert "内置原文已更新" in client.get(CHECK).content.decode()
+    history = client.get(CHECK + "versions/").content.decode()
+    assert (
+        "内置原文已更新" in history and "本地.学习次数 &gt;= 2" in history and 'class="diff-add"' in history
+    )
+    assert client.post(CHECK + "adopt/").status_code == 302
+    check = Check.objects.get(code="study_positive")
+    assert (check.rule, check.level) == ("本地.学习次数 >= 2", "error")
+
+    first = DefinitionVersion.objects.filter(kind="check", source="web").order_by("pk").first()
+    client.post(f"{CHECK}restore/{first.pk}/")
+    assert Check.objects.get(code="study_positive").rule == "本地.学习次数 >= 1"
+    exported = client.get(CHECK + "export.toml").content.decode()
+    assert exported.startswith("[[checks]]") and 'rule = "本地.学习次数 >= 1"' in exported
+
+
+def test_a_bad_check_is_refused_in_chinese_and_nothing_changes(data_dir, client, world):
+    from dangjian.indicators.models import Check
+
+    write_check_pack(data_dir)
+    load_all()
+    login(client, world.unit_admin)
+    response = client.post(CHECK, check_form(rule="本地.没有 >= 1"))
+    assert response.status_code == 400
+    assert "定义有误，未保存" in response.content.decode() and "本地.没有" in response.content.decode()
+    response = client.post("/indicators/checks/new/", {**check_form(), "code": "坏 代码"})
+    assert response.status_code == 400 and "代码" in response.content.decode()
+    assert Check.objects.get(code="study_positive").rule == "本地.学习次数 >= 0"
+    assert not DefinitionVersion.objects.filter(kind="check").exists()
+    ok = client.post("/indicators/checks/new/", {**check_form(), "code": "my_rule"})
+    assert ok.status_code == 302 and Check.objects.get(code="my_rule").pack == ""
+    load_all()
+    assert Check.objects.filter(code="my_rule").exists()  # a web-born check survives pack loading
+    for user in (world.reviewer, world.viewer, world.sysadmin):
+        login(client, user)
+        assert client.get("/indicators/checks/").status_code == 403
+        assert client.post(CHECK, check_form(rule="本地.学习次数 >= 5")).status_code == 403
+    assert Check.objects.get(code="study_positive").rule == "本地.学习次数 >= 0"

@@ -138,6 +138,13 @@ expect("indicators:builder_export", own=WRITERS, conf=WRITERS)
 expect("indicators:builder_history", own=WRITERS, conf=WRITERS)
 expect("indicators:builder_adopt", own=(405, 405, 405, 405, 405))  # POST only
 expect("indicators:builder_restore", own=(405, 405, 405, 405, 405))  # POST only
+expect("indicators:checks", none=WRITERS)
+expect("indicators:check_new", none=WRITERS)
+expect("indicators:check_edit", own=WRITERS)
+expect("indicators:check_export", own=WRITERS)
+expect("indicators:check_history", own=WRITERS)
+expect("indicators:check_adopt", own=(405, 405, 405, 405, 405))  # POST only
+expect("indicators:check_restore", own=(405, 405, 405, 405, 405))  # POST only
 # -- reports --------------------------------------------------------------------------------------------------
 expect("reports:index", none=(200, 200, 200, 200, 200))
 expect("reports:preview", own=(404, 404, 200, 200, 200), other=(404, 404, 200, 404, 200))
@@ -334,6 +341,8 @@ def _url(name: str, route: str, obj: str, fx: Fixture) -> str:
         values["<int:target_pk>"] = o["target"].pk
     if "run" in o and (name.startswith("reports:run") or name in ("reports:compare", "api:run")):
         values["<int:pk>"] = o["run"].pk
+    if name.startswith("indicators:check_"):
+        values["<slug:code>"] = "t_min_sessions"  # a check of the test pack
     if name in ("ledgers:attachment", "api:attachment"):
         values["<int:pk>"] = o["attachment"].pk
     url = "/" + route

@@ -22,6 +22,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from dangjian.orgs import access
@@ -253,14 +254,14 @@ def checked(item: dict[str, Any], existing: Indicator | None) -> tuple[Indicator
 # --- pages --------------------------------------------------------------------------------------------------
 
 
-def _writer(request: HttpRequest) -> access.Scope:
+def writer(request: HttpRequest) -> access.Scope:
     scope = access.scope(request.user)
     if not scope.may_write_reports():
         raise PermissionDenied("只有报告单位的管理员、审核员可以构建和修改指标")
     return scope
 
 
-def _writer_org(scope: access.Scope) -> Organization | None:
+def writer_org(scope: access.Scope) -> Organization | None:
     """The reporting org the writer belongs to: the owner of what they save."""
     return next(
         (m.org for m in scope.memberships if m.role in access.REVIEW_ROLES and m.org.depth == 1), None
@@ -280,7 +281,7 @@ def _indicator(key: str) -> Indicator:
 
 @login_required
 def index(request: HttpRequest) -> HttpResponse:
-    _writer(request)
+    writer(request)
     q = request.GET.get("q", "").strip()[:60]
     found = Indicator.objects.select_related("ledger").order_by("key")
     if q:
@@ -315,7 +316,7 @@ def _form_context(
 ) -> dict[str, Any]:
     ledgers = _ledgers()
     last_full_year = dt.date.today().year - 1
-    reporting = _writer_org(scope)
+    reporting = writer_org(scope)
     options = {k: item.get(k) for k in ("decimals", "limit", "order", "age_at", "disclose")}
     return {
         "item": item,
@@ -343,7 +344,7 @@ def _form_context(
 @login_required
 def edit(request: HttpRequest, key: str | None = None) -> HttpResponse:
     """New (key None) or an existing indicator: the form; saving appends a web version owned by the writer's org."""
-    scope = _writer(request)
+    scope = writer(request)
     existing = _indicator(key) if key is not None else None
     if request.method != "POST":
         item = versions.to_item(existing) if existing else {"aggregate": "count"}
@@ -377,7 +378,7 @@ def edit(request: HttpRequest, key: str | None = None) -> HttpResponse:
             ind = existing
         ind.save()
         versions.save_web(
-            ind, item, request.user, _writer_org(scope), note or ("新建" if key is None else "修改")
+            ind, item, request.user, writer_org(scope), note or ("新建" if key is None else "修改")
         )
     messages.success(request, f"已保存指标“{ind.label}”，这是它的新版本。")
     return redirect("indicators:builder_edit", key=ind.key)
@@ -387,7 +388,7 @@ def edit(request: HttpRequest, key: str | None = None) -> HttpResponse:
 @require_POST
 def preview(request: HttpRequest) -> HttpResponse:
     """The value of the unsaved definition for the chosen org and period, as the user may see it."""
-    scope = _writer(request)
+    scope = writer(request)
     item, errors = form_item(request.POST)
     item["key"] = item.get("key") or "预览.未命名指标"
     item["label"] = item.get("label") or "未命名指标"
@@ -439,7 +440,7 @@ def preview(request: HttpRequest) -> HttpResponse:
 @login_required
 def export(request: HttpRequest, key: str) -> HttpResponse:
     """Any indicator (from a pack or the web) as the [[indicators]] table a pack file holds."""
-    _writer(request)
+    writer(request)
     ind = _indicator(key)
     response = HttpResponse(
         versions.as_toml([versions.to_item(ind)]), content_type="text/plain; charset=utf-8"
@@ -448,37 +449,66 @@ def export(request: HttpRequest, key: str) -> HttpResponse:
     return response
 
 
-def _toml(definition: dict[str, Any]) -> str:
-    return versions.as_toml([definition]) if definition else ""
+def _toml(definition: dict[str, Any], section: str = "indicators") -> str:
+    return versions.as_toml([definition], section) if definition else ""
 
 
-@login_required
-def history(request: HttpRequest, key: str) -> HttpResponse:
-    """版本历史: every version, the 内置原文 compared with the 当前版本, and any version compared with the current."""
-    _writer(request)
-    ind = _indicator(key)
-    current = versions.to_item(ind)
-    all_versions = versions.history(key)
-    state = versions.state(key)
+def history_page(
+    request: HttpRequest,
+    *,
+    kind: str,
+    key: str,
+    current: dict[str, Any],
+    title: str,
+    pack: str,
+    urls: dict[str, str],
+) -> HttpResponse:
+    """版本历史 of an indicator or a check: every version, the 内置原文 compared with the 当前版本, any version
+    compared with the current; `urls`: edit, export, adopt, and restore (with 0 in place of the version)."""
+    section = "checks" if kind == versions.CHECK else "indicators"
+    all_versions = versions.history(key, kind)
+    state = versions.state(key, kind)
     builtin_rows = None
     if state.builtin is not None:
-        builtin_rows = diff_rows(_toml(state.builtin.definition), _toml(current))
+        builtin_rows = diff_rows(_toml(state.builtin.definition, section), _toml(current, section))
     chosen = None
     chosen_rows = None
     if request.GET.get("v", "").isdigit():
         chosen = next((v for v in all_versions if v.pk == int(request.GET["v"])), None)
         if chosen is not None:
-            chosen_rows = diff_rows(_toml(chosen.definition), _toml(current))
+            chosen_rows = diff_rows(_toml(chosen.definition, section), _toml(current, section))
+    restore = urls["restore"].rstrip("/").rsplit("/", 1)[0]
     context = {
-        "ind": ind,
-        "versions": all_versions,
+        "title": title,
+        "key": key,
+        "pack": pack,
+        "urls": urls,
+        "rows": [(v, f"{restore}/{v.pk}/") for v in all_versions],
         "state": state,
         "builtin_rows": builtin_rows,
         "chosen": chosen,
         "chosen_rows": chosen_rows,
-        "current_toml": _toml(current),
+        "current_toml": _toml(current, section),
+        "what": "核对规则" if kind == versions.CHECK else "指标",
     }
     return render(request, "indicators/builder_history.html", context)
+
+
+@login_required
+def history(request: HttpRequest, key: str) -> HttpResponse:
+    writer(request)
+    ind = _indicator(key)
+    urls = {
+        "index": reverse("indicators:builder"),
+        "edit": reverse("indicators:builder_edit", args=[key]),
+        "export": reverse("indicators:builder_export", args=[key]),
+        "adopt": reverse("indicators:builder_adopt", args=[key]),
+        "restore": reverse("indicators:builder_restore", args=[key, 0]),
+    }
+    return history_page(
+        request, kind=versions.INDICATOR, key=key, current=versions.to_item(ind), title=ind.label, pack=ind.pack,
+        urls=urls,
+    )  # fmt: skip
 
 
 def _save_version(
@@ -495,7 +525,7 @@ def _save_version(
         for name in FIELDS:
             setattr(ind, name, getattr(checked_ind, name))
         ind.save()
-        versions.save_web(ind, versions.to_item(ind), request.user, _writer_org(scope), note)
+        versions.save_web(ind, versions.to_item(ind), request.user, writer_org(scope), note)
     messages.success(request, f"已{note}。")
     return redirect("indicators:builder_history", key=ind.key)
 
@@ -504,7 +534,7 @@ def _save_version(
 @require_POST
 def adopt(request: HttpRequest, key: str) -> HttpResponse:
     """采用内置新版 (or, with keep=1, 保留当前版本: the current definition, now based on the new original)."""
-    scope = _writer(request)
+    scope = writer(request)
     ind = _indicator(key)
     state = versions.state(key)
     if state.builtin is None:
@@ -512,7 +542,7 @@ def adopt(request: HttpRequest, key: str) -> HttpResponse:
     if request.POST.get("keep") == "1":
         # The staff version stays; a new version records that it is now based on the changed original.
         with transaction.atomic():
-            versions.save_web(ind, versions.to_item(ind), request.user, _writer_org(scope), "保留当前版本")
+            versions.save_web(ind, versions.to_item(ind), request.user, writer_org(scope), "保留当前版本")
         messages.success(request, "已保留当前版本。")
         return redirect("indicators:builder_history", key=key)
     return _save_version(request, scope, ind, state.builtin.definition, "采用内置新版")
@@ -522,7 +552,7 @@ def adopt(request: HttpRequest, key: str) -> HttpResponse:
 @require_POST
 def restore(request: HttpRequest, key: str, version: int) -> HttpResponse:
     """恢复 an earlier version: it becomes a new version (history is never rewritten)."""
-    scope = _writer(request)
+    scope = writer(request)
     ind = _indicator(key)
     found = get_object_or_404(DefinitionVersion, pk=version, kind=versions.INDICATOR, key=key)
     when = cn_datetime(found.created_at)

@@ -18,7 +18,7 @@ from typing import Any
 
 from dangjian.orgs.models import Organization
 
-from .models import DefinitionVersion, Indicator, Kind, PeriodMode, Scope
+from .models import Check, DefinitionVersion, Indicator, Kind, Level, PeriodMode, Scope
 
 INDICATOR = "indicator"
 Source = DefinitionVersion.Source
@@ -115,25 +115,45 @@ def as_toml(items: Iterable[Mapping[str, Any]], section: str = "indicators") -> 
 
 
 # --- versions ---------------------------------------------------------------------------------------------------
+# The same versions for indicators (key) and checks (code): `kind` says which.
+
+CHECK = "check"
 
 
-def _versions(key: str, source: str | None = None) -> Any:
-    found = DefinitionVersion.objects.filter(kind=INDICATOR, key=key)
+def check_item(check: Check) -> dict[str, Any]:
+    """A check as a pack's [[checks]] table."""
+    item = {"code": check.code, "label": check.label, "rule": check.rule}
+    if check.level != Level.ERROR:
+        item["level"] = check.level
+    item["message"] = check.message
+    return item
+
+
+def item_of(obj: Indicator | Check) -> dict[str, Any]:
+    return check_item(obj) if isinstance(obj, Check) else to_item(obj)
+
+
+def _kind_and_key(obj: Indicator | Check) -> tuple[str, str]:
+    return (CHECK, obj.code) if isinstance(obj, Check) else (INDICATOR, obj.key)
+
+
+def _versions(key: str, source: str | None = None, kind: str = INDICATOR) -> Any:
+    found = DefinitionVersion.objects.filter(kind=kind, key=key)
     return found.filter(source=source) if source else found
 
 
-def history(key: str) -> list[DefinitionVersion]:
+def history(key: str, kind: str = INDICATOR) -> list[DefinitionVersion]:
     """Every version of the key, newest first, with who made it and for which org."""
-    return list(_versions(key).select_related("org", "created_by").order_by("-created_at", "-pk"))
+    return list(_versions(key, kind=kind).select_related("org", "created_by").order_by("-created_at", "-pk"))
 
 
-def latest(key: str, source: str) -> DefinitionVersion | None:
-    return _versions(key, source).order_by("-created_at", "-pk").first()
+def latest(key: str, source: str, kind: str = INDICATOR) -> DefinitionVersion | None:
+    return _versions(key, source, kind).order_by("-created_at", "-pk").first()
 
 
-def web_edited(keys: Iterable[str] | None = None) -> set[str]:
+def web_edited(keys: Iterable[str] | None = None, kind: str = INDICATOR) -> set[str]:
     """The keys (of those given, or all) whose definition staff changed in the web."""
-    found = DefinitionVersion.objects.filter(kind=INDICATOR, source=Source.WEB)
+    found = DefinitionVersion.objects.filter(kind=kind, source=Source.WEB)
     if keys is not None:
         found = found.filter(key__in=list(keys))
     return set(found.values_list("key", flat=True))
@@ -155,29 +175,32 @@ class State:
         return now != self.current.base and now != self.current.definition
 
 
-def state(key: str) -> State:
-    return State(latest(key, Source.WEB), latest(key, Source.BUILTIN))
+def state(key: str, kind: str = INDICATOR) -> State:
+    return State(latest(key, Source.WEB, kind), latest(key, Source.BUILTIN, kind))
 
 
-def remember_original(ind: Indicator) -> None:
-    """Before a pack indicator is first changed in the web: its definition now is the built-in original, recorded
-    so that history starts with it and upgrades are compared with it. Call with the row as yet unchanged."""
-    if ind.pack and not _versions(ind.key).exists():
+def remember_original(obj: Indicator | Check) -> None:
+    """Before a pack's indicator or check is first changed in the web: its definition now is the built-in
+    original, recorded so that history starts with it and upgrades are compared with it. Call with the row as yet
+    unchanged."""
+    kind, key = _kind_and_key(obj)
+    if obj.pack and not _versions(key, kind=kind).exists():
         DefinitionVersion.objects.create(
-            kind=INDICATOR, key=ind.key, source=Source.BUILTIN, pack=ind.pack, definition=to_item(ind)
+            kind=kind, key=key, source=Source.BUILTIN, pack=obj.pack, definition=item_of(obj)
         )
 
 
 def save_web(
-    ind: Indicator, item: dict[str, Any], user: Any, org: Organization | None, note: str = ""
+    obj: Indicator | Check, item: dict[str, Any], user: Any, org: Organization | None, note: str = ""
 ) -> None:
-    """Append a web version of `ind` (already saved with `item`'s definition), based on the 内置原文 as it is now."""
-    builtin = latest(ind.key, Source.BUILTIN)
+    """Append a web version of `obj` (already saved with `item`'s definition), based on the 内置原文 as it is now."""
+    kind, key = _kind_and_key(obj)
+    builtin = latest(key, Source.BUILTIN, kind)
     DefinitionVersion.objects.create(
-        kind=INDICATOR,
-        key=ind.key,
+        kind=kind,
+        key=key,
         source=Source.WEB,
-        pack=ind.pack,
+        pack=obj.pack,
         definition=item,
         base=builtin.definition if builtin else {},
         org=org,
@@ -186,17 +209,25 @@ def save_web(
     )
 
 
+def _keep(kind: str, pack: str, owned: set[str], items: dict[str, dict[str, Any]]) -> set[str]:
+    kept = web_edited(owned | set(items), kind)
+    for key in sorted(kept & set(items)):
+        last = latest(key, Source.BUILTIN, kind)
+        if last is None or last.definition != items[key]:
+            DefinitionVersion.objects.create(
+                kind=kind, key=key, source=Source.BUILTIN, pack=pack, definition=items[key]
+            )
+    return kept
+
+
 def keep_web_edits(pack: str, parsed: Iterable[Indicator]) -> set[str]:
     """For pack loading: the keys of `pack` whose staff version stays in effect (never overwritten, never
     removed). Where the pack's definition differs from the 内置原文 last recorded, it is recorded anew."""
-    by_key = {ind.key: ind for ind in parsed}
     owned = set(Indicator.objects.filter(pack=pack).values_list("key", flat=True))
-    kept = web_edited(owned | set(by_key))
-    for key in sorted(kept & set(by_key)):
-        item = to_item(by_key[key])
-        last = latest(key, Source.BUILTIN)
-        if last is None or last.definition != item:
-            DefinitionVersion.objects.create(
-                kind=INDICATOR, key=key, source=Source.BUILTIN, pack=pack, definition=item
-            )
-    return kept
+    return _keep(INDICATOR, pack, owned, {ind.key: to_item(ind) for ind in parsed})
+
+
+def keep_web_check_edits(pack: str, checks: Iterable[Check]) -> set[str]:
+    """The same for checks (by code)."""
+    owned = set(Check.objects.filter(pack=pack).values_list("code", flat=True))
+    return _keep(CHECK, pack, owned, {c.code: check_item(c) for c in checks})

@@ -162,6 +162,39 @@ def parse_indicator(item: dict[str, Any]) -> tuple[Indicator | None, list[str]]:
     return ind, errors
 
 
+def check_problems(item: dict[str, Any], known: set[str], position: int = 1) -> list[str]:
+    """Every problem with one [[checks]] table, in Chinese, naming the rule: for the pack loader and the web's
+    check form alike. `known`: the indicator keys a rule may name."""
+    name = f"核对规则“{item.get('code') or item.get('label') or position}”"
+    missing = [k for k in ("code", "label", "rule", "message") if not item.get(k)]
+    if missing:
+        return [f"{name}缺少 {'、'.join(missing)}"]
+    errors = []
+    extra = set(item) - CHECK_KEYS
+    if extra:
+        errors.append(f"{name}含有未知属性：{'、'.join(sorted(extra))}")
+    level = item.get("level", "error")
+    if level not in Level.values:
+        errors.append(f"{name}的级别“{level}”不存在，可用：error、warning")
+    errors += [f"{name}：{e}" for e in formulas.rule_errors(item["rule"], known)]
+    return errors
+
+
+def _staff_check_versions_kept(items: list[dict[str, Any]], pack: Pack) -> set[str]:
+    """Codes of this pack's checks whose staff version stays (see _staff_versions_kept)."""
+    checks = [
+        Check(
+            code=i["code"],
+            label=i["label"],
+            rule=i["rule"],
+            level=i.get("level", "error"),
+            message=i["message"],
+        )
+        for i in items
+    ]
+    return versions.keep_web_check_edits(pack.name, checks)
+
+
 @section("checks", order=40)
 def load_checks(items: list[dict[str, Any]], pack: Pack) -> int:
     known = set(Indicator.objects.values_list("key", flat=True))
@@ -169,27 +202,23 @@ def load_checks(items: list[dict[str, Any]], pack: Pack) -> int:
     codes: list[str] = []
     for i, item in enumerate(items):
         code = item.get("code", "")
-        name = f"核对规则“{code or item.get('label', i + 1)}”"
-        missing = [k for k in ("code", "label", "rule", "message") if not item.get(k)]
-        if missing:
-            errors.append(f"{name}缺少 {'、'.join(missing)}")
+        problems = check_problems(item, known, i + 1)
+        if problems and not all(k in item for k in ("code", "label", "rule", "message")):
+            errors += problems
             continue
         if code in codes:
-            errors.append(f"{name}重复定义")
+            errors.append(f"核对规则“{code}”重复定义")
             continue
         codes.append(code)
-        extra = set(item) - CHECK_KEYS
-        if extra:
-            errors.append(f"{name}含有未知属性：{'、'.join(sorted(extra))}")
-        level = item.get("level", "error")
-        if level not in Level.values:
-            errors.append(f"{name}的级别“{level}”不存在，可用：error、warning")
-        errors += [f"{name}：{e}" for e in formulas.rule_errors(item["rule"], known)]
+        errors += problems
     owners = dict(Check.objects.filter(code__in=codes).exclude(pack=pack.name).values_list("code", "pack"))
     errors += [owned_elsewhere("核对规则", code, owner, pack) for code, owner in sorted(owners.items())]
     if errors:
         raise _fail(pack, "核对规则", errors)
+    kept = _staff_check_versions_kept(items, pack)
     for i, item in enumerate(items):
+        if item["code"] in kept:
+            continue
         Check.objects.update_or_create(
             code=item["code"],
             defaults={
@@ -201,5 +230,5 @@ def load_checks(items: list[dict[str, Any]], pack: Pack) -> int:
                 "order": i,
             },
         )
-    Check.objects.filter(pack=pack.name).exclude(code__in=codes).delete()
+    Check.objects.filter(pack=pack.name).exclude(code__in=set(codes) | kept).delete()
     return len(items)
