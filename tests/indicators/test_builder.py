@@ -337,3 +337,15 @@ def test_the_evidence_page_links_report_writers_to_the_builder(client, records, 
     assert "修改指标定义" in client.get("/indicators/evidence/", query).content.decode()
     login(client, records.viewer)
     assert "修改指标定义" not in client.get("/indicators/evidence/", query).content.decode()
+
+
+def test_a_formula_is_previewed_with_its_operands(client, records, define):
+    define({"key": "学习.次数", "label": "学习次数", "ledger": "study_activity"})
+    login(client, records.unit_admin)
+    data = {"key": "学习.两倍", "label": "两倍", "kind": "formula", "formula": "学习.次数 * 2"}
+    body = client.post(PREVIEW, {**data, "preview_org": "root", "preview_period": "2019"}).content.decode()
+    assert "<strong>10</strong>" in body and "学习次数" in body
+    body = client.post(
+        PREVIEW, {**data, "formula": "学习.次数 *", "preview_org": "root", "preview_period": "2019"}
+    )
+    assert "公式" in body.content.decode() and "定义尚不能计算" in body.content.decode()
