@@ -144,6 +144,7 @@ def test_the_preview_shows_the_unsaved_value_and_its_records(client, records):
 
 def test_a_bad_period_or_definition_shows_in_the_preview(client, records):
     login(client, records.unit_admin)
+    assert "请先选择台账" in client.post(PREVIEW, form(ledger="")).content.decode()
     assert "报告期“20x9”无效" in client.post(PREVIEW, form(preview_period="20x9")).content.decode()
     body = client.post(PREVIEW, form(**{"c0-value": "中心组"})).content.decode()
     assert "“中心组”不是可选项" in body and "【活动类型】" in body

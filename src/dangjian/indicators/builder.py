@@ -393,6 +393,10 @@ def preview(request: HttpRequest) -> HttpResponse:
     item["key"] = item.get("key") or "预览.未命名指标"
     item["label"] = item.get("label") or "未命名指标"
     context: dict[str, Any] = {"errors": errors}
+    missing = "formula" if "formula" in item else "ledger"
+    if not item.get(missing):
+        context["waiting"] = "请写公式。" if missing == "formula" else "请先选择台账。"
+        return render(request, "indicators/builder_preview.html", context)
     org = Organization.objects.filter(code=request.POST.get("preview_org", "")[:60]).first()
     if org is None or not scope.may_run_report(org):
         context["errors"] = [*errors, "请选择您有权查看报告的单位"]
