@@ -177,6 +177,18 @@ def test_an_invalid_definition_is_refused_in_chinese_and_nothing_is_saved(client
     assert not DefinitionVersion.objects.exists()
 
 
+def test_a_list_typed_into_one_box_is_read_as_a_list(client, records):
+    login(client, records.unit_admin)
+    assert (
+        client.post(
+            NEW, form(**{"c0-value": "专题报告、理论宣讲", "c2-value": "2019-03-01，2019-10-31"})
+        ).status_code
+        == 302
+    )
+    where = Indicator.objects.get(key=KEY).where
+    assert where[0]["value"] == ["专题报告", "理论宣讲"] and where[2]["value"] == ["2019-03-01", "2019-10-31"]
+
+
 def test_condition_rows_are_bounded(client, records):
     login(client, records.unit_admin)
     rows = {}

@@ -151,8 +151,10 @@ def _rows(
                 f"{what}第 {n} 条的值过长或过多（每个值不超过 {MAX_TEXT} 字，至多 {MAX_VALUES} 个）"
             )
             continue
-        if op in LIST_OPS + ("between",) and len(raw) == 1 and kind not in ("choice", "multichoice"):
-            raw = [v for v in raw[0].replace("、", ",").replace("，", ",").split(",") if v.strip()]
+        choices = list(spec.choices or []) if spec is not None else []
+        if op in LIST_OPS + ("between",) and len(raw) == 1 and raw[0] not in choices:
+            # typed into one box (a choice list comes as a multi-select): 甲、乙 / 甲，乙 / 甲,乙
+            raw = [v.strip() for v in raw[0].replace("、", ",").replace("，", ",").split(",") if v.strip()]
         if op in NO_VALUE_OPS:
             pass
         elif op in LIST_OPS + ("between",):
