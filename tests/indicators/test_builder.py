@@ -362,3 +362,18 @@ def test_a_formula_is_previewed_with_its_operands(client, records, define):
         PREVIEW, {**data, "formula": "学习.次数 *", "preview_org": "root", "preview_period": "2019"}
     )
     assert "公式" in body.content.decode() and "定义尚不能计算" in body.content.decode()
+
+
+def test_options_the_form_does_not_show_are_kept(client, records, define, monkeypatch):
+    from dangjian.indicators import builder
+
+    # As if a pack knew an option the form has no input for: saving through the form keeps it.
+    monkeypatch.setattr(builder, "FORM_OPTIONS", builder.FORM_OPTIONS - {"limit"})
+    define({"key": KEY, "label": "名单", "ledger": "study_activity", "aggregate": "list", "field": "speaker",
+            "limit": 3})  # fmt: skip
+    login(client, records.unit_admin)
+    data = {"label": "主讲人名单", "kind": "aggregate", "ledger": "study_activity", "aggregate": "list",
+            "field": "speaker"}  # fmt: skip
+    assert client.post(f"/indicators/builder/{KEY}/", data).status_code == 302
+    ind = Indicator.objects.get(key=KEY)
+    assert ind.label == "主讲人名单" and ind.options == {"limit": 3}

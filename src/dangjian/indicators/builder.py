@@ -239,8 +239,16 @@ def form_item(data: Any) -> tuple[dict[str, Any], list[str]]:
     return item, errors
 
 
+FORM_OPTIONS = frozenset({"share_where", "age_at", "order", "limit", "decimals", "disclose"})
+
+
 def checked(item: dict[str, Any], existing: Indicator | None) -> tuple[Indicator | None, list[str]]:
-    """The definition validated as a pack's, plus the catalogue rules (formula names, cycles, key clashes)."""
+    """The definition validated as a pack's, plus the catalogue rules (formula names, cycles, key clashes).
+    Options of an existing indicator that the form does not show (a pack may know more) are kept as they are."""
+    if existing is not None and existing.kind == Kind.AGGREGATE and "ledger" in item:
+        item.update(
+            {k: v for k, v in (existing.options or {}).items() if k not in FORM_OPTIONS and k not in item}
+        )
     ind, errors = parse_indicator(item)
     if ind is None or errors:
         return None, errors or ["定义不完整"]
