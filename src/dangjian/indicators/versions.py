@@ -24,7 +24,18 @@ INDICATOR = "indicator"
 Source = DefinitionVersion.Source
 
 # The order keys are written in, so that an export reads like a hand-written pack.
-_HEAD = ("key", "label", "unit", "description", "ledger", "aggregate", "field", "formula", "attribute")
+_HEAD = (
+    "key",
+    "code",
+    "label",
+    "unit",
+    "description",
+    "ledger",
+    "aggregate",
+    "field",
+    "formula",
+    "attribute",
+)
 
 
 def to_item(ind: Indicator) -> dict[str, Any]:
