@@ -15,21 +15,29 @@ from dangjian import cli, cli_urls
 SRC = Path(__file__).resolve().parents[1] / "src"
 
 
-def _names(patterns, namespace: str = "") -> list[str]:
+SAMPLE = {"int": 1, "string": "x", "slug": "x", "path": "x"}
+
+
+def _names(patterns, namespace: str = "") -> list[tuple[str, dict]]:
+    """(namespaced name, sample kwargs for its converters) of every named pattern."""
     found = []
     for p in patterns:
         if isinstance(p, URLResolver):
             found += _names(p.url_patterns, f"{namespace}{p.namespace}:" if p.namespace else namespace)
         elif isinstance(p, URLPattern) and p.name:
-            found.append(namespace + p.name)
+            kwargs = {
+                name: SAMPLE[type(c).__name__.removesuffix("Converter").lower()]
+                for name, c in p.pattern.converters.items()
+            }
+            found.append((namespace + p.name, kwargs))
     return found
 
 
 def test_every_link_a_command_writes_is_the_sites_own():
     names = _names(get_resolver(cli.CLI_URLCONF).url_patterns)
-    assert "indicators:evidence" in names
-    for name in names:
-        assert reverse(name, urlconf=cli.CLI_URLCONF) == reverse(name), name
+    assert ("indicators:evidence", {}) in names
+    for name, kwargs in names:
+        assert reverse(name, urlconf=cli.CLI_URLCONF, kwargs=kwargs) == reverse(name, kwargs=kwargs), name
     assert cli_urls.urlpatterns
 
 

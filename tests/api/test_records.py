@@ -313,3 +313,22 @@ def test_the_ledger_index_twin_gives_the_apis_ledger_summary(world, api, make_re
         seen[user.username] = twin
     assert seen["clerk"]["study_activity"]["records"] == 1 and "discipline_case" not in seen["clerk"]
     assert "discipline_case" in seen["jiwei"]
+
+
+def test_a_cross_field_rule_of_the_pack_gives_400_naming_the_field(world, api):
+    """实到 ≤ 应到 (core pack's organization_life rules): the API path enforces it like the form and the import."""
+    meeting = {
+        "date": "2019-03-05",
+        "kind": "支部党员大会",
+        "topic": "学习党章",
+        "attendance": 10,
+        "present": 50,
+    }
+    response = api(world.clerk).post(
+        "/api/ledgers/organization_life/records", {"org": "c1", "values": meeting}
+    )
+    assert response.status_code == 400, response.content
+    assert {(e["field"], e["message"]) for e in response.json()["errors"]} == {
+        ("present", "【实到人数】不能多于应到人数")
+    }
+    assert not Record.objects.exists()

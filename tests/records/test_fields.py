@@ -127,6 +127,43 @@ def test_it_rejects_bad_values_naming_the_field(kind, raw, message):
     assert message in info.value.message
 
 
+@pytest.mark.parametrize(
+    ("kind", "unit", "raw", "expected"),
+    [
+        ("integer", "人", "42人", 42),
+        ("integer", "人", "４２ 人", 42),
+        ("integer", "人次", "1,200人次", 1200),
+        ("integer", "次", "3次", 3),
+        ("integer", "个", "7个", 7),
+        ("money", "万元", "3.5万元", "3.50"),
+        ("decimal", "%", "95.5%", "95.5"),
+        ("decimal", "%", "95.5％", "95.5"),
+    ],
+)
+def test_it_accepts_a_number_written_with_the_fields_own_unit(kind, unit, raw, expected):
+    field = spec(kind, label="参加人数")
+    field.unit = unit
+    assert validate_value(field, raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("unit", "raw"),
+    [("人", "42次"), ("人", "人"), ("", "42人"), ("人", "约42人"), ("万元", "3.5元"), ("人", "42人人")],
+)
+def test_another_unit_or_a_word_stays_refused(unit, raw):
+    field = spec("integer", label="参加人数")
+    field.unit = unit
+    with pytest.raises(FieldError, match="【参加人数】应为整数"):
+        validate_value(field, raw)
+
+
+def test_a_unit_does_not_lift_the_bounds():
+    field = spec("integer", label="参加人数", low="0", high="100")
+    field.unit = "人"
+    with pytest.raises(FieldError, match="【参加人数】不能大于 100"):
+        validate_value(field, "101人")
+
+
 @pytest.mark.parametrize("kind", ["integer", "decimal", "money"])
 def test_it_enforces_bounds(kind):
     field = spec(kind, label="参加人数", low="0", high="100")

@@ -128,6 +128,23 @@ expect(
     other=(403, 403, 200, 403, 200),
     conf=(403, 403, 200, 403, 200),  # aggregates only, at the district for a whole year
 )
+# -- indicator builder (指标构建器): definitions, versions and TOML, for 管理员/审核员 of the reporting org alone ------
+WRITERS = (403, 403, 200, 403, 403)
+expect("indicators:builder", none=WRITERS)
+expect("indicators:builder_new", none=WRITERS)
+expect("indicators:builder_preview", none=(405, 405, 405, 405, 405))  # POST only
+expect("indicators:builder_edit", own=WRITERS, conf=WRITERS)  # a definition, never a confidential row
+expect("indicators:builder_export", own=WRITERS, conf=WRITERS)
+expect("indicators:builder_history", own=WRITERS, conf=WRITERS)
+expect("indicators:builder_adopt", own=(405, 405, 405, 405, 405))  # POST only
+expect("indicators:builder_restore", own=(405, 405, 405, 405, 405))  # POST only
+expect("indicators:checks", none=WRITERS)
+expect("indicators:check_new", none=WRITERS)
+expect("indicators:check_edit", own=WRITERS)
+expect("indicators:check_export", own=WRITERS)
+expect("indicators:check_history", own=WRITERS)
+expect("indicators:check_adopt", own=(405, 405, 405, 405, 405))  # POST only
+expect("indicators:check_restore", own=(405, 405, 405, 405, 405))  # POST only
 # -- reports --------------------------------------------------------------------------------------------------
 expect("reports:index", none=(200, 200, 200, 200, 200))
 expect("reports:preview", own=(404, 404, 200, 200, 200), other=(404, 404, 200, 404, 200))
@@ -136,6 +153,14 @@ expect("reports:finalise", own=(405, 405, 405, 405, 405))
 expect("reports:run", own=(404, 404, 200, 200, 200), other=(404, 404, 200, 404, 200))
 expect("reports:run_download", own=(404, 404, 200, 200, 200), other=(404, 404, 200, 404, 200))
 expect("reports:compare", own=(404, 404, 200, 200, 200), other=(404, 404, 200, 404, 200))
+# -- the report editor: the people who write the report (管理员/审核员 of the reporting org), not the sysadmin ------
+expect("reports:templates", none=(403, 403, 200, 403, 403))
+expect("reports:template_picker", none=(403, 403, 200, 403, 403))
+expect("reports:template_edit", none=(403, 403, 200, 403, 403))
+expect("reports:template_history", none=(403, 403, 200, 403, 403))
+expect("reports:template_draft", none=(405, 405, 405, 405, 405))  # POST only: a draft's preview
+expect("reports:template_restore", none=(405, 405, 405, 405, 405))
+expect("reports:template_builtin", none=(405, 405, 405, 405, 405))
 # -- 核稿 (issue 11): a GET shows the form with the orgs one may report on; a draft is checked by POST (see
 # tests/reports/test_verify_page.py for the org refused to those outside it)
 expect("reports:verify", none=(200, 200, 200, 200, 200))
@@ -319,12 +344,16 @@ def _url(name: str, route: str, obj: str, fx: Fixture) -> str:
         "<period:period>": "2019Q1",
         "<str:period>": "2019Q1",  # any period (reports, indicators.periods): the matrix asks for a quarter
         "<fmt:fmt>": "json",
+        "<str:key>": "纪律.立案数" if obj == "conf" else "学习.中心组次数",  # an indicator (builder)
+        "<int:version>": 0,
     }
     if "task" in o and (name.startswith(("ledgers:task", "ledgers:target")) or name == "api:task"):
         values["<int:pk>"] = o["task"].pk
         values["<int:target_pk>"] = o["target"].pk
     if "run" in o and (name.startswith("reports:run") or name in ("reports:compare", "api:run")):
         values["<int:pk>"] = o["run"].pk
+    if name.startswith("indicators:check_"):
+        values["<slug:code>"] = "t_min_sessions"  # a check of the test pack
     if name in ("ledgers:attachment", "api:attachment"):
         values["<int:pk>"] = o["attachment"].pk
     url = "/" + route

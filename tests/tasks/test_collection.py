@@ -116,7 +116,14 @@ def test_the_write_service_asks_the_tasks_app_through_the_lock_hook(world, submi
     from dangjian.records import locks
 
     provider = locks.provider()  # the task rules, imported on first use (not at start-up)
-    for name in ("locks_for", "lock_at", "locking_target", "lock_message", "note_started", "note_started_many"):
+    for name in (
+        "locks_for",
+        "lock_at",
+        "locking_target",
+        "lock_message",
+        "note_started",
+        "note_started_many",
+    ):
         assert getattr(provider, name) is getattr(collection, name)
     _, inside, _, _ = submitted
     meeting = world.ledger("organization_life")

@@ -290,7 +290,8 @@ def save_new(wanted: list[DemoRecord]) -> int:
 
 
 # Report packs add their own demo records: each module has build(groups, seed, scale) -> int (records created).
-PACK_DEMOS = ["dangjian.demo.seed2019_part1", "dangjian.demo.seed2019_part2"]
+# pack_rules: the demo rows any pack declares as data ([[demo]], see packs/handlers_demo.py).
+PACK_DEMOS = ["dangjian.demo.seed2019_part1", "dangjian.demo.seed2019_part2", "dangjian.demo.pack_rules"]
 
 
 def build_pack_records(groups: dict[str, list[Organization]], seed: int, scale: int) -> int:

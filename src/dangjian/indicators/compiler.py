@@ -54,7 +54,11 @@ NUMERIC_AGGREGATES = {"sum", "avg"}
 ATTRIBUTES = (
     "org.name", "org.short_name", "org.place_name", "org.code", "period.year", "period.start", "period.end", "period.label",
 )  # fmt: skip
-OPTION_KEYS = {"share_where", "age_at", "order", "limit", "decimals", "disclose"}
+# The look-past-the-period options (统计窗口, see the block "windows" below).
+WINDOW_OPTIONS = ("window_start_months", "window_end_months", "about_field")
+MAX_WINDOW_MONTHS = 12
+ABOUT_FIELD_TYPES = ("integer", "date")
+OPTION_KEYS = {"share_where", "age_at", "order", "limit", "decimals", "disclose", *WINDOW_OPTIONS}
 DEFAULT_DECIMALS = 1
 # PostgreSQL allows 1664 result columns; stay well below it (a ledger with more aggregates is split).
 MAX_AGGREGATES_PER_QUERY = 600
@@ -235,6 +239,7 @@ def definition_errors(ind: Any, known_keys: set[str] | None = None) -> list[str]
             errors.append(f"{name}的 disclose 应为 true 或 false")
         elif options["disclose"] and (ind.aggregate != "list" or not options.get("limit")):
             errors.append(f"{name}：disclose（公开名称）只能用于设置了 limit 的取值列表（list）")
+    errors += window_errors(ind, fields)
     if not isinstance(ind.status, list) or not all(isinstance(s, str) for s in ind.status):
         errors.append(f"{name}的 status 应为状态名称列表")
     if not isinstance(ind.org_kinds, list):
@@ -322,8 +327,9 @@ def period_bounds(mode: str, start: dt.date, end: dt.date) -> tuple[dt.date | No
 def indicator_q(
     ind: Any, org: Organization, start: dt.date, end: dt.date, fields: dict[str, LedgerField]
 ) -> Q:
-    """Everything an indicator asks of a record, except the ledger/org-subtree/not-deleted base filter."""
-    q = period_q(ind.period, ind.ledger, start, end)
+    """Everything an indicator asks of a record, except the ledger/org-subtree/not-deleted base filter.
+    `start`/`end` are the period's; the indicator's window options (统计窗口) move them here, and only here."""
+    q = window_q(ind, start, end, fields)
     if ind.scope == Scope.SELF:
         q &= Q(org_id=org.pk)
     if ind.status:
@@ -395,6 +401,129 @@ def age_expression(code: str, day: dt.date) -> Expression:
         output_field=IntegerField(),
     )
     return years - before_birthday
+
+
+# --- windows (统计窗口): an indicator that looks past its period ---------------------------------------------------
+#
+# Some work about a period is done after it ends: the 述职评议 about a year is held in January–February of the
+# next. An indicator of the `within` mode may say so in two ways, both kept in `options`:
+# - `window_start_months` / `window_end_months` (−12…12): the window of record dates starts / ends that many
+#   months after the period's start / end (a month's first day stays a first day, a last day a last day);
+#   both 2 moves the whole window two months later (2019 → 2019-03-01..2020-02-29), only the end extends it;
+# - `about_field`: an integer (a year) or date field naming what the record is about; the record counts by that
+#   instead of its own date (a year counts as its 31 December: the annual report of that year, its H2, Q4 and
+#   December). A record without the value counts by its own date.
+# Both act in indicator_q, so the value, its evidence and its 上期/上年同期 (the same options on the earlier
+# span) always agree.
+
+
+def window_options(ind: Any) -> dict[str, Any]:
+    options = ind.options or {}
+    return {k: options[k] for k in WINDOW_OPTIONS if k in options}
+
+
+def _months_later(day: dt.date, months: int, *, last: bool) -> dt.date:
+    """`day` moved by `months` (negative: earlier); a month's last day (last=True) stays one, else the day of the
+    month is kept (clamped to the month's length)."""
+    if not months:
+        return day
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    first_next = dt.date(year + (month + 1) // 12, (month + 1) % 12 + 1, 1)
+    length = (first_next - dt.timedelta(days=1)).day
+    month_end = (day + dt.timedelta(days=1)).day == 1
+    return dt.date(year, month + 1, length if last and month_end else min(day.day, length))
+
+
+def window(ind: Any, start: dt.date, end: dt.date) -> tuple[dt.date, dt.date]:
+    """The first and last day an indicator looks at for the period start..end (the period itself by default)."""
+    options = ind.options or {}
+    return (
+        _months_later(start, options.get("window_start_months", 0), last=False),
+        _months_later(end, options.get("window_end_months", 0), last=True),
+    )
+
+
+def _about_q(spec: LedgerField, start: dt.date, end: dt.date) -> Q:
+    """The records whose `about` value falls in start..end (an integer year as its 31 December)."""
+    if spec.type == "date":
+        return value_q(spec, "between", [start.isoformat(), end.isoformat()])
+    last_year = end.year if (end.month, end.day) == (12, 31) else end.year - 1
+    if last_year < start.year:
+        return Q(pk__in=[])
+    return value_q(spec, "between", [Decimal(start.year), Decimal(last_year)])
+
+
+def window_q(ind: Any, start: dt.date, end: dt.date, fields: dict[str, LedgerField]) -> Q:
+    """The period condition of an indicator, its window options applied."""
+    first, last = window(ind, start, end)
+    about = (ind.options or {}).get("about_field")
+    own = period_q(ind.period, ind.ledger, first, last)
+    if not about:
+        return own
+    return (~is_empty(about) & _about_q(fields[about], first, last)) | (is_empty(about) & own)
+
+
+def look_bounds(ind: Any, start: dt.date, end: dt.date) -> tuple[dt.date | None, dt.date | None]:
+    """The widest record dates an indicator can look at (None: unbounded, as with `about_field`)."""
+    if (ind.options or {}).get("about_field"):
+        return None, None
+    return period_bounds(ind.period, *window(ind, start, end))
+
+
+def window_rule(ind: Any, start: dt.date, end: dt.date) -> str:
+    """The window in words, for the evidence page ("" for an indicator without window options)."""
+    options = window_options(ind)
+    if not options:
+        return ""
+    first, last = window(ind, start, end)
+    dates = f"记录日期在{cn_date(first)}至{cn_date(last)}之间"
+    about = options.get("about_field")
+    if not about:
+        return dates
+    spec = ind.ledger.field(about) if ind.ledger else None
+    label = spec.label if spec else about
+    named = "所填年度（按该年12月31日）" if spec is not None and spec.type == "integer" else "所填日期"
+    return f"按【{label}】{named}在{cn_date(first)}至{cn_date(last)}之间计入；【{label}】未填写的，{dates}"
+
+
+def window_errors(ind: Any, fields: dict[str, LedgerField]) -> list[str]:
+    """Problems with an indicator's window options, each naming the indicator."""
+    options = ind.options or {}
+    used = [k for k in WINDOW_OPTIONS if k in options]
+    if not used:
+        return []
+    name = f"指标“{ind.key}”"
+    errors = []
+    if ind.period != PeriodMode.WITHIN:
+        errors.append(
+            f'{name}的 {"、".join(used)}（统计窗口）只能用于期内（period = "within"）的指标，'
+            f"不能用于“{ind.period}”"
+        )
+    months = {}
+    for key in ("window_start_months", "window_end_months"):
+        value = options.get(key, 0)
+        if isinstance(value, bool) or not isinstance(value, int) or abs(value) > MAX_WINDOW_MONTHS:
+            errors.append(
+                f"{name}的 {key} 应为 -{MAX_WINDOW_MONTHS} 到 {MAX_WINDOW_MONTHS} 之间的整数（月数），而不是“{value}”"
+            )
+        else:
+            months[key] = value
+    if len(months) == 2 and months["window_start_months"] > months["window_end_months"]:
+        errors.append(f"{name}的 window_start_months 不能大于 window_end_months（窗口的起点不能晚于终点）")
+    if "about_field" in options:
+        about = options["about_field"]
+        spec = fields.get(about) if isinstance(about, str) else None
+        if spec is None:
+            errors.append(
+                f"{name}的 about_field“{about}”不是台账 {ind.ledger.code}（{ind.ledger.label}）的字段"
+            )
+        elif spec.type not in ABOUT_FIELD_TYPES:
+            errors.append(
+                f"{name}的 about_field【{spec.label}】是{spec.get_type_display()}字段，"
+                "应为整数（年度）或日期字段"
+            )
+    return errors
 
 
 # --- results -----------------------------------------------------------------------------------------------------
@@ -472,9 +601,11 @@ def compute(ledger: LedgerType, org: Organization, items: Sequence[Item]) -> dic
     fields = _fields(ledger)
     if not items:
         return {}
-    lower = [period_bounds(i.ind.period, i.start, i.end)[0] for i in items]
-    upper = max(period_bounds(i.ind.period, i.start, i.end)[1] for i in items)
-    base = base_records(ledger, org).filter(date__lte=upper)
+    bounds = [look_bounds(i.ind, i.start, i.end) for i in items]
+    lower, upper = [lo for lo, _ in bounds], [up for _, up in bounds]
+    base = base_records(ledger, org)
+    if all(up is not None for up in upper):
+        base = base.filter(date__lte=max(up for up in upper if up is not None))
     if all(lo is not None for lo in lower):
         base = base.filter(date__gte=min(lo for lo in lower if lo is not None))
 
@@ -484,7 +615,16 @@ def compute(ledger: LedgerType, org: Organization, items: Sequence[Item]) -> dic
     for item in items:
         ind = item.ind
         agg, code = ind.aggregate, ind.field
-        cond = _signature(ind.where, ind.status, ind.org_kinds, ind.scope, ind.period, item.start, item.end)
+        cond = _signature(
+            ind.where,
+            ind.status,
+            ind.org_kinds,
+            ind.scope,
+            ind.period,
+            item.start,
+            item.end,
+            window_options(ind),
+        )
         q = indicator_q(ind, org, item.start, item.end, fields)
         aliases: dict[str, str] = {}
         if agg in FIELD_AGGREGATES:

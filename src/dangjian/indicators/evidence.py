@@ -78,6 +78,8 @@ class Evidence:
     operands: list[Operand] = field(default_factory=list)
     # A list of names: how they were picked from the records (e.g. 按日期先后取前 3 个，共 4 个不同名称).
     list_rule: str = ""
+    # An indicator looking past its period (统计窗口): which record dates, or which field, it counts by.
+    window_rule: str = ""
 
     @property
     def ledger(self) -> Any:
@@ -166,6 +168,7 @@ def collect(user: Any, resolved: Resolved, org: Organization) -> Evidence:
     columns = [f for f in fields if not f.is_archived and f.type != FieldType.FILE]
     count = value.evidence_count or 0
     found = Evidence(ind, org, span, key, value, count, visible, columns, records if visible else None)
+    found.window_rule = compiler.window_rule(ind, span.start, span.end)
     if ind.aggregate == "list" and ind.field:
         found.list_rule = _list_rule(ind, records)
     if ind.aggregate == "share":

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import timezone
 
 from dangjian.records.models import LedgerType
 
@@ -157,3 +159,53 @@ class Check(models.Model):
         errors = rule_errors(self.rule, known=set(Indicator.objects.values_list("key", flat=True)))
         if errors:
             raise ValidationError({"rule": "；".join(errors)})
+
+
+# --- indicator builder: staff's web versions of definitions (内置原文, 当前版本, 历史版本) -----------------------
+
+
+class DefinitionVersion(models.Model):
+    """One version of an indicator's (or a check's) definition, append-only.
+
+    A web version (source "web") is a definition staff saved in the builder, owned by their org; while a key has
+    one, the Indicator row holds the latest web version and pack loading never overwrites it. A built-in version
+    (source "builtin") is the definition a pack gave when it was loaded while staff held a version: the 内置原文
+    the page compares with, and offers to adopt. `definition` and `base` are pack TOML tables as dicts
+    (indicators.versions.to_item); `base` is the built-in original a web version was made from ({} when none)."""
+
+    class Source(models.TextChoices):
+        WEB = "web", "网页修改"
+        BUILTIN = "builtin", "内置原文"
+
+    kind = models.CharField("类别", max_length=20, default="indicator")
+    key = models.CharField("键", max_length=120, db_index=True)
+    source = models.CharField("来源", max_length=10, choices=Source.choices)
+    pack = models.CharField("数据包", max_length=60, blank=True)
+    definition = models.JSONField("定义", default=dict)
+    base = models.JSONField("所依据的内置原文", default=dict, blank=True)
+    org = models.ForeignKey(
+        "orgs.Organization",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="所属单位",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="修改人",
+    )
+    created_at = models.DateTimeField("时间", default=timezone.now)
+    note = models.CharField("说明", max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["kind", "key", "created_at", "pk"]
+        verbose_name = "定义版本"
+        verbose_name_plural = "定义版本"
+
+    def __str__(self) -> str:
+        return f"{self.key}（{self.get_source_display()}，{self.created_at:%Y-%m-%d %H:%M}）"

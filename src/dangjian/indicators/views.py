@@ -119,5 +119,6 @@ def evidence(request: HttpRequest) -> HttpResponse:
         "rows": rows,
         "page": page,
         "query": query.urlencode(),
+        "may_write_reports": access.scope(request.user).may_write_reports(),  # a link to the builder
     }
     return render(request, "indicators/evidence.html", context)

@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 from dangjian.orgs.models import Organization, OrgKind
-from dangjian.records import workflow_definition
+from dangjian.records import rules, workflow_definition
 from dangjian.records.models import FieldType, LedgerField, LedgerType
 
 from .loader import Pack, PackError, section
@@ -46,7 +46,7 @@ def load_ledger_types(items: list[dict[str, Any]], pack: Pack) -> int:
 FIELD_KEYS = {"code", "label", "type", "required", "choices", "min", "max", "unit", "help", "sensitive", "key"}  # fmt: skip
 LEDGER_KEYS = {
     "code", "label", "category", "description", "date_field", "end_date_field", "confidential_kinds",
-    "confidential_orgs", "order", "fields", "workflow",
+    "confidential_orgs", "order", "fields", "workflow", "rules",
 }  # fmt: skip
 
 
@@ -83,6 +83,10 @@ def load_ledger_type(item: dict[str, Any], pack: Pack, order: int) -> LedgerType
             workflow_definition.parse(flow, types)
         except workflow_definition.WorkflowError as exc:
             raise PackError(f"台账 {code} 的清单流程（workflow）：{exc}") from None
+    try:
+        rules.parse(item.get("rules", []), types, f"台账 {code} ")
+    except rules.RuleError as exc:
+        raise PackError(str(exc)) from None
     owner = LedgerType.objects.filter(code=code).values_list("pack", flat=True).first()
     if owner is not None and owner != pack.name:
         raise PackError(owned_elsewhere("台账", code, owner, pack))
@@ -98,6 +102,7 @@ def load_ledger_type(item: dict[str, Any], pack: Pack, order: int) -> LedgerType
             "order": item.get("order", order),
             "pack": pack.name,
             "workflow": flow,
+            "rules": item.get("rules", []),
         },
     )
     ledger_type.confidential_kinds.set(OrgKind.objects.filter(code__in=item.get("confidential_kinds", [])))

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from dangjian.indicators import formulas
-from dangjian.indicators.compiler import definition_errors
+from dangjian.indicators import formulas, versions
+from dangjian.indicators.compiler import WINDOW_OPTIONS, definition_errors
 from dangjian.indicators.models import Check, Indicator, Kind, Level
 from dangjian.records.models import LedgerType
 
@@ -20,8 +20,9 @@ from .loader import Pack, PackError, section
 INDICATOR_KEYS = {
     "key", "label", "unit", "description", "ledger", "aggregate", "field", "where", "status", "org_kinds", "scope",
     "period", "share_where", "age_at", "order", "limit", "decimals", "disclose", "formula", "attribute",
+    *WINDOW_OPTIONS,
 }  # fmt: skip
-OPTION_KEYS = ("share_where", "age_at", "order", "limit", "decimals", "disclose")
+OPTION_KEYS = ("share_where", "age_at", "order", "limit", "decimals", "disclose", *WINDOW_OPTIONS)
 CHECK_KEYS = {"code", "label", "rule", "level", "message"}
 
 
@@ -110,11 +111,14 @@ def load_indicators(items: list[dict[str, Any]], pack: Pack) -> int:
     if errors:
         raise _fail(pack, "指标", errors)
 
+    kept = _staff_versions_kept(parsed, pack)
     for ind in parsed:
+        if ind.key in kept:
+            continue
         Indicator.objects.update_or_create(
             key=ind.key, defaults={"pack": pack.name, **{f: getattr(ind, f) for f in FIELDS}}
         )
-    Indicator.objects.filter(pack=pack.name).exclude(key__in=seen).delete()
+    Indicator.objects.filter(pack=pack.name).exclude(key__in=seen | kept).delete()
 
     # Whole-catalogue checks: names resolve, no key is another's namespace, no formula cycle.
     catalogue = list(Indicator.objects.all())
@@ -141,6 +145,57 @@ def load_indicators(items: list[dict[str, Any]], pack: Pack) -> int:
     return len(parsed)
 
 
+# --- indicator builder: staff's web versions survive pack loading, and the builder validates as a pack does -------
+
+
+def _staff_versions_kept(parsed: list[Indicator], pack: Pack) -> set[str]:
+    """Keys of this pack whose definition staff changed in the web: their row keeps the staff version (neither
+    overwritten nor removed); the pack's definition is remembered as the 内置原文 the page offers to adopt."""
+    return versions.keep_web_edits(pack.name, parsed)
+
+
+def parse_indicator(item: dict[str, Any]) -> tuple[Indicator | None, list[str]]:
+    """One [[indicators]] table read exactly as a pack's is (the builder's save and preview use this): the unsaved
+    Indicator, and every problem in Chinese. The catalogue checks (formula names, cycles) are Indicator.clean()."""
+    errors: list[str] = []
+    ledgers = {lt.code: lt for lt in LedgerType.objects.prefetch_related("fields")}
+    ind = _indicator(item, ledgers, errors)
+    return ind, errors
+
+
+def check_problems(item: dict[str, Any], known: set[str], position: int = 1) -> list[str]:
+    """Every problem with one [[checks]] table, in Chinese, naming the rule: for the pack loader and the web's
+    check form alike. `known`: the indicator keys a rule may name."""
+    name = f"核对规则“{item.get('code') or item.get('label') or position}”"
+    missing = [k for k in ("code", "label", "rule", "message") if not item.get(k)]
+    if missing:
+        return [f"{name}缺少 {'、'.join(missing)}"]
+    errors = []
+    extra = set(item) - CHECK_KEYS
+    if extra:
+        errors.append(f"{name}含有未知属性：{'、'.join(sorted(extra))}")
+    level = item.get("level", "error")
+    if level not in Level.values:
+        errors.append(f"{name}的级别“{level}”不存在，可用：error、warning")
+    errors += [f"{name}：{e}" for e in formulas.rule_errors(item["rule"], known)]
+    return errors
+
+
+def _staff_check_versions_kept(items: list[dict[str, Any]], pack: Pack) -> set[str]:
+    """Codes of this pack's checks whose staff version stays (see _staff_versions_kept)."""
+    checks = [
+        Check(
+            code=i["code"],
+            label=i["label"],
+            rule=i["rule"],
+            level=i.get("level", "error"),
+            message=i["message"],
+        )
+        for i in items
+    ]
+    return versions.keep_web_check_edits(pack.name, checks)
+
+
 @section("checks", order=40)
 def load_checks(items: list[dict[str, Any]], pack: Pack) -> int:
     known = set(Indicator.objects.values_list("key", flat=True))
@@ -148,27 +203,23 @@ def load_checks(items: list[dict[str, Any]], pack: Pack) -> int:
     codes: list[str] = []
     for i, item in enumerate(items):
         code = item.get("code", "")
-        name = f"核对规则“{code or item.get('label', i + 1)}”"
-        missing = [k for k in ("code", "label", "rule", "message") if not item.get(k)]
-        if missing:
-            errors.append(f"{name}缺少 {'、'.join(missing)}")
+        problems = check_problems(item, known, i + 1)
+        if problems and not all(k in item for k in ("code", "label", "rule", "message")):
+            errors += problems
             continue
         if code in codes:
-            errors.append(f"{name}重复定义")
+            errors.append(f"核对规则“{code}”重复定义")
             continue
         codes.append(code)
-        extra = set(item) - CHECK_KEYS
-        if extra:
-            errors.append(f"{name}含有未知属性：{'、'.join(sorted(extra))}")
-        level = item.get("level", "error")
-        if level not in Level.values:
-            errors.append(f"{name}的级别“{level}”不存在，可用：error、warning")
-        errors += [f"{name}：{e}" for e in formulas.rule_errors(item["rule"], known)]
+        errors += problems
     owners = dict(Check.objects.filter(code__in=codes).exclude(pack=pack.name).values_list("code", "pack"))
     errors += [owned_elsewhere("核对规则", code, owner, pack) for code, owner in sorted(owners.items())]
     if errors:
         raise _fail(pack, "核对规则", errors)
+    kept = _staff_check_versions_kept(items, pack)
     for i, item in enumerate(items):
+        if item["code"] in kept:
+            continue
         Check.objects.update_or_create(
             code=item["code"],
             defaults={
@@ -180,5 +231,5 @@ def load_checks(items: list[dict[str, Any]], pack: Pack) -> int:
                 "order": i,
             },
         )
-    Check.objects.filter(pack=pack.name).exclude(code__in=codes).delete()
+    Check.objects.filter(pack=pack.name).exclude(code__in=set(codes) | kept).delete()
     return len(items)

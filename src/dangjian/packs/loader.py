@@ -367,7 +367,7 @@ def load_all(directory: Path | None = None, packs: list[Pack] | None = None) -> 
     return {pack.name: load_pack(pack) for pack in packs}
 
 
-HANDLER_MODULES = ["handlers", "handlers_indicators", "handlers_reports"]
+HANDLER_MODULES = ["handlers", "handlers_indicators", "handlers_reports", "handlers_demo"]
 
 
 def _register_builtin_handlers() -> None:

@@ -180,6 +180,21 @@ def _text(max_length: int, *, multiline: bool) -> Callable[[FieldSpec, Any], str
     return validate
 
 
+def _with_own_unit(field: FieldSpec, value: Any) -> Decimal | None:
+    """A number written with the field's own unit, as hand-kept sheets and clerks write it: "42人" in a field whose
+    unit is 人, "3.5万元" where it is 万元, "95%" where it is %. Another unit ("42次" for 人) stays refused."""
+    unit = normalize_text(getattr(field, "unit", "") or "").replace(" ", "")
+    if not unit or not isinstance(value, str):
+        return None
+    text = normalize_text(value).replace(" ", "")
+    if len(text) <= len(unit) or not text.endswith(unit):
+        return None
+    try:
+        return parse_decimal(text[: -len(unit)])
+    except ValueError:
+        return None
+
+
 def _number(field: FieldSpec, value: Any, kind: str, places: int) -> Decimal:
     """A number with at most 15 integer digits and `places` decimals, in plain notation (1e3 is 1000).
 
@@ -189,9 +204,11 @@ def _number(field: FieldSpec, value: Any, kind: str, places: int) -> Decimal:
     try:
         number = parse_decimal(value)
     except ValueError:
-        raise FieldError(
-            field, f"应为{kind}，“{shown(value)}”不是{kind if kind == '整数' else '数字'}"
-        ) from None
+        number = _with_own_unit(field, value)
+        if number is None:
+            raise FieldError(
+                field, f"应为{kind}，“{shown(value)}”不是{kind if kind == '整数' else '数字'}"
+            ) from None
     if number.copy_abs() >= MAX_NUMBER:  # copy_abs: abs() would round, and overflow on 1e999999999
         raise FieldError(
             field, f"数值过大：“{shown(value)}”，最多 {MAX_INTEGER_DIGITS} 位整数，请检查是否多填了数字"

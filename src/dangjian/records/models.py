@@ -59,6 +59,12 @@ class LedgerType(models.Model):
         blank=True,
         help_text="状态、流转、时限字段（见 ledgers/workflow.py），空表示无流程",
     )
+    rules = models.JSONField(
+        "核对规则",
+        default=list,
+        blank=True,
+        help_text='字段之间的规则（见 records/rules.py），如 [{"field": "present", "op": "<=", "than": "attendance"}]',
+    )
     extensions = models.JSONField(
         "扩展",
         default=dict,

@@ -41,7 +41,10 @@ from dangjian.orgs import access
 from dangjian.orgs.models import Organization
 from dangjian.text import person
 
-from . import counts  # noqa: F401  (watches every write to the record tables: kept list counts go stale)
+from . import (
+    counts,  # noqa: F401  (watches every write to the record tables: kept list counts go stale)
+    rules,
+)
 from . import locks as task_locks
 from .fields import FieldError, display_value, is_empty, validate_value
 from .models import Attachment, LedgerField, LedgerType, Record, Transition
@@ -144,6 +147,15 @@ class Rules:
         self.workflow: Workflow | None = workflow_of(lt)
         self.managed = self.workflow.managed_fields if self.workflow else ()
         self.labels = {f.code: f.label for f in lt.fields.all()}
+        # Cross-field rules (records/rules.py), checked at pack load; a hand-broken one refuses every save, named.
+        try:
+            self.rules = rules.parse(
+                lt.rules or [], {f.code: f.type for f in self.fields}, f"台账“{lt.label}”"
+            )
+            self.rules_broken = ""
+        except rules.RuleError as exc:
+            self.rules, self.rules_broken = [], str(exc)
+        self.today = timezone.localdate()
         self._memo: dict[str, dict[tuple[type, Any], tuple[bool, Any]]] = {f.code: {} for f in self.fields}
 
     def _value(self, f: LedgerField, value: Any) -> Any:
@@ -205,6 +217,17 @@ class Rules:
         if date is not None and end_date is not None and end_date < date:
             label = self.labels.get(lt.end_date_field, "结束日期")
             problems.append(Problem(f"【{label}】不能早于开始日期", lt.end_date_field, row))
+        if self.rules_broken:
+            problems.append(Problem(f"{self.rules_broken}，请管理员改正后再保存", "", row))
+        failed = {p.field for p in problems}
+        for rule in self.rules:
+            if rule.field in failed or (rule.than and rule.than in failed):
+                continue  # a value already refused is not compared
+            message = rule.problem(values, self.labels, self.today)
+            if message:
+                problems.append(
+                    Problem(f"【{self.labels.get(rule.field, rule.field)}】{message}", rule.field, row)
+                )
         if problems:
             raise RecordInvalid(problems)
         assert date is not None

@@ -6,7 +6,6 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.html import format_html
 
 from dangjian.audit.log import Action, record
@@ -20,19 +19,27 @@ def _template_changed(request: HttpRequest, key: str, change: str, **detail: Any
 
 @admin.register(ReportTemplate)
 class ReportTemplateAdmin(admin.ModelAdmin):
-    """Templates are checked on save (the model's clean: syntax, indicator names, bounds) and every change is
-    audited. Where a template's files live is set by its pack only: a path typed here could point anywhere on
-    the server, so it is shown, never edited."""
+    """Shown, never edited here: templates are written by the people who write the report (管理员/审核员 of the
+    reporting org) in the report editor, which previews, validates, versions and audits every change; the
+    system administrator may not preview reports. Where a template's files live is set by its pack only.
+    Deleting (a template whose pack is gone) stays possible and is audited."""
 
-    list_display = ["key", "label", "pack", "file_path", "updated_at"]
+    list_display = ["key", "label", "pack", "file_path", "org_kinds", "updated_at", "editor_link"]
     search_fields = ["key", "label"]
     list_filter = ["pack"]
-    readonly_fields = ["pack", "file_path", "updated_at"]
+    fields = ("key", "label", "pack", "file_path", "org_kinds", "updated_at", "editor_link", "source")
+    readonly_fields = fields
 
-    def save_model(self, request: HttpRequest, obj: ReportTemplate, form: Any, change: bool) -> None:
-        obj.updated_at = timezone.now()
-        super().save_model(request, obj, form, change)
-        _template_changed(request, obj.key, "修改" if change else "新增", fields=list(form.changed_data))
+    @admin.display(description="编辑")
+    def editor_link(self, obj: ReportTemplate) -> str:
+        url = reverse("reports:template_edit", args=[obj.key])
+        return format_html('<a href="{}">在报告模板编辑页修改（本区管理员、审核员）</a>', url)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: ReportTemplate | None = None) -> bool:
+        return False
 
     def delete_model(self, request: HttpRequest, obj: ReportTemplate) -> None:
         key = obj.key

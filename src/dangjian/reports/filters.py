@@ -157,3 +157,17 @@ FILTERS: dict[str, Callable[..., Any]] = {
     "升降": trend,
     "去尾": strip_suffix,
 }
+
+# What each filter does, in the words of the person who writes the report: the editor's picker finds filters by
+# these, and inserts `|名称` (with the example's arguments) at the cursor.
+FILTER_HELP: dict[str, tuple[str, str]] = {
+    "余": ("取整为“余”数，如 23 → 20（写作“20余次”）", "|余"),
+    "万余": ("按万取整，如 23456 → 2（写作“2万余人次”）", "|万余"),
+    "百分比": ("百分数保留几位小数，如 37.46 → 37.5", "|百分比(1)"),
+    "中文数字": ("写成中文数字，如 12 → 十二", "|中文数字"),
+    "书名号": ("名单加书名号，如《焦裕禄》《红旗渠》", "|书名号"),
+    "顿号": ("名单以顿号连接，如 甲、乙、丙", "|顿号"),
+    "前": ("名单只取前几项", "|前(3)"),
+    "升降": ("与上年比较：上升至 / 下降至 / 持平于", "|升降(上年.指标)"),
+    "去尾": ("去掉名称末尾的字样，如“焦裕禄纪念馆”去掉“纪念馆”", '|去尾("纪念馆")'),
+}

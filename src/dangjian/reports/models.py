@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
-from dangjian.orgs.models import Organization
+from dangjian.orgs.models import Organization, OrgKind
 
 PACKS_DIR = Path(__file__).resolve().parent.parent / "packs"
 
@@ -28,6 +28,9 @@ class ReportTemplate(models.Model):
         "模板文件", max_length=500, blank=True, help_text="数据包中的模板文件（相对数据包目录，或绝对路径）"
     )
     updated_at = models.DateTimeField("更新时间", default=timezone.now)
+    org_kinds = models.JSONField(
+        "适用组织类别", default=list, blank=True, help_text="组织类别代码；为空时适用于所有组织"
+    )
 
     class Meta:
         ordering = ["pack", "key"]
@@ -54,6 +57,73 @@ class ReportTemplate(models.Model):
             validate(self)
         except TemplateRefused as exc:
             raise ValidationError({"source": str(exc)}) from None
+
+    def edited_texts(self) -> dict[str, str]:
+        """File name → text of the version in effect, for each file of this template edited in the web."""
+        if self.pk is None:
+            return {}
+        latest: dict[str, str] = {}
+        for name, text in self.file_versions.order_by("name", "-created_at", "-id").values_list(
+            "name", "text"
+        ):
+            latest.setdefault(name, text)
+        return latest
+
+    def kind_labels(self) -> str:
+        """The org kinds this template is for, in words (所有组织 when it names none)."""
+        if not self.org_kinds:
+            return "所有组织"
+        labels = dict(OrgKind.objects.filter(code__in=self.org_kinds).values_list("code", "label"))
+        return "、".join(labels.get(k, k) for k in self.org_kinds)
+
+    def fits(self, org: Organization) -> bool:
+        """Whether this template is meant for the org's kinds (a template naming no kinds fits every org)."""
+        if not self.org_kinds:
+            return True
+        return any(k.code in self.org_kinds for k in org.kinds.all())
+
+
+class TemplateFileVersion(models.Model):
+    """One file of a template (its main file or a chapter it includes) as staff saved it in the web editor.
+
+    Append-only: a save, a restore or adopting the built-in original adds a version; the latest one is in effect.
+    `base` is the built-in (pack) text the version was based on: when the pack's file no longer matches it, the
+    built-in original has changed since, and the editor says so."""
+
+    template = models.ForeignKey(
+        ReportTemplate, on_delete=models.CASCADE, related_name="file_versions", verbose_name="模板"
+    )
+    name = models.CharField("文件", max_length=200)
+    text = models.TextField("内容")
+    base = models.TextField("所依据的内置原文", blank=True)
+    org = models.ForeignKey(
+        Organization,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="所属单位",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        verbose_name="保存人",
+    )  # fmt: skip
+    created_at = models.DateTimeField("保存时间", default=timezone.now)
+    note = models.CharField("说明", max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["template", "name", "-created_at"])]
+        verbose_name = "模板文件版本"
+        verbose_name_plural = "模板文件版本"
+
+    def __str__(self) -> str:
+        return f"{self.template.key}/{self.name}（{self.created_at:%Y-%m-%d %H:%M}）"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None and not self._state.adding:
+            raise RunImmutable("模板版本不可修改，请保存为新版本")
+        super().save(*args, **kwargs)
 
 
 class RunImmutable(Exception):

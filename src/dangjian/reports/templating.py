@@ -71,19 +71,27 @@ class PackLoader(jinja2.BaseLoader):
     absolute path, a symbolic link pointing elsewhere) is refused. A template without a pack folder reads no files.
     """
 
-    def __init__(self, main_name: str, main_source: str, folder: Path | None) -> None:
+    def __init__(
+        self, main_name: str, main_source: str, folder: Path | None, edited: dict[str, str] | None = None
+    ) -> None:
         self.main_name = main_name
         self.main_source = main_source
         self.folder = folder.resolve() if folder is not None else None
+        # chapter files as edited in the web (the version in effect, or an unsaved draft): read before the pack's
+        self.edited = dict(edited or {})
         # compiled file name → the name messages show, for finding the template line of an error
         self.filenames: dict[str, str] = {main_name: main_name}
 
     def get_source(self, environment: jinja2.Environment, template: str) -> tuple[str, str | None, Any]:
         if template == self.main_name:
             return self.main_source, self.main_name, lambda: True
+        pieces = split_template_path(template)  # refuses ".." and empty names
+        name = "/".join(pieces)
+        if name in self.edited:
+            self.filenames[name] = _short(name)
+            return self.edited[name], name, lambda: True
         if self.folder is None:
             raise jinja2.TemplateNotFound(template)
-        pieces = split_template_path(template)  # refuses ".." and empty names
         try:
             path = self.folder.joinpath(*pieces).resolve(strict=True)
         except (OSError, RuntimeError):
@@ -359,17 +367,41 @@ def pack_folder(template: Any) -> Path | None:
     return folder
 
 
-def loader_for(template: Any) -> PackLoader:
-    return PackLoader(template.main_name(), template.source, pack_folder(template))
+def effective_texts(
+    template: Any, drafts: dict[str, str] | None = None, *, builtin: bool = False
+) -> dict[str, str]:
+    """File name → text that replaces the pack's file: the web version in effect of each edited file (none with
+    `builtin`), then the unsaved drafts of the editor's preview and save."""
+    edited = {} if builtin else dict(getattr(template, "edited_texts", dict)())
+    edited.update(drafts or {})
+    for name, text in edited.items():
+        if len(text.encode("utf-8")) > MAX_FILE_BYTES:
+            raise TemplateRefused(
+                [Problem(_short(name), None, f"文件超过 {MAX_FILE_BYTES // 1_000_000} MB，不是模板")]
+            )
+    return edited
+
+
+def loader_for(template: Any, drafts: dict[str, str] | None = None, *, builtin: bool = False) -> PackLoader:
+    """The loader of a template's files as they are in effect: a file edited in the web (or a draft) before the
+    pack's file. Every render (web, CLI, API, 定稿) comes through here; `builtin` reads the pack's files only."""
+    edited = effective_texts(template, drafts, builtin=builtin)
+    main = template.main_name()
+    return PackLoader(main, edited.pop(main, template.source), pack_folder(template), edited)
 
 
 def render_text(
-    template: Any, values: dict[str, Any], *, checked: bool = False, limits: Limits | None = None
+    template: Any,
+    values: dict[str, Any],
+    *,
+    checked: bool = False,
+    limits: Limits | None = None,
+    drafts: dict[str, str] | None = None,
 ) -> tuple[str, list[Slot]]:
     """Render with these values; return the marked text and its slots in order of appearance. Rendering is
     bounded in time, loops, sizes and output (see sandbox.py); passing a bound is refused with file and line."""
     recorder = SlotRecorder()
-    loader = loader_for(template)
+    loader = loader_for(template, drafts)
     env = make_environment(loader, finalize=recorder, limits=limits)
     if not checked:
         check_template(env, loader.main_name, set(values))
@@ -393,22 +425,66 @@ def render_text(
     return recorder.in_order(marked)
 
 
-def validate(template: Any, known: set[str] | None = None) -> list[str]:
-    """Check a template without data (pack loading, admin): syntax, includes, indicator names."""
-    loader = loader_for(template)
+def validate(
+    template: Any,
+    known: set[str] | None = None,
+    *,
+    drafts: dict[str, str] | None = None,
+    builtin: bool = False,
+) -> list[str]:
+    """Check a template without data (pack loading, the editor's save): syntax, includes, indicator names."""
+    loader = loader_for(template, drafts, builtin=builtin)
     env = make_environment(loader)
     return check_template(env, loader.main_name, sources.known_keys() if known is None else known)
 
 
-def render(template: Any, org: Any, period: Any) -> Rendered:
-    """Evaluate every indicator for (org, period), render the template, run the template pack's checks."""
-    used = validate(template)
+def template_files(template: Any, drafts: dict[str, str] | None = None) -> list[str]:
+    """The files of a template as in effect: the main file, then every file it includes (imports, extends), by
+    the static check of their names. A file that cannot be found or parsed is still listed (to be edited)."""
+    loader = loader_for(template, drafts)
+    env = make_environment(loader)
+    found: list[str] = []
+    pending = [loader.main_name]
+    while pending and len(found) < MAX_FILES:
+        name = pending.pop(0)
+        try:
+            name = "/".join(split_template_path(name)) if name != loader.main_name else name
+        except jinja2.TemplateNotFound:
+            continue
+        if name in found:
+            continue
+        found.append(name)
+        try:
+            tree, _ = _parse(env, name)
+        except TemplateRefused:
+            continue
+        pending.extend(included for included, _line in _referenced_templates(tree))
+    return found
+
+
+# A template with more files than this is not a report (and the editor lists them all).
+MAX_FILES = 100
+
+
+def builtin_text(template: Any, name: str) -> str | None:
+    """The pack's own text of one file of the template (None when the pack has no such file)."""
+    loader = loader_for(template, builtin=True)
+    try:
+        return loader.get_source(make_environment(loader), name)[0]
+    except (jinja2.TemplateNotFound, TemplateRefused):
+        return None
+
+
+def render(template: Any, org: Any, period: Any, drafts: dict[str, str] | None = None) -> Rendered:
+    """Evaluate every indicator for (org, period), render the template, run the template pack's checks.
+    `drafts` (file name → text) stand in for files while the editor previews an unsaved change."""
+    used = validate(template, drafts=drafts)
     if not used or GROUP in used:
         values = sources.evaluate(org, period)
-        marked, slots = render_text(template, values)
+        marked, slots = render_text(template, values, drafts=drafts)
     else:  # only what the template names: a report on a few ledgers does not pay for all the others
         values = sources.evaluate(org, period, set(used))
-        marked, slots = render_text(template, values, checked=True)
+        marked, slots = render_text(template, values, checked=True, drafts=drafts)
     checks = sources.run_checks(org, period, values, template.pack)
     printed = resolve_slots(
         slots, org, period, lambda ref: sources.evidence_url(ref.key, org, period, ref.aggregate)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path, register_converter
 
-from . import verify_views, views
+from . import editor_views, verify_views, views
 
 
 class FormatConverter:
@@ -37,6 +37,14 @@ urlpatterns = [
     path("runs/<int:pk>/", views.run_detail, name="run"),
     path("runs/<int:pk>.<fmt:fmt>", views.run_download, name="run_download"),
     path("runs/<int:pk>/compare/", views.compare_view, name="compare"),
+    # The report editor (管理员/审核员 of the reporting org): files, draft preview, versions, built-in updates
+    path("templates/", editor_views.templates_index, name="templates"),
+    path("templates/picker.json", editor_views.picker_json, name="template_picker"),
+    path("templates/<slug:key>/edit/", editor_views.edit, name="template_edit"),
+    path("templates/<slug:key>/draft/", editor_views.draft_preview, name="template_draft"),
+    path("templates/<slug:key>/history/", editor_views.history, name="template_history"),
+    path("templates/<slug:key>/restore/", editor_views.restore, name="template_restore"),
+    path("templates/<slug:key>/builtin/", editor_views.builtin, name="template_builtin"),
     path("verify/", verify_views.verify, name="verify"),  # 核稿 (issue 11)
     # Any period (a year reads the same as before: /reports/seed2019/demo/2019/) …
     path("<slug:key>/<str:org>/<period:period>/", views.preview, name="preview"),

@@ -110,14 +110,35 @@ def _asked_period(query) -> str | None:
     return f"{year}{span}" if span in {v for _, _, options in SPANS for v, _ in options} else year
 
 
+MAX_FORM_ORGS = 2000  # the form's org list; a district has a few hundred
+
+
+def _fitting(
+    templates: list[ReportTemplate], orgs: Any, key: str | None, code: str | None
+) -> tuple[list[ReportTemplate], list[Organization], str]:
+    """(templates fitting the chosen org, orgs fitting the chosen template, the problem when the two don't fit)."""
+    org_list = list(orgs.prefetch_related("kinds")[:MAX_FORM_ORGS])
+    template = next((t for t in templates if t.key == key), None)
+    org = next((o for o in org_list if o.code == code), None)
+    if template is not None:
+        org_list = [o for o in org_list if template.fits(o)]
+    if org is not None:
+        templates = [t for t in templates if t.fits(org)]
+    problem = ""
+    if template is not None and org is not None and not template.fits(org):
+        problem = f"报告模板“{template.label}”不适用于“{org.name}”（适用于：{template.kind_labels()}）"
+    return templates, org_list, problem
+
+
 @login_required
 def index(request: HttpRequest) -> HttpResponse:
-    orgs = access.orgs(request.user).filter(is_active=True).order_by("path")
-    templates = ReportTemplate.objects.all()
+    all_orgs = access.orgs(request.user).filter(is_active=True).order_by("path")
     key, code = request.GET.get("template"), request.GET.get("org")
+    # Each template names the org kinds it is for: the form offers the templates fitting the chosen org and the
+    # orgs fitting the chosen template (a template naming no kinds fits all).
+    templates, orgs, problem = _fitting(list(ReportTemplate.objects.all()), all_orgs, key, code)
     asked = _asked_period(request.GET)
-    problem = ""
-    if key and code and asked is not None:
+    if key and code and asked is not None and not problem:
         try:
             period = sources.parse_period(asked)
         except sources.PeriodError as exc:
@@ -126,7 +147,7 @@ def index(request: HttpRequest) -> HttpResponse:
                 problem = "报告期无效：选择“自定义起止日期”时，请填写起始日期和截止日期"
         else:
             return redirect("reports:preview", key=key, org=code, period=period.code)
-    runs = ReportRun.objects.filter(org__in=orgs).select_related("org", "created_by")[:50]
+    runs = ReportRun.objects.filter(org__in=all_orgs).select_related("org", "created_by")[:50]
     context = {
         "templates": templates,
         "orgs": orgs,
@@ -143,6 +164,7 @@ def index(request: HttpRequest) -> HttpResponse:
         },
         "problem": problem,
         "runs": runs,
+        "may_write_reports": access.scope(request.user).may_write_reports(),
     }
     return render(request, "reports/index.html", context, status=400 if problem else 200)
 

@@ -111,6 +111,8 @@ class ImportResult:
     sheet_name: str = ""
     other_sheets: list[str] = field(default_factory=list)
     orgs: list[str] = field(default_factory=list)  # codes of the units whose records were written
+    # rows that are a hand-kept sheet's furniture, not records: (row number, 合计行 | 签字栏 | 表注)
+    furniture: list[tuple[int, str]] = field(default_factory=list)
 
     def add_error(self, error: RowError) -> None:
         self.error_count += 1
@@ -172,7 +174,57 @@ class ImportResult:
             if self.other_sheets
             else ""
         )
-        return f"导入成功：新增 {self.created} 条记录{skipped}。{ignored}{other}"
+        return f"导入成功：新增 {self.created} 条记录{skipped}。{self.furniture_note()}{ignored}{other}"
+
+    def furniture_note(self) -> str:
+        if not self.furniture:
+            return ""
+        shown = "、".join(f"第{row}行（{kind}）" for row, kind in self.furniture[:20])
+        more = f"等 {len(self.furniture)} 行" if len(self.furniture) > 20 else ""
+        return f"{shown}{more}不是记录，已跳过。"
+
+
+# --- a hand-kept sheet's furniture: total rows, signature lines, notes under the table ---------------------------
+
+TOTAL_WORDS = frozenset({"合计", "小计", "总计", "共计", "累计"})
+SIGNATURE = re.compile(
+    r"^(填表人|填报人|制表人|审核人|审批人|核对人|统计人|经办人|负责人|单位负责人|主要负责人|分管领导|联系人|联系电话|电话"
+    r"|填表日期|填报日期|制表日期|审核日期|报送日期|单位[（(]?盖章[）)]?)[:：]"
+)
+NOTE = re.compile(r"^(注|备注|说明|填表说明|注意)[0-9０-９一二三四五六七八九十]*[:：.．、]")
+FURNITURE_SCAN = 3  # a total row names itself in one of its first few filled cells (序号, 单位, …)
+
+
+def furniture(cells: list[Any], date_cell: Any) -> str:
+    """Is this row a hand-kept sheet's furniture rather than a record? "合计行" (合计/小计 … in one of its first
+    cells, no date), "签字栏" (填表人：… 审核人：… 联系电话：…) or "表注" (注：… under the table, one or two cells);
+    "" for a row to read as a record. Conservative on purpose: a row with a date in the date column is a record.
+    Cheap for the common row: it looks at the first few filled cells only."""
+    head: list[Any] = []
+    for cell in cells:
+        if cell is None or (cell.__class__ is str and not cell.strip()):
+            continue
+        head.append(normalize_text(cell).replace(" ", "") if cell.__class__ is str else cell)
+        if len(head) == FURNITURE_SCAN:
+            break
+    if not head:
+        return ""
+    first = head[0]
+    if first.__class__ is str:
+        if SIGNATURE.match(first):
+            return "签字栏"
+        if NOTE.match(first) and sum(1 for c in cells if c is not None and not is_empty(c)) <= 2:
+            return "表注"
+    if date_cell is not None and not is_empty(date_cell):
+        return ""
+    if any(c.__class__ is str and c.rstrip(":：") in TOTAL_WORDS for c in head):
+        return "合计行"
+    return ""
+
+
+def _cell(cells: list[Any], column: int | None) -> Any:
+    """The cell of a 1-based column, None when the row is shorter or there is no such column."""
+    return cells[column - 1] if column and column <= len(cells) else None
 
 
 # --- headers -------------------------------------------------------------------------------------------------
@@ -481,6 +533,9 @@ def _validate(
             first = next((c for c in cells if c is not None and not is_empty(c)), None)
         if first is None or str(first).startswith((INSTRUCTION_MARK, EXAMPLE_MARK)):
             continue  # an empty row, or the template's instructions and example
+        if kind := furniture(cells, _cell(cells, plan.date_column)):
+            result.furniture.append((number, kind))
+            continue
         result.rows += 1
         if result.rows > limit:
             raise FileRefused(

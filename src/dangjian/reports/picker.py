@@ -1,0 +1,73 @@
+"""The report editor's picker: find what a template may name — indicators, report parameters, filters — by its
+Chinese label (or code), and say what to insert at the cursor.
+
+Each kind of thing is one source: a function from the search words to items. Adding a kind is a few lines here:
+write the function and list it in SOURCES.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+
+from django.db.models import Q
+
+from .filters import FILTER_HELP, FILTERS
+
+MAX_QUERY = 50
+MAX_ITEMS = 30  # per source
+
+
+@dataclass
+class Item:
+    kind: str  # 指标, 报告参数, 过滤器
+    label: str
+    code: str
+    insert: str  # the text put at the cursor
+    note: str = ""
+
+
+def indicators(words: str) -> list[Item]:
+    from dangjian.indicators.models import Indicator
+
+    rows = Indicator.objects.order_by("key")
+    if words:
+        rows = rows.filter(Q(label__icontains=words) | Q(key__icontains=words))
+    return [
+        Item("指标", i.label, i.key, f"{{{{ {i.key} }}}}", i.unit)
+        for i in rows.only("key", "label", "unit")[:MAX_ITEMS]
+    ]
+
+
+def filters(words: str) -> list[Item]:
+    found = []
+    for name in FILTERS:
+        help_text, insert = FILTER_HELP.get(name, ("", f"|{name}"))
+        if not words or words in name or words in help_text:
+            found.append(Item("过滤器", name, name, insert, help_text))
+    return found
+
+
+def parameters(words: str) -> list[Item]:
+    """报告参数 (figures from outside the ledgers). HOOK: the parameters model is being added by another change;
+    until `dangjian.indicators.models.Parameter` exists this source finds nothing. When it does, its values are
+    named in templates like indicators: list them here with their key, label and unit."""
+    try:
+        from dangjian.indicators.models import Parameter  # type: ignore[attr-defined]
+    except ImportError:
+        return []
+    rows = Parameter.objects.all()
+    if words:
+        rows = rows.filter(Q(label__icontains=words) | Q(key__icontains=words))
+    return [
+        Item("报告参数", p.label, p.key, f"{{{{ {p.key} }}}}", getattr(p, "unit", ""))
+        for p in rows.order_by("key")[:MAX_ITEMS]
+    ]
+
+
+SOURCES: list[Callable[[str], list[Item]]] = [indicators, parameters, filters]
+
+
+def search(words: str) -> list[dict]:
+    words = words.strip()[:MAX_QUERY]
+    return [asdict(item) for source in SOURCES for item in source(words)]
