@@ -266,6 +266,12 @@ def propose_one(c: Candidate, targets: list[Target]) -> Match:
     return Match(c, kept, equal_count=sum(1 for p in proposals if p.equal))
 
 
+def _concept(t: Target) -> str:
+    """What a target counts, across packs: its label, for the same period (上年. and 上期. twins share labels)."""
+    prefix = t.key.split(".", 1)[0] if t.key.startswith(tuple(f"{p}." for p in sources.COMPARISONS)) else ""
+    return f"{prefix}:{t.label}"
+
+
 def _named_instead(m: Match) -> Proposal | None:
     """A disagreeing target the words name far better than the value-equal one, if any."""
     best = m.proposals[0]
@@ -284,7 +290,13 @@ def judge(matches: list[Match]) -> list[Match]:
     不一致 (a flag): the words around it name one target strongly and its value differs. A disagreeing figure is
     only listed (未匹配, with a note), not flagged, when it is an ordinal (第一批), or when the document states that
     target's value correctly elsewhere — a part of the whole (中心组开展10次集体学习 beside 中心组集体学习16次)."""
-    agreed = {m.first.target.key for m in matches if m.first is not None and m.first.equal}
+    # what the document states correctly, by key and by label (two packs may count the same thing)
+    agreed = {
+        w
+        for m in matches
+        if m.first is not None and m.first.equal
+        for w in (m.first.target.key, _concept(m.first.target))
+    }
     for m in matches:
         best = m.first
         if best is None:
@@ -294,6 +306,7 @@ def judge(matches: list[Match]) -> list[Match]:
             and (named := _named_instead(m)) is not None
             and m.candidate.wording != "第"
             and named.target.key not in agreed
+            and _concept(named.target) not in agreed
         ):
             # 选拔优秀选手39名: 39 is some other indicator's value, but the words name one whose value is 29
             m.proposals.remove(named)
@@ -313,7 +326,7 @@ def judge(matches: list[Match]) -> list[Match]:
             m.status, m.note = "未匹配", f"可能是“{best.target.label}”，但上下文不足以确定"
         elif m.candidate.wording == "第":
             m.status, m.note = "未匹配", "序数（第几批、第几届），请人工核对"
-        elif best.target.key in agreed:
+        elif best.target.key in agreed or _concept(best.target) in agreed:
             m.status, m.note = "未匹配", f"“{best.target.label}”在文中别处已与台账一致，此处可能是其中一部分"
         else:
             m.status, m.note = "不一致", f"台账为 {best.right_text}"

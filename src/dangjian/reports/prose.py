@@ -69,6 +69,7 @@ LIST_VERBS = re.compile(
     r"(?:邀请|选树|引入|查处了|查处|评选出|评选|表彰|推荐|命名|授予|包括|例如|如|到|赴|组织|观看|拍摄|打造了|打造|试点|涌现出|涌现)$"
 )
 LIST_ITEM = re.compile(r"^[\u4e00-\u9fff·]{2,12}$")
+YEARLIKE = re.compile(r"^\d{4}年")
 SENTENCE_END = "。！？；!?;"
 OPEN_QUOTES = '“"「‘'
 CLOSE_QUOTES = '”"」’'
@@ -431,6 +432,9 @@ def _name_lists(para: Paragraph, spans: list[tuple[int, int, str]]) -> list[Cand
             continue
         if not all(LIST_ITEM.match(it) for it in items):
             continue
+        if first[:verb].endswith(("到", "赴")) and not all(strip_kind(it)[1] for it in items):
+            continue  # 到拆迁、河渠治理等一线: places are named with their kind (…纪念馆、…社区)
+            continue
         for it, p in zip(items, positions, strict=True):
             name, _suffix = strip_kind(it)
             c = Candidate("", para.index, p, p + len(name), name, "name", name, reason="并列名单中的名称")
@@ -474,8 +478,10 @@ def find(
         lines = lines.splitlines()
     paragraphs = split_paragraphs(lines)
     names = sorted(
-        {n for n in known_names if isinstance(n, str) and 2 <= len(n) <= 60}, key=len, reverse=True
-    )
+        {n for n in known_names if isinstance(n, str) and 2 <= len(n) <= 60 and not YEARLIKE.match(n)},
+        key=len,
+        reverse=True,
+    )  # a period's name (2019年度) is the year rule's to decide
     candidates: list[Candidate] = []
     for para in paragraphs:
         spans = _enclosures(para.text)
