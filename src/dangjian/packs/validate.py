@@ -22,6 +22,7 @@ OWNED = {  # section → (what it is called, its identifying key)
     "indicators": ("指标", "key"),
     "checks": ("核对规则", "code"),
     "templates": ("报告模板", "key"),
+    "parameters": ("报告参数", "key"),  # keys in the catalogue of indicator keys (indicators/parameters.py)
 }
 _UNIT = re.compile(r"[（(][^）)]*[）)]$")
 
@@ -47,7 +48,7 @@ def reserved_labels(workflow: bool) -> dict[str, str]:
 
 def _keys(section_name: str) -> tuple[set[str], tuple[str, ...]] | None:
     """(allowed keys, required keys) of a section's items, from the handlers that load them."""
-    from . import handlers, handlers_indicators, handlers_reports
+    from . import handlers, handlers_indicators, handlers_parameters, handlers_reports
 
     table: dict[str, tuple[set[str], tuple[str, ...]]] = {
         "org_kinds": (ORG_KIND_KEYS, ("code", "label")),
@@ -56,6 +57,7 @@ def _keys(section_name: str) -> tuple[set[str], tuple[str, ...]] | None:
         "checks": (handlers_indicators.CHECK_KEYS, ("code", "label", "rule", "message")),
         "templates": (handlers_reports.TEMPLATE_KEYS, ("key", "label", "file")),
         "extends": (EXTEND_KEYS, ("ledger",)),
+        "parameters": (handlers_parameters.PARAMETER_KEYS, ("key", "label")),
     }
     return table.get(section_name)
 
@@ -349,6 +351,7 @@ def _database_conflicts(packs: list[Pack], owners: dict[tuple[str, str], Pack]) 
         "indicators": (Indicator, "key"),
         "checks": (Check, "code"),
         "templates": (ReportTemplate, "key"),
+        "parameters": (Indicator, "key"),
     }
     problems = []
     for section_name, (model, key) in models.items():

@@ -78,12 +78,15 @@ def create_task(
     kinds: Iterable[OrgKind] = (),
     deadline: dt.date,
     instructions: str = "",
+    others: bool = False,
 ) -> CollectionTask:
+    """`others`: the task also asks for something a later stage adds (报告参数, see extras.py), so it may ask
+    for no ledger."""
     if not may_create(user, creator_org):
         raise PermissionDenied("只有发起单位的管理员或审核员可以创建填报任务")
     ledger_types, kinds = list(ledger_types), list(kinds)
-    if not ledger_types:
-        raise TaskError("请至少选择一个台账")
+    if not ledger_types and not others:
+        raise TaskError("请至少选择一个台账或报告参数")
     if period_end < period_start:
         raise TaskError("统计期止不能早于统计期起")
     if not scope_root.is_within(creator_org):
@@ -228,6 +231,13 @@ def note_started(user: Any, ledger_type: LedgerType, org: Organization, day: dt.
     """A record was entered: each 未填报 target it belongs to becomes 暂存."""
     for target in _covering(ledger_type, org, [day]).filter(status=TargetStatus.PENDING):
         _change(target, user, TargetStatus.DRAFT, "已填报记录")
+        target.save(update_fields=["status"])
+
+
+def note_entered(user: Any, task: CollectionTask, org: Organization, reason: str) -> None:
+    """Something a task asks beyond its ledgers (a 报告参数) was entered for the unit: 未填报 → 暂存."""
+    for target in task.targets.filter(org=org, status=TargetStatus.PENDING):
+        _change(target, user, TargetStatus.DRAFT, reason)
         target.save(update_fields=["status"])
 
 
