@@ -145,12 +145,12 @@ def test_a_unit_enters_a_parameter_through_a_task_and_the_report_shows_it_with_i
     clerk = client_for(world.clerk)
     page = clerk.get(page_url).content.decode()
     assert "学习强国注册人数" in page and "未填报" in page and enter_url(registered()) in page
-    assert "学习强国注册人数" in client_for(world.unit_admin).get(f"/ledgers/tasks/{task.pk}/").content.decode()
+    assert (
+        "学习强国注册人数" in client_for(world.unit_admin).get(f"/ledgers/tasks/{task.pk}/").content.decode()
+    )
 
     upload = SimpleUploadedFile("后台截图.png", PNG, content_type="image/png")
-    response = clerk.post(
-        enter_url(registered()), entry(world.c1, task=task.pk, next=page_url, file=upload)
-    )
+    response = clerk.post(enter_url(registered()), entry(world.c1, task=task.pk, next=page_url, file=upload))
     assert response.status_code == 302 and response["Location"] == page_url
     saved = ParameterValue.objects.get()
     assert (saved.org, saved.value, saved.entered_by, saved.task) == (world.c1, "120", world.clerk, task)
@@ -170,7 +170,14 @@ def test_a_unit_enters_a_parameter_through_a_task_and_the_report_shows_it_with_i
     evidence = admin.get(slot["evidence"]["url"])
     html = evidence.content.decode()
     assert evidence.status_code == 200
-    for shown in ("学习强国注册人数", "幸福社区", "120人", "学习强国后台 2019年12月31日导出", "clerk", "后台截图.png"):
+    for shown in (
+        "学习强国注册人数",
+        "幸福社区",
+        "120人",
+        "学习强国后台 2019年12月31日导出",
+        "clerk",
+        "后台截图.png",
+    ):
         assert shown in html, shown
     assert f"{saved.entered_at.astimezone().year}年" in html  # when: 2026年12月1日 10:05
     assert "2019年度学习强国数据" in html  # through which task
@@ -277,7 +284,9 @@ def test_only_report_writers_of_the_reporting_org_define_parameters(world, who):
 def test_bad_values_are_refused_naming_the_field(param_pack, param_key, value, source, message):
     world = param_pack
     param = Parameter.objects.get(indicator__key=param_key)
-    response = client_for(world.unit_admin).post(enter_url(param), entry(world.root, value=value, source=source))
+    response = client_for(world.unit_admin).post(
+        enter_url(param), entry(world.root, value=value, source=source)
+    )
     assert response.status_code == 400
     assert message in response.content.decode()
     assert not ParameterValue.objects.exists()
@@ -307,7 +316,10 @@ def test_a_role_below_the_parameters_role_may_not_enter_it(param_pack):
     assert viewer.post(enter_url(registered()), entry(world.root)).status_code == 403
     reviewer = client_for(world.reviewer)  # 审核员 at s1: not for the district itself
     response = reviewer.post(enter_url(score()), entry(world.root, value="12.5"))
-    assert response.status_code == 400 and "【填报单位】不在您可以填报该参数的单位之中" in response.content.decode()
+    assert (
+        response.status_code == 400
+        and "【填报单位】不在您可以填报该参数的单位之中" in response.content.decode()
+    )
     assert not ParameterValue.objects.exists()
     assert reviewer.post(enter_url(score()), entry(world.c1, value="12.5")).status_code == 302
     assert ParameterValue.objects.get().value == "12.5"
@@ -394,7 +406,9 @@ def test_formulas_checks_and_comparisons_read_parameters(param_pack):
     parameters.enter(admin, registered(), world.c1, YEAR.start, YEAR.end, "7", "后台")
     parameters.enter(admin, registered(), world.c2, YEAR.start, YEAR.end, "5", "后台")
     parameters.enter(admin, registered(), world.c2, dt.date(2019, 1, 1), dt.date(2019, 6, 30), "99", "半年")
-    values = engine.evaluate(world.root, YEAR, ["学习强国.人均积分翻倍", "学习强国.注册人数", "上年.学习强国.人均积分"])
+    values = engine.evaluate(
+        world.root, YEAR, ["学习强国.人均积分翻倍", "学习强国.注册人数", "上年.学习强国.人均积分"]
+    )
     assert str(values["学习强国.人均积分翻倍"].value) == "73.0"
     assert values["学习强国.注册人数"].value == 12  # c1 + c2 of exactly this period, the half-year left out
     assert values["上年.学习强国.人均积分"].value == 30

@@ -43,7 +43,12 @@ def test_a_pack_defines_parameters(packs, tmp_path):
     counts = load(tmp_path, "xxqg", ONE)
     assert counts["parameters"] == 1
     param = Parameter.objects.select_related("indicator").get()
-    assert (param.key, param.label, param.unit, param.pack) == ("学习强国.注册人数", "学习强国注册人数", "人", "xxqg")
+    assert (param.key, param.label, param.unit, param.pack) == (
+        "学习强国.注册人数",
+        "学习强国注册人数",
+        "人",
+        "xxqg",
+    )
     assert (param.type, param.max_digits, param.role, param.total) == ("integer", 6, "clerk", "sum")
     assert param.indicator.kind == Kind.PARAMETER
     # Loading again is idempotent; a changed label is taken.
@@ -61,7 +66,9 @@ def test_another_pack_may_not_redefine_a_parameter_naming_both_packs(packs, tmp_
 
 
 def test_a_parameter_may_not_take_an_indicators_key_nor_an_indicator_a_parameters(packs, tmp_path):
-    Indicator.objects.create(key="本区.名称", label="名称", kind=Kind.ATTRIBUTE, attribute="org.name", pack="core")
+    Indicator.objects.create(
+        key="本区.名称", label="名称", kind=Kind.ATTRIBUTE, attribute="org.name", pack="core"
+    )
     clash = ONE.replace("学习强国.注册人数", "本区.名称")
     with pytest.raises((PackError, PackProblems)) as info:
         load(tmp_path, "xxqg", clash)
@@ -114,7 +121,9 @@ def test_a_parameter_dropped_from_its_pack_is_removed_unless_values_were_entered
     import datetime as dt
 
     param = Parameter.objects.get(indicator__key="学习强国.注册人数")
-    parameters.enter(world.unit_admin, param, world.root, dt.date(2019, 1, 1), dt.date(2019, 12, 31), "5", "后台")
+    parameters.enter(
+        world.unit_admin, param, world.root, dt.date(2019, 1, 1), dt.date(2019, 12, 31), "5", "后台"
+    )
     with pytest.raises(PackError, match="学习强国.注册人数”已有填报值"):
         load(tmp_path, "xxqg", empty)
     assert ParameterValue.objects.count() == 1

@@ -152,6 +152,8 @@ def _parameter_entries(fx: Fixture) -> dict[str, Any]:
             args = (param, org, dt.date(2019, 1, 1), dt.date(2019, 12, 31), "7", "矩阵来源", upload)
             made[org.pk] = parameters.enter(fx.world.unit_admin, *args)
     return {"own": made[fx.objects["own"]["org"].pk], "other": made[fx.objects["other"]["org"].pk]}
+
+
 # -- reports --------------------------------------------------------------------------------------------------
 expect("reports:index", none=(200, 200, 200, 200, 200))
 expect("reports:preview", own=(404, 404, 200, 200, 200), other=(404, 404, 200, 404, 200))

@@ -189,7 +189,9 @@ class Parameter(models.Model):
     indicator = models.OneToOneField(
         Indicator, on_delete=models.PROTECT, related_name="parameter", verbose_name="指标"
     )
-    type = models.CharField("类型", max_length=10, choices=ParameterType.choices, default=ParameterType.INTEGER)
+    type = models.CharField(
+        "类型", max_length=10, choices=ParameterType.choices, default=ParameterType.INTEGER
+    )
     max_digits = models.PositiveSmallIntegerField("整数位数上限", default=12)
     decimals = models.PositiveSmallIntegerField("小数位数上限", default=2)
     max_length = models.PositiveSmallIntegerField("文本长度上限", default=200)
@@ -267,7 +269,8 @@ class ParameterValue(models.Model):
     org = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+", verbose_name="填报单位")
     period_start = models.DateField("统计期起")
     period_end = models.DateField("统计期止")
-    value = models.CharField("数值", max_length=500)  # the canonical text of the typed value (see parameters.py)
+    # the canonical text of the typed value (see parameters.py)
+    value = models.CharField("数值", max_length=500)
     source = models.CharField("来源说明", max_length=300)
     file = models.FileField("佐证材料", upload_to=parameter_file_path, blank=True)
     file_name = models.CharField("文件名", max_length=200, blank=True)

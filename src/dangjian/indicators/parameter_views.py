@@ -34,6 +34,7 @@ from .periods import Period
 
 ENTRIES_SHOWN = 200  # the most recent entries a parameter's page lists
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+NUMBER = forms.TextInput(attrs={"inputmode": "numeric", "size": 6})
 
 
 def _required_messages(form: forms.Form) -> None:
@@ -49,14 +50,22 @@ def _required_messages(form: forms.Form) -> None:
 
 class DefineForm(forms.Form):
     key = forms.CharField(
-        label="键", max_length=120, help_text="中文点分名称，模板、公式、核对规则中直接引用，如 学习强国.人均积分"
+        label="键",
+        max_length=120,
+        help_text="中文点分名称，模板、公式、核对规则中直接引用，如 学习强国.人均积分",
     )
     label = forms.CharField(label="名称", max_length=parameters.LABEL_LIMIT)
     unit = forms.CharField(label="单位", max_length=parameters.UNIT_LIMIT, required=False)
     type = forms.ChoiceField(label="类型", choices=ParameterType.choices)
-    max_digits = forms.IntegerField(label="整数位数上限", initial=12, help_text="整数、小数：整数部分最多几位")
-    decimals = forms.IntegerField(label="小数位数上限", initial=2, help_text="小数：最多几位小数")
-    max_length = forms.IntegerField(label="文本长度上限", initial=200, help_text="文本：最多几个字")
+    max_digits = forms.IntegerField(
+        label="整数位数上限", initial=12, widget=NUMBER, help_text="整数、小数：整数部分最多几位"
+    )
+    decimals = forms.IntegerField(
+        label="小数位数上限", initial=2, widget=NUMBER, help_text="小数：最多几位小数"
+    )
+    max_length = forms.IntegerField(
+        label="文本长度上限", initial=200, widget=NUMBER, help_text="文本：最多几个字"
+    )
     role = forms.ChoiceField(
         label="填报角色",
         choices=[(r.value, r.label) for r in parameters.ROLES],
@@ -95,7 +104,10 @@ class EntryForm(forms.Form):
 
     def __init__(self, user: Any, param: Parameter, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["org"].queryset = access.scope(user).parameter_orgs(param).order_by("path")  # type: ignore[attr-defined]
+        orgs = access.scope(user).parameter_orgs(param).order_by("path")
+        self.fields["org"].queryset = orgs  # type: ignore[attr-defined]
+        if len(orgs[:2]) == 1:  # one unit to enter for: chosen already
+            self.fields["org"].initial = orgs[0].pk
         self.fields["value"].help_text = param.bounds_text + (f"，单位：{param.unit}" if param.unit else "")
         _required_messages(self)
         self.fields["org"].error_messages["invalid_choice"] = "【填报单位】不在您可以填报该参数的单位之中"
@@ -124,7 +136,9 @@ def _entry_rows(user: Any, param: Parameter) -> list[dict[str, Any]]:
     rows = []
     for entry in _visible_entries(user, param)[:ENTRIES_SHOWN]:
         period = Period(entry.period_start, entry.period_end)
-        rows.append({"entry": entry, "period": period, "evidence": evidence_url(param.key, entry.org, period)})
+        rows.append(
+            {"entry": entry, "period": period, "evidence": evidence_url(param.key, entry.org, period)}
+        )
     return rows
 
 
@@ -170,7 +184,9 @@ def parameter_new(request: HttpRequest) -> HttpResponse:
             if parameters.key_owner(data["key"]) is not None:
                 form.add_error("key", f"【键】“{data['key']}”已被使用（指标或报告参数），请换一个")
             else:
-                owner = next(m.org for m in scope.memberships if m.role in access.REVIEW_ROLES and m.org.depth == 1)
+                owner = next(
+                    m.org for m in scope.memberships if m.role in access.REVIEW_ROLES and m.org.depth == 1
+                )
                 try:
                     param = parameters.define(**data, pack="", owner_org=owner)
                 except parameters.ParameterInvalid as exc:
@@ -191,7 +207,10 @@ def parameter_detail(request: HttpRequest, key: str, form: EntryForm | None = No
     param = _get_parameter(key)
     if form is None:
         today = dt.date.today()
-        initial = {"period_start": dt.date(today.year - 1, 1, 1), "period_end": dt.date(today.year - 1, 12, 31)}
+        initial = {
+            "period_start": dt.date(today.year - 1, 1, 1),
+            "period_end": dt.date(today.year - 1, 12, 31),
+        }
         form = EntryForm(request.user, param, initial=initial)
     may_enter = form.fields["org"].queryset.exists()  # type: ignore[attr-defined]
     context = {"param": param, "form": form, "may_enter": may_enter, "rows": _entry_rows(request.user, param)}
@@ -211,7 +230,9 @@ def parameter_enter(request: HttpRequest, key: str) -> HttpResponse:
     the org and period are the task's, errors come back as a message)."""
     param = _get_parameter(key)
     if not access.scope(request.user).parameter_orgs(param).exists():
-        raise PermissionDenied(f"您无权填报报告参数“{param.label}”（需要{param.get_role_display()}及以上角色）")
+        raise PermissionDenied(
+            f"您无权填报报告参数“{param.label}”（需要{param.get_role_display()}及以上角色）"
+        )
     back = _safe_next(request)
     form = EntryForm(request.user, param, request.POST, request.FILES)
     task = None
@@ -245,12 +266,15 @@ def parameter_enter(request: HttpRequest, key: str) -> HttpResponse:
                     form.add_error(field if field in form.fields else None, message)
             else:
                 period = Period(entry.period_start, entry.period_end)
-                messages.success(request, f"已填报“{param.label}”：{entry.org.name}{period.label} {entry.value}{param.unit}。")
+                messages.success(
+                    request,
+                    f"已填报“{param.label}”：{entry.org.name}{period.label} {entry.value}{param.unit}。",
+                )
                 return redirect(back or reverse("indicators:parameter", args=[param.key]))
     if back:
         for errors in form.errors.values():
-            for message in errors:
-                messages.error(request, f"“{param.label}”未保存：{message}")
+            for problem in errors:
+                messages.error(request, f"“{param.label}”未保存：{problem}")
         return redirect(back)
     return parameter_detail(request, key, form)
 
@@ -270,5 +294,3 @@ def parameter_file(request: HttpRequest, pk: int) -> FileResponse:
         target=f"报告参数 {entry.parameter.key}（{entry.org.code}）佐证材料 {entry.file_name}",
     )
     return FileResponse(handle, as_attachment=True, filename=entry.file_name or "file")
-
-

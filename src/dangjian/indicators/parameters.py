@@ -103,7 +103,7 @@ def definition_errors(
     if total not in ParameterTotal.values:
         errors["total"] = f"{name}的取值方式“{total}”不存在，可用：{'、'.join(ParameterTotal.values)}"
     elif total == ParameterTotal.SUM and type not in (ParameterType.INTEGER, ParameterType.DECIMAL):
-        errors["total"] = f"{name}是{TYPE_WORDS.get(type, type)}，不能合计（total = \"sum\" 只用于整数和小数）"
+        errors["total"] = f'{name}是{TYPE_WORDS.get(type, type)}，不能合计（total = "sum" 只用于整数和小数）'
     for field, value, low, high in (
         ("max_digits", max_digits, 1, MAX_DIGITS),
         ("decimals", decimals, 0, MAX_DECIMALS),
@@ -154,7 +154,9 @@ def define(
             where = f"数据包 {existing.pack}" if existing.pack else "网页中定义"
             errors["key"] = f"键“{key}”已是指标“{existing.label}”（{where}），报告参数不能与指标同名"
         elif existing.pack != pack:
-            errors["key"] = f"报告参数“{key}”已由{_owner_words(existing.pack)}定义，不能由{_owner_words(pack)}重新定义"
+            errors["key"] = (
+                f"报告参数“{key}”已由{_owner_words(existing.pack)}定义，不能由{_owner_words(pack)}重新定义"
+            )
     if not errors:
         known = set(Indicator.objects.exclude(key=key).values_list("key", flat=True))
         conflict = [e for e in formulas.key_conflicts(known | {key}) if f"“{key}”" in e]
@@ -217,7 +219,9 @@ _CN_DATE = re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日")
 
 def parse(param: Parameter, text: str) -> tuple[str, Any]:
     """The canonical text and the typed value of an entry; raises ParameterInvalid({"value": …}) naming the field."""
-    raw = (text or "").strip().replace(",", "").replace("，", "") if param.type != ParameterType.TEXT else text
+    raw = (
+        (text or "").strip().replace(",", "").replace("，", "") if param.type != ParameterType.TEXT else text
+    )
     raw = raw or ""
     label = f"【{param.label}】"
     if not raw.strip():
@@ -240,12 +244,14 @@ def parse(param: Parameter, text: str) -> tuple[str, Any]:
                 {"value": f"{label}整数部分最多 {param.max_digits} 位，填写的有 {len(whole)} 位"}
             )
         if len(fraction) > param.decimals:
-            raise ParameterInvalid({"value": f"{label}最多 {param.decimals} 位小数，填写的有 {len(fraction)} 位"})
+            raise ParameterInvalid(
+                {"value": f"{label}最多 {param.decimals} 位小数，填写的有 {len(fraction)} 位"}
+            )
         try:
-            number = Decimal(raw)
+            amount = Decimal(raw)
         except InvalidOperation:
             raise ParameterInvalid({"value": f"{label}应为数字"}) from None
-        return str(number), number
+        return str(amount), amount
     if param.type == ParameterType.DATE:
         day = _date(raw)
         if day is None:

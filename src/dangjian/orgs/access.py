@@ -410,7 +410,7 @@ class Scope:
         )
 
 
-_RANKS = [Role.CLERK, Role.REVIEWER, Role.ADMIN]  # 报告参数: a parameter's role enters, and every higher one
+_RANKS: list[str] = [Role.CLERK, Role.REVIEWER, Role.ADMIN]  # 报告参数: a parameter's role enters, and every higher one
 
 
 def _entering_roles(role: str) -> frozenset[str]:

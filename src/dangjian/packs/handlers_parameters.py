@@ -34,7 +34,9 @@ DEFAULTS: dict[str, Any] = {
 def _fail(pack: Pack, errors: list[str]) -> PackError:
     shown = errors[:30]
     more = f"\n……另有 {len(errors) - len(shown)} 处" if len(errors) > len(shown) else ""
-    return PackError(f"数据包 {pack.name} 的报告参数有 {len(errors)} 处错误：\n- " + "\n- ".join(shown) + more)
+    return PackError(
+        f"数据包 {pack.name} 的报告参数有 {len(errors)} 处错误：\n- " + "\n- ".join(shown) + more
+    )
 
 
 def _spec(item: dict[str, Any], errors: list[str]) -> dict[str, Any] | None:
@@ -79,7 +81,9 @@ def load_parameters(items: list[dict[str, Any]], pack: Pack) -> int:
         .exclude(indicator__key__in=seen)
         .select_related("indicator")
     )
-    kept = set(ParameterValue.objects.filter(parameter__in=gone).values_list("parameter__indicator__key", flat=True))
+    kept = set(
+        ParameterValue.objects.filter(parameter__in=gone).values_list("parameter__indicator__key", flat=True)
+    )
     errors += [
         f"报告参数“{key}”已有填报值，数据包 {pack.name} 不再定义它：请保留其定义（填报值不会被删除）"
         for key in sorted(kept)
