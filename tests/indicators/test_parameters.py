@@ -336,6 +336,9 @@ def test_entering_again_keeps_the_history(param_pack):
     ]
     param = registered()
     assert [v.value for v in parameters.history(param, world.root, YEAR.start, YEAR.end)] == ["110", "100"]
+    page = admin.get(engine.evidence_url(param.key, world.root, YEAR)).content.decode()
+    assert "110人" in page and "此前的填报" in page and "第一次" in page  # the correction stays visible
+    assert engine.evaluate(world.root, YEAR, [param.key])[param.key].value == 110
 
 
 def test_a_submitted_unit_cannot_change_its_parameters_but_the_reviewer_above_can(param_pack):
@@ -343,8 +346,13 @@ def test_a_submitted_unit_cannot_change_its_parameters_but_the_reviewer_above_ca
     task = create_task(world)
     target = task.targets.get(org=world.c1)
     clerk = client_for(world.clerk)
+    submit = f"/ledgers/tasks/{task.pk}/targets/{target.pk}/submit"
+    refused = clerk.post(submit, follow=True).content.decode()  # nothing entered yet: 报送 refused
+    assert "尚未填报：报告参数“学习强国注册人数”" in refused
+    target.refresh_from_db()
+    assert target.status == TargetStatus.PENDING
     clerk.post(enter_url(registered()), entry(world.c1, task=task.pk))
-    assert clerk.post(f"/ledgers/tasks/{task.pk}/targets/{target.pk}/submit").status_code == 302
+    assert clerk.post(submit).status_code == 302
     target.refresh_from_db()
     assert target.status == TargetStatus.SUBMITTED
 

@@ -80,6 +80,9 @@ class Evidence:
     list_rule: str = ""
     # A 报告参数: the entries behind the value (who entered what, when, from what source, with which file).
     entries: list[ParameterValue] | None = None
+    superseded: list[ParameterValue] = field(
+        default_factory=list
+    )  # earlier entries the current ones replaced
 
     @property
     def ledger(self) -> Any:
@@ -158,7 +161,9 @@ def collect(user: Any, resolved: Resolved, org: Organization) -> Evidence:
         return found
     if ind.kind == Kind.PARAMETER:
         rows = list(parameters.entries(ind.parameter, org, span.start, span.end))
-        return Evidence(ind, org, span, key, value, len(rows), True, entries=rows)
+        found = Evidence(ind, org, span, key, value, len(rows), True, entries=rows)
+        found.superseded = parameters.superseded(rows)
+        return found
     if ind.kind != Kind.AGGREGATE or ind.ledger is None:
         return Evidence(ind, org, span, key, value, 0, False)
     records = (

@@ -382,6 +382,21 @@ def entries(param: Parameter, org: Organization, start: dt.date, end: dt.date) -
     return qs.filter(org=org)
 
 
+def superseded(rows: list[ParameterValue], limit: int = 50) -> list[ParameterValue]:
+    """Earlier entries that the current ones (`rows`) replaced, newest first: corrections stay visible."""
+    if not rows:
+        return []
+    first = rows[0]
+    qs = ParameterValue.objects.filter(
+        parameter_id=first.parameter_id,
+        org__in=[r.org_id for r in rows],
+        period_start=first.period_start,
+        period_end=first.period_end,
+        is_current=False,
+    ).select_related("org", "entered_by", "task")
+    return list(qs.order_by("-entered_at", "-id")[:limit])
+
+
 def history(param: Parameter, org: Organization, start: dt.date, end: dt.date) -> QuerySet[ParameterValue]:
     return ParameterValue.objects.filter(
         parameter=param, org=org, period_start=start, period_end=end

@@ -64,5 +64,11 @@ class TaskParameters:
         context = {"task": task, "target": target, "rows": rows, "next": request.get_full_path()}
         return render_to_string("indicators/task_panel.html", context, request=request)
 
+    def missing(self, target: TaskTarget) -> list[str]:
+        task = target.task
+        asked = list(task.parameters.select_related("indicator"))  # type: ignore[attr-defined]
+        have = parameters.current_values(asked, target.org, task.period_start, task.period_end)
+        return [f"报告参数“{p.label}”" for p in asked if p.pk not in have]
+
 
 task_parameters = TaskParameters()

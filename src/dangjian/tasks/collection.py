@@ -39,7 +39,7 @@ from dangjian.records.models import LedgerType, Record
 from dangjian.spreadsheets.xlsx import neutralise, table  # the one cell cleaner of every xlsx written
 from dangjian.text import NOTE_LIMIT, cn_date, note
 
-from . import schemas  # the task resource's schemas (they name Progress for type checking only)
+from . import extras, schemas  # the task resource's schemas (they name Progress for type checking only)
 from .models import CollectionTask, TargetStatus, TaskEvent, TaskTarget
 
 OPEN_STATUSES = (TargetStatus.PENDING, TargetStatus.DRAFT, TargetStatus.RETURNED)
@@ -170,6 +170,9 @@ def submit(user: Any, target: TaskTarget) -> TaskTarget:
         raise PermissionDenied(f"无权为“{target.org.name}”报送")
     if target.status == TargetStatus.SUBMITTED:
         raise TaskError(f"“{target.org.name}”已于{cn_date(target.submitted_at)}报送，无需重复报送")
+    missing = [name for extra in extras.registered() for name in extra.missing(target)]
+    if missing:  # e.g. 报告参数 the task asks for and the unit has not entered (see extras.py)
+        raise TaskError(f"“{target.org.name}”尚未填报：{'、'.join(missing)}，请填报后再报送")
     _change(target, user, TargetStatus.SUBMITTED)
     target.submitted_at, target.submitted_by = timezone.now(), _actor(user)
     target.save()

@@ -7,7 +7,8 @@ A task asks units for ledgers; a stage to the right may let it ask for more — 
 - `form_fields(user)`: more fields for the 新建填报任务 form (their names must not clash with the form's own);
 - `asks(data)`: whether the form's cleaned data asks for something of the extra (then no ledger is required);
 - `created(user, task, data)`: store what was asked, in the transaction that creates the task;
-- `panel(request, task, target)`: HTML for the task's page (target None) or a unit's page (its target), or "".
+- `panel(request, task, target)`: HTML for the task's page (target None) or a unit's page (its target), or "";
+- `missing(target)`: what the unit has still to enter (names, in Chinese): 报送 is refused until it is none.
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ class TaskExtra(Protocol):
     def created(self, user: Any, task: CollectionTask, data: dict[str, Any]) -> None: ...
 
     def panel(self, request: HttpRequest, task: CollectionTask, target: TaskTarget | None) -> str: ...
+
+    def missing(self, target: TaskTarget) -> list[str]: ...
 
 
 _extras: list[TaskExtra] = []
