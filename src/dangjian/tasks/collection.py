@@ -39,7 +39,10 @@ from dangjian.records.models import LedgerType, Record
 from dangjian.spreadsheets.xlsx import neutralise, table  # the one cell cleaner of every xlsx written
 from dangjian.text import NOTE_LIMIT, cn_date, note
 
-from . import extras, schemas  # the task resource's schemas (they name Progress for type checking only)
+from . import (
+    extras,  # what later stages add to a task (报告参数), see extras.py
+    schemas,  # the task resource's schemas (they name Progress for type checking only)
+)
 from .models import CollectionTask, TargetStatus, TaskEvent, TaskTarget
 
 OPEN_STATUSES = (TargetStatus.PENDING, TargetStatus.DRAFT, TargetStatus.RETURNED)
