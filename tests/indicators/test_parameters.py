@@ -436,3 +436,13 @@ def test_a_report_with_a_missing_parameter_says_so_and_its_check_fails(param_pac
     assert not next(c for c in report["checks"] if c["rule"].startswith("学习强国"))["ok"]
     evidence = client_for(world.unit_admin).get(engine.evidence_url("学习强国.注册人数", world.root, YEAR))
     assert evidence.status_code == 200 and "未填报" in evidence.content.decode()
+
+
+def test_an_indicator_of_kind_parameter_needs_a_parameter_definition(world):
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError, match="是报告参数，请在“报告参数”页面"):
+        Indicator(key="手工.参数", label="手工", kind=Kind.PARAMETER).clean()
+    Indicator.objects.create(key="手工.参数", label="手工", kind=Kind.PARAMETER)  # e.g. an old database row
+    value = engine.evaluate(world.root, YEAR, ["手工.参数"])["手工.参数"]
+    assert value.value is None and value.note == "报告参数没有定义"

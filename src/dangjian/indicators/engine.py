@@ -355,7 +355,9 @@ def _parameter(ind: Indicator, prefix: str, org: Organization, period: Period) -
     noted 未填报 (see parameters.py). Anyone who may run the report may have it: it is no ledger's rows."""
     from . import parameters
 
-    param = ind.parameter
+    param = getattr(ind, "parameter", None)
+    if param is None:  # a kind set by hand in the admin pages, without a definition
+        return Value(prefix + ind.key, ind.label, ind.unit, "parameter", None, "报告参数没有定义")
     rows = list(parameters.entries(param, org, period.start, period.end))
     value, note = parameters.report_value(param, rows)
     return Value(prefix + ind.key, ind.label, ind.unit, "parameter", value, note, len(rows))

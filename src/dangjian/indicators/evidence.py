@@ -159,7 +159,7 @@ def collect(user: Any, resolved: Resolved, org: Organization) -> Evidence:
         found = Evidence(ind, org, span, key, value, 0, False)
         found.operands = _operands(resolved, org, values)
         return found
-    if ind.kind == Kind.PARAMETER:
+    if ind.kind == Kind.PARAMETER and getattr(ind, "parameter", None) is not None:
         rows = list(parameters.entries(ind.parameter, org, span.start, span.end))
         found = Evidence(ind, org, span, key, value, len(rows), True, entries=rows)
         found.superseded = parameters.superseded(rows)
