@@ -158,6 +158,8 @@ def test_a_unit_enters_a_parameter_through_a_task_and_the_report_shows_it_with_i
     assert target.status == TargetStatus.DRAFT  # 未填报 → 暂存, as when a record is entered
     page = clerk.get(page_url).content.decode()
     assert "120人" in page and "学习强国后台 2019年12月31日导出" in page and "后台截图.png" in page
+    progress = client_for(world.unit_admin).get(f"/ledgers/tasks/{task.pk}/").content.decode()
+    assert "collected-parameters" in progress and ">120<" in progress and "未填报" in progress  # c2 not yet
 
     # The district's report: the units' entries summed (total = "sum"), each number linked to its evidence.
     admin = client_for(world.unit_admin)
@@ -256,6 +258,26 @@ def test_a_report_writer_defines_a_parameter_in_the_web(world):
     text = bad.content.decode()
     assert bad.status_code == 400 and "坏 键" in text and "不能合计" in text
     assert Parameter.objects.count() == 1 and Parameter.objects.get().label == "省级示范点数"
+
+
+def test_a_web_parameter_is_changed_in_the_web_and_a_packs_is_not(param_pack):
+    world = param_pack
+    admin = client_for(world.unit_admin)
+    form = {"key": "通知.示范点数", "label": "示范点数", "unit": "个", "type": "integer", "max_digits": 4,
+            "decimals": 0, "max_length": 200, "role": "clerk", "total": "self"}  # fmt: skip
+    assert admin.post("/indicators/parameters/new", form).status_code == 302
+    url = f"/indicators/parameters/{quote('通知.示范点数')}/edit"
+    changed = admin.post(url, {**form, "key": "别的.键", "label": "省级示范点数", "max_digits": 5})
+    assert changed.status_code == 302
+    param = Parameter.objects.get(indicator__key="通知.示范点数")  # the key stays
+    assert (param.label, param.max_digits) == ("省级示范点数", 5)
+    parameters.enter(world.unit_admin, param, world.root, YEAR.start, YEAR.end, "3", "省委组织部通知")
+    retype = admin.post(url, {**form, "type": "text"})
+    assert retype.status_code == 400 and "已有填报值，不能改变类型" in retype.content.decode()
+    assert Parameter.objects.get(pk=param.pk).type == "integer"
+    pack_owned = f"/indicators/parameters/{quote(registered().key)}/edit"
+    assert admin.get(pack_owned).status_code == 403
+    assert client_for(world.clerk).post(url, {**form, "label": "x"}).status_code == 403
 
 
 @pytest.mark.parametrize("who", ["clerk", "reviewer", "viewer", "sysadmin"])

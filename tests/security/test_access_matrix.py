@@ -135,6 +135,7 @@ expect("indicators:parameters_json", none=(403, 200, 200, 200, 200))
 expect("indicators:parameter_new", none=(403, 403, 200, 403, 403))
 expect("indicators:parameter", none=(403, 200, 200, 200, 200))
 expect("indicators:parameter_enter", none=(405, 405, 405, 405, 405))
+expect("indicators:parameter_edit", none=(403, 403, 200, 403, 403))
 expect("indicators:parameter_file", own=(404, 404, 200, 200, 200), other=(404, 404, 200, 404, 200))
 PARAMETER_KEY = "矩阵.参数"
 

@@ -200,6 +200,38 @@ def parameter_new(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+def parameter_edit(request: HttpRequest, key: str) -> HttpResponse:
+    """Change a parameter defined in the web (a pack's is changed in its pack). Its key stays; its type stays once
+    values were entered (they were checked against it)."""
+    if not access.scope(request.user).may_write_reports():
+        raise PermissionDenied("只有报告单位的管理员或审核员可以修改报告参数")
+    param = _get_parameter(key)
+    if param.pack:
+        raise PermissionDenied(f"报告参数“{param.label}”由数据包 {param.pack} 定义，请在数据包中修改")
+    initial = {**_parameter_out(param), "description": param.indicator.description}
+    form = DefineForm(request.POST if request.method == "POST" else None, initial=initial)
+    form.fields["key"].disabled = True
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            data = {**form.cleaned_data, "key": param.key}
+            if data["type"] != param.type and param.values.exists():
+                form.add_error("type", f"【类型】“{param.label}”已有填报值，不能改变类型")
+            else:
+                try:
+                    param = parameters.define(**data, pack="")
+                except parameters.ParameterInvalid as exc:
+                    for field, message in exc.errors.items():
+                        form.add_error(field if field in form.fields else None, message)
+                else:
+                    messages.success(request, f"报告参数“{param.label}”已修改。")
+                    return redirect("indicators:parameter", param.key)
+        status = 400
+    context = {"form": form, "param": param}
+    return render(request, "indicators/parameter_new.html", context, status=status)
+
+
+@login_required
 def parameter_detail(request: HttpRequest, key: str, form: EntryForm | None = None) -> HttpResponse:
     scope = access.scope(request.user)
     if not scope.has_role:
@@ -213,7 +245,13 @@ def parameter_detail(request: HttpRequest, key: str, form: EntryForm | None = No
         }
         form = EntryForm(request.user, param, initial=initial)
     may_enter = form.fields["org"].queryset.exists()  # type: ignore[attr-defined]
-    context = {"param": param, "form": form, "may_enter": may_enter, "rows": _entry_rows(request.user, param)}
+    context = {
+        "param": param,
+        "form": form,
+        "may_enter": may_enter,
+        "may_edit": not param.pack and scope.may_write_reports(),
+        "rows": _entry_rows(request.user, param),
+    }
     return render(request, "indicators/parameter.html", context, status=400 if form.errors else 200)
 
 

@@ -17,7 +17,7 @@ from dangjian.orgs import access
 from dangjian.tasks.models import CollectionTask, TaskTarget
 
 from . import parameters
-from .models import Parameter
+from .models import Parameter, ParameterValue
 
 
 class ParameterChoice(forms.ModelMultipleChoiceField):
@@ -52,7 +52,8 @@ class TaskParameters:
         if not asked:
             return ""
         if target is None:
-            return render_to_string("indicators/task_summary.html", {"asked": asked}, request=request)
+            context = {"asked": asked, "rows": self._collected(request.user, task, asked)}
+            return render_to_string("indicators/task_summary.html", context, request=request)
         scope = access.scope(request.user)
         current = parameters.current_values(asked, target.org, task.period_start, task.period_end)
         rows = []
@@ -63,6 +64,21 @@ class TaskParameters:
             rows.append({"param": param, "entry": entry, "may_enter": may and locked is None})
         context = {"task": task, "target": target, "rows": rows, "next": request.get_full_path()}
         return render_to_string("indicators/task_panel.html", context, request=request)
+
+    def _collected(self, user: Any, task: CollectionTask, asked: list[Parameter]) -> list[dict[str, Any]]:
+        """Each unit the viewer sees of the task, with its current entry of each parameter (or None)."""
+        targets = list(
+            access.scope(user).targets(task, task.targets.select_related("org").order_by("org__path"))
+        )
+        entries = ParameterValue.objects.filter(
+            parameter__in=asked,
+            org__in=[t.org_id for t in targets],
+            period_start=task.period_start,
+            period_end=task.period_end,
+            is_current=True,
+        )
+        found = {(e.org_id, e.parameter_id): e for e in entries}
+        return [{"target": t, "entries": [found.get((t.org_id, p.pk)) for p in asked]} for t in targets]
 
     def missing(self, target: TaskTarget) -> list[str]:
         task = target.task

@@ -14,4 +14,5 @@ urlpatterns = [
     path("parameters/files/<int:pk>", parameter_views.parameter_file, name="parameter_file"),
     path("parameters/<str:key>/", parameter_views.parameter_detail, name="parameter"),
     path("parameters/<str:key>/enter", parameter_views.parameter_enter, name="parameter_enter"),
+    path("parameters/<str:key>/edit", parameter_views.parameter_edit, name="parameter_edit"),
 ]
