@@ -468,3 +468,21 @@ def test_an_indicator_of_kind_parameter_needs_a_parameter_definition(world):
     Indicator.objects.create(key="手工.参数", label="手工", kind=Kind.PARAMETER)  # e.g. an old database row
     value = engine.evaluate(world.root, YEAR, ["手工.参数"])["手工.参数"]
     assert value.value is None and value.note == "报告参数没有定义"
+
+
+def test_each_type_reads_its_values_and_refuses_others(world):
+    day = parameters.define(key="通知.印发日期", label="通知印发日期", type="date")
+    name = parameters.define(key="通知.文号", label="通知文号", type="text", max_length=12)
+    count = parameters.define(key="通知.人数", label="人数", type="integer", max_digits=5)
+    assert parameters.parse(day, "2019年12月31日") == ("2019-12-31", dt.date(2019, 12, 31))
+    assert parameters.parse(day, " 2019-03-05 ")[1] == dt.date(2019, 3, 5)
+    assert parameters.parse(name, "  省委组〔2019〕7号 ") == ("省委组〔2019〕7号", "省委组〔2019〕7号")
+    assert parameters.parse(count, "1,260") == ("1260", 1260)
+    for param, text, message in (
+        (day, "2019-13-01", "【通知印发日期】应为日期"),
+        (name, "字" * 13, "【通知文号】最多 12 字"),
+        (count, "123456", "【人数】最多 5 位数字"),
+        (count, "  ", "【人数】为必填项"),
+    ):
+        with pytest.raises(parameters.ParameterInvalid, match=message):
+            parameters.parse(param, text)

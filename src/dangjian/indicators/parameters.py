@@ -219,12 +219,11 @@ _CN_DATE = re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日")
 
 def parse(param: Parameter, text: str) -> tuple[str, Any]:
     """The canonical text and the typed value of an entry; raises ParameterInvalid({"value": …}) naming the field."""
-    raw = (
-        (text or "").strip().replace(",", "").replace("，", "") if param.type != ParameterType.TEXT else text
-    )
-    raw = raw or ""
+    raw = (text or "").strip()
+    if param.type in (ParameterType.INTEGER, ParameterType.DECIMAL):
+        raw = raw.replace(",", "").replace("，", "")  # 1,260 as Excel and WPS write it
     label = f"【{param.label}】"
-    if not raw.strip():
+    if not raw:
         raise ParameterInvalid({"value": f"{label}为必填项"})
     if param.type == ParameterType.INTEGER:
         if not _INTEGER.fullmatch(raw):
