@@ -214,6 +214,9 @@ def test_a_sibling_unit_sees_neither_the_value_nor_its_file(param_pack):
     assert sibling.get(link).status_code == 403
     page = sibling.get(f"/indicators/parameters/{quote(registered().key)}/").content.decode()
     assert "幸福社区导出表" not in page  # c1's entry is not listed for c2's clerk
+    twin = f"/indicators/parameters/{quote(registered().key)}.json"
+    assert sibling.get(twin).json()["entries"] == []
+    assert client_for(world.clerk).get(twin).json()["entries"][0]["source"] == "幸福社区导出表"
     # … nor can the sibling enter for c1, through the task or directly
     response = sibling.post(enter_url(registered()), entry(world.c1, value="999"))
     assert response.status_code == 400 and "【填报单位】" in response.content.decode()

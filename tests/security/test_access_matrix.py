@@ -134,6 +134,7 @@ expect("indicators:parameters", none=(403, 200, 200, 200, 200))
 expect("indicators:parameters_json", none=(403, 200, 200, 200, 200))
 expect("indicators:parameter_new", none=(403, 403, 200, 403, 403))
 expect("indicators:parameter", none=(403, 200, 200, 200, 200))
+expect("indicators:parameter_json", none=(403, 200, 200, 200, 200))  # entries of the account's own units only
 expect("indicators:parameter_enter", none=(405, 405, 405, 405, 405))
 expect("indicators:parameter_edit", none=(403, 403, 200, 403, 403))
 expect("indicators:parameter_file", own=(404, 404, 200, 200, 200), other=(404, 404, 200, 404, 200))
@@ -150,7 +151,8 @@ def _parameter_entries(fx: Fixture) -> dict[str, Any]:
         org = fx.objects[obj]["org"]
         if org.pk not in made:
             upload = SimpleUploadedFile(f"{obj}.pdf", f"{obj} 参数佐证".encode())
-            args = (param, org, dt.date(2019, 1, 1), dt.date(2019, 12, 31), "7", "矩阵来源", upload)
+            source = OWN_TITLE if obj == "own" else OTHER_TITLE  # the clerk must never see the sibling's
+            args = (param, org, dt.date(2019, 1, 1), dt.date(2019, 12, 31), "7", source, upload)
             made[org.pk] = parameters.enter(fx.world.unit_admin, *args)
     return {"own": made[fx.objects["own"]["org"].pk], "other": made[fx.objects["other"]["org"].pk]}
 

@@ -27,7 +27,7 @@ from dangjian.orgs.models import Organization
 from dangjian.tasks.models import CollectionTask
 from dangjian.web.responses import json_response
 
-from . import parameters
+from . import parameters, schemas
 from .links import evidence_url
 from .models import Parameter, ParameterTotal, ParameterType, ParameterValue
 from .periods import Period
@@ -232,11 +232,18 @@ def parameter_edit(request: HttpRequest, key: str) -> HttpResponse:
 
 
 @login_required
-def parameter_detail(request: HttpRequest, key: str, form: EntryForm | None = None) -> HttpResponse:
+def parameter_detail(
+    request: HttpRequest, key: str, form: EntryForm | None = None, fmt: str = ""
+) -> HttpResponse:
     scope = access.scope(request.user)
     if not scope.has_role:
         raise PermissionDenied("无权查看报告参数")
     param = _get_parameter(key)
+    if fmt == "json":  # the page's twin: the definition and the current entries the account may see
+        entries = [
+            schemas.parameter_entry_out(e) for e in _visible_entries(request.user, param)[:ENTRIES_SHOWN]
+        ]
+        return json_response({"parameter": _parameter_out(param), "entries": entries})
     if form is None:
         today = dt.date.today()
         initial = {
