@@ -108,6 +108,11 @@ def test_an_unknown_key_is_named_with_file_and_line(packs, tmp_path):
 
     found = [str(p) for p in pack_problems(pack)]
     assert any("colour" in p and "xxqg/pack.toml" in p and "行" in p for p in found), found
+    pack, _ = read_pack(write(tmp_path / "bad", ONE.replace("{name}", "bad").replace('"integer"', '"float"')))
+    found = [str(p) for p in pack_problems(pack)]
+    assert found == [
+        "bad/pack.toml 第 10 行（parameters[学习强国.注册人数].type）：报告参数“学习强国.注册人数”的类型“float”不存在，可用：integer、decimal、text、date"
+    ]
 
 
 def test_a_parameter_dropped_from_its_pack_is_removed_unless_values_were_entered(world, tmp_path):

@@ -102,7 +102,7 @@ def definition_errors(
         errors["role"] = f"{name}的填报角色“{role}”不存在，可用：{'、'.join(r.value for r in ROLES)}"
     if total not in ParameterTotal.values:
         errors["total"] = f"{name}的取值方式“{total}”不存在，可用：{'、'.join(ParameterTotal.values)}"
-    elif total == ParameterTotal.SUM and type not in (ParameterType.INTEGER, ParameterType.DECIMAL):
+    elif total == ParameterTotal.SUM and type in (ParameterType.TEXT, ParameterType.DATE):
         errors["total"] = f'{name}是{TYPE_WORDS.get(type, type)}，不能合计（total = "sum" 只用于整数和小数）'
     for field, value, low, high in (
         ("max_digits", max_digits, 1, MAX_DIGITS),

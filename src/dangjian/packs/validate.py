@@ -128,6 +128,8 @@ def pack_problems(pack: Pack) -> list[Problem]:
                 _extension_problems(c, i, item, label, FieldType.values)
             elif name == "templates" and "file" in item:
                 _template_file(c, pack, i, item, label)
+            elif name == "parameters":
+                _parameter_problems(c, i, item, label)
     return c.problems
 
 
@@ -247,6 +249,20 @@ def _extension_problems(c: _Collector, i: int, item: dict[str, Any], label: str,
         )
     if not fields and not choices:
         c.add("extends", i, "", "扩展没有增加任何字段或可选项", shown=label)
+
+
+def _parameter_problems(c: _Collector, i: int, item: dict[str, Any], label: str) -> None:
+    """A 报告参数's type, role, bounds, named with file and line (the handler checks the same when loading)."""
+    from dangjian.indicators.parameters import definition_errors
+
+    from .handlers_parameters import DEFAULTS, PARAMETER_KEYS
+
+    spec = {**DEFAULTS, **{k: v for k, v in item.items() if k in PARAMETER_KEYS}}
+    texts = ("key", "label", "unit", "type", "role", "total", "description")
+    if not item.get("key") or not item.get("label") or not all(isinstance(spec.get(k), str) for k in texts):
+        return  # missing (named above) or a value of the wrong kind (the handler names it)
+    for key, message in definition_errors(**spec).items():
+        c.add("parameters", i, key if key in item else "", message, shown=f"{label}.{key}")
 
 
 def _template_file(c: _Collector, pack: Pack, i: int, item: dict[str, Any], label: str) -> None:
