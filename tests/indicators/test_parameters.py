@@ -405,7 +405,8 @@ def test_the_task_must_ask_for_the_parameter_and_match_its_period(param_pack):
     assert not ParameterValue.objects.exists()
 
 
-def test_a_task_without_ledgers_or_parameters_is_refused(world):
+def test_a_task_without_ledgers_or_parameters_is_refused(param_pack):
+    world = param_pack
     response = client_for(world.unit_admin).post(
         "/ledgers/tasks/new",
         {

@@ -32,6 +32,8 @@ class TaskParameters:
     FIELD = "report_parameters"
 
     def form_fields(self, user: Any) -> dict[str, forms.Field]:
+        if not Parameter.objects.exists():  # nothing to ask for: the form stays as it was
+            return {}
         field = ParameterChoice(
             label="报告参数",
             queryset=Parameter.objects.select_related("indicator").order_by("indicator__key"),

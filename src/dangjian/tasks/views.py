@@ -64,8 +64,10 @@ class TaskForm(forms.Form):
         ledgers = scope.ledger_types(LedgerType.objects.filter(is_active=True))
         self.fields["ledger_types"].queryset = ledgers  # type: ignore[attr-defined]
         for extra in extras.registered():  # e.g. 报告参数 (see extras.py): then a task may ask for no ledger
-            self.fields.update(extra.form_fields(user))
-            self.fields["ledger_types"].required = False
+            more = extra.form_fields(user)
+            if more:
+                self.fields.update(more)
+                self.fields["ledger_types"].required = False
         for field in self.fields.values():
             field.error_messages["required"] = f"【{field.label}】为必填项"
             if isinstance(field, forms.DateField):
