@@ -28,9 +28,9 @@ class Item:
 
 
 def indicators(words: str) -> list[Item]:
-    from dangjian.indicators.models import Indicator
+    from dangjian.indicators.models import Indicator, Kind
 
-    rows = Indicator.objects.order_by("key")
+    rows = Indicator.objects.exclude(kind=Kind.PARAMETER).order_by("key")
     if words:
         rows = rows.filter(Q(label__icontains=words) | Q(key__icontains=words))
     return [
@@ -49,19 +49,15 @@ def filters(words: str) -> list[Item]:
 
 
 def parameters(words: str) -> list[Item]:
-    """报告参数 (figures from outside the ledgers). HOOK: the parameters model is being added by another change;
-    until `dangjian.indicators.models.Parameter` exists this source finds nothing. When it does, its values are
-    named in templates like indicators: list them here with their key, label and unit."""
-    try:
-        from dangjian.indicators.models import Parameter  # type: ignore[attr-defined]
-    except ImportError:
-        return []
-    rows = Parameter.objects.all()
+    """报告参数 (figures from outside the ledgers): named in templates like indicators, by their key."""
+    from dangjian.indicators.models import Indicator, Kind
+
+    rows = Indicator.objects.filter(kind=Kind.PARAMETER).order_by("key")
     if words:
         rows = rows.filter(Q(label__icontains=words) | Q(key__icontains=words))
     return [
-        Item("报告参数", p.label, p.key, f"{{{{ {p.key} }}}}", getattr(p, "unit", ""))
-        for p in rows.order_by("key")[:MAX_ITEMS]
+        Item("报告参数", p.label, p.key, f"{{{{ {p.key} }}}}", p.unit)
+        for p in rows.only("key", "label", "unit")[:MAX_ITEMS]
     ]
 
 
