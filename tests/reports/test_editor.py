@@ -171,6 +171,16 @@ def test_the_picker_finds_indicators_and_filters_by_chinese_label(writer):
     assert writer.get(url, {"q": "没有这种东西"}).json()["items"] == []
 
 
+def test_the_picker_finds_report_parameters_by_their_label(writer):
+    from dangjian.indicators import parameters
+
+    parameters.define(key="学习强国.注册人数", label="学习强国注册人数", unit="人")
+    items = writer.get(reverse("reports:template_picker"), {"q": "学习强国"}).json()["items"]
+    assert [(i["kind"], i["code"], i["insert"]) for i in items] == [
+        ("报告参数", "学习强国.注册人数", "{{ 学习强国.注册人数 }}")
+    ]
+
+
 def test_the_admin_shows_templates_but_does_not_edit_them(client, world, report_pack):
     client.force_login(world.sysadmin)
     change = reverse("admin:reports_reporttemplate_change", args=[report_pack.pk])

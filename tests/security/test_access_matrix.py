@@ -145,6 +145,35 @@ expect("indicators:check_export", own=WRITERS)
 expect("indicators:check_history", own=WRITERS)
 expect("indicators:check_adopt", own=(405, 405, 405, 405, 405))  # POST only
 expect("indicators:check_restore", own=(405, 405, 405, 405, 405))  # POST only
+# -- 报告参数 (report parameters): listed for every role, defined by report writers, entered by the parameter's
+# role (a POST), an entry's file for those who may run the report of the entry's org ------------------------------
+expect("indicators:parameters", none=(403, 200, 200, 200, 200))
+expect("indicators:parameters_json", none=(403, 200, 200, 200, 200))
+expect("indicators:parameter_new", none=(403, 403, 200, 403, 403))
+expect("indicators:parameter", none=(403, 200, 200, 200, 200))
+expect("indicators:parameter_json", none=(403, 200, 200, 200, 200))  # entries of the account's own units only
+expect("indicators:parameter_enter", none=(405, 405, 405, 405, 405))
+expect("indicators:parameter_edit", none=(403, 403, 200, 403, 403))
+expect("indicators:parameter_file", own=(404, 404, 200, 200, 200), other=(404, 404, 200, 404, 200))
+PARAMETER_KEY = "矩阵.参数"
+
+
+def _parameter_entries(fx: Fixture) -> dict[str, Any]:
+    """A parameter with an entry (and its file) at the clerk's unit and at the sibling unit, made once."""
+    from dangjian.indicators import parameters
+
+    param = parameters.get(PARAMETER_KEY) or parameters.define(key=PARAMETER_KEY, label="矩阵参数")
+    made = {v.org_id: v for v in param.values.all()}
+    for obj in ("own", "other"):
+        org = fx.objects[obj]["org"]
+        if org.pk not in made:
+            upload = SimpleUploadedFile(f"{obj}.pdf", f"{obj} 参数佐证".encode())
+            source = OWN_TITLE if obj == "own" else OTHER_TITLE  # the clerk must never see the sibling's
+            args = (param, org, dt.date(2019, 1, 1), dt.date(2019, 12, 31), "7", source, upload)
+            made[org.pk] = parameters.enter(fx.world.unit_admin, *args)
+    return {"own": made[fx.objects["own"]["org"].pk], "other": made[fx.objects["other"]["org"].pk]}
+
+
 # -- reports --------------------------------------------------------------------------------------------------
 expect("reports:index", none=(200, 200, 200, 200, 200))
 expect("reports:preview", own=(404, 404, 200, 200, 200), other=(404, 404, 200, 404, 200))
@@ -356,6 +385,11 @@ def _url(name: str, route: str, obj: str, fx: Fixture) -> str:
         values["<slug:code>"] = "t_min_sessions"  # a check of the test pack
     if name in ("ledgers:attachment", "api:attachment"):
         values["<int:pk>"] = o["attachment"].pk
+    if name.startswith("indicators:parameter"):  # 报告参数
+        values["<str:key>"] = PARAMETER_KEY
+        entries = _parameter_entries(fx)
+        if name == "indicators:parameter_file":
+            values["<int:pk>"] = entries[obj].pk
     url = "/" + route
     for placeholder, value in values.items():
         url = url.replace(placeholder, str(value))

@@ -185,6 +185,10 @@ def definition_errors(ind: Any, known_keys: set[str] | None = None) -> list[str]
         if ind.attribute not in ATTRIBUTES:
             errors.append(f"{name}的属性“{ind.attribute}”不存在，可用：{'、'.join(ATTRIBUTES)}")
         return errors
+    if ind.kind == Kind.PARAMETER:  # 报告参数: its definition is checked by parameters.definition_errors
+        if getattr(ind, "parameter", None) is None:
+            errors.append(f"{name}是报告参数，请在“报告参数”页面或数据包的 [[parameters]] 中定义")
+        return errors
     if ind.kind != Kind.AGGREGATE:
         return [*errors, f"{name}的定义方式“{ind.kind}”不存在"]
     ledger = ind.ledger

@@ -47,7 +47,7 @@ class Value:
     key: str
     label: str
     unit: str
-    aggregate: str  # count|count_distinct|sum|avg|min|max|avg_age|share|list|formula|attribute
+    aggregate: str  # count|count_distinct|sum|avg|min|max|avg_age|share|list|formula|attribute|parameter
     value: int | Decimal | str | list[str] | dt.date | None
     note: str = ""  # why empty, in Chinese
     evidence_count: int | None = None  # records behind the value (None for formula/attribute)
@@ -81,7 +81,7 @@ def definitions() -> dict[str, Indicator]:
     """Every indicator, with its ledger and the ledger's fields, in two queries."""
     return {
         ind.key: ind
-        for ind in Indicator.objects.select_related("ledger")
+        for ind in Indicator.objects.select_related("ledger", "parameter")
         .prefetch_related("ledger__fields")
         .order_by("key")
     }
@@ -220,6 +220,8 @@ def _evaluate(
                         )
             elif ind.kind == Kind.ATTRIBUTE:
                 values[prefix + key] = _attribute(ind, prefix, org, span)
+            elif ind.kind == Kind.PARAMETER:
+                values[prefix + key] = _parameter(ind, prefix, org, span)
 
     results: dict[str, compiler.Result] = {}
     for items in by_ledger.values():
@@ -346,6 +348,19 @@ def _attribute(ind: Indicator, prefix: str, org: Organization, period: Period) -
     return Value(
         prefix + ind.key, ind.label, ind.unit, "attribute", value, "" if value is not None else "属性不存在"
     )
+
+
+def _parameter(ind: Indicator, prefix: str, org: Organization, period: Period) -> Value:
+    """A 报告参数: the value entered for exactly (org, period) — or the sum of the subtree's entries — else none,
+    noted 未填报 (see parameters.py). Anyone who may run the report may have it: it is no ledger's rows."""
+    from . import parameters
+
+    param = getattr(ind, "parameter", None)
+    if param is None:  # a kind set by hand in the admin pages, without a definition
+        return Value(prefix + ind.key, ind.label, ind.unit, "parameter", None, "报告参数没有定义")
+    rows = list(parameters.entries(param, org, period.start, period.end))
+    value, note = parameters.report_value(param, rows)
+    return Value(prefix + ind.key, ind.label, ind.unit, "parameter", value, note, len(rows))
 
 
 PLACE_SUFFIXES = ("街道", "区", "县", "市", "旗", "镇", "乡")

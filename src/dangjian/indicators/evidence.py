@@ -24,10 +24,10 @@ from dangjian.records.models import FieldType, LedgerField, Record
 from dangjian.spreadsheets.xlsx import neutralise, table  # the one cell neutraliser, shared with exports
 from dangjian.text import cn_date, number_text
 
-from . import compiler, formulas, schemas
+from . import compiler, formulas, parameters, schemas
 from .engine import Period, UnknownIndicator, Value, comparison_span, definitions, evaluate
 from .links import evidence_url
-from .models import Indicator, Kind
+from .models import Indicator, Kind, ParameterValue
 
 
 class Refused(Exception):
@@ -80,6 +80,11 @@ class Evidence:
     list_rule: str = ""
     # An indicator looking past its period (统计窗口): which record dates, or which field, it counts by.
     window_rule: str = ""
+    # A 报告参数: the entries behind the value (who entered what, when, from what source, with which file).
+    entries: list[ParameterValue] | None = None
+    superseded: list[ParameterValue] = field(
+        default_factory=list
+    )  # earlier entries the current ones replaced
 
     @property
     def ledger(self) -> Any:
@@ -156,6 +161,11 @@ def collect(user: Any, resolved: Resolved, org: Organization) -> Evidence:
         found = Evidence(ind, org, span, key, value, 0, False)
         found.operands = _operands(resolved, org, values)
         return found
+    if ind.kind == Kind.PARAMETER and getattr(ind, "parameter", None) is not None:
+        rows = list(parameters.entries(ind.parameter, org, span.start, span.end))
+        found = Evidence(ind, org, span, key, value, len(rows), True, entries=rows)
+        found.superseded = parameters.superseded(rows)
+        return found
     if ind.kind != Kind.AGGREGATE or ind.ledger is None:
         return Evidence(ind, org, span, key, value, 0, False)
     records = (
@@ -222,6 +232,18 @@ def _operands(resolved: Resolved, org: Organization, values: dict[str, Value]) -
     return out
 
 
+PARAMETER_COLUMNS = {  # heading → key of schemas.ParameterEntryOut: the evidence workbook of a 报告参数
+    "填报单位": "org_name",
+    "统计期": "period_label",
+    "数值": "value",
+    "来源说明": "source",
+    "填报人": "entered_by",
+    "填报时间": "entered_at_text",
+    "填报任务": "task",
+    "佐证材料": "file_name",
+}
+
+
 def as_xlsx(user: Any, ev: Evidence) -> bytes:
     """The value, its org and period, a share's condition, then the records as the twin gives them
     (`schemas.EvidenceRecordOut`) under `schemas.evidence_columns`, numbered. Every text cell is neutralised."""
@@ -239,8 +261,14 @@ def as_xlsx(user: Any, ev: Evidence) -> bytes:
     sheet.append([neutralise(f"{ev.org.name} · {ev.period.label}"), f"记录 {ev.count} 条"])
     if ev.matched is not None:
         sheet.append([neutralise(f"其中符合条件：{ev.condition}"), f"{ev.matched} 条"])
-    rows = schemas.dumped_evidence(user, ev)["records"]
-    if rows is None:
+    dumped = schemas.dumped_evidence(user, ev)
+    rows = dumped["records"]
+    if ev.entries is not None:
+        sheet.append([])
+        sheet.append(["序号", *PARAMETER_COLUMNS])
+        for i, entry in enumerate(dumped["entries"] or [], 1):
+            sheet.append([i, *(neutralise(str(entry[k] or "")) for k in PARAMETER_COLUMNS.values())])
+    elif rows is None:
         sheet.append(
             [
                 "明细不可见：该台账为涉密台账，仅显示记录条数。"

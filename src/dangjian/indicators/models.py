@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
+from dangjian.orgs.models import Organization, Role
 from dangjian.records.models import LedgerType
 
 
@@ -14,6 +15,7 @@ class Kind(models.TextChoices):
     AGGREGATE = "aggregate", "台账汇总"
     FORMULA = "formula", "公式"
     ATTRIBUTE = "attribute", "组织或期间属性"
+    PARAMETER = "parameter", "报告参数"  # the value is entered by hand: see Parameter below
 
 
 class Aggregate(models.TextChoices):
@@ -209,3 +211,145 @@ class DefinitionVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key}（{self.get_source_display()}，{self.created_at:%Y-%m-%d %H:%M}）"
+
+
+# --- 报告参数 (report parameters) ---------------------------------------------------------------------------------
+
+
+class ParameterType(models.TextChoices):
+    INTEGER = "integer", "整数"
+    DECIMAL = "decimal", "小数"
+    TEXT = "text", "文本"
+    DATE = "date", "日期"
+
+
+class ParameterTotal(models.TextChoices):
+    SELF = "self", "报告单位本身填报的值"
+    SUM = "sum", "报告单位及其下级填报值的合计"
+
+
+class Parameter(models.Model):
+    """A figure from outside the ledgers (学习强国 back-office figures, a provincial notice, a one-off count),
+    entered by hand once per org and period with its source (`ParameterValue`).
+
+    Its key, label, unit, description and owning pack are those of its indicator (kind 报告参数): one catalogue
+    of names for templates, formulas and checks, so a parameter key can never clash with an indicator key.
+    """
+
+    indicator = models.OneToOneField(
+        Indicator, on_delete=models.PROTECT, related_name="parameter", verbose_name="指标"
+    )
+    type = models.CharField(
+        "类型", max_length=10, choices=ParameterType.choices, default=ParameterType.INTEGER
+    )
+    max_digits = models.PositiveSmallIntegerField("整数位数上限", default=12)
+    decimals = models.PositiveSmallIntegerField("小数位数上限", default=2)
+    max_length = models.PositiveSmallIntegerField("文本长度上限", default=200)
+    role = models.CharField(
+        "填报角色",
+        max_length=20,
+        choices=[(r.value, r.label) for r in (Role.CLERK, Role.REVIEWER, Role.ADMIN)],
+        default=Role.CLERK,
+        help_text="该角色及更高角色（填报员 < 审核员 < 管理员）可以填报",
+    )
+    total = models.CharField(
+        "取值方式", max_length=10, choices=ParameterTotal.choices, default=ParameterTotal.SELF
+    )
+    owner_org = models.ForeignKey(
+        Organization,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="定义单位",
+        help_text="在网页中定义的参数属于该单位；数据包中定义的为空",
+    )
+    tasks = models.ManyToManyField(
+        "tasks.CollectionTask", blank=True, related_name="parameters", verbose_name="填报任务"
+    )
+
+    class Meta:
+        ordering = ["indicator__key"]
+        verbose_name = "报告参数"
+        verbose_name_plural = "报告参数"
+
+    def __str__(self) -> str:
+        return str(self.indicator)
+
+    @property
+    def key(self) -> str:
+        return self.indicator.key
+
+    @property
+    def label(self) -> str:
+        return self.indicator.label
+
+    @property
+    def unit(self) -> str:
+        return self.indicator.unit
+
+    @property
+    def pack(self) -> str:
+        return self.indicator.pack
+
+    @property
+    def bounds_text(self) -> str:
+        """The limits of a value, in words, for forms and the list."""
+        if self.type == ParameterType.INTEGER:
+            return f"整数，最多 {self.max_digits} 位"
+        if self.type == ParameterType.DECIMAL:
+            return f"数字，整数部分最多 {self.max_digits} 位，小数最多 {self.decimals} 位"
+        if self.type == ParameterType.TEXT:
+            return f"文本，最多 {self.max_length} 字"
+        return "日期，如 2019-12-31"
+
+
+def parameter_file_path(instance: ParameterValue, filename: str) -> str:
+    from pathlib import Path
+
+    now = timezone.now()
+    return f"parameters/{now:%Y/%m}/{instance.parameter_id}-{now:%H%M%S%f}{Path(filename).suffix.lower()}"
+
+
+class ParameterValue(models.Model):
+    """One entry of a parameter for (org, period), with its source. Entries are never changed: a new entry for the
+    same (parameter, org, period) becomes the current one and the older stays as history (`is_current=False`)."""
+
+    parameter = models.ForeignKey(Parameter, on_delete=models.CASCADE, related_name="values")
+    org = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+", verbose_name="填报单位")
+    period_start = models.DateField("统计期起")
+    period_end = models.DateField("统计期止")
+    # the canonical text of the typed value (see parameters.py)
+    value = models.CharField("数值", max_length=500)
+    source = models.CharField("来源说明", max_length=300)
+    file = models.FileField("佐证材料", upload_to=parameter_file_path, blank=True)
+    file_name = models.CharField("文件名", max_length=200, blank=True)
+    file_size = models.PositiveIntegerField("大小", default=0)
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    entered_at = models.DateTimeField("填报时间", default=timezone.now)
+    task = models.ForeignKey(
+        "tasks.CollectionTask",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="填报任务",
+    )
+    is_current = models.BooleanField("当前值", default=True)
+
+    class Meta:
+        ordering = ["-entered_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["parameter", "org", "period_start", "period_end"],
+                condition=models.Q(is_current=True),
+                name="parameter_value_current",
+            )
+        ]
+        verbose_name = "报告参数填报值"
+        verbose_name_plural = "报告参数填报值"
+
+    def __str__(self) -> str:
+        return f"{self.parameter.key} · {self.org} · {self.value}"

@@ -24,6 +24,7 @@ from dangjian.records.fields import display_value
 from dangjian.records.models import Record
 from dangjian.records.schemas import PeriodOut
 from dangjian.spreadsheets.xlsx import Column
+from dangjian.text import cn_datetime, person
 
 from .links import evidence_url
 from .models import Indicator, Kind
@@ -162,6 +163,25 @@ class EvidenceRecordOut(Schema):
     )
 
 
+class ParameterEntryOut(Schema):
+    """One entry of a 报告参数 behind a value: what, for whom, who entered it, when, from what source."""
+
+    id: int
+    org: OrgRef = Field(..., description="填报单位")
+    org_name: str
+    period_start: dt.date
+    period_end: dt.date
+    period_label: str
+    value: str
+    source: str = Field(..., description="来源说明")
+    entered_by: str
+    entered_at: dt.datetime
+    entered_at_text: str
+    task: str = Field("", description="经由的填报任务")
+    file_name: str = Field("", description="佐证材料文件名（无则为空）")
+    file_url: str | None = Field(None, description="佐证材料下载地址")
+
+
 class EvidenceDetail(Schema):
     """A value and the records behind it, as the evidence page's twin gives it (every record); the API pages the
     records (`api.figures.EvidenceOut`)."""
@@ -180,6 +200,7 @@ class EvidenceDetail(Schema):
     records: list[EvidenceRecordOut] | None = Field(
         None, description="依据的记录（rows_visible 为 false 时为 null）"
     )
+    entries: list[ParameterEntryOut] | None = Field(None, description="报告参数：依据的填报值")
 
 
 def operand_out(operand: Operand) -> dict[str, Any]:
@@ -226,6 +247,30 @@ def evidence_out(user: Any, ev: Evidence) -> dict[str, Any]:
         if ev.matched is None
         else {"matched": ev.matched, "of": ev.count, "condition": ev.condition},
         "records": None if ev.records is None else [evidence_record_out(user, ev, r) for r in ev.records],
+        "entries": None if ev.entries is None else [parameter_entry_out(e) for e in ev.entries],
+    }
+
+
+def parameter_entry_out(entry: Any) -> dict[str, Any]:
+    from django.urls import reverse
+
+    from .periods import Period
+
+    return {
+        "id": entry.pk,
+        "org": org_ref(entry.org),
+        "org_name": entry.org.name,
+        "period_start": entry.period_start,
+        "period_end": entry.period_end,
+        "period_label": Period(entry.period_start, entry.period_end).label,
+        "value": entry.value,
+        "source": entry.source,
+        "entered_by": person(entry.entered_by) if entry.entered_by else "—",
+        "entered_at": entry.entered_at,
+        "entered_at_text": cn_datetime(entry.entered_at),
+        "task": entry.task.title if entry.task else "",
+        "file_name": entry.file_name,
+        "file_url": reverse("indicators:parameter_file", args=[entry.pk]) if entry.file else None,
     }
 
 

@@ -7,6 +7,7 @@ from dangjian.lazyviews import lazy
 app_name = "indicators"
 # Lazy: a command writing evidence links (dangjian.cli_urls) resolves these without importing the views.
 V, B, C = "dangjian.indicators.views.", "dangjian.indicators.builder.", "dangjian.indicators.checks_web."
+P = "dangjian.indicators.parameter_views."
 urlpatterns = [
     path("evidence/", lazy(V + "evidence"), name="evidence"),
     # indicator builder (指标构建器): made and changed by form, versions, pack TOML
@@ -28,4 +29,13 @@ urlpatterns += [
     path("checks/<slug:code>/versions/", lazy(C + "history"), name="check_history"),
     path("checks/<slug:code>/adopt/", lazy(C + "adopt"), name="check_adopt"),
     path("checks/<slug:code>/restore/<int:version>/", lazy(C + "restore"), name="check_restore"),
+    # 报告参数 (report parameters)
+    path("parameters/", lazy(P + "parameter_list"), name="parameters"),
+    path("parameters.json", lazy(P + "parameter_list"), {"fmt": "json"}, name="parameters_json"),
+    path("parameters/new", lazy(P + "parameter_new"), name="parameter_new"),
+    path("parameters/files/<int:pk>", lazy(P + "parameter_file"), name="parameter_file"),
+    path("parameters/<str:key>/", lazy(P + "parameter_detail"), name="parameter"),
+    path("parameters/<str:key>.json", lazy(P + "parameter_detail"), {"fmt": "json"}, name="parameter_json"),
+    path("parameters/<str:key>/enter", lazy(P + "parameter_enter"), name="parameter_enter"),
+    path("parameters/<str:key>/edit", lazy(P + "parameter_edit"), name="parameter_edit"),
 ]

@@ -356,6 +356,21 @@ class Scope:
         """A reviewer/admin strictly above the unit, or of the 发起单位; never the unit's own reviewer."""
         return self.strictly_above(target.org) or self.may_review(target.task.creator_org)
 
+    # --- 报告参数 (report parameters) -------------------------------------------------------------------------------
+
+    def may_enter_parameter(self, parameter: Any, org: Organization) -> bool:
+        """May the account enter a value of this 报告参数 for this org? Its role or a higher one (填报员 < 审核员 <
+        管理员) covering the org, which must be active. Not SYSTEM, nor the system administrator without a role."""
+        roles = _entering_roles(parameter.role)
+        return not self.system and org.is_active and bool(roles) and self.covers(org, roles)
+
+    def parameter_orgs(self, parameter: Any) -> QuerySet[Organization]:
+        """Active orgs for which the account may enter this parameter (the entry form's choices)."""
+        if self.system:
+            return Organization.objects.none()
+        roles = _entering_roles(parameter.role)
+        return self.orgs(roles).filter(is_active=True) if roles else Organization.objects.none()
+
     def counted_ledgers(self, queryset: QuerySet) -> QuerySet:
         """Ledger types whose records may be counted for the account per unit (a task's progress): those whose
         rows it sees — a per-unit count of a confidential ledger is not an aggregate the 保密规则 allow."""
@@ -393,6 +408,17 @@ class Scope:
         return figure_rule(
             who, org, start, end, aggregate=aggregate, disclosed=disclosed, period_mode=period_mode
         )
+
+
+_RANKS: list[str] = [
+    Role.CLERK,
+    Role.REVIEWER,
+    Role.ADMIN,
+]  # 报告参数: a parameter's role enters, and every higher one
+
+
+def _entering_roles(role: str) -> frozenset[str]:
+    return frozenset(_RANKS[_RANKS.index(role) :]) if role in _RANKS else frozenset()
 
 
 def scope(user: Any) -> Scope:

@@ -108,6 +108,9 @@ def load_indicators(items: list[dict[str, Any]], pack: Pack) -> int:
             parsed.append(ind)
     owners = dict(Indicator.objects.filter(key__in=seen).exclude(pack=pack.name).values_list("key", "pack"))
     errors += [owned_elsewhere("指标", key, owner, pack) for key, owner in sorted(owners.items())]
+    # 报告参数 share the catalogue of keys (see indicators/parameters.py): a pack's parameter is not its indicator.
+    same = Indicator.objects.filter(key__in=seen, pack=pack.name, kind=Kind.PARAMETER)
+    errors += [f"指标“{key}”与本数据包的报告参数同名" for key in same.values_list("key", flat=True)]
     if errors:
         raise _fail(pack, "指标", errors)
 
@@ -118,7 +121,9 @@ def load_indicators(items: list[dict[str, Any]], pack: Pack) -> int:
         Indicator.objects.update_or_create(
             key=ind.key, defaults={"pack": pack.name, **{f: getattr(ind, f) for f in FIELDS}}
         )
-    Indicator.objects.filter(pack=pack.name).exclude(key__in=seen | kept).delete()
+    Indicator.objects.filter(pack=pack.name).exclude(key__in=seen | kept).exclude(
+        kind=Kind.PARAMETER
+    ).delete()
 
     # Whole-catalogue checks: names resolve, no key is another's namespace, no formula cycle.
     catalogue = list(Indicator.objects.all())

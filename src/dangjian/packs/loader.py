@@ -302,7 +302,7 @@ def find_definition(pack_name: str, key: str, pack: Pack | None = None) -> str:
     if pack is None:
         return ""
     for section_name, ident in (("ledger_types", "code"), ("indicators", "key"), ("checks", "code"),
-                                ("templates", "key"), ("org_kinds", "code")):  # fmt: skip
+                                ("templates", "key"), ("org_kinds", "code"), ("parameters", "key")):  # fmt: skip
         for i, item in enumerate(pack.data.get(section_name, [])):
             if str(item.get(ident, "")) == key:
                 name, at = pack.origin(section_name, i)
@@ -367,7 +367,13 @@ def load_all(directory: Path | None = None, packs: list[Pack] | None = None) -> 
     return {pack.name: load_pack(pack) for pack in packs}
 
 
-HANDLER_MODULES = ["handlers", "handlers_indicators", "handlers_reports", "handlers_demo"]
+HANDLER_MODULES = [
+    "handlers",
+    "handlers_indicators",
+    "handlers_parameters",
+    "handlers_reports",
+    "handlers_demo",
+]
 
 
 def _register_builtin_handlers() -> None:

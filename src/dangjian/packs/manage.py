@@ -352,14 +352,14 @@ class PackInfo:
     @property
     def owns_text(self) -> str:
         names = {"org_kinds": "组织类别", "ledger_types": "台账", "indicators": "指标", "checks": "核对规则",
-                 "templates": "报告模板"}  # fmt: skip
+                 "templates": "报告模板", "parameters": "报告参数"}  # fmt: skip
         return "、".join(f"{names.get(k, k)} {v} 个" for k, v in self.owns.items() if v) or "（无）"
 
 
 def describe(pack: Pack) -> PackInfo:
     owns = {
         k: len(pack.data.get(k, []))
-        for k in ("org_kinds", "ledger_types", "indicators", "checks", "templates")
+        for k in ("org_kinds", "ledger_types", "parameters", "indicators", "checks", "templates")
     }
     extends = []
     for item in pack.data.get("extends", []):

@@ -22,6 +22,7 @@ OWNED = {  # section → (what it is called, its identifying key)
     "indicators": ("指标", "key"),
     "checks": ("核对规则", "code"),
     "templates": ("报告模板", "key"),
+    "parameters": ("报告参数", "key"),  # keys in the catalogue of indicator keys (indicators/parameters.py)
 }
 _UNIT = re.compile(r"[（(][^）)]*[）)]$")
 
@@ -47,7 +48,7 @@ def reserved_labels(workflow: bool) -> dict[str, str]:
 
 def _keys(section_name: str) -> tuple[set[str], tuple[str, ...]] | None:
     """(allowed keys, required keys) of a section's items, from the handlers that load them."""
-    from . import handlers, handlers_indicators, handlers_reports
+    from . import handlers, handlers_indicators, handlers_parameters, handlers_reports
 
     table: dict[str, tuple[set[str], tuple[str, ...]]] = {
         "org_kinds": (ORG_KIND_KEYS, ("code", "label")),
@@ -56,6 +57,7 @@ def _keys(section_name: str) -> tuple[set[str], tuple[str, ...]] | None:
         "checks": (handlers_indicators.CHECK_KEYS, ("code", "label", "rule", "message")),
         "templates": (handlers_reports.TEMPLATE_KEYS, ("key", "label", "file")),
         "extends": (EXTEND_KEYS, ("ledger",)),
+        "parameters": (handlers_parameters.PARAMETER_KEYS, ("key", "label")),
     }
     return table.get(section_name)
 
@@ -126,6 +128,8 @@ def pack_problems(pack: Pack) -> list[Problem]:
                 _extension_problems(c, i, item, label, FieldType.values)
             elif name == "templates" and "file" in item:
                 _template_file(c, pack, i, item, label)
+            elif name == "parameters":
+                _parameter_problems(c, i, item, label)
     return c.problems
 
 
@@ -247,6 +251,20 @@ def _extension_problems(c: _Collector, i: int, item: dict[str, Any], label: str,
         c.add("extends", i, "", "扩展没有增加任何字段或可选项", shown=label)
 
 
+def _parameter_problems(c: _Collector, i: int, item: dict[str, Any], label: str) -> None:
+    """A 报告参数's type, role, bounds, named with file and line (the handler checks the same when loading)."""
+    from dangjian.indicators.parameters import definition_errors
+
+    from .handlers_parameters import DEFAULTS, PARAMETER_KEYS
+
+    spec = {**DEFAULTS, **{k: v for k, v in item.items() if k in PARAMETER_KEYS}}
+    texts = ("key", "label", "unit", "type", "role", "total", "description")
+    if not item.get("key") or not item.get("label") or not all(isinstance(spec.get(k), str) for k in texts):
+        return  # missing (named above) or a value of the wrong kind (the handler names it)
+    for key, message in definition_errors(**spec).items():
+        c.add("parameters", i, key if key in item else "", message, shown=f"{label}.{key}")
+
+
 def _template_file(c: _Collector, pack: Pack, i: int, item: dict[str, Any], label: str) -> None:
     relative = str(item["file"])
     path = (pack.path / relative).resolve()
@@ -349,6 +367,7 @@ def _database_conflicts(packs: list[Pack], owners: dict[tuple[str, str], Pack]) 
         "indicators": (Indicator, "key"),
         "checks": (Check, "code"),
         "templates": (ReportTemplate, "key"),
+        "parameters": (Indicator, "key"),
     }
     problems = []
     for section_name, (model, key) in models.items():

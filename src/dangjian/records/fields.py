@@ -202,13 +202,12 @@ def _number(field: FieldSpec, value: Any, kind: str, places: int) -> Decimal:
     bounds above, so no exponent can make a stored value longer than about 20 characters.
     """
     try:
-        number = parse_decimal(value)
+        parsed: Decimal | None = parse_decimal(value)
     except ValueError:
-        number = _with_own_unit(field, value)
-        if number is None:
-            raise FieldError(
-                field, f"应为{kind}，“{shown(value)}”不是{kind if kind == '整数' else '数字'}"
-            ) from None
+        parsed = _with_own_unit(field, value)
+    if parsed is None:
+        raise FieldError(field, f"应为{kind}，“{shown(value)}”不是{kind if kind == '整数' else '数字'}")
+    number = parsed
     if number.copy_abs() >= MAX_NUMBER:  # copy_abs: abs() would round, and overflow on 1e999999999
         raise FieldError(
             field, f"数值过大：“{shown(value)}”，最多 {MAX_INTEGER_DIGITS} 位整数，请检查是否多填了数字"

@@ -27,16 +27,30 @@ class Item:
     note: str = ""
 
 
-def indicators(words: str) -> list[Item]:
-    from dangjian.indicators.models import Indicator
+def _catalogue(words: str, *, parameters: bool) -> list[Item]:
+    """Indicators, or 报告参数 (figures from outside the ledgers, named in templates by their key the same way)."""
+    from dangjian.indicators.models import Indicator, Kind
 
-    rows = Indicator.objects.order_by("key")
+    rows = (
+        Indicator.objects.filter(kind=Kind.PARAMETER)
+        if parameters
+        else Indicator.objects.exclude(kind=Kind.PARAMETER)
+    )
     if words:
         rows = rows.filter(Q(label__icontains=words) | Q(key__icontains=words))
+    kind = "报告参数" if parameters else "指标"
     return [
-        Item("指标", i.label, i.key, f"{{{{ {i.key} }}}}", i.unit)
-        for i in rows.only("key", "label", "unit")[:MAX_ITEMS]
+        Item(kind, i.label, i.key, f"{{{{ {i.key} }}}}", i.unit)
+        for i in rows.order_by("key").only("key", "label", "unit")[:MAX_ITEMS]
     ]
+
+
+def indicators(words: str) -> list[Item]:
+    return _catalogue(words, parameters=False)
+
+
+def parameters(words: str) -> list[Item]:
+    return _catalogue(words, parameters=True)
 
 
 def filters(words: str) -> list[Item]:
@@ -46,23 +60,6 @@ def filters(words: str) -> list[Item]:
         if not words or words in name or words in help_text:
             found.append(Item("过滤器", name, name, insert, help_text))
     return found
-
-
-def parameters(words: str) -> list[Item]:
-    """报告参数 (figures from outside the ledgers). HOOK: the parameters model is being added by another change;
-    until `dangjian.indicators.models.Parameter` exists this source finds nothing. When it does, its values are
-    named in templates like indicators: list them here with their key, label and unit."""
-    try:
-        from dangjian.indicators.models import Parameter  # type: ignore[attr-defined]
-    except ImportError:
-        return []
-    rows = Parameter.objects.all()
-    if words:
-        rows = rows.filter(Q(label__icontains=words) | Q(key__icontains=words))
-    return [
-        Item("报告参数", p.label, p.key, f"{{{{ {p.key} }}}}", getattr(p, "unit", ""))
-        for p in rows.order_by("key")[:MAX_ITEMS]
-    ]
 
 
 SOURCES: list[Callable[[str], list[Item]]] = [indicators, parameters, filters]

@@ -39,7 +39,10 @@ from dangjian.records.models import LedgerType, Record
 from dangjian.spreadsheets.xlsx import neutralise, table  # the one cell cleaner of every xlsx written
 from dangjian.text import NOTE_LIMIT, cn_date, note
 
-from . import schemas  # the task resource's schemas (they name Progress for type checking only)
+from . import (
+    extras,  # what later stages add to a task (报告参数), see extras.py
+    schemas,  # the task resource's schemas (they name Progress for type checking only)
+)
 from .models import CollectionTask, TargetStatus, TaskEvent, TaskTarget
 
 OPEN_STATUSES = (TargetStatus.PENDING, TargetStatus.DRAFT, TargetStatus.RETURNED)
@@ -78,12 +81,15 @@ def create_task(
     kinds: Iterable[OrgKind] = (),
     deadline: dt.date,
     instructions: str = "",
+    others: bool = False,
 ) -> CollectionTask:
+    """`others`: the task also asks for something a later stage adds (报告参数, see extras.py), so it may ask
+    for no ledger."""
     if not may_create(user, creator_org):
         raise PermissionDenied("只有发起单位的管理员或审核员可以创建填报任务")
     ledger_types, kinds = list(ledger_types), list(kinds)
-    if not ledger_types:
-        raise TaskError("请至少选择一个台账")
+    if not ledger_types and not others:
+        raise TaskError("请至少选择一个台账或报告参数")
     if period_end < period_start:
         raise TaskError("统计期止不能早于统计期起")
     if not scope_root.is_within(creator_org):
@@ -167,6 +173,9 @@ def submit(user: Any, target: TaskTarget) -> TaskTarget:
         raise PermissionDenied(f"无权为“{target.org.name}”报送")
     if target.status == TargetStatus.SUBMITTED:
         raise TaskError(f"“{target.org.name}”已于{cn_date(target.submitted_at)}报送，无需重复报送")
+    missing = [name for extra in extras.registered() for name in extra.missing(target)]
+    if missing:  # e.g. 报告参数 the task asks for and the unit has not entered (see extras.py)
+        raise TaskError(f"“{target.org.name}”尚未填报：{'、'.join(missing)}，请填报后再报送")
     _change(target, user, TargetStatus.SUBMITTED)
     target.submitted_at, target.submitted_by = timezone.now(), _actor(user)
     target.save()
@@ -228,6 +237,13 @@ def note_started(user: Any, ledger_type: LedgerType, org: Organization, day: dt.
     """A record was entered: each 未填报 target it belongs to becomes 暂存."""
     for target in _covering(ledger_type, org, [day]).filter(status=TargetStatus.PENDING):
         _change(target, user, TargetStatus.DRAFT, "已填报记录")
+        target.save(update_fields=["status"])
+
+
+def note_entered(user: Any, task: CollectionTask, org: Organization, reason: str) -> None:
+    """Something a task asks beyond its ledgers (a 报告参数) was entered for the unit: 未填报 → 暂存."""
+    for target in task.targets.filter(org=org, status=TargetStatus.PENDING):
+        _change(target, user, TargetStatus.DRAFT, reason)
         target.save(update_fields=["status"])
 
 

@@ -12,6 +12,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
@@ -22,7 +23,7 @@ from dangjian.records.models import LedgerType
 from dangjian.spreadsheets.xlsx import XLSX_MIME
 from dangjian.web.responses import json_response
 
-from . import collection, schemas
+from . import collection, extras, schemas
 from .models import CollectionTask, TaskTarget
 
 
@@ -62,6 +63,11 @@ class TaskForm(forms.Form):
         self.fields["scope_root"].queryset = mine  # type: ignore[attr-defined]
         ledgers = scope.ledger_types(LedgerType.objects.filter(is_active=True))
         self.fields["ledger_types"].queryset = ledgers  # type: ignore[attr-defined]
+        for extra in extras.registered():  # e.g. 报告参数 (see extras.py): then a task may ask for no ledger
+            more = extra.form_fields(user)
+            if more:
+                self.fields.update(more)
+                self.fields["ledger_types"].required = False
         for field in self.fields.values():
             field.error_messages["required"] = f"【{field.label}】为必填项"
             if isinstance(field, forms.DateField):
@@ -91,25 +97,34 @@ def task_new(request: HttpRequest) -> HttpResponse:
     form = TaskForm(request.user, request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        asked = [extra for extra in extras.registered() if extra.asks(data)]
         try:
-            task = collection.create_task(
-                request.user,
-                title=data["title"],
-                creator_org=data["creator_org"],
-                ledger_types=data["ledger_types"],
-                period_start=data["period_start"],
-                period_end=data["period_end"],
-                scope_root=data["scope_root"],
-                kinds=data["kinds"],
-                deadline=data["deadline"],
-                instructions=data["instructions"],
-            )
+            with transaction.atomic():
+                task = _create(request.user, data, others=bool(asked))
+                for extra in asked:
+                    extra.created(request.user, task, data)
         except collection.TaskError as exc:
             form.add_error(None, str(exc))
         else:
             messages.success(request, f"填报任务已创建，共 {task.targets.count()} 个填报单位。")
             return redirect("ledgers:task", task.pk)
     return render(request, "tasks/form.html", {"form": form})
+
+
+def _create(user: Any, data: dict[str, Any], *, others: bool) -> CollectionTask:
+    return collection.create_task(
+        user,
+        title=data["title"],
+        creator_org=data["creator_org"],
+        ledger_types=data["ledger_types"],
+        period_start=data["period_start"],
+        period_end=data["period_end"],
+        scope_root=data["scope_root"],
+        kinds=data["kinds"],
+        deadline=data["deadline"],
+        instructions=data["instructions"],
+        others=others,
+    )
 
 
 @login_required
@@ -122,7 +137,8 @@ def task_detail(request: HttpRequest, pk: int, fmt: str = "") -> HttpResponse:
         return response
     if fmt == "json":
         return json_response(_progress_json(prog))
-    return render(request, "tasks/detail.html", {"task": task, "prog": prog})
+    panels = extras.panels(request, task, None)
+    return render(request, "tasks/detail.html", {"task": task, "prog": prog, "panels": panels})
 
 
 def _progress_json(prog: collection.Progress) -> dict[str, Any]:
@@ -135,7 +151,9 @@ def target_log(request: HttpRequest, pk: int, target_pk: int) -> HttpResponse:
     task = _get_task_for_user(request.user, pk)
     target = _get_target_for_user(request.user, task, target_pk)
     events = target.events.select_related("by")
-    return render(request, "tasks/log.html", {"task": task, "target": target, "events": events})
+    panels = extras.panels(request, task, target)
+    context = {"task": task, "target": target, "events": events, "panels": panels}
+    return render(request, "tasks/log.html", context)
 
 
 @login_required

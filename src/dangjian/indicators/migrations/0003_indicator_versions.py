@@ -8,7 +8,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("indicators", "0001_initial"),
+        ("indicators", "0002_parameters"),
         ("orgs", "0002_duties_and_approvals"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
