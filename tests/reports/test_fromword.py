@@ -206,3 +206,33 @@ def test_staff_flip_decisions_by_id(report_pack, report_records, tmp_path, capsy
     assert "集体学习4次" in (pack_dir / "flipped.j2").read_text(
         encoding="utf-8"
     )  # kept as the document's words
+
+
+def test_a_report_parameter_is_matched_and_checked_like_an_indicator(
+    report_pack, report_records, tmp_path, capsys
+):
+    import datetime as dt
+
+    from dangjian.indicators import parameters
+
+    param = parameters.define(key="学习强国.注册人数", label="“学习强国”注册人数", unit="人")
+    parameters.enter(
+        report_records.unit_admin, param, report_records.root, dt.date(2019, 1, 1), dt.date(2019, 12, 31),
+        "3040", "学习强国后台导出",
+    )  # fmt: skip
+    path = tmp_path / "稿.txt"
+    argv = ["verify", str(path), "--org", "root", "--year", "2019", "--format", "json"]
+    path.write_text("我区“学习强国”注册人数3040人。", encoding="utf-8")
+    code, out, _err = _cli(capsys, *argv)
+    (figure,) = json.loads(out)["figures"]
+    assert code == 0
+    assert (figure["status"], figure["indicator"], figure["source"]) == (
+        "一致",
+        "学习强国.注册人数",
+        "报告参数",
+    )
+    path.write_text("我区“学习强国”注册人数3050人。", encoding="utf-8")
+    code, out, _err = _cli(capsys, *argv)
+    (figure,) = json.loads(out)["figures"]
+    assert code == 1
+    assert (figure["status"], figure["right"], figure["indicator"]) == ("不一致", "3040", "学习强国.注册人数")
