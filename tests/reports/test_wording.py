@@ -50,6 +50,13 @@ field = "participants"
 decimals = 2
 
 [[indicators]]
+key = "学习.专题"
+label = "学习专题（按次数）"
+ledger = "study_activity"
+aggregate = "list"
+field = "series"
+
+[[indicators]]
 key = "学习.人均"
 label = "每次中心组学习折合人次"
 formula = "学习.参加人数 / 学习.中心组次数"
@@ -262,6 +269,33 @@ def test_lists_in_the_order_an_office_writes_them():
     assert FILTERS["按数量"](counts) == ["统战", "宣传", "组织", "纪检", "保密"]
     assert FILTERS["排名"](None, counts, 3, "件") == "统战（9件）、宣传（7件）、组织（3件）"
     assert FILTERS["排名"](None, [("甲", 1), ("乙", 2)], 5) == "乙（2）、甲（1）"
+
+
+def test_list_ties_keep_the_order_of_entry_never_the_characters(wording_template, world, make_record):
+    # 乙 (U+4E59) sorts before 甲 (U+7532) by character code; entered 甲 first, on the same day, the list says 甲 first
+    for title in ("甲剧", "乙剧"):
+        make_record(
+            "study_activity",
+            world.c1,
+            {"date": "2019-04-01", "kind": "观看舞台剧", "title": title, "participants": 5},
+        )
+    for series in ("丙专题", "乙专题", "乙专题", "甲专题", "甲专题", "丁专题"):
+        make_record(
+            "study_activity",
+            world.c1,
+            {
+                "date": "2019-05-01",
+                "kind": "中心组集体学习",
+                "title": "学习",
+                "participants": 5,
+                "series": series,
+            },
+        )
+    from dangjian.indicators.engine import evaluate
+
+    values = evaluate(world.root, Period.year(2019), keys={"学习.舞台剧", "学习.专题"})
+    assert values["学习.舞台剧"].value == ["甲剧", "乙剧"]  # order = "first": same first day, order of entry
+    assert values["学习.专题"].value == ["乙专题", "甲专题", "丙专题", "丁专题"]  # by count, ties by entry
 
 
 def test_every_filter_has_help_for_the_picker():

@@ -34,7 +34,12 @@ BODY_FONT = "仿宋_GB2312"
 H1_FONT = "黑体"
 H2_FONT = "楷体_GB2312"
 # heading level → (font, bold): 一、 黑体; （一） 楷体; 1. 仿宋 bold; （1） 仿宋 (GB/T 9704 and common practice)
-HEADING_FONTS = {"h1": (H1_FONT, False), "h2": (H2_FONT, False), "h3": (BODY_FONT, True), "h4": (BODY_FONT, False)}
+HEADING_FONTS = {
+    "h1": (H1_FONT, False),
+    "h2": (H2_FONT, False),
+    "h3": (BODY_FONT, True),
+    "h4": (BODY_FONT, False),
+}
 PAGE_FONT = "宋体"
 FONT_FALLBACKS = {
     TITLE_FONT: "宋体",
