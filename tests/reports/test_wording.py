@@ -298,6 +298,14 @@ def test_list_ties_keep_the_order_of_entry_never_the_characters(wording_template
     assert values["学习.专题"].value == ["乙专题", "甲专题", "丙专题", "丁专题"]  # by count, ties by entry
 
 
+def test_a_ranking_passed_on_to_another_filter_reads_as_its_text(world, tmp_path, report_records):
+    template = load(
+        tmp_path, main='{{ {"剧": 学习.舞台剧数, "组": 学习.中心组次数}|排名(2, "次")|去尾("）") }}。\n'
+    )
+    rendered = render(template, report_records.root, Period.year(2019))
+    assert render_txt(rendered) == "组（4次）、剧（2次。\n"
+
+
 def test_every_filter_has_help_for_the_picker():
     assert set(FILTER_HELP) == set(FILTERS)
     for name, (description, example) in FILTER_HELP.items():
