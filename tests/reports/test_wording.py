@@ -366,3 +366,43 @@ def test_word_gives_each_heading_its_level_and_font():
     h3 = by_text["1.三级标题。正文。"]
     assert h3.runs[0].font.bold and font(h3.runs[0]) == "仿宋_GB2312" and not h3.runs[1].font.bold
     assert not by_text["（1）四级标题"].runs[0].font.bold
+
+
+# --- as staff use them: the editor's picker and preview ------------------------------------------------------------
+
+
+@pytest.fixture
+def writer(client, world, report_pack):
+    client.force_login(world.unit_admin)
+    return client
+
+
+def test_the_picker_finds_the_wording_filters_by_what_they_write(writer):
+    from django.urls import reverse
+
+    url = reverse("reports:template_picker")
+    found = {i["code"]: i for i in writer.get(url, {"q": "季度"}).json()["items"]}
+    assert found["季度"]["insert"] == "|季度" and found["季度"]["kind"] == "过滤器"
+    found = {i["code"]: i for i in writer.get(url, {"q": "同比增长"}).json()["items"]}
+    assert found["同比"]["insert"] == "|同比(上年.指标)"
+    found = {i["code"]: i for i in writer.get(url, {"q": "14900多"}).json()["items"]}
+    assert found["取整"]["insert"] == '|取整("百", "多")'
+
+
+def test_the_preview_shows_the_wording_with_links_and_heading_levels(writer, report_records):
+    from django.urls import reverse
+
+    text = (
+        "二、组织建设\n"
+        "(一)半角二级标题\n"
+        "1.三级标题。中心组学习{{ 学习.中心组次数 }}次，{{ 学习.中心组次数|同比(上年.学习.中心组次数) }}。\n"
+        "（1）四级标题\n"
+    )
+    url = reverse("reports:template_draft", args=["testreport"])
+    response = writer.post(url, {"file": "chapter1.j2", "text": text, "org": "root", "period": "2019"})
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert '<p class="h2-line"><span class="h2">(一)半角二级标题</span></p>' in body
+    assert '<p class="h3-line"><span class="h3">1.三级标题。</span>' in body
+    assert '<p class="h4-line"><span class="h4">（1）四级标题</span></p>' in body
+    assert ">同比下降20%</a>" in body  # the wording links to the records behind the figure
