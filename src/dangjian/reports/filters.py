@@ -6,6 +6,11 @@ indicator and evidence and new text, so a filtered figure is still traceable to 
 `余` — round down to a round figure, for "20余次" from 23:
   below 10 the number stays (8 → 8); with two digits the leading digit is kept (23 → 20, 99 → 90);
   with three or more digits the leading two are kept (156 → 150, 1234 → 1200, 23456 → 23000).
+
+Issue 12 added the wording other districts' reports need: dates without the year (月日, 月, 月份, 季度, 半年, 期间),
+numbers as people write them (按需小数, 取整, 万, 亿, 倍, 百分点, 同比, 环比) and lists in an office's order (排序,
+按数量, 排名). `docs/packs.md` (参考) lists each with an example and its output; FILTER_HELP below says the same to
+the editor's picker.
 """
 
 from __future__ import annotations
@@ -418,12 +423,13 @@ def ranked(env: Any, value: Any, n: int = 3, measure: str = "") -> str:
     word = display_value(raw(measure))
     if len(word) > 4:
         raise TypeError(f"过滤器“排名”的量词应为“件”“人”这样的一两个字，而不是“{word[:20]}”")
+    # The environment's finalize records each count's slot and marks its text, as if printed by `{{ }}`: the
+    # ranking is plain text holding one marked blank per count (without an environment: the counts' text).
+    finalize = getattr(env, "finalize", None) or display_value
     parts = []
     for name, count in _by_count(_pairs(value, "排名"), "排名")[:top]:
-        printed = env.finalize(count) if getattr(env, "finalize", None) else count
-        parts.append(
-            f"{display_value(raw(name))}（{printed if isinstance(printed, str) else str(printed)}{word}）"
-        )
+        printed = finalize(count)
+        parts.append(f"{display_value(raw(name))}（{EMPTY if printed is None else printed}{word}）")
     return "、".join(parts)
 
 
