@@ -724,44 +724,52 @@ def _result(
 def _lists(
     base: QuerySet[Record], org: Organization, fields: dict[str, LedgerField], code: str, items: list[Item]
 ) -> dict[str, list[str]]:
-    """Distinct values of one field for each list item, in one grouped query (or one row fetch for lists)."""
+    """Distinct values of one field for each list item, in one grouped query (or one row fetch for lists).
+    Ties (same count, same first date) keep the order of entry — the first record's id — never the characters."""
     conditions = {item.tag: evidence_q(item.ind, org, item.start, item.end, fields) for item in items}
     any_q = Q(*conditions.values(), _connector=Q.OR)
-    stats: dict[str, dict[str, list[Any]]] = {tag: {} for tag in conditions}  # value -> [count, first date]
+    # value -> [count, first date, first entered (lowest id)]
+    stats: dict[str, dict[str, list[Any]]] = {tag: {} for tag in conditions}
     flags = {
         f"m{i}": Case(When(q, then=Value(True)), default=Value(False))
         for i, q in enumerate(conditions.values())
     }
     tags = list(conditions)
     if fields[code].type == "multichoice":
-        rows = base.filter(any_q).annotate(**flags).values_list("values", "date", *flags).order_by()
-        for values, day, *hits in rows:
+        rows = base.filter(any_q).annotate(**flags).values_list("values", "date", "pk", *flags).order_by()
+        for values, day, pk, *hits in rows:
             for tag, hit in zip(tags, hits, strict=True):
                 if hit:
                     for v in values.get(code) or []:
-                        s = stats[tag].setdefault(str(v), [0, day])
+                        s = stats[tag].setdefault(str(v), [0, day, pk])
                         s[0] += 1
                         s[1] = min(s[1], day)
+                        s[2] = min(s[2], pk)
     else:
         counts = {f"n{i}": Count("pk", filter=q) for i, q in enumerate(conditions.values())}
         firsts = {f"d{i}": Min("date", filter=q) for i, q in enumerate(conditions.values())}
+        entered = {f"p{i}": Min("pk", filter=q) for i, q in enumerate(conditions.values())}
         grouped = (
-            base.filter(any_q).annotate(g=text(code)).values("g").annotate(**counts, **firsts).order_by()
+            base.filter(any_q)
+            .annotate(g=text(code))
+            .values("g")
+            .annotate(**counts, **firsts, **entered)
+            .order_by()
         )
         for row in grouped:
             found: dict[str, Any] = dict(row)
             for i, tag in enumerate(tags):
                 if found[f"n{i}"]:
-                    stats[tag][str(found["g"])] = [found[f"n{i}"], found[f"d{i}"]]
+                    stats[tag][str(found["g"])] = [found[f"n{i}"], found[f"d{i}"], found[f"p{i}"]]
     out: dict[str, list[str]] = {}
     for item in items:
         options = item.ind.options or {}
         entries = stats[item.tag]
         order = options.get("order", "count")
         if order == "count":
-            ranked = sorted(entries, key=lambda v: (-entries[v][0], entries[v][1], v))
+            ranked = sorted(entries, key=lambda v: (-entries[v][0], entries[v][1], entries[v][2]))
         elif order == "first":
-            ranked = sorted(entries, key=lambda v: (entries[v][1], v))
+            ranked = sorted(entries, key=lambda v: (entries[v][1], entries[v][2]))
         else:
             ranked = sorted(entries)
         limit = options.get("limit")

@@ -405,9 +405,13 @@ def _formula(ind: Indicator, prefix: str, values: Mapping[str, Value]) -> Value:
 
 
 def _normalise(result: Any, ind: Indicator) -> Any:
+    """A formula's result as the report prints it: a whole number is an int (14900, never "14900.0"), others are
+    rounded half up to the indicator's decimals."""
     if isinstance(result, float):
         result = Decimal(repr(result))
     if isinstance(result, Decimal):
+        if result.is_finite() and result == result.to_integral_value():
+            return int(result)
         return compiler.quantize(result, (ind.options or {}).get("decimals", compiler.DEFAULT_DECIMALS))
     if isinstance(result, tuple):
         return list(result)

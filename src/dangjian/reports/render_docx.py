@@ -4,7 +4,8 @@
 - title in 2号 (22 pt) 方正小标宋简体, centred; then a blank line;
 - body in 3号 (16 pt) 仿宋_GB2312, first line indented two characters, justified, exact line spacing of
   28.9 pt (22 lines of 28 characters fill the type area, as the standard asks);
-- level-1 headings (一、) in 黑体, level-2 headings (（一）) in 楷体_GB2312, the run-on body text in 仿宋;
+- level-1 headings (一、) in 黑体, level-2 headings (（一）) in 楷体_GB2312, level-3 (1.) in 仿宋 bold, level-4
+  (（1）) in 仿宋, the run-on body text in 仿宋; each heading carries its outline level (Word's navigation pane);
 - page numbers "— 1 —" in 4号 (14 pt) 宋体, one character in from the right on odd pages and from the left on
   even pages (separate odd and even footers).
 
@@ -26,12 +27,19 @@ from docx.text.paragraph import Paragraph
 
 from dangjian.text import xml_safe
 
-from .layout import blocks
+from .layout import HEADING_KINDS, blocks
 
 TITLE_FONT = "方正小标宋简体"
 BODY_FONT = "仿宋_GB2312"
 H1_FONT = "黑体"
 H2_FONT = "楷体_GB2312"
+# heading level → (font, bold): 一、 黑体; （一） 楷体; 1. 仿宋 bold; （1） 仿宋 (GB/T 9704 and common practice)
+HEADING_FONTS = {
+    "h1": (H1_FONT, False),
+    "h2": (H2_FONT, False),
+    "h3": (BODY_FONT, True),
+    "h4": (BODY_FONT, False),
+}
 PAGE_FONT = "宋体"
 FONT_FALLBACKS = {
     TITLE_FONT: "宋体",
@@ -83,9 +91,13 @@ def _insert_in_order(parent: Any, element: Any, successors: tuple[str, ...]) -> 
     parent.append(element)
 
 
-def _run(paragraph: Paragraph, text: str, font: str, size: Pt, *, condensed: bool = False) -> None:
+def _run(
+    paragraph: Paragraph, text: str, font: str, size: Pt, *, condensed: bool = False, bold: bool = False
+) -> None:
     run = paragraph.add_run(text)
     run.font.size = size
+    if bold:
+        run.font.bold = True
     rpr = run._element.get_or_add_rPr()
     _set_fonts(rpr, font)
     if condensed:
@@ -259,9 +271,11 @@ def build_document(text: str, *, title: str = "", author: str = "") -> Any:
             _run(paragraph, block.head, TITLE_FONT, TITLE_SIZE)
         elif block.kind == "blank":
             _format(paragraph, indent=False)
-        elif block.kind in ("h1", "h2"):
+        elif block.kind in HEADING_KINDS:
             _format(paragraph, indent=True)
-            _run(paragraph, block.head, H1_FONT if block.kind == "h1" else H2_FONT, BODY_SIZE, condensed=True)
+            paragraph._p.get_or_add_pPr().get_or_add_outlineLvl().val = HEADING_KINDS.index(block.kind)
+            font, bold = HEADING_FONTS[block.kind]
+            _run(paragraph, block.head, font, BODY_SIZE, condensed=True, bold=bold)
             if block.rest:
                 _run(paragraph, block.rest, BODY_FONT, BODY_SIZE, condensed=True)
         else:

@@ -9,7 +9,7 @@ from typing import Any
 from django.template.loader import render_to_string
 from django.utils.safestring import SafeString, mark_safe
 
-from .layout import blocks
+from .layout import HEADING_KINDS, blocks
 from .render_json import check_row
 from .slots import MARKER_RE, SlotValue, strip_markers
 from .templating import Rendered
@@ -52,7 +52,7 @@ def report_body(marked: str, slots: Sequence[SlotValue]) -> SafeString:
     for block in blocks(marked, strip=strip_markers):
         if block.kind == "blank":
             parts.append('<p class="blank"></p>')
-        elif block.kind in ("h1", "h2"):
+        elif block.kind in HEADING_KINDS:
             head = f'<span class="{block.kind}">{_inline(block.head, slots)}</span>'
             parts.append(f'<p class="{block.kind}-line">{head}{_inline(block.rest, slots)}</p>')
         else:

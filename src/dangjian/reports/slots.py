@@ -44,7 +44,8 @@ def display_value(value: Any) -> str:
         return cn_date(value)
     if isinstance(value, list | tuple):
         return "、".join(display_value(v) for v in value)
-    return xml_safe(MARKER_CHARS_RE.sub("", str(value)))
+    # a marked text (a filter such as 排名 prints other slots inside its own) reads as the text it shows
+    return xml_safe(MARKER_CHARS_RE.sub("", strip_markers(str(value))))
 
 
 class SlotError(Exception):
