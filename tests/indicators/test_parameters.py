@@ -443,7 +443,9 @@ def test_formulas_checks_and_comparisons_read_parameters(param_pack):
     values = engine.evaluate(
         world.root, YEAR, ["学习强国.人均积分翻倍", "学习强国.注册人数", "上年.学习强国.人均积分"]
     )
-    assert str(values["学习强国.人均积分翻倍"].value) == "73"  # a whole result is an int (issue 12: no "73.0")
+    assert (
+        str(values["学习强国.人均积分翻倍"].value) == "73"
+    )  # a whole result is an int (issue 12: no "73.0")
     assert values["学习强国.注册人数"].value == 12  # c1 + c2 of exactly this period, the half-year left out
     assert values["上年.学习强国.人均积分"].value == 30
     assert engine.evaluate(world.c1, YEAR, ["学习强国.注册人数"])["学习强国.注册人数"].value == 7
