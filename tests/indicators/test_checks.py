@@ -59,6 +59,17 @@ def test_a_failing_rule_shows_the_values(world, rules, define_checks):
     assert not result.ok and result.message == "应相等（学习.中心组 = 1，学习.次数 = 2）"
 
 
+def test_a_check_made_in_the_web_runs_with_every_packs_checks(world, rules, define_checks):
+    """A web-made check belongs to no pack (pack ""): a report runs it beside its own pack's checks."""
+    from dangjian.indicators.models import Check
+
+    define_checks({"code": "own", "label": "本包", "rule": "学习.次数 >= 1", "message": "应有学习"}, pack="u")
+    Check.objects.create(code="web", label="网页规则", rule="学习.中心组 >= 1", message="应有中心组学习", pack="")
+    assert {r.code for r in run_checks(world.root, Y2019, pack="u")} == {"own", "web"}
+    other = {r.code for r in run_checks(world.root, Y2019, pack="t")}
+    assert "web" in other and "own" not in other
+
+
 def test_given_values_are_used(world, rules):
     from dangjian.indicators import evaluate
 

@@ -460,9 +460,9 @@ def run_checks(
     pack: str | None = None,
     viewer: Any = None,
 ) -> list[CheckResult]:
-    """Run every check (or a pack's) over the values (evaluated here, for the viewer, when not given or
-    incomplete)."""
-    checks = list(Check.objects.all() if pack is None else Check.objects.filter(pack=pack))
+    """Run every check (or a pack's, with the checks staff made in the web: those belong to no pack and apply to
+    every report) over the values (evaluated here, for the viewer, when not given or incomplete)."""
+    checks = list(Check.objects.all() if pack is None else Check.objects.filter(pack__in=[pack, ""]))
     parsed: dict[str, tuple[Any, list[str]] | str] = {}
     for check in checks:
         try:
