@@ -22,6 +22,7 @@ from dangjian.audit.log import Action, record
 from dangjian.orgs import access
 from dangjian.orgs.models import Organization
 
+from . import defaults
 from . import values as sources
 from .models import ReportRun, ReportTemplate
 from .render_docx import render_docx
@@ -134,9 +135,17 @@ def _fitting(
 def index(request: HttpRequest) -> HttpResponse:
     all_orgs = access.orgs(request.user).filter(is_active=True).order_by("path")
     key, code = request.GET.get("template"), request.GET.get("org")
+    # Unasked, the form starts from the account's own reporting org, a template meant for it and its last year
+    # with data (defaults.py).
+    home = None if code or key else defaults.home_org(all_orgs[:MAX_FORM_ORGS])
     # Each template names the org kinds it is for: the form offers the templates fitting the chosen org and the
     # orgs fitting the chosen template (a template naming no kinds fits all).
-    templates, orgs, problem = _fitting(list(ReportTemplate.objects.all()), all_orgs, key, code)
+    templates, orgs, problem = _fitting(
+        list(ReportTemplate.objects.all()), all_orgs, key, code or (home.code if home else None)
+    )
+    templates = defaults.ordered_templates(templates, home)
+    last_years = defaults.last_years(orgs)
+    base_depth = min((o.depth for o in orgs), default=1)
     asked = _asked_period(request.GET)
     if key and code and asked is not None and not problem:
         try:
@@ -147,16 +156,17 @@ def index(request: HttpRequest) -> HttpResponse:
                 problem = "报告期无效：选择“自定义起止日期”时，请填写起始日期和截止日期"
         else:
             return redirect("reports:preview", key=key, org=code, period=period.code)
+    chosen_org = code or (home.code if home else "")
     runs = ReportRun.objects.filter(org__in=all_orgs).select_related("org", "created_by")[:50]
     context = {
         "templates": templates,
-        "orgs": orgs,
+        "orgs": [(o, "　" * (o.depth - base_depth), last_years[o.code]) for o in orgs],
         "years": _years(),
         "spans": SPANS,
         "chosen": {
-            "template": key or "",
-            "org": code or "",
-            "year": request.GET.get("year") or str(timezone.localdate().year - 1),
+            "template": key or (templates[0].key if templates else ""),
+            "org": chosen_org,
+            "year": request.GET.get("year") or str(last_years.get(chosen_org, timezone.localdate().year - 1)),
             "span": request.GET.get("span") or "",
             "start": request.GET.get("start") or "",
             "end": request.GET.get("end") or "",
@@ -215,7 +225,12 @@ def preview(
             template=rendered.template, org=rendered.org, period_start=span.start, period_end=span.end
         ),
         "comparisons": [("上期", span.previous()), ("上年同期", span.same_last_year())],
+        "warnings": defaults.period_warnings(rendered.template, rendered.org, span),
     }
+    if context["warnings"]:
+        year = defaults.suggested_year(rendered.org)
+        if year != span.start.year or not span.is_year:
+            context["suggested"] = sources.period_for_year(year)
     return render(request, "reports/preview.html", context)
 
 
