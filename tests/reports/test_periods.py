@@ -186,7 +186,7 @@ def test_a_quarter_is_downloaded_finalised_and_compared(client, world):
     assert (
         "2019%E5%B9%B4%E7%AC%AC%E4%B8%80%E5%AD%A3%E5%BA%A6" in download["Content-Disposition"]
     )  # 2019年第一季度
-    assert client.post(f"{url}/finalise/", {"override_reason": "季度测试"}).status_code == 302
+    assert client.post(f"{url}/finalise/", {"override_reason": "季度测试", "confirm": "1"}).status_code == 302
     run = ReportRun.objects.get()
     assert (str(run.period_start), str(run.period_end), run.period_label) == (
         "2019-01-01", "2019-03-31", "2019年第一季度",

@@ -260,6 +260,9 @@ def download(
     return _attachment(render_txt(rendered), fmt, name, inline=True)
 
 
+FINALISE_UNCONFIRMED = "未定稿：定稿后不可修改或撤销，请先勾选“我已核对，确认定稿”再点“定稿”。"
+
+
 @login_required
 @require_POST
 def finalise_view(
@@ -275,6 +278,9 @@ def finalise_view(
     rendered, error = _render_or_error(request, key, org, period, year)
     if rendered is None:
         return error  # type: ignore[return-value]
+    if request.POST.get("confirm") != "1":  # 定稿 cannot be undone: the page names what becomes permanent
+        messages.error(request, FINALISE_UNCONFIRMED)
+        return redirect("reports:preview", key=key, org=org, period=rendered.period.code)
     reason = request.POST.get("override_reason", "")
     try:
         run = finalise(rendered.template, rendered.org, rendered.period, request.user, reason)
