@@ -24,7 +24,7 @@ from dangjian.orgs.models import Organization
 
 from . import defaults
 from . import values as sources
-from .models import ReportRun, ReportTemplate
+from .models import ReportRun, ReportTemplate, report_file_stem
 from .render_docx import render_docx
 from .render_html import render_html, report_body
 from .render_json import check_row, render_json, render_txt
@@ -234,11 +234,6 @@ def preview(
     return render(request, "reports/preview.html", context)
 
 
-def _file_period(period: Any) -> str:
-    """How a file name names the period: 2019年 for a year (as before), else its label."""
-    return period.label.removesuffix("度") if period.is_year else period.label  # 2019年度 → 2019年
-
-
 @login_required
 def download(
     request: HttpRequest, key: str, org: str, fmt: str, period: str | None = None, year: int | None = None
@@ -249,7 +244,7 @@ def download(
     if rendered is None:
         return error  # type: ignore[return-value]
     span = rendered.period
-    name = f"{rendered.org.display_name}{_file_period(span)}{rendered.template.label}.{fmt}"
+    name = f"{report_file_stem(rendered.org.display_name, span.label, rendered.template.label)}.{fmt}"
     record(Action.EXPORT, request=request, target=f"报告 {key} {org} {span.code}", format=fmt)
     if fmt == "docx":
         return _attachment(render_docx(rendered), fmt, name)
