@@ -214,7 +214,7 @@ def preview(
         "org": rendered.org,
         "period": span,
         "year": span.start.year,
-        "body": report_body(rendered.marked, rendered.slots),
+        "body": report_body(rendered.marked, rendered.slots, back=request.get_full_path()),
         "slot_count": len(rendered.slots),
         "checks": [check_row(c) for c in rendered.checks],
         "failed": [check_row(c) for c in rendered.failed_checks()],
@@ -300,7 +300,7 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
     run = _run(request, pk)
     context = {
         "run": run,
-        "body": report_body(run.marked, stored_slots(run)),
+        "body": report_body(run.marked, stored_slots(run), back=request.path),
         "failed": run.failed_checks,
         "formats": {k: v for k, v in FORMAT_LABELS.items() if k != "html"},
         "year": run.period_start.year,

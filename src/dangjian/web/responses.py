@@ -39,3 +39,21 @@ def content_disposition(name: str, *, inline: bool = False) -> str:
     from urllib.parse import quote
 
     return f"{'inline' if inline else 'attachment'}; filename*=UTF-8''{quote(name)}"
+
+
+# --- links back ----------------------------------------------------------------------------------------------------
+
+BACK_LIMIT = 500
+
+
+def local_path(value: str | None) -> str:
+    """`value` when it is a path on this site (/reports/…, with its query), else "": a `from=` link back may lead
+    only home, never to another host (//evil.example, https://…, javascript:…)."""
+    from django.utils.http import url_has_allowed_host_and_scheme
+
+    value = (value or "").strip()
+    if not value.startswith("/") or value.startswith("//") or "\\" in value or len(value) > BACK_LIMIT:
+        return ""
+    if any(ord(c) < 32 for c in value):
+        return ""
+    return value if url_has_allowed_host_and_scheme(value, allowed_hosts=None) else ""
