@@ -9,6 +9,7 @@
   var org = form.querySelector("select[name=org]");
   var year = form.querySelector("select[name=year]");
   var filter = form.querySelector("input.org-filter");
+  var note = form.querySelector(".org-filter-note");
   var yearTouched = false;
   function kinds(option) {
     return (option.getAttribute("data-kinds") || "").split(" ").filter(Boolean);
@@ -17,13 +18,20 @@
     var wanted = kinds(template.options[template.selectedIndex]);
     var typed = filter ? filter.value.trim().toLowerCase() : "";
     var firstShown = null;
+    var shown = 0;
     Array.prototype.forEach.call(org.options, function (option) {
       var fits = !wanted.length || kinds(option).some(function (k) { return wanted.indexOf(k) >= 0; });
       var found = !typed || (option.getAttribute("data-search") || "").toLowerCase().indexOf(typed) >= 0;
       option.hidden = !(fits && found);
       option.disabled = !fits;
-      if (fits && found && !firstShown) firstShown = option;
+      if (fits && found) {
+        shown += 1;
+        if (!firstShown) firstShown = option;
+      }
     });
+    if (note) {
+      note.textContent = !typed ? "" : shown ? "找到 " + shown + " 个组织" : "没有名称或代码含“" + filter.value.trim() + "”且适用于所选模板的组织";
+    }
     var selected = org.options[org.selectedIndex];
     if ((!selected || selected.hidden) && firstShown) {
       firstShown.selected = true;
