@@ -189,3 +189,17 @@ def test_the_check_command_prints_the_message_not_the_rule(world, capsys):
     out = capsys.readouterr().out
     assert code == 1
     assert f"✘ [错误] 中心组学习不少于 3 次：{MESSAGE}" in out and "学习.中心组次数 >= 3" not in out
+
+
+def test_an_empty_list_of_names_reads_as_none_in_a_failed_check(client, world):
+    from dangjian.indicators.models import Check
+
+    Check.objects.create(
+        code="t_names",
+        label="列出舞台剧",
+        rule="len(学习.舞台剧) >= 1",
+        message="应列出观看的舞台剧",
+        pack="testreport",
+    )
+    html = preview(client, world.jiwei, org="jw").content.decode()  # no records at 区纪委监委
+    assert "应列出观看的舞台剧（学习.舞台剧 = （无））" in html
