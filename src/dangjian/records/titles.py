@@ -17,7 +17,8 @@ def record_title(user: Any, record: Record) -> str:
     """The record's key fields (masked where the account's Scope hides them), dates last in brackets; "第 N 号记录"
     when the ledger names no key field or they are all empty."""
     scope = access.scope(user)
-    named, dated = [], []
+    named: list[str] = []
+    dated: list[str] = []
     for spec in record.ledger_type.active_fields():
         if not spec.is_key or spec.type == FieldType.FILE:
             continue
