@@ -12,7 +12,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from dangjian.orgs.models import Organization
@@ -44,9 +44,18 @@ def ordered_templates(templates: Iterable[ReportTemplate], org: Organization | N
 
 def _year_counts(orgs: list[Organization], before: dt.date) -> dict[str, dict[int, int]]:
     """Records per completed year for each org's subtree (by path), from one grouped query over the orgs given."""
+    roots: list[str] = []  # the subtrees the orgs make up: a prefix match each, not a list of every org
+    for path in sorted(o.path for o in orgs):
+        if not any(path.startswith(r) for r in roots):
+            roots.append(path)
+    if not roots:
+        return {}
+    within = Q()
+    for root in roots:
+        within |= Q(org__path__startswith=root)
     rows = (
         Record.objects.alive()
-        .filter(org__in=[o.pk for o in orgs], date__lt=before)
+        .filter(within, date__lt=before)
         .values("org__path", "date__year")
         .annotate(n=Count("id"))
         .order_by()
