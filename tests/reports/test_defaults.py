@@ -111,7 +111,18 @@ def test_what_was_asked_wins_over_the_defaults(client, world, district_template)
     assert selected(html, "org") == ["c1"] and options(html, "template") == ["testreport"]
     assert selected(html, "year") == ["2019"]
     html = index(client, world.unit_admin, template="district-only")
-    assert options(html, "org") == ["root"]
+    assert options(html, "org") == ["root"] and selected(html, "org") == ["root"]
+
+
+def test_a_template_for_none_of_the_accounts_orgs_is_named_and_the_form_still_offered(
+    client, world, district_template
+):
+    client.force_login(world.clerk)
+    response = client.get(reverse("reports:index"), {"template": "district-only"})
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert "报告模板“区委年度报告”适用于区（县）委，您可选的组织中没有这类组织，请另选模板。" in html
+    assert selected(html, "org") == ["c1"] and selected(html, "template") == ["testreport"]
 
 
 def preview(client, user, org="root", period="2019", key="testreport"):

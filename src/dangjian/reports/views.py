@@ -135,15 +135,23 @@ def _fitting(
 def index(request: HttpRequest) -> HttpResponse:
     all_orgs = access.orgs(request.user).filter(is_active=True).order_by("path")
     key, code = request.GET.get("template"), request.GET.get("org")
-    # Unasked, the form starts from the account's own reporting org, a template meant for it and its last year
-    # with data (defaults.py).
-    home = None if code or key else defaults.home_org(all_orgs[:MAX_FORM_ORGS])
+    all_templates = list(ReportTemplate.objects.all())
+    # Unasked, the form starts from the account's own reporting org (among those the asked template is for), a
+    # template meant for it and its last year with data (defaults.py).
+    home, unfit = None, ""
+    if not code:
+        wanted = next((t for t in all_templates if t.key == key), None)
+        candidates = list(all_orgs.prefetch_related("kinds")[:MAX_FORM_ORGS])
+        home = defaults.home_org(o for o in candidates if wanted is None or wanted.fits(o))
+        if home is None and wanted is not None and candidates:  # a template for none of the account's orgs
+            unfit = f"报告模板“{wanted.label}”适用于{wanted.kind_labels()}，您可选的组织中没有这类组织，请另选模板。"
+            key, home = None, defaults.home_org(candidates)
     # Each template names the org kinds it is for: the form offers the templates fitting the chosen org and the
     # orgs fitting the chosen template (a template naming no kinds fits all).
-    templates, orgs, problem = _fitting(
-        list(ReportTemplate.objects.all()), all_orgs, key, code or (home.code if home else None)
-    )
-    templates = defaults.ordered_templates(templates, home)
+    templates, orgs, problem = _fitting(all_templates, all_orgs, key, code or (home.code if home else None))
+    problem = problem or unfit
+    chosen_org = code or (home.code if home else "")
+    templates = defaults.ordered_templates(templates, next((o for o in orgs if o.code == chosen_org), None))
     last_years = defaults.last_years(orgs)
     base_depth = min((o.depth for o in orgs), default=1)
     asked = _asked_period(request.GET)
@@ -156,7 +164,6 @@ def index(request: HttpRequest) -> HttpResponse:
                 problem = "报告期无效：选择“自定义起止日期”时，请填写起始日期和截止日期"
         else:
             return redirect("reports:preview", key=key, org=code, period=period.code)
-    chosen_org = code or (home.code if home else "")
     runs = ReportRun.objects.filter(org__in=all_orgs).select_related("org", "created_by")[:50]
     context = {
         "templates": templates,
