@@ -81,7 +81,8 @@ def test_anonymous_is_sent_to_login(client):
 def test_finalise_then_view_download_and_compare(client, world, make_record):
     client.force_login(world.unit_admin)
     response = client.post(
-        reverse("reports:finalise", kwargs={"key": "testreport", "org": "root", "year": 2019})
+        reverse("reports:finalise", kwargs={"key": "testreport", "org": "root", "year": 2019}),
+        {"confirm": "1"},
     )
     run = ReportRun.objects.get()
     assert response.status_code == 302 and response.url == reverse("reports:run", kwargs={"pk": run.pk})
@@ -110,12 +111,12 @@ def test_finalise_with_failing_error_check_needs_a_reason(client, world, make_re
     url = reverse(
         "reports:finalise", kwargs={"key": "testreport", "org": "c2", "year": 2019}
     )  # c2: 1 session
-    response = client.post(url)
+    response = client.post(url, {"confirm": "1"})
     assert response.status_code == 302 and response.url == preview_url("c2")
     assert not ReportRun.objects.exists()
     page = client.get(response.url).content.decode()
     assert "须填写仍要定稿的理由" in page and "override_reason" in page
-    client.post(url, {"override_reason": "社区只开展了一次，已向区委说明"})
+    client.post(url, {"override_reason": "社区只开展了一次，已向区委说明", "confirm": "1"})
     assert ReportRun.objects.get().override_reason == "社区只开展了一次，已向区委说明"
 
 

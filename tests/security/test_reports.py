@@ -27,6 +27,8 @@ report_pack, report_records = reports.report_pack, reports.report_records  # fix
 
 VALUES = fake_values(**{"学习.次数": 23, "文化.舞台剧": ["焦裕禄", "红旗渠"]})
 
+CONFIRM = {"confirm": "1"}  # 定稿 asks for the confirming tick (tests/reports/test_confirm.py)
+
 
 def url(name: str, org: str = "root", year: int = 2019, **extra: Any) -> str:
     return reverse(f"reports:{name}", kwargs={"key": "testreport", "org": org, "year": year, **extra})
@@ -64,10 +66,12 @@ def test_the_finalise_service_refuses_them_too(report_pack, world):
 def test_reviewer_and_admin_covering_the_org_may_finalise_and_it_is_audited(client, world):
     client.force_login(world.reviewer)  # 审核员 at 城关街道
     assert url("finalise", "c1") in client.get(url("preview", "c1")).content.decode()
-    assert client.post(url("finalise", "c1")).status_code == 302
-    assert client.post(url("finalise", "root")).status_code == 404  # the district is above his subtree
+    assert client.post(url("finalise", "c1"), CONFIRM).status_code == 302
+    assert (
+        client.post(url("finalise", "root"), CONFIRM).status_code == 404
+    )  # the district is above his subtree
     client.force_login(world.unit_admin)  # 管理员 at the district
-    assert client.post(url("finalise", "root")).status_code == 302
+    assert client.post(url("finalise", "root"), CONFIRM).status_code == 302
     assert ReportRun.objects.count() == 2
     finalised = events(Action.FINALISE)
     assert [(e.username, e.target) for e in finalised] == [
@@ -258,7 +262,7 @@ def test_a_control_character_in_a_value_still_gives_the_word_file_and_finalise(c
     assert response.status_code == 200
     text = "\n".join(p.text for p in Document(io.BytesIO(response.content)).paragraphs)
     assert "《东方红》" in text
-    assert client.post(url("finalise")).status_code == 302
+    assert client.post(url("finalise"), CONFIRM).status_code == 302
     run = ReportRun.objects.get()
     assert "东方红" in run.text and "\x01" not in run.text
     assert (

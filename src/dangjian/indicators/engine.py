@@ -448,8 +448,8 @@ def evidence_records(key: str, org: Organization, period: Period) -> QuerySet[Re
 
 def _display(value: Any) -> str:
     if isinstance(value, list):
-        return "、".join(map(str, value))
-    return str(value)
+        value = "、".join(map(str, value))
+    return str(value) if value != "" else "（无）"  # an empty list of names reads as such, not as "= ，"
 
 
 def run_checks(

@@ -16,7 +16,7 @@ from dangjian.audit.log import Action, record
 from dangjian.orgs import access
 from dangjian.orgs.models import Organization
 from dangjian.records.fields import cell_class
-from dangjian.web.responses import json_response
+from dangjian.web.responses import json_response, local_path
 
 from . import evidence as ev
 from . import schemas
@@ -120,5 +120,6 @@ def evidence(request: HttpRequest) -> HttpResponse:
         "page": page,
         "query": query.urlencode(),
         "may_write_reports": access.scope(request.user).may_write_reports(),  # a link to the builder
+        "back": local_path(request.GET.get("from")),  # the report page the figure was opened from
     }
     return render(request, "indicators/evidence.html", context)

@@ -25,8 +25,8 @@ from dangjian.records.forms import MultipleFileInput, form_field, initial_value
 from dangjian.records.models import FieldType, LedgerType, Record
 from dangjian.records.views import get_ledger_for_user, get_record_for_user
 from dangjian.spreadsheets.xlsx import XLSX_MIME, Column, table
-from dangjian.text import NOTE_LIMIT, note
-from dangjian.web.responses import json_response, wants_json
+from dangjian.text import NOTE_LIMIT, cn_date, note
+from dangjian.web.responses import content_disposition, download_name, json_response, wants_json
 
 from . import schemas, workflow
 
@@ -167,7 +167,9 @@ def overdue(request: HttpRequest, fmt: str = "") -> HttpResponse:
     if fmt == "xlsx" or request.GET.get("format") == "xlsx":
         rows = schemas.overdue_rows(items, timezone.localdate())
         response = HttpResponse(overdue_xlsx(rows, summary), content_type=XLSX_MIME)
-        response["Content-Disposition"] = "attachment; filename*=UTF-8''overdue.xlsx"
+        where = org.display_name if org is not None else "全部"
+        name = download_name(f"逾期事项（{where}，截至{cn_date(timezone.localdate())}）", "xlsx")
+        response["Content-Disposition"] = content_disposition(name)
         return response
     codes = {i.record.org.name: i.record.org.code for i in items}  # each unit's row opens its own overview
     page = Paginator(items, OVERDUE_PAGE).get_page(request.GET.get("page"))  # the summaries count them all

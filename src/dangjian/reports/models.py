@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from django.conf import settings
@@ -194,4 +195,15 @@ class ReportRun(models.Model):
         return [c for c in self.checks if not c.get("ok")]
 
     def filename(self, ext: str) -> str:
-        return f"{self.org.display_name}{self.period_label}{self.template_label}（定稿{self.pk}）.{ext}"
+        stem = report_file_stem(self.org.display_name, self.period_label, self.template_label)
+        return f"{stem}（定稿{self.pk}）.{ext}"
+
+
+_LEADING_YEAR = re.compile(r"^\d{4}年度?")
+
+
+def report_file_stem(org_name: str, period_label: str, template_label: str) -> str:
+    """示范区 + 2019年度 + the template's label, said once: a label that begins with a year (2019年度区委常委会党建
+    工作报告, made for the seed year) gives way to the period the report is for, so the name never reads
+    示范区2019年2019年度… nor names 2019 for a 2020 report."""
+    return f"{org_name}{period_label}{_LEADING_YEAR.sub('', template_label)}"

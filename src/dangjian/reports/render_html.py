@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from html import escape
 from typing import Any
+from urllib.parse import urlencode
 
 from django.template.loader import render_to_string
 from django.utils.safestring import SafeString, mark_safe
@@ -20,10 +21,13 @@ def stored_slot_rows(rendered: Rendered) -> list[dict[str, Any]]:
     return [slot.as_stored() for slot in rendered.slots]
 
 
-def _link(slot: SlotValue, display: str) -> str:
+def _link(slot: SlotValue, display: str, back: str = "") -> str:
     """A printed figure or name: a link to its evidence (or a plain span when it has none), titled with the
-    indicator's label, key and the number of records behind it."""
+    indicator's label, key and the number of records behind it; `back`, the page showing the report, rides along
+    as `from=` so the evidence page leads back to it."""
     records, url = slot.evidence.records, slot.evidence.url
+    if url and back:
+        url += ("&" if "?" in url else "?") + urlencode({"from": back})
     title = f"{slot.indicator.label}（{slot.key}）"
     if records is not None:
         title += f"：{records} 条记录"
@@ -34,29 +38,30 @@ def _link(slot: SlotValue, display: str) -> str:
     return f"<span {attrs}>{text}</span>"
 
 
-def _inline(marked: str, slots: Sequence[SlotValue]) -> str:
+def _inline(marked: str, slots: Sequence[SlotValue], back: str = "") -> str:
     """Escape a marked line and turn each slot marker into its evidence link."""
     out, pos = [], 0
     for m in MARKER_RE.finditer(marked):
         out.append(escape(marked[pos : m.start()]))
-        out.append(_link(slots[int(m.group(1))], m.group(2)))
+        out.append(_link(slots[int(m.group(1))], m.group(2), back))
         pos = m.end()
     out.append(escape(marked[pos:]))
     return "".join(out)
 
 
-def report_body(marked: str, slots: Sequence[SlotValue]) -> SafeString:
+def report_body(marked: str, slots: Sequence[SlotValue], back: str = "") -> SafeString:
     """The report as HTML paragraphs (title, headings, body), from marked text and its slot values (a live
-    render's, or a finalised run's read back with SlotValue.from_stored)."""
+    render's, or a finalised run's read back with SlotValue.from_stored); `back`: the page's own path, for the
+    evidence pages' way back."""
     parts = []
     for block in blocks(marked, strip=strip_markers):
         if block.kind == "blank":
             parts.append('<p class="blank"></p>')
         elif block.kind in HEADING_KINDS:
-            head = f'<span class="{block.kind}">{_inline(block.head, slots)}</span>'
-            parts.append(f'<p class="{block.kind}-line">{head}{_inline(block.rest, slots)}</p>')
+            head = f'<span class="{block.kind}">{_inline(block.head, slots, back)}</span>'
+            parts.append(f'<p class="{block.kind}-line">{head}{_inline(block.rest, slots, back)}</p>')
         else:
-            parts.append(f'<p class="{block.kind}">{_inline(block.head, slots)}</p>')
+            parts.append(f'<p class="{block.kind}">{_inline(block.head, slots, back)}</p>')
     return mark_safe("\n".join(parts))  # noqa: S308 - every piece of text above went through escape()
 
 

@@ -22,8 +22,9 @@ from dangjian.audit.log import Action, record
 from dangjian.orgs import access
 from dangjian.orgs.models import Organization
 
+from . import defaults
 from . import values as sources
-from .models import ReportRun, ReportTemplate
+from .models import ReportRun, ReportTemplate, report_file_stem
 from .render_docx import render_docx
 from .render_html import render_html, report_body
 from .render_json import check_row, render_json, render_txt
@@ -134,9 +135,25 @@ def _fitting(
 def index(request: HttpRequest) -> HttpResponse:
     all_orgs = access.orgs(request.user).filter(is_active=True).order_by("path")
     key, code = request.GET.get("template"), request.GET.get("org")
+    all_templates = list(ReportTemplate.objects.all())
+    # Unasked, the form starts from the account's own reporting org (among those the asked template is for), a
+    # template meant for it and its last year with data (defaults.py).
+    home, unfit = None, ""
+    if not code:
+        wanted = next((t for t in all_templates if t.key == key), None)
+        candidates = list(all_orgs.prefetch_related("kinds")[:MAX_FORM_ORGS])
+        home = defaults.home_org(o for o in candidates if wanted is None or wanted.fits(o))
+        if home is None and wanted is not None and candidates:  # a template for none of the account's orgs
+            unfit = f"报告模板“{wanted.label}”适用于{wanted.kind_labels()}，您可选的组织中没有这类组织，请另选模板。"
+            key, home = None, defaults.home_org(candidates)
     # Each template names the org kinds it is for: the form offers the templates fitting the chosen org and the
     # orgs fitting the chosen template (a template naming no kinds fits all).
-    templates, orgs, problem = _fitting(list(ReportTemplate.objects.all()), all_orgs, key, code)
+    templates, orgs, problem = _fitting(all_templates, all_orgs, key, code or (home.code if home else None))
+    problem = problem or unfit
+    chosen_org = code or (home.code if home else "")
+    templates = defaults.ordered_templates(templates, next((o for o in orgs if o.code == chosen_org), None))
+    last_years = defaults.last_years(orgs)
+    base_depth = min((o.depth for o in orgs), default=1)
     asked = _asked_period(request.GET)
     if key and code and asked is not None and not problem:
         try:
@@ -150,13 +167,13 @@ def index(request: HttpRequest) -> HttpResponse:
     runs = ReportRun.objects.filter(org__in=all_orgs).select_related("org", "created_by")[:50]
     context = {
         "templates": templates,
-        "orgs": orgs,
+        "orgs": [(o, "　" * (o.depth - base_depth), last_years[o.code]) for o in orgs],
         "years": _years(),
         "spans": SPANS,
         "chosen": {
-            "template": key or "",
-            "org": code or "",
-            "year": request.GET.get("year") or str(timezone.localdate().year - 1),
+            "template": key or (templates[0].key if templates else ""),
+            "org": chosen_org,
+            "year": request.GET.get("year") or str(last_years.get(chosen_org, timezone.localdate().year - 1)),
             "span": request.GET.get("span") or "",
             "start": request.GET.get("start") or "",
             "end": request.GET.get("end") or "",
@@ -204,7 +221,7 @@ def preview(
         "org": rendered.org,
         "period": span,
         "year": span.start.year,
-        "body": report_body(rendered.marked, rendered.slots),
+        "body": report_body(rendered.marked, rendered.slots, back=request.get_full_path()),
         "slot_count": len(rendered.slots),
         "checks": [check_row(c) for c in rendered.checks],
         "failed": [check_row(c) for c in rendered.failed_checks()],
@@ -215,13 +232,13 @@ def preview(
             template=rendered.template, org=rendered.org, period_start=span.start, period_end=span.end
         ),
         "comparisons": [("上期", span.previous()), ("上年同期", span.same_last_year())],
+        "warnings": defaults.period_warnings(rendered.template, rendered.org, span),
     }
+    if context["warnings"]:
+        year = defaults.suggested_year(rendered.org)
+        if year != span.start.year or not span.is_year:
+            context["suggested"] = sources.period_for_year(year)
     return render(request, "reports/preview.html", context)
-
-
-def _file_period(period: Any) -> str:
-    """How a file name names the period: 2019年 for a year (as before), else its label."""
-    return period.label.removesuffix("度") if period.is_year else period.label  # 2019年度 → 2019年
 
 
 @login_required
@@ -234,7 +251,7 @@ def download(
     if rendered is None:
         return error  # type: ignore[return-value]
     span = rendered.period
-    name = f"{rendered.org.display_name}{_file_period(span)}{rendered.template.label}.{fmt}"
+    name = f"{report_file_stem(rendered.org.display_name, span.label, rendered.template.label)}.{fmt}"
     record(Action.EXPORT, request=request, target=f"报告 {key} {org} {span.code}", format=fmt)
     if fmt == "docx":
         return _attachment(render_docx(rendered), fmt, name)
@@ -243,6 +260,9 @@ def download(
     if fmt == "json":
         return _attachment(render_json(rendered), fmt, name, inline=True)
     return _attachment(render_txt(rendered), fmt, name, inline=True)
+
+
+FINALISE_UNCONFIRMED = "未定稿：定稿后不可修改或撤销，请先勾选“我已核对，确认定稿”再点“定稿”。"
 
 
 @login_required
@@ -260,6 +280,9 @@ def finalise_view(
     rendered, error = _render_or_error(request, key, org, period, year)
     if rendered is None:
         return error  # type: ignore[return-value]
+    if request.POST.get("confirm") != "1":  # 定稿 cannot be undone: the page names what becomes permanent
+        messages.error(request, FINALISE_UNCONFIRMED)
+        return redirect("reports:preview", key=key, org=org, period=rendered.period.code)
     reason = request.POST.get("override_reason", "")
     try:
         run = finalise(rendered.template, rendered.org, rendered.period, request.user, reason)
@@ -284,7 +307,7 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
     run = _run(request, pk)
     context = {
         "run": run,
-        "body": report_body(run.marked, stored_slots(run)),
+        "body": report_body(run.marked, stored_slots(run), back=request.path),
         "failed": run.failed_checks,
         "formats": {k: v for k, v in FORMAT_LABELS.items() if k != "html"},
         "year": run.period_start.year,

@@ -21,7 +21,7 @@ from dangjian.orgs import access
 from dangjian.orgs.models import Organization, OrgKind
 from dangjian.records.models import LedgerType
 from dangjian.spreadsheets.xlsx import XLSX_MIME
-from dangjian.web.responses import json_response
+from dangjian.web.responses import content_disposition, download_name, json_response
 
 from . import collection, extras, schemas
 from .models import CollectionTask, TaskTarget
@@ -133,7 +133,8 @@ def task_detail(request: HttpRequest, pk: int, fmt: str = "") -> HttpResponse:
     prog = collection.progress(request.user, task)
     if fmt == "xlsx":
         response = HttpResponse(collection.export_xlsx(prog), content_type=XLSX_MIME)
-        response["Content-Disposition"] = f"attachment; filename*=UTF-8''task-{task.pk}.xlsx"
+        name = download_name(f"填报任务“{task.title}”进度", "xlsx")
+        response["Content-Disposition"] = content_disposition(name)
         return response
     if fmt == "json":
         return json_response(_progress_json(prog))

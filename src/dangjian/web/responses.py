@@ -20,3 +20,40 @@ def wants_json(request: HttpRequest, fmt: str = "") -> bool:
 def json_response(data: dict[str, Any], status: int = 200) -> JsonResponse:
     """A JSON twin's answer, Chinese written as it is."""
     return JsonResponse(data, status=status, json_dumps_params={"ensure_ascii": False})
+
+
+# --- download names ------------------------------------------------------------------------------------------------
+
+FILE_NAME_LIMIT = 120  # characters before the extension: Windows and WPS handle far more, people read less
+_NOT_IN_FILE_NAMES = str.maketrans({c: "_" for c in '/\\:*?"<>|'} | {chr(c): None for c in range(32)})
+
+
+def download_name(stem: str, ext: str) -> str:
+    """A Chinese file name a clerk can keep as it is: characters Windows refuses replaced, length bounded."""
+    cleaned = " ".join(stem.translate(_NOT_IN_FILE_NAMES).split())[:FILE_NAME_LIMIT] or "下载"
+    return f"{cleaned}.{ext}"
+
+
+def content_disposition(name: str, *, inline: bool = False) -> str:
+    """The Content-Disposition of a download named `name` (UTF-8, as every browser reads it)."""
+    from urllib.parse import quote
+
+    return f"{'inline' if inline else 'attachment'}; filename*=UTF-8''{quote(name)}"
+
+
+# --- links back ----------------------------------------------------------------------------------------------------
+
+BACK_LIMIT = 500
+
+
+def local_path(value: str | None) -> str:
+    """`value` when it is a path on this site (/reports/…, with its query), else "": a `from=` link back may lead
+    only home, never to another host (//evil.example, https://…, javascript:…)."""
+    from django.utils.http import url_has_allowed_host_and_scheme
+
+    value = (value or "").strip()
+    if not value.startswith("/") or value.startswith("//") or "\\" in value or len(value) > BACK_LIMIT:
+        return ""
+    if any(ord(c) < 32 for c in value):
+        return ""
+    return value if url_has_allowed_host_and_scheme(value, allowed_hosts=None) else ""

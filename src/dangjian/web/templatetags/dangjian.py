@@ -75,3 +75,11 @@ def may_manage_packs(context: dict[str, Any]) -> bool:
     request = context.get("request")
     user = getattr(request, "user", None)
     return bool(user is not None and user.is_authenticated and access.scope(user).may_manage_packs())
+
+
+@register.filter
+def record_title(record: Any, user: Any) -> str:
+    """{{ record|record_title:user }}: the record named by its key fields, as the account may see them."""
+    from dangjian.records.titles import record_title as title
+
+    return title(user, record)

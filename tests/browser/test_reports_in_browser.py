@@ -1,0 +1,85 @@
+"""The report page in a real browser, as the 城关街道 reviewer (shenhe) uses it: the form starts from the street,
+a template for it and 2019 (the last completed year with data), 查找组织 narrows the org list, a figure's evidence
+leads back to the report, and 定稿 is not sent until "我已核对，确认定稿" is ticked. Screenshots go to
+$DANGJIAN_SCREENSHOTS when set (to be looked at)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from dangjian.demo.generator import DEMO_PASSWORD
+
+from .cdp import Browser, chromium_path
+from .test_excel_in_browser import server  # noqa: F401  (the demo app in its own process, a fixture)
+
+pytestmark = pytest.mark.skipif(
+    chromium_path() is None, reason="需要 Debian 的 chromium（apt-get install chromium）"
+)
+
+
+@pytest.fixture(scope="module")
+def reviewer(server) -> Iterator[Browser]:  # noqa: F811
+    b = Browser(chromium_path() or "chromium")
+    b.go(f"{server}/login/")
+    b.fill("#id_username", "shenhe")  # 城关街道的审核员
+    b.fill("#id_password", DEMO_PASSWORD)
+    b.click("form button[type=submit]")
+    b.wait_for("document.readyState === 'complete' && document.body.innerText.includes('您好')")
+    yield b
+    b.close()
+
+
+def shot(browser: Browser, name: str) -> None:
+    folder = os.environ.get("DANGJIAN_SCREENSHOTS")
+    if folder:
+        data = browser.page("Page.captureScreenshot", format="png")["data"]
+        (Path(folder) / f"{name}.png").write_bytes(base64.b64decode(data))
+
+
+def value(browser: Browser, selector: str) -> str:
+    return str(browser.js(f"document.querySelector({json.dumps(selector)}).value"))
+
+
+def test_the_report_form_starts_from_the_reviewers_street_and_its_last_year(reviewer, server):  # noqa: F811
+    reviewer.go(f"{server}/reports/")
+    assert value(reviewer, "select[name=org]") == "demo-jd01"
+    assert value(reviewer, "select[name=year]") == "2019"
+    assert value(reviewer, "select[name=template]") == "jiceng"  # the district's template is not offered
+    reviewer.js(
+        "var f = document.querySelector('.org-filter'); f.value = '幸福'; f.dispatchEvent(new Event('input'))"
+    )
+    assert value(reviewer, "select[name=org]") == "demo-jd01-sq01"  # the first org found is chosen
+    assert "找到 1 个组织" in reviewer.text()
+    shot(reviewer, "reports-form")
+    reviewer.click("#report-form button[type=submit]")
+    reviewer.wait_for("location.pathname === '/reports/jiceng/demo-jd01-sq01/2019/'")
+    assert "没有任何台账记录" not in reviewer.text()
+
+
+def test_evidence_leads_back_and_finalise_waits_for_the_tick(reviewer, server):  # noqa: F811
+    preview = f"{server}/reports/jiceng/demo-jd01/2019/"
+    reviewer.go(preview)
+    reviewer.click(".report-paper a.slot")
+    reviewer.wait_for("location.pathname === '/indicators/evidence/'")
+    assert "← 返回报告" in reviewer.text()
+    reviewer.click(".page-head .actions a.btn")
+    reviewer.wait_for(f"location.href === {json.dumps(preview)}")
+    assert "不能修改、撤销或删除" in reviewer.text()
+    reviewer.js("document.querySelector('input[name=confirm]').scrollIntoView({block: 'center'})")
+    shot(reviewer, "reports-finalise")
+    reviewer.click(".report-side form button[type=submit]")  # not ticked: the browser keeps the form
+    assert reviewer.js("document.querySelector('input[name=confirm]').validity.valueMissing") is True
+    assert reviewer.js("location.href") == preview
+    reviewer.js(  # an error-level check that fails asks for a written reason as well
+        "var r = document.querySelector('textarea[name=override_reason]'); if (r) r.value = '浏览器测试'"
+    )
+    reviewer.click("input[name=confirm]")
+    reviewer.click(".report-side form button[type=submit]")
+    reviewer.wait_for("location.pathname.startsWith('/reports/runs/')")
+    assert "已定稿" in reviewer.text()
