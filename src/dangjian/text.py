@@ -60,6 +60,20 @@ def cn_date(value: dt.date | str | None) -> str:
     return f"{day.year}年{day.month}月{day.day}日"
 
 
+def cn_month_day(day: dt.date) -> str:
+    """3月5日: a day within a year the prose has already named."""
+    return f"{day.month}月{day.day}日"
+
+
+def cn_month(day: dt.date, suffix: str = "") -> str:
+    """3月 (or 3月份 with suffix "份"); cn_months(3, 5) is 3—5月."""
+    return f"{day.month}月{suffix}"
+
+
+def cn_months(first: int, last: int) -> str:
+    return f"{first}—{last}月"
+
+
 def cn_datetime(value: dt.datetime | None) -> str:
     """2019年3月5日 14:05, in the local time zone."""
     if value is None:

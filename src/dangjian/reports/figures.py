@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
+from dangjian.text import cn_date, cn_month_day
+
 from . import values as sources
 from .filters import round_figure
 from .prose import Candidate, Document, strip_kind
@@ -152,8 +154,8 @@ def worded(c: Candidate, value: Any, unit: str = "") -> tuple[str, str] | None:
         if not isinstance(value, dt.date):
             return None
         if "年" in c.text:
-            return f"{value.year}年{value.month}月{value.day}日", ""
-        return f"{value.month}月{value.day}日", ""
+            return cn_date(value), ""
+        return cn_month_day(value), ""
     return None
 
 

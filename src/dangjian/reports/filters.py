@@ -23,7 +23,7 @@ from typing import Any
 import cn2an
 from jinja2 import pass_environment
 
-from dangjian.text import cn_date
+from dangjian.text import cn_date, cn_month, cn_month_day, cn_months
 
 from .slots import EMPTY, Slot, display_value, raw
 
@@ -195,7 +195,7 @@ def _date_wording(filter_name: str, word: Callable[[dt.date], str]) -> Callable[
 
 
 def month_day(day: dt.date) -> str:
-    return f"{day.month}月{day.day}日"
+    return cn_month_day(day)
 
 
 def quarter(day: dt.date) -> str:
@@ -223,8 +223,8 @@ def span_words(start: dt.date, end: dt.date) -> str:
         if start.month % 3 == 1 and end.month == start.month + 2:
             return quarter(start)
         if start.month == end.month:
-            return f"{start.month}月份"
-        return f"{start.month}—{end.month}月"
+            return cn_month(start, "份")
+        return cn_months(start.month, end.month)
     if start.year != end.year:
         return f"{cn_date(start)}至{cn_date(end)}"
     return f"{month_day(start)}至{month_day(end)}"
@@ -444,8 +444,8 @@ FILTERS: dict[str, Callable[..., Any]] = {
     "升降": trend,
     "去尾": strip_suffix,
     "月日": _date_wording("月日", month_day),
-    "月": _date_wording("月", lambda d: f"{d.month}月"),
-    "月份": _date_wording("月份", lambda d: f"{d.month}月份"),
+    "月": _date_wording("月", cn_month),
+    "月份": _date_wording("月份", lambda d: cn_month(d, "份")),
     "季度": _date_wording("季度", quarter),
     "半年": _date_wording("半年", half_year),
     "期间": period_words,
