@@ -64,7 +64,9 @@ def test_a_check_made_in_the_web_runs_with_every_packs_checks(world, rules, defi
     from dangjian.indicators.models import Check
 
     define_checks({"code": "own", "label": "本包", "rule": "学习.次数 >= 1", "message": "应有学习"}, pack="u")
-    Check.objects.create(code="web", label="网页规则", rule="学习.中心组 >= 1", message="应有中心组学习", pack="")
+    Check.objects.create(
+        code="web", label="网页规则", rule="学习.中心组 >= 1", message="应有中心组学习", pack=""
+    )
     assert {r.code for r in run_checks(world.root, Y2019, pack="u")} == {"own", "web"}
     other = {r.code for r in run_checks(world.root, Y2019, pack="t")}
     assert "web" in other and "own" not in other
