@@ -22,6 +22,7 @@ from dangjian.audit.log import Action, record
 from dangjian.orgs import access
 from dangjian.orgs.models import Organization
 
+from . import editing
 from . import values as sources
 from .models import ReportRun, ReportTemplate
 from .render_docx import render_docx
@@ -216,6 +217,7 @@ def preview(
         ),
         "comparisons": [("上期", span.previous()), ("上年同期", span.same_last_year())],
     }
+    context["pending"] = editing.pending(rendered.template)  # 待定 block 定稿 (issue 11, 从 Word 生成模板)
     return render(request, "reports/preview.html", context)
 
 
