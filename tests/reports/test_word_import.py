@@ -207,3 +207,66 @@ def test_only_administrators_and_reviewers_of_the_reporting_org_may_use_it(clien
     assert client.get(URL).status_code == 403
     assert upload(client).status_code == 403
     assert not ReportTemplate.objects.filter(key="annual2020").exists()
+
+
+# --- the seed: last year's report of the demo district, as Word renders it ------------------------------------
+
+from tests.packs.conftest import in_demo  # noqa: E402,F401  (the demo district, built once for this module)
+
+
+@pytest.fixture(scope="module")
+def seed_import(in_demo, tmp_path_factory):  # noqa: F811
+    """Inside the demo district: the seed2019 report rendered to .docx, uploaded by the district's admin (qwb),
+    generated with every proposal as offered; the new template and the seed rendered as text."""
+    from django.contrib.auth import get_user_model
+    from django.test import Client, override_settings
+
+    from dangjian.orgs.models import Organization
+    from dangjian.reports import values as sources
+
+    tmp = tmp_path_factory.mktemp("wordimport")
+
+    def gather() -> dict[str, object]:
+        from dangjian.reports.render_docx import render_docx
+        from dangjian.reports.templating import render
+
+        out: dict[str, object] = {}
+        with override_settings(DATA_DIR=tmp / "data"):
+            (tmp / "data" / "packs").mkdir(parents=True)
+            org, period = Organization.objects.get(code="demo"), sources.period_for_year(2019)
+            seed = render(ReportTemplate.objects.get(key="seed2019"), org, period)
+            client = Client()
+            client.force_login(get_user_model().objects.get(username="qwb"))
+            form = {"org": "demo", "period": "2019", "key": "seed2020", "label": "示范区2020年度报告"}
+            form["file"] = SimpleUploadedFile("示范区2019年度报告.docx", render_docx(seed))
+            response = client.post(URL, form)
+            page = response.content.decode()
+            out["review"] = (response.status_code, page)
+            generated = client.post(URL, review_form(page) | {"action": "generate"})
+            out["generated"] = (generated.status_code, generated.get("Location", ""))
+            out["pack"] = sorted(p.name for p in (tmp / "data" / "packs" / "seed2020").iterdir())
+            out["seed"] = seed.text
+            out["new"] = render(ReportTemplate.objects.get(key="seed2020"), org, period).text
+            out["preview"] = client.get("/reports/seed2020/demo/2019/").content.decode()
+        return out
+
+    return in_demo(gather)
+
+
+def test_the_seed_docx_is_reviewed_and_generated_into_a_template_that_renders_the_seed(seed_import):
+    status, page = seed_import["review"]
+    assert status == 200
+    selects = re.findall(r'<select name="c-[\d-]+"', page)
+    assert len(selects) >= 213  # every slot of the seed has its choice
+    assert page.count('wi-fixed"><mark') >= 1  # and fixed wording is shown apart
+    status, location = seed_import["generated"]
+    assert status == 302 and location.startswith("/reports/templates/seed2020/edit/")
+    assert seed_import["pack"] == ["pack.toml", "seed2020.j2", "待定.md"]
+
+    def plain(text: str) -> list[str]:
+        return [line for line in text.split("\n") if line.strip()]
+
+    assert plain(seed_import["new"]) == plain(seed_import["seed"])
+    assert re.search(
+        r"模板还有 \d+ 处待定", seed_import["preview"]
+    )  # the seed has figures no indicator explains
