@@ -108,13 +108,13 @@ def test_an_upload_shows_the_text_with_every_figure_marked_and_the_proposals_ran
     assert re.search(f'wi-pending"><mark[^>]*>17</mark><select name="{opinions}"', page)
     assert re.search(f'<select name="{opinions}".*?<option value="pending" selected>', page, re.S)
     # 十九届四中全会 is fixed wording: marked differently, with a box to make it a figure
-    assert re.search(r'wi-fixed"><mark title="不作为数字位：[^"]+">十九</mark><label class="wi-flip">', page)
+    assert re.search(r'wi-fixed"><mark title="不作为数字位：[^"]+">十九</mark><label class="wi-flip"', page)
     assert not (writer and ReportTemplate.objects.filter(key="annual2020").exists())
 
 
 def test_a_fixed_wording_made_a_figure_gets_its_choice_after_reanalysis(writer):
     page = upload(writer).content.decode()
-    fixed = re.search(r'<input type="checkbox" name="flip" value="([\d-]+)">', page).group(1)
+    fixed = re.search(r'<input type="checkbox" name="flip" value="([\d-]+)" aria-label', page).group(1)
     form = review_form(page) | {"flip": [fixed], "action": "refresh"}
     again = writer.post(URL, form).content.decode()
     assert f'name="c-{fixed}"' in again

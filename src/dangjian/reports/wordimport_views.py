@@ -69,6 +69,25 @@ class Piece:
     choice: str = ""
     flipped: bool = False
 
+    @property
+    def options(self) -> list[tuple[str, str]]:
+        """(value, text) of each proposal: label, key and the value for the org and period (✓ when it is the
+        figure), the first marked as the one proposed."""
+        if self.match is None:
+            return []
+        out = []
+        for i, p in enumerate(self.match.proposals):
+            value = p.target.value
+            shown = "、".join(map(str, value[:5])) if isinstance(value, list) else p.right_text or "无数值"
+            mark = " ✓" if p.equal else ""
+            out.append(
+                (
+                    p.target.key,
+                    f"{'建议 ' if i == 0 else ''}{p.target.label}（{p.target.key}）= {shown}{mark}",
+                )
+            )
+        return out
+
 
 def _pieces(result: Checked, choices: dict[str, str], flips: set[str]) -> list[list[Piece]]:
     matches = {m.candidate.id: m for m in result.matches}
