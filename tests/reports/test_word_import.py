@@ -270,3 +270,10 @@ def test_the_seed_docx_is_reviewed_and_generated_into_a_template_that_renders_th
     assert re.search(
         r"模板还有 \d+ 处待定", seed_import["preview"]
     )  # the seed has figures no indicator explains
+
+
+def test_a_document_with_more_figures_than_one_page_can_hold_is_refused(writer, data_dir):
+    lines = ["、".join(f"第{i}次会议{i + 3}人" for i in range(j, j + 50)) + "。" for j in range(0, 1000, 50)]
+    response = upload(writer, docx_bytes(lines))
+    assert response.status_code == 400
+    assert "超过一页能逐一确认的 900 处" in response.content.decode()

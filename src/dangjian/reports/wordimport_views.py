@@ -51,6 +51,8 @@ from .prose import Candidate, ProseError
 MAX_TEXT = 400_000  # characters of the document carried by the review form (prose.MAX_TEXT reads no more)
 MAX_LABEL = 100
 MAX_NAME = 100
+# one form field per candidate: within Django's DATA_UPLOAD_MAX_NUMBER_FIELDS (1000) with the hidden fields
+MAX_CANDIDATES = 900
 
 
 def _writer(request: HttpRequest) -> None:
@@ -210,6 +212,11 @@ def from_word(request: HttpRequest) -> HttpResponse:
             result = check(chosen["name"] or "上传的文稿", lines, org, period, tuple(flips))
         except ProseError as exc:
             problem = str(exc)
+    if not problem and result is not None and len(result.document.candidates) > MAX_CANDIDATES:
+        problem = (
+            f"{result.name}：文中候选的数字和名称有 {len(result.document.candidates)} 处，超过一页能逐一确认的"
+            f" {MAX_CANDIDATES} 处；请分成几个文件上传，或用命令 dangjian template-from-docx"
+        )
     if problem or result is None or org is None or period is None:
         context["problem"] = problem
         return render(request, "reports/from_word.html", context, status=400)
