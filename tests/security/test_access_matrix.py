@@ -193,6 +193,9 @@ expect("reports:template_builtin", none=(405, 405, 405, 405, 405))
 # -- 核稿 (issue 11): a GET shows the form with the orgs one may report on; a draft is checked by POST (see
 # tests/reports/test_verify_page.py for the org refused to those outside it)
 expect("reports:verify", none=(200, 200, 200, 200, 200))
+# -- 从 Word 生成模板 (issue 11): the people who write the report, as the editor (the upload and generation by
+# POST are tested in tests/reports/test_word_import.py for every other role)
+expect("reports:from_word", none=(403, 403, 200, 403, 403))
 
 # -- packs: installed and uploaded by a 管理员 of the reporting org (a root of the tree) alone -------------------
 expect("packs:index", none=(403, 403, 200, 403, 403))

@@ -144,3 +144,27 @@ def keep_mine(template: ReportTemplate, name: str, user: Any) -> TemplateFileVer
     return save(
         template, name, current.text, user, "保留当前版本（已查看内置原文的更新）", base=current.builtin
     )
+
+
+# --- 待定 (从 Word 生成模板, issue 11) ------------------------------------------------------------------------------
+
+# A figure left open when a template was made from a Word document: `{# 待定 7-120：“12”，可能是 x.y #}`
+PENDING = re.compile(r"\{#-?\s*待定\s+([^\s：:]{1,40})[：:](.{0,300}?)-?#\}", re.S)
+
+
+@dataclass
+class Pending:
+    file: str
+    id: str
+    said: str  # “12”，可能是 党员.总数
+    line: int
+
+
+def pending(template: ReportTemplate) -> list[Pending]:
+    """Every 待定 comment in the files of the template in effect (they block 定稿 until resolved)."""
+    found = []
+    for name in files(template):
+        text = state(template, name).text
+        for m in PENDING.finditer(text):
+            found.append(Pending(name, m.group(1), m.group(2).strip(), text.count("\n", 0, m.start()) + 1))
+    return found

@@ -129,6 +129,7 @@ def edit(request: HttpRequest, key: str) -> HttpResponse:
         "period": (source.get("period") or str(timezone.localdate().year - 1))[:40],
         "max_kb": MAX_FILE_BYTES // 1000,
         "versions": editing.history(template, name)[:5],
+        "pending": editing.pending(template),  # 待定 left by 从 Word 生成模板 (issue 11)
     }
     return render(request, "reports/editor.html", context, status=status)
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .figures import Match, analyse
+from .figures import Match, Proposal, analyse
 from .prose import Document, ProseError, read_text
 
 MAX_FILE = 20 * 1024 * 1024  # bytes of a draft read
@@ -167,8 +167,26 @@ def _literal(text: str) -> str:
     return re.sub(r"[{}]", lambda m: '{{ "' + m.group(0) + '" }}', text)
 
 
-def template_source(result: Checked) -> tuple[str, list[Match]]:
-    """The .j2 source (every confident figure a slot, the rest the document's own words) and the 待定 figures."""
+LITERAL, PENDING = "literal", "pending"  # a figure's choice besides a target's key: 保留原文, 待定
+
+
+def default_choice(m: Match) -> str:
+    """What the command line decides for a figure: a confident match its first proposal, a figure no indicator
+    explains 待定, and a value-equal figure whose words fit no single indicator the document's text."""
+    if m.confident and m.first is not None:
+        return m.first.target.key
+    return PENDING if m.status != "一致" else LITERAL
+
+
+def chosen_proposal(m: Match, key: str) -> Proposal | None:
+    return next((p for p in m.proposals if p.target.key == key), None)
+
+
+def template_source(result: Checked, choices: dict[str, str] | None = None) -> tuple[str, list[Match]]:
+    """The .j2 source and the 待定 figures. Each figure is what `choices` (candidate id → a proposed target's key,
+    LITERAL or PENDING) says, else its `default_choice`: a target becomes `{{ expression }}`, 待定 keeps the
+    document's figure after a `{# 待定 … #}` comment, literal keeps the document's words."""
+    choices = choices or {}
     by_paragraph: dict[int, list[Match]] = {}
     for m in result.matches:
         by_paragraph.setdefault(m.candidate.paragraph, []).append(m)
@@ -180,11 +198,13 @@ def template_source(result: Checked) -> tuple[str, list[Match]]:
             c = m.candidate
             if c.start < pos:
                 continue
-            if m.confident and m.first is not None:
+            choice = choices.get(c.id) or default_choice(m)
+            proposal = chosen_proposal(m, choice) if choice not in (LITERAL, PENDING) else None
+            if proposal is not None:
                 parts.append(_literal(text[pos : c.start]))
-                parts.append("{{ " + m.first.expression + " }}")
+                parts.append("{{ " + proposal.expression + " }}")
                 pos = c.end
-            elif m.status != "一致":  # no indicator explains it: 待定, the document's figure kept
+            elif choice != LITERAL:  # 待定 (or a key no longer proposed): the document's figure kept
                 parts.append(_literal(text[pos : c.start]))
                 hint = f"，可能是 {m.first.target.key}" if m.first else ""
                 said = f"待定 {c.id}：“{c.text}”{hint}".replace("#}", "#")
@@ -201,12 +221,19 @@ def template_source(result: Checked) -> tuple[str, list[Match]]:
     return "\n".join(out_lines) + "\n", pending
 
 
-def write_pack(result: Checked, folder: Path, source_name: str) -> tuple[Path, list[Match]]:
+def write_pack(
+    result: Checked,
+    folder: Path,
+    source_name: str,
+    choices: dict[str, str] | None = None,
+    label: str = "",
+) -> tuple[Path, list[Match]]:
     """Write pack.toml, <name>.j2 and 待定.md into `folder` (created; its name is the pack's and template's key)."""
     key = folder.name
-    source, pending = template_source(result)
-    label = f"{result.org.name}{result.period.label}报告（由 {source_name} 生成）"
-    label = label.replace('"', "“")[:190]
+    source, pending = template_source(result, choices)
+    label = label or f"{result.org.name}{result.period.label}报告（由 {source_name} 生成）"
+    label = label.replace('"', "“").replace("\\", "＼").replace("\n", " ")[:190]
+    source_name = source_name.replace("\n", " ")
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "pack.toml").write_text(
         f"# 由 dangjian template-from-docx 从 {source_name} 生成（{result.org.code}，{result.period.code}）。\n"

@@ -12,6 +12,7 @@ from django.db import transaction
 from dangjian.indicators.engine import viewing_as
 from dangjian.orgs import access
 
+from . import editing
 from . import values as sources
 from .models import ReportRun, ReportTemplate
 from .render_docx import render_docx
@@ -40,6 +41,19 @@ class FinaliseBlocked(Exception):
         super().__init__(f"有 {len(failed)} 条错误级核对规则未通过（{messages}），须填写仍要定稿的理由")
 
 
+class PendingBlocked(FinaliseBlocked):
+    """The template still has 待定 figures (left open when it was made from a Word document): no reason helps."""
+
+    def __init__(self, pending: list[Any]) -> None:
+        self.failed = []
+        self.pending = pending
+        shown = "；".join(f"{p.file} 第 {p.line} 行 {p.said}" for p in pending[:10])
+        more = f" 等 {len(pending)} 处" if len(pending) > 10 else ""
+        Exception.__init__(
+            self, f"模板还有 {len(pending)} 处待定（{shown}{more}），须先在报告模板编辑页中确定后才能定稿"
+        )
+
+
 @transaction.atomic
 def finalise(
     template: ReportTemplate,
@@ -56,6 +70,9 @@ def finalise(
     own access — a 纪委 member who also reviews the district must not store case titles for all to read."""
     if not access.may_review(user, org):
         raise FinaliseRefused
+    open_slots = editing.pending(template)
+    if open_slots:
+        raise PendingBlocked(open_slots)
     with viewing_as(AnonymousUser()):
         rendered = render(template, org, period)
     reason = override_reason.strip()

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path, register_converter
 
-from . import editor_views, verify_views, views
+from . import editor_views, verify_views, views, wordimport_views
 
 
 class FormatConverter:
@@ -39,6 +39,7 @@ urlpatterns = [
     path("runs/<int:pk>/compare/", views.compare_view, name="compare"),
     # The report editor (管理员/审核员 of the reporting org): files, draft preview, versions, built-in updates
     path("templates/", editor_views.templates_index, name="templates"),
+    path("templates/from-word/", wordimport_views.from_word, name="from_word"),  # 从 Word 生成模板 (issue 11)
     path("templates/picker.json", editor_views.picker_json, name="template_picker"),
     path("templates/<slug:key>/edit/", editor_views.edit, name="template_edit"),
     path("templates/<slug:key>/draft/", editor_views.draft_preview, name="template_draft"),

@@ -22,7 +22,7 @@ from dangjian.audit.log import Action, record
 from dangjian.orgs import access
 from dangjian.orgs.models import Organization
 
-from . import defaults
+from . import defaults, editing
 from . import values as sources
 from .models import ReportRun, ReportTemplate, report_file_stem
 from .render_docx import render_docx
@@ -238,6 +238,7 @@ def preview(
         year = defaults.suggested_year(rendered.org)
         if year != span.start.year or not span.is_year:
             context["suggested"] = sources.period_for_year(year)
+    context["pending"] = editing.pending(rendered.template)  # 待定 block 定稿 (issue 11, 从 Word 生成模板)
     return render(request, "reports/preview.html", context)
 
 
