@@ -157,7 +157,7 @@ def test_a_template_with_an_open_figure_cannot_be_finalised_until_resolved(write
     preview = writer.get("/reports/annual2020/root/2019/").content.decode()
     assert "模板还有 1 处待定" in preview
     finalise = "/reports/annual2020/root/2019/finalise/"
-    response = writer.post(finalise, {"override_reason": "就这样吧"}, follow=True)
+    response = writer.post(finalise, {"override_reason": "就这样吧", "confirm": "1"}, follow=True)
     assert "模板还有 1 处待定" in response.content.decode() and "“17”" in response.content.decode()
     assert not ReportRun.objects.exists()
 
@@ -170,7 +170,7 @@ def test_a_template_with_an_open_figure_cannot_be_finalised_until_resolved(write
         {"file": "annual2020.j2", "text": resolved, "org": "root", "period": "2019"},
     )
     assert saved.status_code == 302
-    writer.post(finalise, {})
+    writer.post(finalise, {"confirm": "1"})
     assert ReportRun.objects.filter(template=template).count() == 1
 
 
