@@ -31,6 +31,7 @@ class Action(models.TextChoices):
     REFUSED = "refused", "拒绝访问"
     API_TOKEN = "api_token", "API 令牌"
     API_WRITE = "api_write", "接口写入"
+    REMIND = "remind", "发送提醒"
 
 
 class AppendOnlyError(Exception):

@@ -26,3 +26,34 @@ class PasswordState(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user}：{'须修改密码' if self.must_change else '已自行设置密码'}"
+
+
+class Reminder(models.Model):
+    """A daily digest (提醒) for one account about one unit: its 清单 items and 填报任务 due soon or overdue, written by
+    `dangjian remind` (dangjian.web.reminders). One per (recipient, unit, day): a second run that day sends nothing."""
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reminders", verbose_name="收件人"
+    )
+    org = models.ForeignKey(
+        "orgs.Organization", on_delete=models.CASCADE, related_name="+", verbose_name="单位", db_index=False
+    )
+    day = models.DateField("日期")
+    subject = models.CharField("标题", max_length=200)
+    body = models.TextField("正文")
+    items = models.JSONField("事项", default=list)
+    emailed = models.BooleanField("已发邮件", default=False)
+    created_at = models.DateTimeField("生成时间", auto_now_add=True)
+    read_at = models.DateTimeField("已读时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "提醒"
+        verbose_name_plural = "提醒"
+        ordering = ["-day", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["recipient", "org", "day"], name="one_reminder_per_unit_and_day")
+        ]
+        indexes = [models.Index(fields=["recipient", "read_at"], name="reminder_unread")]
+
+    def __str__(self) -> str:
+        return self.subject
