@@ -251,6 +251,15 @@ def cmd_overdue(args: argparse.Namespace) -> int:
 
 
 @command
+def cmd_remind(args: argparse.Namespace) -> int:
+    from dangjian.web.reminders import remind_command
+
+    code, output = remind_command(args.date, args.days)
+    print(output, file=sys.stdout if code == 0 else sys.stderr)
+    return code
+
+
+@command
 def cmd_pack(args: argparse.Namespace) -> int:
     from dangjian.packs.cli import pack
 
@@ -446,6 +455,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("overdue", help="列出逾期未销号的清单事项（每日提醒用），退出码为 0")
     p.add_argument("--org", required=True, help="组织代码：列出该组织及其下级的事项")
     p.add_argument("--format", choices=["text", "json"], default="text")
+
+    p = sub.add_parser("remind", help="生成每日提醒（站内消息，已配置邮件时同时发邮件），供 cron 每日运行")
+    p.add_argument("--days", type=int, default=7, help="提醒多少天内到期的事项（默认 7，0 到 90）")
+    p.add_argument("--date", help="按该日期生成（YYYY-MM-DD，默认今天）")
 
     p = sub.add_parser("backup", help="备份数据库和附件到一个 zip 文件（可用口令加密）")
     p.add_argument("-o", "--output", help="备份文件路径（默认在当前目录按时间命名）")

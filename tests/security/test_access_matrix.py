@@ -55,6 +55,9 @@ expect("login", none=(302, 302, 302, 302, 302))  # signed in already: on to the 
 expect("logout", none=(405, 405, 405, 405, 405))
 expect("home", none=(200, 200, 200, 200, 200))
 expect("password_change", none=(200, 200, 200, 200, 200))  # one's own password: every signed-in user
+# -- 提醒 (reminders): one's own messages only (tests/lists/test_reminders.py: another's cannot be read or marked)
+expect("messages", none=(200, 200, 200, 200, 200))
+expect("message_read", none=(405, 405, 405, 405, 405))  # POST only
 # -- the audit log: the security auditor's alone (none of these roles) -------------------------------------------
 expect("audit:events", none=(403, 403, 403, 403, 403))
 expect("audit:export", none=(403, 403, 403, 403, 403))

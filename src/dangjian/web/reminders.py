@@ -136,7 +136,9 @@ def due_targets(day: dt.date, days: int) -> dict[int, list[Due]]:
     )
     for target in qs:
         status = target.get_status_display()
-        out[target.org_id].append(Due("target", target, f"填报任务：{target.task.title}", target.task.deadline, status))
+        out[target.org_id].append(
+            Due("target", target, f"填报任务：{target.task.title}", target.task.deadline, status)
+        )
     return out
 
 

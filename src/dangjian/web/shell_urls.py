@@ -11,5 +11,7 @@ urlpatterns = [
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("account/password/", passwords.OwnPasswordView.as_view(), name="password_change"),
+    path("messages/", views.messages_list, name="messages"),
+    path("messages/<int:pk>/read/", views.message_read, name="message_read"),
     path("", views.home, name="home"),
 ]

@@ -8,13 +8,17 @@ from django import forms
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import AuthenticationForm
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
 
 from dangjian.lists import workflow
 from dangjian.orgs import access
 from dangjian.records.models import LedgerType
 from dangjian.tasks import collection
+
+from . import reminders
+from .models import Reminder
 
 
 class LoginForm(AuthenticationForm):
@@ -51,4 +55,23 @@ def home(request: HttpRequest) -> HttpResponse:
     }
     # 清单事项逾期未销号的提醒: the count and the ten longest overdue; the full list is one click away.
     context["overdue_count"], context["overdue"] = workflow.overdue_preview(request.user)
+    context["reminders"] = list(reminders.unread(user)[:5])  # 提醒: the newest unread digests
     return render(request, "web/home.html", context)
+
+
+# --- 提醒 (reminders): one's own messages ------------------------------------------------------------------------
+
+
+@login_required
+def messages_list(request: HttpRequest) -> HttpResponse:
+    """The signed-in account's own reminders, newest first (no one sees another's)."""
+    mine = Reminder.objects.filter(recipient=request.user).select_related("org")[:200]
+    return render(request, "web/messages.html", {"messages_list": mine})
+
+
+@login_required
+@require_POST
+def message_read(request: HttpRequest, pk: int) -> HttpResponse:
+    if not reminders.mark_read(request.user, pk):
+        raise Http404("没有这条提醒")
+    return redirect("messages")
