@@ -65,7 +65,8 @@ def home(request: HttpRequest) -> HttpResponse:
 @login_required
 def messages_list(request: HttpRequest) -> HttpResponse:
     """The signed-in account's own reminders, newest first (no one sees another's)."""
-    mine = Reminder.objects.filter(recipient=request.user).select_related("org")[:200]
+    user: Any = request.user  # authenticated: login_required
+    mine = Reminder.objects.filter(recipient=user).select_related("org")[:200]
     return render(request, "web/messages.html", {"messages_list": mine})
 
 
