@@ -146,6 +146,8 @@ def test_messages_are_seen_and_marked_read_only_by_their_recipient(world, due):
     assert "未读提醒" in home and mine.subject in home
     page = clerk.get("/messages/").content.decode()
     assert "会议记录乙" in page and "和平社区事项己" not in page and "标为已读" in page
+    assert f'href="/ledgers/rectification_task/{due["overdue"].pk}/"' in page and "已逾期 24 天" in page
+    assert "/ledgers/tasks/" in page and "还有 5 天" in page
     other = sibling.get("/messages/").content.decode()
     assert "会议记录乙" not in other and "和平社区事项己" in other
     assert "会议记录乙" not in _client(world.unit_admin).get("/messages/").content.decode()

@@ -63,7 +63,9 @@ class Due:
         return f"{self.title}（{self.status}；时限 {cn_date(self.deadline)}，{when}）"
 
     def as_json(self, day: dt.date) -> dict[str, Any]:
-        return {
+        """What the message keeps of the line, with what its link needs (the ledger's code, the task)."""
+        link = {"ledger": self.obj.ledger_type.code} if self.kind == "item" else {"task": self.obj.task_id}
+        return link | {
             "kind": self.kind,
             "id": self.obj.pk,
             "title": self.title,
@@ -153,7 +155,10 @@ def digest_for(user: Any, org: Organization, items: list[Due], targets: list[Due
 
 def compose(org: Organization, day: dt.date, days: int, dues: list[Due]) -> tuple[str, str]:
     overdue = sum(d.days_left(day) < 0 for d in dues)
-    subject = f"【党建台账提醒】{org.name}：{len(dues) - overdue} 项 {days} 天内到期，{overdue} 项已逾期"
+    parts = [
+        f"{n} 项{what}" for n, what in ((overdue, "已逾期"), (len(dues) - overdue, f" {days} 天内到期")) if n
+    ]
+    subject = f"【党建台账提醒】{org.display_name}：{'，'.join(parts)}"
     lines = [f"{org.name}，截至{cn_date(day)}：", ""]
     for heading, group in (
         ("已逾期", [d for d in dues if d.days_left(day) < 0]),
