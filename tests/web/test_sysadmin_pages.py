@@ -1,0 +1,69 @@
+"""The system administrator's pages lead nowhere missing: every link in his top bar and on his home page opens
+(he holds no unit role, so the ledger, task, list and report sections are not offered to him), and the org form in
+the admin speaks Chinese (django-treebeard's "Position", "Child of", "-- root --" are translated)."""
+
+from __future__ import annotations
+
+import re
+
+from django.test import Client
+from django.urls import reverse
+
+MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
+
+
+def client_for(user) -> Client:
+    client = Client()
+    client.force_login(user, backend=MODEL_BACKEND)
+    return client
+
+
+def links(html: str, part: str) -> list[tuple[str, str]]:
+    """(href, label) of the links inside the first element matching the regex `part`."""
+    found = re.search(part, html, re.S)
+    assert found, part
+    return [
+        (href, re.sub(r"<[^>]+>", "", label).strip())
+        for href, label in re.findall(r'<a [^>]*href="([^"#]+)"[^>]*>(.*?)</a>', found.group(1), re.S)
+    ]
+
+
+def test_every_link_in_the_sysadmins_top_bar_and_home_opens(world, duties):
+    client = client_for(duties.system)
+    home = client.get("/")
+    assert home.status_code == 200
+    html = home.content.decode()
+    bar = links(html, r'<header class="topbar">(.*?)</header>')
+    body = links(html, r'<main class="page">(.*?)</main>')
+    labels = [label for _, label in bar]
+    assert "系统管理" in labels and "首页" in labels
+    for hidden in ("台账", "填报任务", "清单", "报告"):
+        assert hidden not in labels, f"系统管理员没有单位角色，不应看到“{hidden}”"
+    assert bar and body is not None
+    for href, label in [*bar, *body]:
+        if href.startswith("/"):
+            status = client.get(href).status_code
+            assert status == 200, f"“{label}” {href} → {status}"
+
+
+def test_a_clerk_keeps_the_five_sections(world):
+    html = client_for(world.clerk).get("/").content.decode()
+    labels = [label for _, label in links(html, r'<nav class="mainnav"[^>]*>(.*?)</nav>')]
+    assert labels[:5] == ["首页", "台账", "填报任务", "清单", "报告"]
+
+
+ENGLISH = ("Position", "Child of", "-- root --", "Relative to", "First child of", "Sibling of")
+
+
+def test_the_org_form_in_the_admin_is_chinese(world, duties):
+    client = client_for(duties.security)  # the 安全管理员 keeps the org tree
+    for url in (
+        reverse("admin:orgs_organization_add"),
+        reverse("admin:orgs_organization_change", args=[world.c1.pk]),
+    ):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        html = response.content.decode()
+        for word in ENGLISH:
+            assert word not in html, f"{url} 仍有英文“{word}”"
+        assert "位置" in html and "（最上级）" in html and "作为其下级" in html
