@@ -113,3 +113,26 @@ def test_a_list_item_and_its_step(phone, server):  # noqa: F811
     phone.go(href(phone, "a.btn[href*='/step/']"))
     fits(phone, "list-step")
     reachable(phone, ".form-actions button[type=submit]")
+
+
+def test_on_a_desk_the_action_column_of_a_wide_ledger_stays_in_sight(phone, server):  # noqa: F811
+    phone.page(
+        "Emulation.setDeviceMetricsOverride", width=1400, height=900, deviceScaleFactor=1, mobile=False
+    )
+    try:
+        phone.go(f"{server}/ledgers/study_activity/")
+        box = phone.js(
+            """(function () {
+              var wrap = document.querySelector('.table-wrap'), a = wrap.querySelector('td.ops a');
+              var w = wrap.getBoundingClientRect(), r = a.getBoundingClientRect();
+              return {wide: wrap.scrollWidth > wrap.clientWidth, inside: r.left >= w.left && r.right <= w.right,
+                      hit: document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2) === a};
+            })()"""
+        )
+        shot(phone, "desk-wide-ledger")
+        assert box["wide"], "学习教育活动台账在 1400px 下应比页面宽（否则本测试不再检验粘性操作列）"
+        assert box["inside"] and box["hit"], f"操作列不在视野内：{box}"
+    finally:
+        phone.page(
+            "Emulation.setDeviceMetricsOverride", width=WIDTH, height=812, deviceScaleFactor=2, mobile=True
+        )
