@@ -28,6 +28,13 @@ def links(html: str, part: str) -> list[tuple[str, str]]:
     ]
 
 
+def opens(client: Client, pairs: list[tuple[str, str]]) -> None:
+    for href, label in pairs:
+        if href.startswith("/"):
+            status = client.get(href).status_code
+            assert status == 200, f"“{label}” {href} → {status}"
+
+
 def test_every_link_in_the_sysadmins_top_bar_and_home_opens(world, duties):
     client = client_for(duties.system)
     home = client.get("/")
@@ -39,11 +46,16 @@ def test_every_link_in_the_sysadmins_top_bar_and_home_opens(world, duties):
     assert "系统管理" in labels and "首页" in labels
     for hidden in ("台账", "填报任务", "清单", "报告"):
         assert hidden not in labels, f"系统管理员没有单位角色，不应看到“{hidden}”"
-    assert bar and body is not None
-    for href, label in [*bar, *body]:
-        if href.startswith("/"):
-            status = client.get(href).status_code
-            assert status == 200, f"“{label}” {href} → {status}"
+    opens(client, [*bar, *body])
+
+
+def test_the_other_administrators_links_open_too(world, duties):
+    for user in (duties.security, duties.auditor):
+        client = client_for(user)
+        html = client.get("/").content.decode()
+        bar = links(html, r'<header class="topbar">(.*?)</header>')
+        assert "台账" not in [label for _, label in bar], user
+        opens(client, [*bar, *links(html, r'<main class="page">(.*?)</main>')])
 
 
 def test_a_clerk_keeps_the_five_sections(world):
@@ -67,3 +79,12 @@ def test_the_org_form_in_the_admin_is_chinese(world, duties):
         for word in ENGLISH:
             assert word not in html, f"{url} 仍有英文“{word}”"
         assert "位置" in html and "（最上级）" in html and "作为其下级" in html
+
+
+def test_every_link_on_the_admin_index_opens_for_each_administrator(world, duties):
+    for user in (duties.system, duties.security):
+        client = client_for(user)
+        html = client.get(reverse("admin:index")).content.decode()
+        found = links(html, r'<div id="content-main">(.*?)</div>\s*</div>')
+        assert found, user
+        opens(client, found)
