@@ -88,3 +88,13 @@ def test_every_link_on_the_admin_index_opens_for_each_administrator(world, dutie
         found = links(html, r'<div id="content-main">(.*?)</div>\s*</div>')
         assert found, user
         opens(client, found)
+
+
+def test_dragging_in_the_org_tree_speaks_chinese_too(world, duties):
+    """treebeard-admin.js asks the admin's JavaScript catalogue for its words while a unit is dragged."""
+    client = client_for(duties.security)
+    tree = client.get(reverse("admin:orgs_organization_changelist")).content.decode()
+    assert "treebeard-admin.js" in tree and reverse("admin:jsi18n") in tree
+    catalogue = client.get(reverse("admin:jsi18n")).content.decode("unicode_escape")
+    for english, chinese in (("Abort", "取消"), ("As Sibling", "作为同级"), ("As child", "作为下级")):
+        assert f'"{english}": "{chinese}"' in catalogue
