@@ -77,6 +77,17 @@ def may_manage_packs(context: dict[str, Any]) -> bool:
     return bool(user is not None and user.is_authenticated and access.scope(user).may_manage_packs())
 
 
+@register.simple_tag(takes_context=True)
+def has_unit_role(context: dict[str, Any]) -> bool:
+    """Whether the top bar offers the unit sections (台账 · 填报任务 · 清单 · 报告): the account holds a role at some
+    org. The three administrators hold none, and those pages would only tell them so."""
+    from dangjian.orgs import access
+
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    return bool(user is not None and user.is_authenticated and access.scope(user).has_role)
+
+
 @register.filter
 def record_title(record: Any, user: Any) -> str:
     """{{ record|record_title:user }}: the record named by its key fields, as the account may see them."""
