@@ -54,7 +54,11 @@ FIELD_AGGREGATES = {"count_distinct", "sum", "avg", "min", "max", "avg_age", "li
 NUMERIC_AGGREGATES = {"sum", "avg"}
 ATTRIBUTES = (
     "org.name", "org.short_name", "org.place_name", "org.code", "period.year", "period.start", "period.end", "period.label",
+    "org.units",
 )  # fmt: skip
+UNITS_ATTRIBUTE = (
+    "org.units"  # the units in the org's subtree (itself included), of the indicator's org_kinds
+)
 # The look-past-the-period options (统计窗口, see the block "windows" below).
 WINDOW_OPTIONS = ("window_start_months", "window_end_months", "about_field")
 MAX_WINDOW_MONTHS = 12
@@ -190,7 +194,9 @@ def definition_errors(ind: Any, known_keys: set[str] | None = None) -> list[str]
     if ind.kind == Kind.ATTRIBUTE:
         if ind.attribute not in ATTRIBUTES:
             errors.append(f"{name}的属性“{ind.attribute}”不存在，可用：{'、'.join(ATTRIBUTES)}")
-        return errors
+        if ind.org_kinds and ind.attribute != UNITS_ATTRIBUTE:
+            errors.append(f"{name}：org_kinds 只能用于属性 {UNITS_ATTRIBUTE}（单位数）")
+        return errors + _org_kinds_errors(name, ind.org_kinds)
     if ind.kind == Kind.PARAMETER:  # 报告参数: its definition is checked by parameters.definition_errors
         if getattr(ind, "parameter", None) is None:
             errors.append(f"{name}是报告参数，请在“报告参数”页面或数据包的 [[parameters]] 中定义")
@@ -252,18 +258,29 @@ def definition_errors(ind: Any, known_keys: set[str] | None = None) -> list[str]
     errors += window_errors(ind, fields)
     if not isinstance(ind.status, list) or not all(isinstance(s, str) for s in ind.status):
         errors.append(f"{name}的 status 应为状态名称列表")
-    if not isinstance(ind.org_kinds, list):
-        errors.append(f"{name}的 org_kinds 应为组织类别代码列表")
-    else:
-        kinds = set(OrgKind.objects.filter(code__in=ind.org_kinds).values_list("code", flat=True))
-        missing = sorted(set(ind.org_kinds) - kinds)
-        if missing:
-            errors.append(f"{name}的组织类别不存在：{'、'.join(missing)}")
+    errors += _org_kinds_errors(name, ind.org_kinds)
     if ind.scope not in Scope.values:
         errors.append(f"{name}的 scope 应为 subtree 或 self")
     if ind.period not in PeriodMode.values:
         errors.append(f"{name}的 period 应为 within、cumulative、start 或 end")
     return errors
+
+
+def _org_kinds_errors(name: str, org_kinds: Any) -> list[str]:
+    if not isinstance(org_kinds, list) or not all(isinstance(k, str) for k in org_kinds):
+        return [f"{name}的 org_kinds 应为组织类别代码列表"]
+    kinds = set(OrgKind.objects.filter(code__in=org_kinds).values_list("code", flat=True))
+    missing = sorted(set(org_kinds) - kinds)
+    return [f"{name}的组织类别不存在：{'、'.join(missing)}"] if missing else []
+
+
+def units_total(org: Organization, org_kinds: Sequence[str]) -> int:
+    """The active units in `org`'s subtree (itself included), only those of `org_kinds` when given: the “12个街道”
+    of “12个街道中有11个完成” (the 11 is a `count_units` indicator with the same org_kinds)."""
+    units = Organization.objects.filter(path__startswith=org.path, is_active=True)
+    if org_kinds:
+        units = units.filter(pk__in=Organization.objects.filter(kinds__code__in=list(org_kinds)).values("pk"))
+    return units.count()
 
 
 # --- SQL building blocks ---------------------------------------------------------------------------------------
@@ -669,7 +686,10 @@ def compute(ledger: LedgerType, org: Organization, items: Sequence[Item]) -> dic
             aliases["n"] = plan.add(_signature("n", cond, code), Count("pk", filter=qe))
         else:
             aliases["n"] = plan.add(_signature("n", cond), Count("pk", filter=q))
-        if agg == "count_distinct":
+        if agg == "count_units":
+            # The reporting units among the matched records (org_kinds, as ever, limits which units count).
+            aliases["v"] = plan.add(_signature("units", cond), Count("org_id", distinct=True, filter=q))
+        elif agg == "count_distinct":
             aliases["v"] = plan.add(
                 _signature("distinct", cond, code), Count(text(code), distinct=True, filter=q)
             )
@@ -726,7 +746,7 @@ def _result(
     empty_note = "没有符合条件的记录"
     if agg == "count":
         return Result(count, "" if count else empty_note, count)
-    if agg == "count_distinct":
+    if agg in ("count_distinct", "count_units"):
         return Result(int(raw or 0), "" if count else empty_note, count)
     if agg == "list":
         values = listed.get(item.tag, [])
