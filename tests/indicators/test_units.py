@@ -132,3 +132,19 @@ def test_bad_unit_definitions_are_refused_at_pack_load(world, define, item, word
         define(item)
     for word in words:
         assert word in str(exc.value)
+
+
+def test_a_template_says_how_many_of_how_many(units, define):
+    from tests.reports.conftest import FakeTemplate
+
+    from dangjian.reports.slots import strip_markers
+    from dangjian.reports.templating import render_text
+
+    define_units(define)
+    values = evaluate(units.root, Y2019)
+    source = "{{ 学习.社区数 }}个社区中有{{ 学习.开展专题报告的社区 }}个开展了专题报告，{{ 学习.未开展的社区 }}个尚未开展。"
+    marked, slots = render_text(FakeTemplate("t", source, None), values)
+    assert strip_markers(marked) == "3个社区中有2个开展了专题报告，1个尚未开展。"
+    # Each number is a slot of its indicator: the count of units leads to its records (evidence).
+    assert [s._key for s in slots] == ["学习.社区数", "学习.开展专题报告的社区", "学习.未开展的社区"]
+    assert slots[1]._info.evidence_count == 3
