@@ -303,8 +303,10 @@ def test_period_modes_on_a_tenure_ledger(world, cadres, make_record, define):
     assert v["干部.end"].value == 3  # 甲 丙 戊 on 31 December 2019
     # Ages on 2019-12-31 (周岁): 甲 49, 丙 29 (born 1990-12-31: birthday that day), 戊 34 → 37.3
     assert v["干部.期末平均年龄"].value == Decimal("37.3")
-    # Ages on 2019-01-01: 甲 48, 乙 39, 戊 33 → 40.0
-    assert v["干部.期初平均年龄"].value == Decimal("40.0")
+    # "As of the start" is the day before the period (2018-12-31, the end of 2018), as for age conditions, so
+    # 期初 agrees with 上年末 (it was the first day, 2019-01-01, which gave 乙 — born 1 January — one more year):
+    # 甲 48, 乙 38, 戊 33 → 39.7
+    assert v["干部.期初平均年龄"].value == Decimal("39.7")
     # The year before: on 2018-12-31 甲 乙 丁 were in office.
     assert v["上年.干部.end"].value == 3 and v["上年.干部.within"].value == 0
 

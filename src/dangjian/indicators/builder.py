@@ -232,8 +232,8 @@ def form_item(data: Any) -> tuple[dict[str, Any], list[str]]:
             item[name] = number
     if item["aggregate"] == "list" and data.get("order", "").strip():
         item["order"] = data.get("order", "").strip()[:10]
-    if data.get("age_at", "").strip() == "start":
-        item["age_at"] = "start"
+    if data.get("age_at", "").strip() in ("start", "record"):
+        item["age_at"] = data["age_at"].strip()
     if data.get("disclose") == "true":
         item["disclose"] = True
     return item, errors

@@ -34,8 +34,8 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Cast, Substr
-from django.db.models.lookups import GreaterThan
+from django.db.models.functions import Cast, ExtractDay, ExtractMonth, ExtractYear, Substr
+from django.db.models.lookups import GreaterThan, GreaterThanOrEqual, LessThanOrEqual
 
 from dangjian.orgs.models import Organization, OrgKind
 from dangjian.records.conditions import NUMERIC, is_empty, number, text, value_q
@@ -48,12 +48,17 @@ from .models import Aggregate, Kind, PeriodMode, Scope
 
 OPS = ("=", "!=", "in", "not_in", "contains", ">=", "<=", "between", "empty", "not_empty", "age<=", "age>=")
 AGE_OPS = ("age<=", "age>=")  # 周岁 on the period's reference day (see age_day), from a birth-date field
+AGE_AT = ("start", "end", "record")  # avg_age's age_at; a condition's `at` may only say "record"
 TEXTUAL = {"text", "longtext", "person", "org", "choice"}
 FIELD_AGGREGATES = {"count_distinct", "sum", "avg", "min", "max", "avg_age", "list"}
 NUMERIC_AGGREGATES = {"sum", "avg"}
 ATTRIBUTES = (
     "org.name", "org.short_name", "org.place_name", "org.code", "period.year", "period.start", "period.end", "period.label",
+    "org.units",
 )  # fmt: skip
+UNITS_ATTRIBUTE = (
+    "org.units"  # the units in the org's subtree (itself included), of the indicator's org_kinds
+)
 # The look-past-the-period options (统计窗口, see the block "windows" below).
 WINDOW_OPTIONS = ("window_start_months", "window_end_months", "about_field")
 MAX_WINDOW_MONTHS = 12
@@ -83,7 +88,7 @@ def _condition_errors(name: str, where: Any, fields: dict[str, LedgerField], led
         if not isinstance(cond, dict) or "field" not in cond or "op" not in cond:
             errors.append(f"{name}中的“{cond}”应写作 {{ field = …, op = …, value = … }}")
             continue
-        extra = set(cond) - {"field", "op", "value"}
+        extra = set(cond) - {"field", "op", "value", "at"}
         if extra:
             errors.append(f"{name}含有未知属性：{'、'.join(sorted(extra))}")
         spec = fields.get(cond["field"])
@@ -94,6 +99,11 @@ def _condition_errors(name: str, where: Any, fields: dict[str, LedgerField], led
         if op not in OPS:
             errors.append(f"{name}中的运算符“{op}”不存在，可用：{' '.join(OPS)}")
             continue
+        if "at" in cond and (op not in AGE_OPS or cond["at"] != "record"):
+            errors.append(
+                f"{name}中字段【{spec.label}】（{spec.code}）的 at 只能用于 age<= / age>=，"
+                f"且只能为 record（按记录日期计算年龄），而不是“{cond['at']}”"
+            )
         try:
             _check_operand(spec, op, cond.get("value"))
         except DefinitionError as exc:
@@ -184,7 +194,9 @@ def definition_errors(ind: Any, known_keys: set[str] | None = None) -> list[str]
     if ind.kind == Kind.ATTRIBUTE:
         if ind.attribute not in ATTRIBUTES:
             errors.append(f"{name}的属性“{ind.attribute}”不存在，可用：{'、'.join(ATTRIBUTES)}")
-        return errors
+        if ind.org_kinds and ind.attribute != UNITS_ATTRIBUTE:
+            errors.append(f"{name}：org_kinds 只能用于属性 {UNITS_ATTRIBUTE}（单位数）")
+        return errors + _org_kinds_errors(name, ind.org_kinds)
     if ind.kind == Kind.PARAMETER:  # 报告参数: its definition is checked by parameters.definition_errors
         if getattr(ind, "parameter", None) is None:
             errors.append(f"{name}是报告参数，请在“报告参数”页面或数据包的 [[parameters]] 中定义")
@@ -228,8 +240,8 @@ def definition_errors(ind: Any, known_keys: set[str] | None = None) -> list[str]
             errors.append(f"{name}：占比（share）需要 share_where 条件")
         else:
             errors += _condition_errors(f"{name}的占比条件", options["share_where"], fields, ledger)
-    if options.get("age_at", "end") not in ("start", "end"):
-        errors.append(f"{name}的 age_at 应为 start 或 end")
+    if options.get("age_at", "end") not in AGE_AT:
+        errors.append(f"{name}的 age_at 应为 start、end 或 record，而不是“{options['age_at']}”")
     if options.get("order", "count") not in ("count", "first", "value"):
         errors.append(f"{name}的 order 应为 count、first 或 value")
     for key in ("limit", "decimals"):
@@ -246,18 +258,29 @@ def definition_errors(ind: Any, known_keys: set[str] | None = None) -> list[str]
     errors += window_errors(ind, fields)
     if not isinstance(ind.status, list) or not all(isinstance(s, str) for s in ind.status):
         errors.append(f"{name}的 status 应为状态名称列表")
-    if not isinstance(ind.org_kinds, list):
-        errors.append(f"{name}的 org_kinds 应为组织类别代码列表")
-    else:
-        kinds = set(OrgKind.objects.filter(code__in=ind.org_kinds).values_list("code", flat=True))
-        missing = sorted(set(ind.org_kinds) - kinds)
-        if missing:
-            errors.append(f"{name}的组织类别不存在：{'、'.join(missing)}")
+    errors += _org_kinds_errors(name, ind.org_kinds)
     if ind.scope not in Scope.values:
         errors.append(f"{name}的 scope 应为 subtree 或 self")
     if ind.period not in PeriodMode.values:
         errors.append(f"{name}的 period 应为 within、cumulative、start 或 end")
     return errors
+
+
+def _org_kinds_errors(name: str, org_kinds: Any) -> list[str]:
+    if not isinstance(org_kinds, list) or not all(isinstance(k, str) for k in org_kinds):
+        return [f"{name}的 org_kinds 应为组织类别代码列表"]
+    kinds = set(OrgKind.objects.filter(code__in=org_kinds).values_list("code", flat=True))
+    missing = sorted(set(org_kinds) - kinds)
+    return [f"{name}的组织类别不存在：{'、'.join(missing)}"] if missing else []
+
+
+def units_total(org: Organization, org_kinds: Sequence[str]) -> int:
+    """The active units in `org`'s subtree (itself included), only those of `org_kinds` when given: the “12个街道”
+    of “12个街道中有11个完成” (the 11 is a `count_units` indicator with the same org_kinds)."""
+    units = Organization.objects.filter(path__startswith=org.path, is_active=True)
+    if org_kinds:
+        units = units.filter(pk__in=Organization.objects.filter(kinds__code__in=list(org_kinds)).values("pk"))
+    return units.count()
 
 
 # --- SQL building blocks ---------------------------------------------------------------------------------------
@@ -273,8 +296,18 @@ def years_before(day: dt.date, years: int) -> dt.date:
 
 def age_day(mode: str, start: dt.date, end: dt.date) -> dt.date:
     """The day on which age conditions are reckoned: the period's end, or for "as of its start" the day before
-    it begins (the end of the previous period), so that 上年末 and this year's start agree."""
+    it begins (the end of the previous period), so that 上年末 and this year's start agree. avg_age with
+    age_at = "start" uses the same day (see avg_age_day): one rule for every age "as of the start"."""
     return start - dt.timedelta(days=1) if mode == PeriodMode.START else end
+
+
+def avg_age_day(ind: Any, start: dt.date, end: dt.date) -> dt.date | None:
+    """The day avg_age reckons ages on: the period's end, the day before its start (age_at = "start", the same
+    rule as the age conditions), or None for each record's own date (age_at = "record")."""
+    at = (ind.options or {}).get("age_at", "end")
+    if at == "record":
+        return None
+    return age_day(PeriodMode.START if at == "start" else PeriodMode.END, start, end)
 
 
 def _age_q(spec: LedgerField, op: str, years: int, day: dt.date) -> Q:
@@ -288,6 +321,13 @@ def _age_q(spec: LedgerField, op: str, years: int, day: dt.date) -> Q:
     return q & ~is_empty(spec.code)
 
 
+def _age_at_record_q(spec: LedgerField, op: str, years: int) -> Q:
+    """周岁 on each record's own date (`at = "record"`: e.g. 35岁及以下 when joining the party)."""
+    age = age_expression(spec.code, None)
+    compare = GreaterThanOrEqual if op == "age>=" else LessThanOrEqual
+    return Q(compare(age, Value(years))) & ~is_empty(spec.code)
+
+
 def condition_q(
     where: Sequence[dict[str, Any]], fields: dict[str, LedgerField], day: dt.date | None = None
 ) -> Q:
@@ -297,7 +337,9 @@ def condition_q(
         spec = fields[cond["field"]]
         op = cond["op"]
         value = _check_operand(spec, op, cond.get("value"))
-        if op in AGE_OPS:
+        if op in AGE_OPS and cond.get("at") == "record":
+            q &= _age_at_record_q(spec, op, value)
+        elif op in AGE_OPS:
             if day is None:
                 raise DefinitionError(f"运算符 {op} 需要计算年龄的日期")
             q &= _age_q(spec, op, value, day)
@@ -394,13 +436,21 @@ class AnyOf(Lookup):
         return f"{lhs} = ANY(%s)", [*lhs_params, self.rhs]
 
 
-def age_expression(code: str, day: dt.date) -> Expression:
-    """Completed years (周岁) on `day` from an ISO birth date, in portable SQL: year difference, minus one when
-    the birthday (MM-DD) falls after the day."""
+def age_expression(code: str, day: dt.date | None) -> Expression:
+    """Completed years (周岁) on `day` — or, for None, on each record's own date — from an ISO birth date, in
+    portable SQL: year difference, minus one when the birthday (month, day) falls after the day."""
     born = text(code)
-    years = Value(day.year) - Cast(Substr(born, 1, 4), IntegerField())
+    if day is None:
+        year: Expression = ExtractYear("date")
+        month_day: Expression = ExtractMonth("date") * Value(100) + ExtractDay("date")
+    else:
+        year, month_day = Value(day.year), Value(day.month * 100 + day.day)
+    born_month_day = Cast(Substr(born, 6, 2), IntegerField()) * Value(100) + Cast(
+        Substr(born, 9, 2), IntegerField()
+    )
+    years = year - Cast(Substr(born, 1, 4), IntegerField())
     before_birthday = Case(
-        When(GreaterThan(Substr(born, 6, 5), Value(day.strftime("%m-%d"))), then=Value(1)),
+        When(GreaterThan(born_month_day, month_day), then=Value(1)),
         default=Value(0),
         output_field=IntegerField(),
     )
@@ -636,7 +686,10 @@ def compute(ledger: LedgerType, org: Organization, items: Sequence[Item]) -> dic
             aliases["n"] = plan.add(_signature("n", cond, code), Count("pk", filter=qe))
         else:
             aliases["n"] = plan.add(_signature("n", cond), Count("pk", filter=q))
-        if agg == "count_distinct":
+        if agg == "count_units":
+            # The reporting units among the matched records (org_kinds, as ever, limits which units count).
+            aliases["v"] = plan.add(_signature("units", cond), Count("org_id", distinct=True, filter=q))
+        elif agg == "count_distinct":
             aliases["v"] = plan.add(
                 _signature("distinct", cond, code), Count(text(code), distinct=True, filter=q)
             )
@@ -645,9 +698,9 @@ def compute(ledger: LedgerType, org: Organization, items: Sequence[Item]) -> dic
             expr = number(code) if fields[code].type in NUMERIC else text(code)
             aliases["v"] = plan.add(_signature(agg, cond, code), fn(expr, filter=q))
         elif agg == "avg_age":
-            day = item.start if (ind.options or {}).get("age_at", "end") == "start" else item.end
+            day = avg_age_day(ind, item.start, item.end)
             aliases["v"] = plan.add(
-                _signature("age", cond, code, day),
+                _signature("age", cond, code, day or "record"),
                 Avg(age_expression(code, day), filter=q & ~is_empty(code), output_field=FloatField()),
             )
         elif agg == "share":
@@ -693,7 +746,7 @@ def _result(
     empty_note = "没有符合条件的记录"
     if agg == "count":
         return Result(count, "" if count else empty_note, count)
-    if agg == "count_distinct":
+    if agg in ("count_distinct", "count_units"):
         return Result(int(raw or 0), "" if count else empty_note, count)
     if agg == "list":
         values = listed.get(item.tag, [])
@@ -815,7 +868,10 @@ def describe(where: Sequence[dict[str, Any]], ledger: LedgerType, day: dt.date |
         elif isinstance(value, list):
             value = "、".join(map(str, value))
         text = f"【{label}】{OP_WORDS.get(op, op)} {value}"
-        if op in AGE_OPS and day is not None:
+        if op in AGE_OPS and cond.get("at") == "record":
+            date_spec = fields.get(ledger.date_field)
+            text += f"（按各记录的【{date_spec.label if date_spec else '记录日期'}】计算）"
+        elif op in AGE_OPS and day is not None:
             text += f"（按{cn_date(day)}计算）"
         parts.append(text)
     return "，且".join(parts)

@@ -345,6 +345,8 @@ def _attribute(ind: Indicator, prefix: str, org: Organization, period: Period) -
         "period.end": period.end,
         "period.label": period.label,
     }.get(ind.attribute)
+    if ind.attribute == compiler.UNITS_ATTRIBUTE:
+        value = compiler.units_total(org, ind.org_kinds or [])
     return Value(
         prefix + ind.key, ind.label, ind.unit, "attribute", value, "" if value is not None else "属性不存在"
     )

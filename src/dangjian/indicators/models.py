@@ -28,6 +28,7 @@ class Aggregate(models.TextChoices):
     AVG_AGE = "avg_age", "平均年龄"
     SHARE = "share", "占比（%）"
     LIST = "list", "取值列表"
+    COUNT_UNITS = "count_units", "单位数（有符合条件记录的单位）"
 
 
 class Scope(models.TextChoices):

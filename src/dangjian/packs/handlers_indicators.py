@@ -70,7 +70,9 @@ def _indicator(item: dict[str, Any], ledgers: dict[str, LedgerType], errors: lis
     else:
         ind.kind = Kind.FORMULA if ways == ["formula"] else Kind.ATTRIBUTE
         for key_ in ("aggregate", "field", "where", "status", "org_kinds", "scope", "period", *OPTION_KEYS):
-            if key_ in item and key_ != "decimals":
+            # org_kinds: the attribute org.units counts the units of those kinds (definition_errors checks it)
+            allowed = ("decimals", "org_kinds") if ind.kind == Kind.ATTRIBUTE else ("decimals",)
+            if key_ in item and key_ not in allowed:
                 errors.append(f"{name}是{ind.get_kind_display()}，不能有 {key_}")
     # Formulas are checked once every indicator of the pack is known (they may name later ones).
     if ind.kind != Kind.FORMULA:
