@@ -8,6 +8,7 @@ import argparse
 import getpass
 import sys
 from pathlib import Path
+from typing import Any
 
 from dangjian.audit.log import COMMAND_LINE, Action, record
 from dangjian.orgs.models import Organization
@@ -22,7 +23,7 @@ from .templating import TemplateRefused, render
 EXIT_USAGE = 2
 
 
-def _os_user() -> str:
+def os_user() -> str:
     """The command line has no signed-in user: the audit log names the operating-system account instead."""
     try:
         return f"{getpass.getuser()}（{COMMAND_LINE}）"
@@ -30,9 +31,21 @@ def _os_user() -> str:
         return f"（{COMMAND_LINE}）"
 
 
-def _fail(message: str) -> int:
+def fail(message: str) -> int:
+    """A usage problem told in Chinese; the exit code for it."""
     print(f"错误：{message}", file=sys.stderr)
     return EXIT_USAGE
+
+
+def org_and_period(args: argparse.Namespace) -> tuple[Organization, Any] | int:
+    """A command's `--org` and `--period`/`--year`, or the exit code after a message naming what is wrong."""
+    org = Organization.objects.filter(code=args.org).first()
+    if org is None:
+        return fail(f"组织代码“{args.org}”不存在")
+    try:
+        return org, sources.choose_period(getattr(args, "year", None), getattr(args, "period", None))
+    except sources.PeriodError as exc:
+        return fail(str(exc))
 
 
 def report(args: argparse.Namespace) -> int:
@@ -42,18 +55,15 @@ def report(args: argparse.Namespace) -> int:
             "、".join(ReportTemplate.objects.values_list("key", flat=True))
             or "（无，请先运行 dangjian init）"
         )
-        return _fail(f"报告模板“{args.template}”不存在。现有模板：{known}")
-    org = Organization.objects.filter(code=args.org).first()
-    if org is None:
-        return _fail(f"组织代码“{args.org}”不存在")
-    try:
-        period = sources.choose_period(getattr(args, "year", None), getattr(args, "period", None))
-    except sources.PeriodError as exc:
-        return _fail(str(exc))
+        return fail(f"报告模板“{args.template}”不存在。现有模板：{known}")
+    found = org_and_period(args)
+    if isinstance(found, int):
+        return found
+    org, period = found
     try:
         rendered = render(template, org, period)
     except TemplateRefused as exc:
-        return _fail(f"报告模板“{template.key}”无法使用：\n{exc}")
+        return fail(f"报告模板“{template.key}”无法使用：\n{exc}")
     fmt = args.format
     content: bytes | str
     if fmt == "docx":
@@ -71,13 +81,13 @@ def report(args: argparse.Namespace) -> int:
         else:
             output.write_text(content, encoding="utf-8")
     except OSError as exc:
-        return _fail(f"无法写入文件 {output}：{exc.strerror}")
+        return fail(f"无法写入文件 {output}：{exc.strerror}")
     record(
         Action.EXPORT,
         user=getattr(
             args, "actor", None
         ),  # the --as account; without it the operating-system account is named
-        username=_os_user(),
+        username=os_user(),
         target=f"报告 {template.key} {org.code} {period.code}",
         format=fmt,
         via="命令行 dangjian report",

@@ -17,7 +17,6 @@ import argparse
 import io
 import json
 import re
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -253,22 +252,18 @@ def write_pack(
 
 
 def _fail(message: str) -> int:
-    print(f"错误：{message}", file=sys.stderr)
-    return EXIT_USAGE
+    from .cli import fail
+
+    return fail(message)
 
 
 def _load(args: argparse.Namespace) -> Checked | int:
-    from dangjian.orgs.models import Organization
+    from .cli import org_and_period
 
-    from . import values as sources
-
-    org = Organization.objects.filter(code=args.org).first()
-    if org is None:
-        return _fail(f"组织代码“{args.org}”不存在")
-    try:
-        period = sources.choose_period(getattr(args, "year", None), getattr(args, "period", None))
-    except sources.PeriodError as exc:
-        return _fail(str(exc))
+    found = org_and_period(args)
+    if isinstance(found, int):
+        return found
+    org, period = found
     path = Path(args.file)
     try:
         if path.stat().st_size > MAX_FILE:
@@ -281,21 +276,11 @@ def _load(args: argparse.Namespace) -> Checked | int:
         return _fail(str(exc))
 
 
-def _command_line_user() -> str:
-    """The command line has no signed-in user: the audit log names the operating-system account (as `report`)."""
-    import getpass
-
-    from dangjian.audit.log import COMMAND_LINE
-
-    try:
-        return f"{getpass.getuser()}（{COMMAND_LINE}）"
-    except (OSError, KeyError):
-        return f"（{COMMAND_LINE}）"
-
-
 def verify_command(args: argparse.Namespace) -> int:
     """`dangjian verify FILE --org CODE --period P [--format json]`: exit 1 when a figure disagrees."""
     from dangjian.audit.log import Action, record
+
+    from .cli import os_user
 
     result = _load(args)
     if isinstance(result, int):
@@ -307,7 +292,7 @@ def verify_command(args: argparse.Namespace) -> int:
     record(
         Action.EXPORT,
         user=getattr(args, "actor", None),
-        username=_command_line_user(),
+        username=os_user(),
         target=f"核稿 {result.name} {result.org.code} {result.period.code}",
         via="命令行 dangjian verify",
         disagreeing=result.count("不一致"),
