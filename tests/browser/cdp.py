@@ -115,3 +115,17 @@ class Browser:
         self.process.kill()
         self.process.wait(timeout=10)
         shutil.rmtree(self.profile, ignore_errors=True)
+
+
+def signed_in(base: str, username: str, password: str, *, metrics: dict[str, Any] | None = None) -> Browser:
+    """A browser signed in as `username` at the server `base` (optionally with device metrics, e.g. a phone's)."""
+    b = Browser(chromium_path() or "chromium")
+    if metrics:
+        b.page("Emulation.setDeviceMetricsOverride", **metrics)
+    b.go(f"{base}/login/")
+    assert "登录" in b.text()
+    b.fill("#id_username", username)
+    b.fill("#id_password", password)
+    b.click("form button[type=submit]")
+    b.wait_for("document.readyState === 'complete' && document.body.innerText.includes('您好')")
+    return b

@@ -23,7 +23,7 @@ from openpyxl import load_workbook
 
 from dangjian.demo.generator import DEMO_PASSWORD
 
-from .cdp import Browser, chromium_path
+from .cdp import Browser, chromium_path, signed_in
 
 LEDGER = "study_activity"
 pytestmark = pytest.mark.skipif(
@@ -67,13 +67,7 @@ def server(tmp_path_factory) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def browser(server) -> Iterator[Browser]:
-    b = Browser(chromium_path() or "chromium")
-    b.go(f"{server}/login/")
-    assert "登录" in b.text()
-    b.fill("#id_username", "tianbao")  # 幸福社区的填报员
-    b.fill("#id_password", DEMO_PASSWORD)
-    b.click("form button[type=submit]")
-    b.wait_for("document.readyState === 'complete' && document.body.innerText.includes('您好')")
+    b = signed_in(server, "tianbao", DEMO_PASSWORD)  # 幸福社区的填报员
     yield b
     b.close()
 

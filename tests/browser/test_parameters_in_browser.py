@@ -18,6 +18,7 @@ import pytest
 from dangjian.demo.generator import DEMO_PASSWORD
 
 from .cdp import Browser, chromium_path
+from .cdp import signed_in as cdp_signed_in
 from .test_excel_in_browser import server  # noqa: F401 — the same app in its own data dir
 
 pytestmark = pytest.mark.skipif(
@@ -28,13 +29,7 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 
 def signed_in(base: str, username: str) -> Browser:
-    b = Browser(chromium_path() or "chromium")
-    b.go(f"{base}/login/")
-    b.fill("#id_username", username)
-    b.fill("#id_password", DEMO_PASSWORD)
-    b.click("form button[type=submit]")
-    b.wait_for("document.readyState === 'complete' && document.body.innerText.includes('您好')")
-    return b
+    return cdp_signed_in(base, username, DEMO_PASSWORD)
 
 
 def submit(b: Browser, selector: str, expect: str) -> None:

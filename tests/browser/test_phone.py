@@ -13,7 +13,7 @@ import pytest
 
 from dangjian.demo.generator import DEMO_PASSWORD
 
-from .cdp import Browser, chromium_path
+from .cdp import Browser, chromium_path, signed_in
 from .test_excel_in_browser import server  # noqa: F401  (the demo app in its own process, a fixture)
 from .test_reports_in_browser import shot
 
@@ -26,13 +26,8 @@ WIDTH = 375
 
 @pytest.fixture(scope="module")
 def phone(server) -> Iterator[Browser]:  # noqa: F811
-    b = Browser(chromium_path() or "chromium")
-    b.page("Emulation.setDeviceMetricsOverride", width=WIDTH, height=812, deviceScaleFactor=2, mobile=True)
-    b.go(f"{server}/login/")
-    b.fill("#id_username", "tianbao")  # 幸福社区的填报员
-    b.fill("#id_password", DEMO_PASSWORD)
-    b.click("form button[type=submit]")
-    b.wait_for("document.readyState === 'complete' && document.body.innerText.includes('您好')")
+    phone = {"width": WIDTH, "height": 812, "deviceScaleFactor": 2, "mobile": True}
+    b = signed_in(server, "tianbao", DEMO_PASSWORD, metrics=phone)  # 幸福社区的填报员
     yield b
     b.close()
 

@@ -15,7 +15,7 @@ import pytest
 
 from dangjian.demo.generator import DEMO_PASSWORD
 
-from .cdp import Browser, chromium_path
+from .cdp import Browser, chromium_path, signed_in
 from .test_excel_in_browser import server  # noqa: F401  (the demo app in its own process, a fixture)
 
 pytestmark = pytest.mark.skipif(
@@ -25,12 +25,7 @@ pytestmark = pytest.mark.skipif(
 
 @pytest.fixture(scope="module")
 def reviewer(server) -> Iterator[Browser]:  # noqa: F811
-    b = Browser(chromium_path() or "chromium")
-    b.go(f"{server}/login/")
-    b.fill("#id_username", "shenhe")  # 城关街道的审核员
-    b.fill("#id_password", DEMO_PASSWORD)
-    b.click("form button[type=submit]")
-    b.wait_for("document.readyState === 'complete' && document.body.innerText.includes('您好')")
+    b = signed_in(server, "shenhe", DEMO_PASSWORD)  # 城关街道的审核员
     yield b
     b.close()
 
