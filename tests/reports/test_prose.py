@@ -154,3 +154,20 @@ def test_a_word_file_is_read_in_order_with_its_tables():
     assert lines == ["标题", "", "正文第一段，开展活动12场。", "党员人数", "356名", "正文第二段。"]
     paragraphs = prose.find(lines).paragraphs
     assert [p.blank_before for p in paragraphs] == [False, True, False, False, False]
+
+
+def test_a_docx_that_expands_enormously_is_refused_before_it_is_read():
+    """A zip bomb: 12 MB of one character in word/document.xml packs into a few kB. Judged from the zip's directory."""
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("word/document.xml", " " * (12 * 1024 * 1024))
+    data = buffer.getvalue()
+    assert len(data) < 100_000
+    with pytest.raises(prose.ProseError, match="疑似压缩炸弹"):
+        prose.read_text("炸弹.docx", data)
+    with pytest.raises(prose.ProseError, match="不是有效的 Word 文件"):
+        prose.read_text("坏的.docx", b"PK\x03\x04 not really a zip")

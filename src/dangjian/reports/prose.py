@@ -20,6 +20,8 @@ from decimal import Decimal, InvalidOperation
 
 MAX_TEXT = 400_000  # characters of prose read (a long annual report is ~30,000)
 MAX_PARAGRAPHS = 5_000
+MAX_DOCX_BYTES = 200 * 1024 * 1024  # a .docx decompressed (pictures included); a report is a few MB
+MAX_DOCX_RATIO = 100  # decompressed/compressed: real documents stay far below, zip bombs far above
 CONTEXT = 24  # characters of context kept either side of a candidate
 
 CN_DIGITS = "零〇一二两三四五六七八九"
@@ -156,6 +158,17 @@ def paragraphs_of_docx(data: bytes) -> list[str]:
 
     import docx
 
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            infos = archive.infolist()
+    except (zipfile.BadZipFile, ValueError) as exc:
+        raise ProseError(f"不是有效的 Word 文件（.docx）：{exc}") from None
+    # Judged from the zip's directory before anything is decompressed (as Excel imports are): a small upload that
+    # expands to gigabytes would otherwise be parsed into memory whole.
+    total = sum(i.file_size for i in infos)
+    packed = max(sum(i.compress_size for i in infos), 1)
+    if total > MAX_DOCX_BYTES or (total > 10 * 1024 * 1024 and total / packed > MAX_DOCX_RATIO):
+        raise ProseError(f"Word 文件解压后异常巨大（{total // 1024 // 1024} MB），疑似压缩炸弹，已拒绝")
     try:
         document = docx.Document(io.BytesIO(data))
     except (zipfile.BadZipFile, KeyError, ValueError) as exc:
