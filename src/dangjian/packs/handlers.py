@@ -46,7 +46,7 @@ def load_ledger_types(items: list[dict[str, Any]], pack: Pack) -> int:
 FIELD_KEYS = {"code", "label", "type", "required", "choices", "min", "max", "unit", "help", "sensitive", "key"}  # fmt: skip
 LEDGER_KEYS = {
     "code", "label", "category", "description", "date_field", "end_date_field", "confidential_kinds",
-    "confidential_orgs", "order", "fields", "workflow", "rules",
+    "confidential_orgs", "order", "fields", "workflow", "rules", "kept_by",
 }  # fmt: skip
 
 
@@ -83,6 +83,12 @@ def load_ledger_type(item: dict[str, Any], pack: Pack, order: int) -> LedgerType
             workflow_definition.parse(flow, types)
         except workflow_definition.WorkflowError as exc:
             raise PackError(f"台账 {code} 的清单流程（workflow）：{exc}") from None
+    kept_by = item.get("kept_by", [])
+    known_kinds = set(OrgKind.objects.values_list("code", flat=True))
+    if not isinstance(kept_by, list) or any(k not in known_kinds for k in kept_by):
+        raise PackError(
+            f"台账 {code} 的 kept_by 应为组织类别代码的列表，可用：{'、'.join(sorted(known_kinds))}"
+        )
     try:
         rules.parse(item.get("rules", []), types, f"台账 {code} ")
     except rules.RuleError as exc:
@@ -103,6 +109,7 @@ def load_ledger_type(item: dict[str, Any], pack: Pack, order: int) -> LedgerType
             "pack": pack.name,
             "workflow": flow,
             "rules": item.get("rules", []),
+            "kept_by": kept_by,
         },
     )
     ledger_type.confidential_kinds.set(OrgKind.objects.filter(code__in=item.get("confidential_kinds", [])))

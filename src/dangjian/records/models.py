@@ -59,6 +59,12 @@ class LedgerType(models.Model):
         blank=True,
         help_text="状态、流转、时限字段（见 ledgers/workflow.py），空表示无流程",
     )
+    kept_by = models.JSONField(
+        "适用组织类别",
+        default=list,
+        blank=True,
+        help_text='哪些类别的组织记这本台账（组织类别代码，如 ["district", "department"]）；空表示所有组织',
+    )
     rules = models.JSONField(
         "核对规则",
         default=list,

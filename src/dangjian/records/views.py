@@ -24,7 +24,7 @@ from django.views.decorators.http import require_POST
 
 from dangjian.audit import log as audit
 from dangjian.orgs import access
-from dangjian.orgs.models import Organization
+from dangjian.orgs.models import Organization, OrgKind
 from dangjian.text import person
 from dangjian.web.responses import json_response, wants_json
 
@@ -111,12 +111,25 @@ def index(request: HttpRequest) -> HttpResponse:
     if request.GET.get("format") == "json":
         rows = [schemas.ledger_summary_out(lt, counts[lt.pk]) for lt in ledgers]
         return json_response(schemas.LedgerIndexOut.model_validate({"ledgers": rows}).model_dump())
+    # The ledgers kept by the kinds of org within the account's subtrees (a ledger's `kept_by`, from its pack);
+    # 全部台账 is one click away. The JSON twin lists them all, as the API does.
+    show_all = request.GET.get("all") == "1"
+    kinds = set(OrgKind.objects.filter(orgs__in=scope.orgs()).values_list("code", flat=True))
+    applying = [lt for lt in ledgers if not lt.kept_by or kinds.intersection(lt.kept_by)]
+    shown = ledgers if show_all else applying
     groups = [
         (cat, [(lt, counts[lt.pk]) for lt in items])
-        for cat, items in groupby(ledgers, key=lambda lt: lt.category)
+        for cat, items in groupby(shown, key=lambda lt: lt.category)
     ]
     may_enter = scope.entry_orgs().exists()
-    return render(request, "ledgers/index.html", {"groups": groups, "may_enter": may_enter})
+    context = {
+        "groups": groups,
+        "may_enter": may_enter,
+        "show_all": show_all,
+        "hidden": len(ledgers) - len(applying),
+        "total": len(ledgers),
+    }
+    return render(request, "ledgers/index.html", context)
 
 
 @login_required
