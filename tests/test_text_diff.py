@@ -30,6 +30,8 @@ def test_a_huge_text_is_not_compared_line_by_line():
 
 def test_report_writers_are_admins_and_reviewers_of_the_reporting_org(world):
     assert access.scope(world.unit_admin).may_write_reports()
+    assert access.scope(world.unit_admin).reporting_org() == world.root  # the owner of what they save
+    assert access.scope(world.reviewer).reporting_org() is None
     for nobody in (
         access.SYSTEM,
         world.sysadmin,

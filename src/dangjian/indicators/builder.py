@@ -271,13 +271,6 @@ def writer(request: HttpRequest) -> access.Scope:
     return scope
 
 
-def writer_org(scope: access.Scope) -> Organization | None:
-    """The reporting org the writer belongs to: the owner of what they save."""
-    return next(
-        (m.org for m in scope.memberships if m.role in access.REVIEW_ROLES and m.org.depth == 1), None
-    )
-
-
 def _preview_orgs(scope: access.Scope) -> list[Organization]:
     return list(scope.orgs().filter(depth__lte=2).order_by("path")[:200])
 
@@ -326,7 +319,7 @@ def _form_context(
 ) -> dict[str, Any]:
     ledgers = _ledgers()
     last_full_year = dt.date.today().year - 1
-    reporting = writer_org(scope)
+    reporting = scope.reporting_org()
     options = {k: item.get(k) for k in ("decimals", "limit", "order", "age_at", "disclose")}
     return {
         "item": item,
@@ -388,7 +381,7 @@ def edit(request: HttpRequest, key: str | None = None) -> HttpResponse:
             ind = existing
         ind.save()
         versions.save_web(
-            ind, item, request.user, writer_org(scope), note or ("新建" if key is None else "修改")
+            ind, item, request.user, scope.reporting_org(), note or ("新建" if key is None else "修改")
         )
     messages.success(request, f"已保存指标“{ind.label}”，这是它的新版本。")
     return redirect("indicators:builder_edit", key=ind.key)
@@ -539,7 +532,7 @@ def _save_version(
         for name in FIELDS:
             setattr(ind, name, getattr(checked_ind, name))
         ind.save()
-        versions.save_web(ind, versions.to_item(ind), request.user, writer_org(scope), note)
+        versions.save_web(ind, versions.to_item(ind), request.user, scope.reporting_org(), note)
     messages.success(request, f"已{note}。")
     return redirect("indicators:builder_history", key=ind.key)
 
@@ -556,7 +549,7 @@ def adopt(request: HttpRequest, key: str) -> HttpResponse:
     if request.POST.get("keep") == "1":
         # The staff version stays; a new version records that it is now based on the changed original.
         with transaction.atomic():
-            versions.save_web(ind, versions.to_item(ind), request.user, writer_org(scope), "保留当前版本")
+            versions.save_web(ind, versions.to_item(ind), request.user, scope.reporting_org(), "保留当前版本")
         messages.success(request, "已保留当前版本。")
         return redirect("indicators:builder_history", key=key)
     return _save_version(request, scope, ind, state.builtin.definition, "采用内置新版")

@@ -20,7 +20,7 @@ from dangjian.packs.handlers_indicators import check_problems
 from dangjian.text import cn_datetime
 
 from . import versions
-from .builder import MAX_TEXT, history_page, writer, writer_org
+from .builder import MAX_TEXT, history_page, writer
 from .models import Check, DefinitionVersion, Indicator, Level
 
 MAX_RULE = 2000
@@ -101,7 +101,9 @@ def edit(request: HttpRequest, code: str | None = None) -> HttpResponse:
                 note = request.POST.get("note", "").strip()[:MAX_TEXT] or (
                     "新建" if existing is None else "修改"
                 )
-                versions.save_web(check, versions.check_item(check), request.user, writer_org(scope), note)
+                versions.save_web(
+                    check, versions.check_item(check), request.user, scope.reporting_org(), note
+                )
             messages.success(request, f"已保存核对规则“{check.label}”，这是它的新版本。")
             return redirect("indicators:check_edit", code=check.code)
     context = {
@@ -150,7 +152,9 @@ def _save_version(request: HttpRequest, check: Check, item: dict[str, Any], note
         versions.remember_original(check)
         _apply(check, item)
         check.save()
-        versions.save_web(check, versions.check_item(check), request.user, writer_org(writer(request)), note)
+        versions.save_web(
+            check, versions.check_item(check), request.user, writer(request).reporting_org(), note
+        )
     messages.success(request, f"已{note}。")
     return redirect("indicators:check_history", code=check.code)
 
@@ -165,7 +169,9 @@ def adopt(request: HttpRequest, code: str) -> HttpResponse:
     if state.builtin is None:
         raise Http404("该核对规则没有内置原文")
     if request.POST.get("keep") == "1":
-        versions.save_web(check, versions.check_item(check), request.user, writer_org(scope), "保留当前版本")
+        versions.save_web(
+            check, versions.check_item(check), request.user, scope.reporting_org(), "保留当前版本"
+        )
         messages.success(request, "已保留当前版本。")
         return redirect("indicators:check_history", code=code)
     return _save_version(request, check, state.builtin.definition, "采用内置新版")

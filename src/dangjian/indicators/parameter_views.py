@@ -184,11 +184,8 @@ def parameter_new(request: HttpRequest) -> HttpResponse:
             if parameters.key_owner(data["key"]) is not None:
                 form.add_error("key", f"【键】“{data['key']}”已被使用（指标或报告参数），请换一个")
             else:
-                owner = next(
-                    m.org for m in scope.memberships if m.role in access.REVIEW_ROLES and m.org.depth == 1
-                )
                 try:
-                    param = parameters.define(**data, pack="", owner_org=owner)
+                    param = parameters.define(**data, pack="", owner_org=scope.reporting_org())
                 except parameters.ParameterInvalid as exc:
                     for field, message in exc.errors.items():
                         form.add_error(field if field in form.fields else None, message)

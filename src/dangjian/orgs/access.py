@@ -198,7 +198,14 @@ class Scope:
         """Report templates, indicators, checks and 报告参数 definitions are written in the web (editor, builder,
         versions, restore, adopting a changed built-in original) by a 管理员 or 审核员 of the reporting org, a root
         of the tree: the people who write the report. Not the system administrator, nor SYSTEM."""
-        return not self.system and any(m.role in REVIEW_ROLES and m.org.depth == 1 for m in self.memberships)
+        return self.reporting_org() is not None
+
+    def reporting_org(self) -> Organization | None:
+        """The reporting org (a root of the tree) whose reports the account writes, as its 管理员 or 审核员: the
+        owner of the template, indicator, check and 报告参数 versions it saves. None for anyone else."""
+        if self.system:
+            return None
+        return next((m.org for m in self.memberships if m.role in REVIEW_ROLES and m.org.depth == 1), None)
 
     def may_run_report(self, org: Organization) -> bool:
         """Reports (aggregates only for confidential ledgers) for any org within the account's subtrees."""

@@ -16,7 +16,7 @@ from typing import Any
 
 from django.db import transaction
 
-from dangjian.orgs.models import Organization
+from dangjian.orgs import access
 
 from .models import ReportTemplate, TemplateFileVersion
 from .templating import MAX_FILE_BYTES, Problem, TemplateRefused, builtin_text, template_files, validate
@@ -70,12 +70,6 @@ def check_size(name: str, text: str) -> None:
         )
 
 
-def _owner(user: Any) -> Organization | None:
-    """The reporting org (a root of the tree) the user writes reports for: the owner of what they save."""
-    membership = user.memberships.filter(org__depth=1).select_related("org").order_by("org__path").first()
-    return membership.org if membership is not None else None
-
-
 def create(template: ReportTemplate, name: str, user: Any) -> TemplateFileVersion:
     """A new chapter file, kept in the database; the main file (or another chapter) then `include`s it."""
     name = name.strip()
@@ -117,7 +111,7 @@ def _add(
 ) -> TemplateFileVersion:
     with transaction.atomic():
         return TemplateFileVersion.objects.create(
-            template=template, name=name, text=text, base=base, org=_owner(user), created_by=user,
+            template=template, name=name, text=text, base=base, org=access.scope(user).reporting_org(), created_by=user,
             note=note.strip()[:MAX_NOTE],
         )  # fmt: skip
 
