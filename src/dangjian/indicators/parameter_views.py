@@ -171,12 +171,43 @@ def parameter_list(request: HttpRequest, fmt: str = "") -> HttpResponse:
     return render(request, "indicators/parameters.html", context)
 
 
+def _prefill(query: Any) -> dict[str, Any]:
+    """A new parameter's form filled from query parameters (key, label, unit, type, decimals, description): anyone's
+    link, so each is bounded and a type that does not exist, or decimals out of range, are left out."""
+    from .builder import bounded
+
+    initial: dict[str, Any] = {}
+    limits = (
+        ("key", 120),
+        ("label", parameters.LABEL_LIMIT),
+        ("unit", parameters.UNIT_LIMIT),
+        ("description", 2000),
+    )
+    for name, limit in limits:
+        value = bounded(query.get(name), limit)
+        if value:
+            initial[name] = value
+    kind = bounded(query.get("type"), 20)
+    if kind in ParameterType.values:
+        initial["type"] = kind
+    decimals = bounded(query.get("decimals"), 2)
+    if decimals.isdigit() and int(decimals) <= parameters.MAX_DECIMALS:
+        initial["decimals"] = int(decimals)
+    return initial
+
+
 @login_required
 def parameter_new(request: HttpRequest) -> HttpResponse:
+    """Define a parameter. Opened from another page (从 Word 生成模板's 设为参数), the form comes pre-filled from the
+    query and saving goes back there (`next`) with the new key (`made`)."""
+    from .builder import PREFILL_NOTE, back_to, bounded
+
     scope = access.scope(request.user)
     if not scope.may_write_reports():
         raise PermissionDenied("只有报告单位的管理员或审核员可以定义报告参数")
-    form = DefineForm(request.POST if request.method == "POST" else None)
+    data = request.POST if request.method == "POST" else request.GET
+    back, note = back_to(data), bounded(data.get("from"), PREFILL_NOTE)
+    form = DefineForm(request.POST) if request.method == "POST" else DefineForm(initial=_prefill(request.GET))
     status = 200
     if request.method == "POST":
         if form.is_valid():
@@ -191,9 +222,14 @@ def parameter_new(request: HttpRequest) -> HttpResponse:
                         form.add_error(field if field in form.fields else None, message)
                 else:
                     messages.success(request, f"报告参数“{param.label}”已定义。")
+                    if back:
+                        from dangjian.web.responses import with_query
+
+                        return redirect(with_query(back, made=param.key))
                     return redirect("indicators:parameter", param.key)
         status = 400
-    return render(request, "indicators/parameter_new.html", {"form": form}, status=status)
+    context = {"form": form, "next": back, "from_note": note}
+    return render(request, "indicators/parameter_new.html", context, status=status)
 
 
 @login_required
