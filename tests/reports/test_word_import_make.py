@@ -56,9 +56,7 @@ def test_make_an_indicator_from_a_figure_and_come_back_to_the_review_with_it_cho
     assert asked["next"].startswith(URL + "?resume=") and asked["next"].endswith(f"#f-{cid}")
 
     builder = writer.get(location).content.decode()
-    assert "为第 3 段“区委理论中心组集体学习【4】次，组织观看舞台剧2部”新建指标" in builder.replace(
-        "2部，”", "2部”"
-    )
+    assert "为第 3 段“区委理论中心组集体学习【4】次”新建指标" in builder
     assert field(builder, "label") == "区委理论中心组集体学习次数" and field(builder, "unit") == "次"
     assert re.search(r'<option value="study_activity" selected>', builder)
     assert 'name="c0-field"' in builder and "中心组集体学习" in builder

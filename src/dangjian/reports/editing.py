@@ -174,7 +174,12 @@ def _around(text: str, start: int, end: int, figure: str) -> str:
     line_start = text.rfind("\n", 0, start) + 1
     line_end = text.find("\n", end)
     before = _COMMENT.sub("", text[line_start:start])[-15:]
-    after = _COMMENT.sub("", text[end : line_end if line_end >= 0 else len(text)])
+    after = _COMMENT.sub("", text[end : line_end if line_end >= 0 else len(text)])[: len(figure) + 15]
+    # a tag cut in half by the bounds reads as noise: left out up to where it ends (or from where it starts)
+    if before.rfind("}}") > before.rfind("{{"):
+        before = before[before.rfind("}}") + 2 :]
+    if after.rfind("{{") > after.rfind("}}"):
+        after = after[: after.rfind("{{")]
     if figure and after.startswith(figure):
         return f"{before}【{figure}】{after[len(figure) :][:15]}"
     return f"{before}【】{after[:15]}"

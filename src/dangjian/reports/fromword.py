@@ -412,27 +412,35 @@ def guess_decimals(c: Candidate) -> int | None:
 
 
 def guess_ledger(c: Candidate, ledgers: list[Any]) -> tuple[Any, tuple[str, str] | None]:
-    """The ledger whose label the words around the figure name best (at least one two-character word in common,
-    台账 aside), and a (field, choice) of it the words name outright (中心组集体学习 as the kind of activity); or
-    (None, None)."""
+    """The ledger the words around the figure name best, and a (field, choice) of it they name outright
+    (中心组集体学习 as the kind of activity); or (None, None). A choice named outright weighs most; then the
+    two-character words shared with the ledger's label (台账 aside), a short label sharing as many ahead."""
     before, noun = figure_words(c)
-    words = context_words(before + " " + noun) | context_words(re.split(r"[，。；]", c.before)[-1][-20:])
-    best, best_score = None, 0.0
+    clause = re.split(r"[，。；：,;:]", c.before)[-1]
+    words = context_words(before + " " + noun) | context_words(clause[-20:])
+    best, best_score, best_choice = None, 0.0, None
     for lt in ledgers:
         grams = {g for g in context_words(lt.label.replace("台账", "")) if len(g) == 2}
-        score = float(len(words & grams))
+        shared = len(words & grams)
+        choice = None
+        for f in lt.fields.all():
+            if f.type not in ("choice", "multichoice") or f.is_archived:
+                continue
+            named = [str(x) for x in f.choices or [] if len(str(x)) >= 2 and str(x) in clause]
+            if named and (choice is None or len(max(named, key=len)) > len(choice[1])):
+                choice = (f.code, max(named, key=len))
+        score = shared + shared / max(len(grams), 1) + (3.0 if choice else 0.0)
         if score > best_score:
-            best, best_score = lt, score
-    if best is None:
-        return None, None
-    clause = re.split(r"[，。；：,;:]", c.before)[-1]
-    for f in best.fields.all():
-        if f.type not in ("choice", "multichoice") or f.is_archived:
-            continue
-        for choice in sorted((str(x) for x in f.choices or []), key=len, reverse=True):
-            if len(choice) >= 2 and choice in clause:
-                return best, (f.code, choice)
-    return best, None
+            best, best_score, best_choice = lt, score, choice
+    return best, best_choice
+
+
+def where_words(m: Match) -> str:
+    """Where a figure stands, as a note says it: 第 5 段“新建基层党组织【23】个” (its clause, the figure marked)."""
+    c = m.candidate
+    before = re.split(r"[。；！？]", c.before)[-1][-20:]
+    after = re.split(r"[，。；！？,;]", c.after)[0][:15]
+    return f"第 {c.paragraph + 1} 段“{before}【{c.text}】{after}”"
 
 
 def _free_key(group: str, label: str, taken: Any) -> str:

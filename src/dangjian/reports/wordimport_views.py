@@ -52,7 +52,7 @@ from .fromword import (
     default_choice,
     parameter_prefill,
     read_document,
-    row,
+    where_words,
     write_pack,
 )
 from .models import ReportTemplate
@@ -293,7 +293,7 @@ def _make(
     request.session[SESSION_KEY] = kept
     c = m.candidate
     back = reverse("reports:from_word") + "?" + urlencode({"resume": token, "figure": cid}) + f"#f-{cid}"
-    where = f"第 {c.paragraph + 1} 段“{row(m)['context']}”"
+    where = where_words(m)
     if kind == "indicator":
         prefill = builder_prefill(c, where)
         prefill.update(preview_org=result.org.code, preview_period=result.period.code)
