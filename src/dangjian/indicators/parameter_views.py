@@ -205,8 +205,8 @@ def parameter_new(request: HttpRequest) -> HttpResponse:
     scope = access.scope(request.user)
     if not scope.may_write_reports():
         raise PermissionDenied("只有报告单位的管理员或审核员可以定义报告参数")
-    data = request.POST if request.method == "POST" else request.GET
-    back, note = back_to(data), bounded(data.get("from"), PREFILL_NOTE)
+    asked = request.POST if request.method == "POST" else request.GET
+    back, note = back_to(asked), bounded(asked.get("from"), PREFILL_NOTE)
     form = DefineForm(request.POST) if request.method == "POST" else DefineForm(initial=_prefill(request.GET))
     status = 200
     if request.method == "POST":
