@@ -32,6 +32,12 @@ def field(page: str, name: str) -> str:
     return html.unescape(m.group(1))
 
 
+def world_root_pk(_param) -> int:
+    from dangjian.orgs.models import Organization
+
+    return Organization.objects.get(code="root").pk
+
+
 def make(client, page: str, figure: str, kind: str, **changes):
     """Press ＋指标 (kind indicator) or ＋参数 beside `figure`, the review's other choices as `changes` say."""
     cid = select_of(page, figure)[2:]
@@ -120,7 +126,27 @@ def test_mark_a_figure_a_parameter_and_come_back_with_it_chosen(writer, data_dir
 
     review = writer.get(saved["Location"]).content.decode()
     assert "选定新建的报告参数“收到意见条数”" in review and "尚无中共测试区委员会2019年度的数值" in review
-    assert reverse("indicators:parameter", args=[param.key]) in review
+    # 按原文填报: the entry form pre-filled with the document's figure for its org and period; saved, back here
+    enter = html.unescape(
+        re.search(r'<a href="([^"]+)">按原文填报中共测试区委员会2019年度的值</a>', review).group(1)
+    )
+    assert enter.startswith(reverse("indicators:parameter", args=[param.key]) + "?")
+    entry = writer.get(enter).content.decode()
+    assert "单位、统计期和数值已按原文预填" in entry and "收到意见【17】条" in entry
+    assert field(entry, "value") == "17" and field(entry, "period_start") == "2019-01-01"
+    assert re.search(rf'<option value="{world_root_pk(param)}" selected>', entry)
+    source = html.unescape(re.search(r'<textarea name="source"[^>]*>\s*([^<]*)</textarea>', entry).group(1))
+    assert source == "2019年报告.docx 第 4 段“学习贯彻党的十九届四中全会精神，收到意见【17】条”"
+    entered = writer.post(
+        reverse("indicators:parameter_enter", args=[param.key]),
+        {
+            "org": str(world_root_pk(param)), "period_start": "2019-01-01", "period_end": "2019-12-31",
+            "value": field(entry, "value"), "source": source, "next": field(entry, "next"),
+        },
+    )  # fmt: skip
+    assert entered.status_code == 302 and entered["Location"].startswith(URL + "?resume=")
+    review = writer.get(entered["Location"]).content.decode()
+    assert "选定新建的报告参数“收到意见条数”" in review and "其2019年度的值 17 与文中一致 ✓" in review
     generated = writer.post(URL, review_form(review) | {"action": "generate"})
     assert generated.status_code == 302
     source = (data_dir / "packs" / "annual2020" / "annual2020.j2").read_text(encoding="utf-8")

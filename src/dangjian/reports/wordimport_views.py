@@ -254,7 +254,7 @@ def _analyse(
         context["problem"] = problem
         return render(request, "reports/from_word.html", context, status=400)
     if made is not None:
-        context["made"] = _made(result, data, made)
+        context["made"] = _made(result, data, made, request.get_full_path())
     choices, problems = _choices(data, result)
     if "made" in context and context["made"]["problem"]:
         problems.insert(0, context["made"]["problem"])
@@ -324,9 +324,10 @@ def _resume(request: HttpRequest, context: dict[str, Any]) -> HttpResponse:
     return _analyse(request, data, context, made=(figure, key))
 
 
-def _made(result: Checked, data: QueryDict, made: tuple[str, str]) -> dict[str, Any]:
+def _made(result: Checked, data: QueryDict, made: tuple[str, str], here: str) -> dict[str, Any]:
     """What the page says of the target just made: its value against the figure, or why it cannot stand there
-    (then the figure's choice goes back to what it was)."""
+    (then the figure's choice goes back to what it was). A 报告参数 with no value yet gets a link to enter the
+    document's figure for the org and period, coming back `here`."""
     figure, key = made
     m = next((m for m in result.matches if m.candidate.id == figure), None)
     p = chosen_proposal(m, key) if m is not None else None
@@ -338,7 +339,18 @@ def _made(result: Checked, data: QueryDict, made: tuple[str, str]) -> dict[str, 
         }
     value = p.target.value
     shown = "、".join(map(str, value[:5])) if isinstance(value, list) else p.right_text
+    enter = ""
+    if p.target.source == "parameter" and value is None:
+        c = m.candidate
+        figure = c.text if c.kind not in ("number", "percent", "points") else str(c.value or c.text)
+        query = {
+            "org": result.org.code, "start": result.period.start.isoformat(), "end": result.period.end.isoformat(),
+            "value": figure, "source": f"{result.name} {where_words(m)}"[:300], "from": where_words(m),
+            "next": here.split("#")[0] + f"#f-{m.candidate.id}",
+        }  # fmt: skip
+        enter = reverse("indicators:parameter", args=[key]) + "?" + urlencode(query)
     return {
+        "enter": enter,
         "problem": "",
         "id": figure,
         "paragraph": m.candidate.paragraph + 1,
