@@ -248,3 +248,28 @@ def test_without_report_writing_rights_the_prefill_saves_nothing(client, world, 
     assert client.post(URL, {"make": "indicator:3-11", "org": "root", "period": "2019"}).status_code == 403
     assert not Indicator.objects.filter(key__in=["报告参数.偷偷", "学习.偷偷"]).exists()
     assert not ReportTemplate.objects.filter(key="annual2020").exists()
+
+
+def test_an_entry_prefill_takes_only_an_org_one_may_enter_for_and_escapes_the_rest(writer, data_dir, world):
+    from dangjian.indicators import parameters
+
+    param = parameters.define(
+        key="报告参数.测试", label="测试", unit="", type="integer", max_digits=12, decimals=0, max_length=200,
+        role="clerk", total="self", description="", pack="",
+    )  # fmt: skip
+    script = "<script>alert(1)</script>"
+    query = {
+        "org": "nowhere", "start": "2019-13-45", "end": script, "value": script + "9" * 500,
+        "source": "源" * 1000, "from": script, "next": URL + "?resume=x",
+    }  # fmt: skip
+    page = writer.get(reverse("indicators:parameter", args=[param.key]), query).content.decode()
+    assert script not in page and "&lt;script&gt;" in page
+    assert len(html.unescape(field(page, "value"))) == 200
+    assert "源" * 300 in page and "源" * 301 not in page
+    assert field(page, "period_start").endswith("-01-01")  # the default period, not the broken date
+    assert (
+        re.search(r'<option value="\d+" selected>', page.split('name="org"')[1].split("</select>")[0]) is None
+    )
+    # opened without a way back, nothing is pre-filled
+    plain = writer.get(reverse("indicators:parameter", args=[param.key]), {"value": "123"}).content.decode()
+    assert 'value="123"' not in plain and 'name="next"' not in plain
