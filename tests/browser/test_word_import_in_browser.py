@@ -82,13 +82,28 @@ def test_a_parameter_made_from_a_figure_comes_back_chosen_and_open_figures_show(
     assert writer.js("location.hash").startswith("#f-")
     shot(writer, "word-review-made")
 
+    # 按原文填报: the entry form pre-filled with 17 for 示范区 2019; saved, the review shows it equal to the text
+    writer.click(".wi-made-note a[href*='/indicators/parameters/']")
+    writer.wait_for("document.querySelector('form[action$=\"/enter\"]') !== null")
+    assert value(writer, "#id_value") == "17" and value(writer, "#id_period_start") == "2019-01-01"
+    assert "示范区2019年度报告.docx 第 3 段" in value(writer, "#id_source")
+    shot(writer, "word-parameter-entry")
+    writer.click("form[action$='/enter'] button[type=submit]")
+    writer.wait_for(
+        "document.querySelector('.wi-made-note') !== null && location.pathname.includes('from-word')"
+    )
+    assert "与文中一致 ✓" in writer.text()
+    assert writer.js(f"{slot('17')}.querySelector('select').value") == chosen
+
     # ＋指标 beside 23: the builder, pre-filled; 不新建，返回 leads back to the review as it was
     writer.js(f"{slot('12')}.querySelector('select').value = 'literal'")
     writer.js(f"{slot('23')}.querySelector('button[value^=indicator]').click()")
     writer.wait_for("location.pathname === '/indicators/builder/new/'")
     assert value(writer, "#b-label") == "新建基层党组织个数" and value(writer, "input[name=unit]") == "个"
     assert "新建基层党组织【23】个" in writer.text()
-    writer.wait_for("!document.querySelector('#preview').innerText.includes('填写定义后')")  # the live preview
+    writer.wait_for(
+        "!document.querySelector('#preview').innerText.includes('填写定义后')"
+    )  # the live preview
     shot(writer, "word-builder-prefilled")
     writer.click(".from-elsewhere a")
     writer.wait_for("document.querySelector('#wi-form') !== null")

@@ -126,6 +126,7 @@ def test_mark_a_figure_a_parameter_and_come_back_with_it_chosen(writer, data_dir
 
     review = writer.get(saved["Location"]).content.decode()
     assert "选定新建的报告参数“收到意见条数”" in review and "尚无中共测试区委员会2019年度的数值" in review
+    assert f'id="f-{cid}" class="wi-cand wi-slot wi-made"' in review, re.findall(r'id="f-[^>]*>', review)
     # 按原文填报: the entry form pre-filled with the document's figure for its org and period; saved, back here
     enter = html.unescape(
         re.search(r'<a href="([^"]+)">按原文填报中共测试区委员会2019年度的值</a>', review).group(1)

@@ -342,10 +342,10 @@ def _made(result: Checked, data: QueryDict, made: tuple[str, str], here: str) ->
     enter = ""
     if p.target.source == "parameter" and value is None:
         c = m.candidate
-        figure = c.text if c.kind not in ("number", "percent", "points") else str(c.value or c.text)
+        stated = c.text if c.kind not in ("number", "percent", "points") else str(c.value or c.text)
         query = {
             "org": result.org.code, "start": result.period.start.isoformat(), "end": result.period.end.isoformat(),
-            "value": figure, "source": f"{result.name} {where_words(m)}"[:300], "from": where_words(m),
+            "value": stated, "source": f"{result.name} {where_words(m)}"[:300], "from": where_words(m),
             "next": here.split("#")[0] + f"#f-{m.candidate.id}",
         }  # fmt: skip
         enter = reverse("indicators:parameter", args=[key]) + "?" + urlencode(query)
