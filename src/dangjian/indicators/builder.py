@@ -261,6 +261,49 @@ def checked(item: dict[str, Any], existing: Indicator | None) -> tuple[Indicator
     return ind, []
 
 
+# --- opened from another page, pre-filled (从 Word 生成模板's 新建指标) -------------------------------------------
+
+PREFILL_NOTE = 120  # characters of the note saying where the figure stands
+
+
+def bounded(value: str | None, limit: int) -> str:
+    """A query parameter as a form value: control characters out, at most `limit` characters."""
+    return "".join(ch for ch in (value or "") if ch >= " ")[:limit].strip()
+
+
+def prefill(query: Any) -> tuple[dict[str, Any], str]:
+    """A new indicator's form filled from query parameters (key, label, unit, description, ledger, aggregate,
+    decimals, where_field + where_value) and the note of where they come from (`from`). The parameters are
+    anyone's link: each is bounded, a ledger, aggregate, field or choice that does not exist is left out, and
+    what remains is only the form's starting point (saving checks it as every definition is checked)."""
+    item: dict[str, Any] = {"aggregate": "count"}
+    for name, limit in (("key", 120), ("label", MAX_TEXT), ("unit", 20), ("description", 2000)):
+        value = bounded(query.get(name), limit)
+        if value:
+            item[name] = value
+    aggregate = bounded(query.get("aggregate"), 20)
+    if aggregate in Aggregate.values:
+        item["aggregate"] = aggregate
+    decimals = bounded(query.get("decimals"), 2)
+    if decimals.isdigit() and int(decimals) <= 6:
+        item["decimals"] = int(decimals)
+    ledger = LedgerType.objects.filter(code=bounded(query.get("ledger"), 60), is_active=True).first()
+    if ledger is not None:
+        item["ledger"] = ledger.code
+        spec = ledger.fields.filter(code=bounded(query.get("where_field"), 60), is_archived=False).first()
+        value = bounded(query.get("where_value"), MAX_TEXT)
+        if spec is not None and value and value in [str(c) for c in spec.choices or []]:
+            item["where"] = [{"field": spec.code, "op": "=", "value": value}]
+    return item, bounded(query.get("from"), PREFILL_NOTE)
+
+
+def back_to(data: Any) -> str:
+    """Where the form was opened from, to go back to after saving (`next`): a path on this site, else ""."""
+    from dangjian.web.responses import local_path
+
+    return local_path(bounded(data.get("next"), 500))
+
+
 # --- pages --------------------------------------------------------------------------------------------------
 
 
@@ -338,8 +381,15 @@ def _form_context(
         "op_labels": OP_LABELS,
         "max_rows": MAX_ROWS,
         "preview_orgs": _preview_orgs(scope),
-        "preview_org": request.POST.get("preview_org") or (reporting.code if reporting else ""),
-        "preview_period": request.POST.get("preview_period") or str(last_full_year),
+        "preview_org": bounded(request.POST.get("preview_org") or request.GET.get("preview_org"), 60)
+        or (reporting.code if reporting else ""),
+        "preview_period": bounded(request.POST.get("preview_period") or request.GET.get("preview_period"), 40)
+        or str(last_full_year),
+        # opened from another page (从 Word 生成模板): where to go back after saving, and what the figure was
+        "next": back_to(request.POST if request.method == "POST" else request.GET),
+        "from_note": bounded(
+            (request.POST if request.method == "POST" else request.GET).get("from"), PREFILL_NOTE
+        ),
         "state": versions.state(existing.key) if existing else None,
     }
 
@@ -350,7 +400,7 @@ def edit(request: HttpRequest, key: str | None = None) -> HttpResponse:
     scope = writer(request)
     existing = _indicator(key) if key is not None else None
     if request.method != "POST":
-        item = versions.to_item(existing) if existing else {"aggregate": "count"}
+        item = versions.to_item(existing) if existing else prefill(request.GET)[0]
         return render(request, "indicators/builder.html", _form_context(request, scope, item, existing))
 
     item, errors = form_item(request.POST)
@@ -384,6 +434,11 @@ def edit(request: HttpRequest, key: str | None = None) -> HttpResponse:
             ind, item, request.user, scope.reporting_org(), note or ("新建" if key is None else "修改")
         )
     messages.success(request, f"已保存指标“{ind.label}”，这是它的新版本。")
+    back = back_to(request.POST)
+    if back:  # opened from another page: back there, saying what was made
+        from dangjian.web.responses import with_query
+
+        return redirect(with_query(back, made=ind.key))
     return redirect("indicators:builder_edit", key=ind.key)
 
 

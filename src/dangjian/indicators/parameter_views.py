@@ -7,6 +7,7 @@ the entry's org sees an entry and its file. The rules of a value live in paramet
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from typing import Any
 
@@ -171,12 +172,43 @@ def parameter_list(request: HttpRequest, fmt: str = "") -> HttpResponse:
     return render(request, "indicators/parameters.html", context)
 
 
+def _prefill(query: Any) -> dict[str, Any]:
+    """A new parameter's form filled from query parameters (key, label, unit, type, decimals, description): anyone's
+    link, so each is bounded and a type that does not exist, or decimals out of range, are left out."""
+    from .builder import bounded
+
+    initial: dict[str, Any] = {}
+    limits = (
+        ("key", 120),
+        ("label", parameters.LABEL_LIMIT),
+        ("unit", parameters.UNIT_LIMIT),
+        ("description", 2000),
+    )
+    for name, limit in limits:
+        value = bounded(query.get(name), limit)
+        if value:
+            initial[name] = value
+    kind = bounded(query.get("type"), 20)
+    if kind in ParameterType.values:
+        initial["type"] = kind
+    decimals = bounded(query.get("decimals"), 2)
+    if decimals.isdigit() and int(decimals) <= parameters.MAX_DECIMALS:
+        initial["decimals"] = int(decimals)
+    return initial
+
+
 @login_required
 def parameter_new(request: HttpRequest) -> HttpResponse:
+    """Define a parameter. Opened from another page (从 Word 生成模板's 设为参数), the form comes pre-filled from the
+    query and saving goes back there (`next`) with the new key (`made`)."""
+    from .builder import PREFILL_NOTE, back_to, bounded
+
     scope = access.scope(request.user)
     if not scope.may_write_reports():
         raise PermissionDenied("只有报告单位的管理员或审核员可以定义报告参数")
-    form = DefineForm(request.POST if request.method == "POST" else None)
+    asked = request.POST if request.method == "POST" else request.GET
+    back, note = back_to(asked), bounded(asked.get("from"), PREFILL_NOTE)
+    form = DefineForm(request.POST) if request.method == "POST" else DefineForm(initial=_prefill(request.GET))
     status = 200
     if request.method == "POST":
         if form.is_valid():
@@ -191,9 +223,14 @@ def parameter_new(request: HttpRequest) -> HttpResponse:
                         form.add_error(field if field in form.fields else None, message)
                 else:
                     messages.success(request, f"报告参数“{param.label}”已定义。")
+                    if back:
+                        from dangjian.web.responses import with_query
+
+                        return redirect(with_query(back, made=param.key))
                     return redirect("indicators:parameter", param.key)
         status = 400
-    return render(request, "indicators/parameter_new.html", {"form": form}, status=status)
+    context = {"form": form, "next": back, "from_note": note}
+    return render(request, "indicators/parameter_new.html", context, status=status)
 
 
 @login_required
@@ -241,12 +278,19 @@ def parameter_detail(
             schemas.parameter_entry_out(e) for e in _visible_entries(request.user, param)[:ENTRIES_SHOWN]
         ]
         return json_response({"parameter": _parameter_out(param), "entries": entries})
+    from .builder import PREFILL_NOTE, back_to, bounded
+
+    back = back_to(request.POST if request.method == "POST" else request.GET)
     if form is None:
         today = dt.date.today()
-        initial = {
+        initial: dict[str, Any] = {
             "period_start": dt.date(today.year - 1, 1, 1),
             "period_end": dt.date(today.year - 1, 12, 31),
         }
+        if (
+            back
+        ):  # opened from another page (从 Word 生成模板): the entry it asks for, to be checked and saved
+            initial.update(_entry_prefill(request.user, param, request.GET))
         form = EntryForm(request.user, param, initial=initial)
     may_enter = form.fields["org"].queryset.exists()  # type: ignore[attr-defined]
     context = {
@@ -255,8 +299,29 @@ def parameter_detail(
         "may_enter": may_enter,
         "may_edit": not param.pack and scope.may_write_reports(),
         "rows": _entry_rows(request.user, param),
+        "next": back,
+        "from_note": bounded(request.GET.get("from"), PREFILL_NOTE) if back else "",
     }
     return render(request, "indicators/parameter.html", context, status=400 if form.errors else 200)
+
+
+def _entry_prefill(user: Any, param: Parameter, query: Any) -> dict[str, Any]:
+    """An entry's form filled from query parameters (org, start, end, value, source): an org the account may not
+    enter for, a date that is no date, are left out; texts are bounded. Saving checks all as any entry."""
+    from .builder import bounded
+
+    initial: dict[str, Any] = {}
+    org = access.scope(user).parameter_orgs(param).filter(code=bounded(query.get("org"), 60)).first()
+    if org is not None:
+        initial["org"] = org.pk
+    for name, field in (("start", "period_start"), ("end", "period_end")):
+        with contextlib.suppress(ValueError):  # no date: the default period stays
+            initial[field] = dt.date.fromisoformat(bounded(query.get(name), 10))
+    for name, limit in (("value", 200), ("source", parameters.SOURCE_LIMIT)):
+        text = bounded(query.get(name), limit)
+        if text:
+            initial[name] = text
+    return initial
 
 
 def _safe_next(request: HttpRequest) -> str:

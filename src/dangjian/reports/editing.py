@@ -152,13 +152,61 @@ class Pending:
     id: str
     said: str  # “12”，可能是 党员.总数
     line: int
+    context: str = ""  # the line's words around the figure: …学习【12】次…
+
+    @property
+    def hint(self) -> str:
+        """What the comment says beyond the figure (可能是 党员.总数)."""
+        return self.said.split("”", 1)[-1].lstrip("，, ") if self.said.startswith("“") else self.said
+
+    @property
+    def figure(self) -> str:
+        """The document's figure the comment names (“12” → 12)."""
+        m = re.match(r"“(.*?)”", self.said)
+        return m.group(1) if m else ""
 
 
-def pending(template: ReportTemplate) -> list[Pending]:
-    """Every 待定 comment in the files of the template in effect (they block 定稿 until resolved)."""
+_COMMENT = re.compile(r"\{#.*?#\}", re.S)
+
+
+def _around(text: str, start: int, end: int, figure: str) -> str:
+    """The words of the comment's line around it, other comments left out: 学习【12】次 (the figure marked)."""
+    line_start = text.rfind("\n", 0, start) + 1
+    line_end = text.find("\n", end)
+    before = _COMMENT.sub("", text[line_start:start])[-15:]
+    after = _COMMENT.sub("", text[end : line_end if line_end >= 0 else len(text)])[: len(figure) + 15]
+    # a tag cut in half by the bounds reads as noise: left out up to where it ends (or from where it starts)
+    if before.rfind("}}") > before.rfind("{{"):
+        before = before[before.rfind("}}") + 2 :]
+    if after.rfind("{{") > after.rfind("}}"):
+        after = after[: after.rfind("{{")]
+    if figure and after.startswith(figure):
+        return f"{before}【{figure}】{after[len(figure) :][:15]}"
+    return f"{before}【】{after[:15]}"
+
+
+def editor_url(template: ReportTemplate, org: str, period: str) -> str:
+    """The report editor of a template with the preview's org and period (`&file=…&line=…` may follow)."""
+    from urllib.parse import urlencode
+
+    from django.urls import reverse
+
+    return (
+        reverse("reports:template_edit", args=[template.key])
+        + "?"
+        + urlencode({"org": org, "period": period})
+    )
+
+
+def pending(template: ReportTemplate, drafts: dict[str, str] | None = None) -> list[Pending]:
+    """Every 待定 comment in the files of the template in effect — or with `drafts` (file name → unsaved text)
+    standing in for their files, as the editor's live preview reads them. They block 定稿 until resolved."""
     found = []
+    drafts = drafts or {}
     for name in files(template):
-        text = state(template, name).text
+        text = drafts[name] if name in drafts else state(template, name).text
         for m in PENDING.finditer(text):
-            found.append(Pending(name, m.group(1), m.group(2).strip(), text.count("\n", 0, m.start()) + 1))
+            p = Pending(name, m.group(1), m.group(2).strip(), text.count("\n", 0, m.start()) + 1)
+            p.context = _around(text, m.start(), m.end(), p.figure)
+            found.append(p)
     return found

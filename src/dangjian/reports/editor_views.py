@@ -130,7 +130,9 @@ def edit(request: HttpRequest, key: str) -> HttpResponse:
         "max_kb": MAX_FILE_BYTES // 1000,
         "versions": editing.history(template, name)[:5],
         "pending": editing.pending(template),  # 待定 left by 从 Word 生成模板 (issue 11)
+        "line": source.get("line", "")[:6] if source.get("line", "").isdigit() else "",  # opened at a line
     }
+    context["edit_url"] = editing.editor_url(template, context["org"], context["period"])
     return render(request, "reports/editor.html", context, status=status)
 
 
@@ -158,6 +160,12 @@ def draft_preview(request: HttpRequest, key: str) -> HttpResponse:
         return render(request, "reports/_draft_preview.html", context, status=400)
     draft = request.POST.get("text", "").replace("\r\n", "\n")
     context["period"] = period
+    # 待定 left in the draft (or in the template's other files): listed above the preview, each line a jump
+    context.update(
+        pending=editing.pending(template, drafts={name: draft}) if len(draft) <= MAX_FILE_BYTES else [],
+        file=name,
+        edit_url=editing.editor_url(template, org.code, period.code),
+    )
     try:
         editing.check_size(name, draft)
         rendered = render_report(template, org, period, drafts={name: draft})

@@ -196,6 +196,11 @@ def _bigrams(text: str) -> set[str]:
     return grams
 
 
+def context_words(text: str) -> set[str]:
+    """The words of a text as the ranking compares them (two-character words and single characters)."""
+    return _bigrams(text)
+
+
 def _context(c: Candidate) -> tuple[set[str], set[str]]:
     """The words that speak of this figure: its clause before it, and what follows (unit and the noun after)."""
     before = re.split(r"[，。；：、,;:]", c.before)[-1][-16:]
@@ -335,17 +340,72 @@ def judge(matches: list[Match]) -> list[Match]:
     return matches
 
 
+def chosen_proposal_for(c: Candidate, t: Target) -> Proposal | None:
+    """A proposal for a target staff chose for this figure themselves (one they just made with the indicator
+    builder or as a 报告参数, which may have no value yet): how the template prints it here, or None when it cannot
+    stand here at all (a name where a number is, a number where a date is)."""
+    before, after = _context(c)
+    context = _context_score(c, t, before, after)
+    if c.kind in ("name", "title"):
+        found = _name_expression(c, t)
+        if found is not None:
+            return Proposal(t, context, found[1], found[0], str(t.value), context)
+        if t.value is None or isinstance(t.value, str):
+            return Proposal(t, context, False, t.key, "" if t.value is None else t.value, context)
+        if isinstance(t.value, list):
+            return Proposal(t, context, False, f"{t.key}|顿号", "、".join(map(str, t.value[:5])), context)
+        return None
+    if isinstance(t.value, list | str) and not isinstance(t.value, bool):
+        return None  # a name is never a figure
+    if t.value is not None:
+        expected = worded(c, t.value, t.unit)
+        if expected is None:
+            return None
+        right, filt = expected
+        equal = right == c.text or (c.kind == "chinese" and _decimal(t.value) == c.value)
+        return Proposal(t, context, equal, t.key + filt, right, context)
+    if c.kind == "date":
+        return Proposal(t, context, False, t.key, "", context)
+    if c.kind == "percent" or (c.kind == "points" and _places(c.text)):
+        filt = f"|百分比({_places(c.text)})"
+    elif c.kind == "chinese":
+        filt = "|中文数字"
+    else:
+        filt = {"万余": "|万余", "余万": "|万余", "余": "|余", "多": "|余"}.get(c.wording, "")
+    return Proposal(t, context, False, t.key + filt, "", context)
+
+
+def pin(matches: list[Match], targets: list[Target], chosen: dict[str, str]) -> None:
+    """Make each chosen target (candidate id → key) one of its figure's proposals when the ranking left it out:
+    staff may pick any target that can stand there, not only the five ranked best. Appended, so the ranking's
+    first stays the one proposed; a key that is no target, or cannot stand there, is left out (and refused)."""
+    by_key = {t.key: t for t in targets}
+    for m in matches:
+        key = chosen.get(m.candidate.id)
+        t = by_key.get(key or "")
+        if t is None or any(p.target.key == key for p in m.proposals):
+            continue
+        proposal = chosen_proposal_for(m.candidate, t)
+        if proposal is not None:
+            m.proposals.append(proposal)
+
+
 def propose(document: Document, targets: list[Target], *, slots_only: bool = True) -> list[Match]:
     candidates = document.slots() if slots_only else document.candidates
     return judge([propose_one(c, targets) for c in candidates])
 
 
 def analyse(
-    lines: Iterable[str], org: Any, period: Any, flips: Iterable[str] = ()
+    lines: Iterable[str],
+    org: Any,
+    period: Any,
+    flips: Iterable[str] = (),
+    chosen: dict[str, str] | None = None,
 ) -> tuple[Document, list[Match], list[Target]]:
     """Find the candidates of a text (names the ledgers hold for this org and period included), flip staff's
-    decisions (candidate ids), and propose targets for each slot. Raises prose.ProseError for a text that cannot
-    be read or an id that names no candidate."""
+    decisions (candidate ids), and propose targets for each slot — with the target staff chose for a figure
+    (`chosen`: candidate id → key) among its proposals even when the ranking left it out. Raises
+    prose.ProseError for a text that cannot be read or an id that names no candidate."""
     from .prose import ProseError, find
 
     targets = targets_for(org, period)
@@ -357,4 +417,7 @@ def analyse(
             raise ProseError(
                 f"文稿中没有编号为“{cid}”的候选（编号形如 7-120：第 7 段第 120 个字起）"
             ) from None
-    return document, propose(document, targets), targets
+    matches = propose(document, targets)
+    if chosen:
+        pin(matches, targets, chosen)
+    return document, matches, targets

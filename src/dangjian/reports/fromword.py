@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .figures import Match, Proposal, analyse
-from .prose import Document, ProseError, read_text
+from .figures import Match, Proposal, analyse, context_words
+from .prose import Candidate, Document, ProseError, read_text
 
 MAX_FILE = 20 * 1024 * 1024  # bytes of a draft read
 PACK_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,59}$")
@@ -59,8 +59,16 @@ def read_document(name: str, data: bytes) -> list[str]:
     return read_text(name, data)
 
 
-def check(name: str, lines: list[str], org: Any, period: Any, flips: tuple[str, ...] = ()) -> Checked:
-    document, matches, _targets = analyse(lines, org, period, flips)
+def check(
+    name: str,
+    lines: list[str],
+    org: Any,
+    period: Any,
+    flips: tuple[str, ...] = (),
+    chosen: dict[str, str] | None = None,
+) -> Checked:
+    """`chosen` (candidate id → a target's key) makes staff's own pick one of its figure's proposals."""
+    document, matches, _targets = analyse(lines, org, period, flips, chosen)
     return Checked(name, org, period, document, matches)
 
 
@@ -319,3 +327,186 @@ def template_from_docx_command(args: argparse.Namespace) -> int:
         print(f"  [待定] 第 {m.candidate.paragraph + 1} 段 {row(m)['context']}：{m.note}")
     print(f"检查并安装：dangjian pack install {folder}")
     return 0
+
+
+# --- a figure made an indicator or a 报告参数 (the review's 新建指标 / 设为参数) -----------------------------------
+
+# Words that open a clause but name nothing (全年共开展 …) and verbs that lead up to a figure (覆盖率达 98%).
+_OPENING = re.compile(r"^(?:全年|全区|年内|今年|本年度|年度|其中|共|累计|先后|已|还|并|同时|全面|积极|深入)+")
+_LEADING_UP = re.compile(r"(?:达到|达|为|占|约|超过|共计|共|计|近|逾|累计|总数|合计)+$")
+# a counting word after a figure → how a label names the count (学习4次 → 学习次数)
+_COUNTED = {
+    "次": "次数", "场": "场数", "部": "部数", "个": "个数", "件": "件数", "条": "条数", "名": "人数", "人": "人数",
+    "期": "期数", "批": "批数", "篇": "篇数", "项": "项数", "家": "家数", "所": "所数", "处": "处数", "户": "户数",
+    "本": "本数", "份": "份数", "轮": "轮数", "起": "起数", "人次": "人次", "万元": "金额", "元": "金额",
+    "余万元": "金额", "万余元": "金额",
+}  # fmt: skip
+MAX_GUESS = 30  # characters of a guessed label
+
+
+def _cjk(text: str) -> str:
+    return re.sub(r"[^\u4e00-\u9fff]", "", text)
+
+
+def figure_words(c: Candidate) -> tuple[str, str]:
+    """The words that name a figure: its clause before it (without 全年共…, 达/为) and the noun right after its
+    unit (新建23个【基层党组织】)."""
+    before = re.split(r"[，。；：、,;:！？!?（）()《》“”\"]", c.before.rstrip('《“"'))[-1]
+    before = _LEADING_UP.sub("", _OPENING.sub("", _cjk(before)[-16:]))
+    after = c.after
+    after = after[len(c.wording) :] if c.wording and after.startswith(c.wording) else after
+    after = after.lstrip("余多万")
+    unit = c.unit.lstrip("余多万")
+    if unit and after.startswith(unit):
+        after = after[len(unit) :]
+    elif c.kind in ("percent", "points"):
+        after = ""
+    noun = (
+        re.split(r"[，。；：、,;:！？!?（）()《》“”\"\s\d]", after)[0][:10]
+        if c.kind in ("number", "chinese")
+        else ""
+    )
+    return before, _cjk(noun) if unit else ""
+
+
+def guess_label(c: Candidate) -> str:
+    """A label for what the figure counts, from the words around it: 学习4次 → 学习次数, 新建23个基层党组织 →
+    新建基层党组织数, 覆盖率达98.5% → 覆盖率, 观看《榜样4》→ 观看名称. Staff correct it before saving."""
+    before, noun = figure_words(c)
+    unit = c.unit.lstrip("余多")
+    if c.kind in ("title", "name"):
+        label = f"{before}名称" if before else "名称"
+    elif c.kind == "date":
+        label = f"{before}日期" if before else "日期"
+    elif c.kind in ("percent", "points"):
+        label = before or "比例"
+    elif noun:
+        label = before + noun + ("" if noun.endswith(("数", "率", "人次", "次", "额")) else "数")
+    else:
+        counted = _COUNTED.get(unit, "数" if unit else "")
+        label = (
+            before if counted == "金额" and before.endswith(("资金", "经费", "金额")) else before + counted
+        )
+    return label[:MAX_GUESS] or "新指标"
+
+
+def guess_unit(c: Candidate) -> str:
+    """The unit a target of this figure keeps: the 量词 (个、名、人次), 万元 for 580余万元, % for a percentage."""
+    if c.kind == "percent":
+        return "%"
+    if c.kind in ("date", "name", "title"):
+        return ""
+    if c.kind == "points":
+        return "个百分点"
+    unit = c.unit.lstrip("余多")
+    if c.wording in ("余万", "万余") and unit == "元":
+        unit = "万元"
+    return unit[:20]
+
+
+def guess_decimals(c: Candidate) -> int | None:
+    """The places the figure is written with (98.5% → 1), None for a whole number."""
+    if c.kind not in ("number", "percent", "points") or "." not in c.text:
+        return None
+    return min(len(c.text.split(".", 1)[1]), 6)
+
+
+def guess_ledger(c: Candidate, ledgers: list[Any]) -> tuple[Any, tuple[str, str] | None]:
+    """The ledger the words around the figure name best, and a (field, choice) of it they name outright
+    (中心组集体学习 as the kind of activity); or (None, None). A choice named outright weighs most; then the
+    two-character words shared with the ledger's label (台账 aside), a short label sharing as many ahead."""
+    before, noun = figure_words(c)
+    clause = re.split(r"[，。；：,;:]", c.before)[-1]
+    words = context_words(before + " " + noun) | context_words(clause[-20:])
+    best, best_score, best_choice = None, 0.0, None
+    for lt in ledgers:
+        grams = {g for g in context_words(lt.label.replace("台账", "")) if len(g) == 2}
+        shared = len(words & grams)
+        choice = None
+        for f in lt.fields.all():
+            if f.type not in ("choice", "multichoice") or f.is_archived:
+                continue
+            named = [str(x) for x in f.choices or [] if len(str(x)) >= 2 and str(x) in clause]
+            if named and (choice is None or len(max(named, key=len)) > len(choice[1])):
+                choice = (f.code, max(named, key=len))
+        score = shared + shared / max(len(grams), 1) + (3.0 if choice else 0.0)
+        if score > best_score:
+            best, best_score, best_choice = lt, score, choice
+    return best, best_choice
+
+
+def where_words(m: Match) -> str:
+    """Where a figure stands, as a note says it: 第 5 段“新建基层党组织【23】个” (its clause, the figure marked)."""
+    c = m.candidate
+    before = re.split(r"[。；！？]", c.before)[-1][-20:]
+    after = re.split(r"[，。；！？,;]", c.after)[0][:15]
+    return f"第 {c.paragraph + 1} 段“{before}【{c.text}】{after}”"
+
+
+def _free_key(group: str, label: str, taken: Any) -> str:
+    base = f"{group}.{label}"[:110]
+    key, n = base, 2
+    while taken(key) and n < 100:
+        key, n = f"{base}{n}", n + 1
+    return key
+
+
+def builder_prefill(c: Candidate, where: str) -> dict[str, str]:
+    """The indicator builder's form filled from a figure (query parameters of /indicators/builder/new/): key,
+    label, unit, decimals, and the ledger (with a condition on a choice the words name) when they name one; a
+    percentage is a share, a name a list of values. `where` says where the figure stands, for the page's note."""
+    from dangjian.indicators.models import Indicator
+    from dangjian.records.models import LedgerType
+
+    ledgers = list(
+        LedgerType.objects.filter(is_active=True).prefetch_related("fields").order_by("order", "code")
+    )
+    ledger, condition = guess_ledger(c, ledgers)
+    label = guess_label(c)
+    group = "报告"
+    if ledger is not None:
+        keys = Indicator.objects.filter(ledger=ledger).values_list("key", flat=True)[:200]
+        groups = [k.split(".", 1)[0] for k in keys if "." in k]
+        group = max(set(groups), key=groups.count) if groups else ledger.label.replace("台账", "")[:10]
+    out = {
+        "key": _free_key(group, label, lambda k: Indicator.objects.filter(key=k).exists()),
+        "label": label,
+        "unit": guess_unit(c),
+        "aggregate": "share" if c.kind == "percent" else "list" if c.kind in ("name", "title") else "count",
+        "from": where,
+    }
+    if ledger is not None:
+        out["ledger"] = ledger.code
+        if condition is not None:
+            out["where_field"], out["where_value"] = condition
+    decimals = guess_decimals(c)
+    if decimals is not None:
+        out["decimals"] = str(decimals)
+    return {k: v for k, v in out.items() if v}
+
+
+def parameter_prefill(c: Candidate, where: str) -> dict[str, str]:
+    """The 报告参数 form filled from a figure: key, label, unit, type (a name is text, a date a date, 98.5 a
+    decimal with its places) and, as its description, where the figure stood."""
+    from dangjian.indicators.models import Indicator
+
+    label = guess_label(c)
+    if c.kind in ("name", "title"):
+        kind = "text"
+    elif c.kind == "date":
+        kind = "date"
+    elif "." in c.text:
+        kind = "decimal"
+    else:
+        kind = "integer"
+    out = {
+        "key": _free_key("报告参数", label, lambda k: Indicator.objects.filter(key=k).exists()),
+        "label": label,
+        "unit": guess_unit(c) if kind in ("integer", "decimal") else "",
+        "type": kind,
+        "from": where,
+    }
+    decimals = guess_decimals(c)
+    if decimals is not None:
+        out["decimals"] = str(decimals)
+    return {k: v for k, v in out.items() if v}

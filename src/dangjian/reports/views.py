@@ -239,6 +239,8 @@ def preview(
         if year != span.start.year or not span.is_year:
             context["suggested"] = sources.period_for_year(year)
     context["pending"] = editing.pending(rendered.template)  # 待定 block 定稿 (issue 11, 从 Word 生成模板)
+    if context["pending"] and access.scope(request.user).may_write_reports():  # each one a link to its line
+        context["edit_url"] = editing.editor_url(rendered.template, rendered.org.code, span.code)
     return render(request, "reports/preview.html", context)
 
 

@@ -9,10 +9,17 @@ installs it as a pack upload does, then opens the report editor on it, so it is 
 Nothing of the draft is stored between the steps: the review page carries the document's text in a hidden field
 (as the 核稿 page does) with the choices and flips as form fields, and the pack is written in a temporary folder
 that the install copies. A plain form: no script is needed.
+
+One round trip leaves the page: 新建指标 / 设为参数 beside a figure posts the review, which is kept in the staff's
+own session (the last few, under a random token), and opens the indicator builder or the 报告参数 form pre-filled
+from the figure (label from the words around it, unit, type, decimals, a ledger its words name). Saving there comes
+back here (`?resume=TOKEN&figure=ID&made=KEY`): the review as it was, with the new target chosen for that figure
+and its value shown against the document's number.
 """
 
 from __future__ import annotations
 
+import secrets
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +29,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
@@ -39,10 +46,13 @@ from .fromword import (
     PACK_NAME,
     PENDING,
     Checked,
+    builder_prefill,
     check,
     chosen_proposal,
     default_choice,
+    parameter_prefill,
     read_document,
+    where_words,
     write_pack,
 )
 from .models import ReportTemplate
@@ -53,6 +63,9 @@ MAX_LABEL = 100
 MAX_NAME = 100
 # one form field per candidate: within Django's DATA_UPLOAD_MAX_NUMBER_FIELDS (1000) with the hidden fields
 MAX_CANDIDATES = 900
+SESSION_KEY = "fromword_reviews"  # reviews kept while staff make an indicator or a 报告参数 for a figure
+KEPT_REVIEWS = 3
+MAKE = {"indicator": "indicators:builder_new", "parameter": "indicators:parameter_new"}
 
 
 def _writer(request: HttpRequest) -> None:
@@ -112,8 +125,7 @@ def _pieces(result: Checked, choices: dict[str, str], flips: set[str]) -> list[l
     return out
 
 
-def _form_values(request: HttpRequest) -> dict[str, str]:
-    data = request.POST
+def _form_values(data: QueryDict) -> dict[str, str]:
     return {
         "org": (data.get("org") or "").strip()[:60],
         "period": (data.get("period") or "").strip()[:40],
@@ -159,13 +171,24 @@ def _read_upload(request: HttpRequest, chosen: dict[str, str]) -> tuple[list[str
     return lines, ""
 
 
-def _choices(request: HttpRequest, result: Checked) -> tuple[dict[str, str], list[str]]:
+def _sent(data: QueryDict) -> dict[str, str]:
+    """candidate id → the target key sent for it (not 待定 or 保留原文): each is made one of its proposals."""
+    out = {}
+    for name in list(data.keys())[: MAX_CANDIDATES + 50]:
+        if name.startswith("c-") and len(name) <= 22:
+            value = (data.get(name) or "").strip()[:200]
+            if value and value not in (LITERAL, PENDING):
+                out[name[2:]] = value
+    return out
+
+
+def _choices(data: QueryDict, result: Checked) -> tuple[dict[str, str], list[str]]:
     """candidate id → the choice sent for it (a proposed key, 待定 or 保留原文), and a problem for each bad one."""
     choices: dict[str, str] = {}
     problems = []
     for m in result.matches:
         c = m.candidate
-        sent = (request.POST.get(f"c-{c.id}") or "").strip()[:200]
+        sent = (data.get(f"c-{c.id}") or "").strip()[:200]
         if not sent:
             continue
         if sent not in (LITERAL, PENDING) and chosen_proposal(m, sent) is None:
@@ -186,8 +209,18 @@ def from_word(request: HttpRequest) -> HttpResponse:
         "max_label": MAX_LABEL,
     }
     if request.method != "POST":
+        if request.GET.get("resume"):
+            return _resume(request, context)
         return render(request, "reports/from_word.html", context)
-    chosen = _form_values(request)
+    return _analyse(request, request.POST, context)
+
+
+def _analyse(
+    request: HttpRequest, data: QueryDict, context: dict[str, Any], made: tuple[str, str] | None = None
+) -> HttpResponse:
+    """The review (or the pack generated, or the builder opened) for the form's `data`: posted, or a review kept
+    in the session and resumed with `made` (figure id, the key made for it) chosen."""
+    chosen = _form_values(data)
     context["chosen"] = chosen
     lines, problem = _read_upload(request, chosen)
     org = Organization.objects.filter(code=chosen["org"], is_active=True).first()
@@ -203,13 +236,13 @@ def from_word(request: HttpRequest) -> HttpResponse:
         problem = _problem_of_key(chosen["key"])
     if not problem and len(chosen["label"]) > MAX_LABEL:
         problem = f"模板显示名称过长（最多 {MAX_LABEL} 个字）"
-    flips = list(dict.fromkeys(f[:20] for f in request.POST.getlist("flip")))
+    flips = list(dict.fromkeys(f[:20] for f in data.getlist("flip")))
     if not problem and len(flips) > MAX_FLIPS:
         problem = f"改判的候选过多（最多 {MAX_FLIPS} 处）"
     result = None
     if not problem and org is not None and period is not None:
         try:
-            result = check(chosen["name"] or "上传的文稿", lines, org, period, tuple(flips))
+            result = check(chosen["name"] or "上传的文稿", lines, org, period, tuple(flips), _sent(data))
         except ProseError as exc:
             problem = str(exc)
     if not problem and result is not None and len(result.document.candidates) > MAX_CANDIDATES:
@@ -220,10 +253,114 @@ def from_word(request: HttpRequest) -> HttpResponse:
     if problem or result is None or org is None or period is None:
         context["problem"] = problem
         return render(request, "reports/from_word.html", context, status=400)
-    choices, problems = _choices(request, result)
-    if request.POST.get("action") == "generate" and not problems:
+    if made is not None:
+        context["made"] = _made(result, data, made, request.get_full_path())
+    choices, problems = _choices(data, result)
+    if "made" in context and context["made"]["problem"]:
+        problems.insert(0, context["made"]["problem"])
+    make = (data.get("make") or "")[:40] if request.method == "POST" else ""
+    if make and not problems:
+        return _make(request, result, chosen, choices, flips, make, context)
+    if data.get("action") == "generate" and not problems and request.method == "POST":
         return _generate(request, result, chosen, choices, context)
     return _review(request, result, chosen, choices, set(flips), context, problems)
+
+
+# --- 新建指标 / 设为参数 for one figure, and back -------------------------------------------------------------------
+
+
+def _make(
+    request: HttpRequest,
+    result: Checked,
+    chosen: dict[str, str],
+    choices: dict[str, str],
+    flips: list[str],
+    make: str,
+    context: dict[str, Any],
+) -> HttpResponse:
+    """Keep the review in the session and open the builder (or the 报告参数 form) pre-filled from the figure."""
+    kind, _, cid = make.partition(":")
+    m = next((m for m in result.matches if m.candidate.id == cid), None)
+    if kind not in MAKE or m is None:
+        problem = f"文稿中没有编号为“{cid[:20]}”的数字，请重新选择" if kind in MAKE else "未知的操作"
+        return _review(request, result, chosen, choices, set(flips), context, [problem])
+    token = secrets.token_urlsafe(12)
+    kept = dict(list(request.session.get(SESSION_KEY, {}).items())[-(KEPT_REVIEWS - 1) :])
+    kept[token] = {
+        "org": chosen["org"], "period": chosen["period"], "key": chosen["key"], "label": chosen["label"],
+        "name": chosen["name"], "text": chosen["text"], "choices": choices, "flips": flips,
+    }  # fmt: skip
+    request.session[SESSION_KEY] = kept
+    c = m.candidate
+    back = reverse("reports:from_word") + "?" + urlencode({"resume": token, "figure": cid}) + f"#f-{cid}"
+    where = where_words(m)
+    if kind == "indicator":
+        prefill = builder_prefill(c, where)
+        prefill.update(preview_org=result.org.code, preview_period=result.period.code)
+    else:
+        prefill = parameter_prefill(c, where)
+    prefill["next"] = back
+    return redirect(reverse(MAKE[kind]) + "?" + urlencode(prefill))
+
+
+def _resume(request: HttpRequest, context: dict[str, Any]) -> HttpResponse:
+    """The review kept when staff left for the builder, with what they made there chosen for the figure."""
+    from dangjian.indicators.builder import bounded
+
+    kept = request.session.get(SESSION_KEY, {}).get(bounded(request.GET.get("resume"), 40))
+    if not isinstance(kept, dict):
+        context["problem"] = "这次审阅已不在（登录已过期，或之后又打开过多次审阅），请重新上传文件。"
+        return render(request, "reports/from_word.html", context, status=400)
+    data = QueryDict(mutable=True)
+    for name in ("org", "period", "key", "label", "name", "text"):
+        data[name] = str(kept.get(name) or "")
+    data.setlist("flip", [str(f) for f in kept.get("flips") or []])
+    for cid, choice in (kept.get("choices") or {}).items():
+        data[f"c-{cid}"] = str(choice)
+    figure, key = bounded(request.GET.get("figure"), 20), bounded(request.GET.get("made"), 120)
+    if not figure or not key:
+        return _analyse(request, data, context)  # back without making anything: the review as it was
+    data[f"c-{figure}"] = key
+    return _analyse(request, data, context, made=(figure, key))
+
+
+def _made(result: Checked, data: QueryDict, made: tuple[str, str], here: str) -> dict[str, Any]:
+    """What the page says of the target just made: its value against the figure, or why it cannot stand there
+    (then the figure's choice goes back to what it was). A 报告参数 with no value yet gets a link to enter the
+    document's figure for the org and period, coming back `here`."""
+    figure, key = made
+    m = next((m for m in result.matches if m.candidate.id == figure), None)
+    p = chosen_proposal(m, key) if m is not None else None
+    if m is None or p is None:
+        data.pop(f"c-{figure}", None)
+        where = f"第 {m.candidate.paragraph + 1} 段“{m.candidate.text}”" if m else "该数字"
+        return {
+            "problem": f"新建的“{key}”不能用于{where}（文中是数字时它须是数值，文中是名称时它须是名称），请另选"
+        }
+    value = p.target.value
+    shown = "、".join(map(str, value[:5])) if isinstance(value, list) else p.right_text
+    enter = ""
+    if p.target.source == "parameter" and value is None:
+        c = m.candidate
+        stated = c.text if c.kind not in ("number", "percent", "points") else str(c.value or c.text)
+        query = {
+            "org": result.org.code, "start": result.period.start.isoformat(), "end": result.period.end.isoformat(),
+            "value": stated, "source": f"{result.name} {where_words(m)}"[:300], "from": where_words(m),
+            "next": here.split("#")[0] + f"#f-{m.candidate.id}",
+        }  # fmt: skip
+        enter = reverse("indicators:parameter", args=[key]) + "?" + urlencode(query)
+    return {
+        "enter": enter,
+        "problem": "",
+        "id": figure,
+        "paragraph": m.candidate.paragraph + 1,
+        "text": m.candidate.text,
+        "key": key,
+        "label": p.target.label,
+        "parameter": p.target.source == "parameter",
+        "shown": shown,
+        "equal": p.equal,
+    }
 
 
 def _review(
@@ -279,7 +416,7 @@ def _generate(
         except PackError as exc:
             problems = [str(exc)]
     if problems:
-        return _review(request, result, chosen, choices, set(request.POST.getlist("flip")), context,
+        return _review(request, result, chosen, choices, set(request.POST.getlist("flip")[:MAX_FLIPS]), context,
                        ["模板未能生成：" + p for p in problems])  # fmt: skip
     accepted = sum(1 for m in result.matches if (choices.get(m.candidate.id) or default_choice(m)) not in (
         LITERAL, PENDING))  # fmt: skip

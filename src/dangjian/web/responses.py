@@ -57,3 +57,14 @@ def local_path(value: str | None) -> str:
     if any(ord(c) < 32 for c in value):
         return ""
     return value if url_has_allowed_host_and_scheme(value, allowed_hosts=None) else ""
+
+
+def with_query(path: str, **params: str) -> str:
+    """`path` (a local path, perhaps with a query and a #fragment) with `params` added to its query, the fragment
+    kept last: the way a form opened from another page sends the staff back with what they made
+    (`…/from-word/?resume=x#f-3-12` + made=学习.次数 → `…?resume=x&made=%E5%AD%A6…#f-3-12`)."""
+    from urllib.parse import urlencode
+
+    base, hash_, fragment = path.partition("#")
+    joiner = "&" if "?" in base else "?"
+    return f"{base}{joiner}{urlencode(params)}{hash_}{fragment}"

@@ -62,6 +62,23 @@
     source.scrollTop = mark ? Math.max(0, mark.offsetTop - gutter.offsetTop - 60) : 0;
   }
 
+  // A problem or a 待定 of this file (li data-file data-line): a click goes to its line in the textarea.
+  function wireJumps(root) {
+    root.querySelectorAll("li[data-line]").forEach(function (item) {
+      var line = parseInt(item.getAttribute("data-line"), 10);
+      var file = item.getAttribute("data-file");
+      if (line && fileName.split("/").pop() === file) {
+        item.classList.add("jump");
+        item.title = "点击跳到该行";
+        item.tabIndex = 0;
+        item.addEventListener("click", function () { goToLine(line); });
+        item.addEventListener("keydown", function (event) {
+          if (event.key === "Enter") goToLine(line);
+        });
+      }
+    });
+  }
+
   var timer = null;
   var sequence = 0;
   function refresh() {
@@ -84,15 +101,7 @@
         preview.innerHTML = result[1];
         preview.scrollTop = scrolled;
         state.textContent = result[0] === 200 ? "草稿预览（未保存）" : "草稿有误（未保存）";
-        preview.querySelectorAll("li[data-line]").forEach(function (item) {
-          var line = parseInt(item.getAttribute("data-line"), 10);
-          var file = item.getAttribute("data-file");
-          if (line && fileName.split("/").pop() === file) {
-            item.classList.add("jump");
-            item.title = "点击跳到该行";
-            item.addEventListener("click", function () { goToLine(line); });
-          }
-        });
+        wireJumps(preview);
       })
       .catch(function () { state.textContent = "预览失败，请检查网络连接"; });
   }
@@ -177,5 +186,9 @@
   });
 
   numberLines();
+  document.querySelectorAll(".notice-pending").forEach(wireJumps);
+  // opened at a line (a 待定 listed on the report page or in another file's preview)
+  var startLine = parseInt(form.getAttribute("data-line") || "", 10);
+  if (startLine) goToLine(startLine);
   refresh();
 })();
