@@ -289,3 +289,33 @@ def test_confidential_groups_follow_the_rules_for_outsiders(world, make_record, 
     with viewing_as(world.jiwei):  # a member sees everything
         member = evaluate(world.root, Period.parse("2019H1"), keys, previous=False)
     assert member["纪律.按单位"].value.part("jw").value == 4
+
+
+def test_a_groups_evidence_goes_through_the_same_access_rules(client, world, make_record, define):
+    for no in range(3):
+        make_record(
+            "discipline_case",
+            world.jw,
+            {"filed_on": "2019-04-01", "case_no": str(no), "person": "某", "rank": "乡科级"},
+        )
+    define(
+        {"key": "纪律.按单位", "label": "x", "ledger": "discipline_case", "group_by": "unit"},
+        {"key": "纪律.按职级", "label": "x", "ledger": "discipline_case", "group_by": "rank"},
+    )
+    query = {"org": "root", "start": "2019-01-01", "end": "2019-12-31", "format": "json"}
+
+    def ask(user, key, group):
+        client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+        return client.get("/indicators/evidence/", {**query, "key": key, "group": group})
+
+    refused = ask(world.viewer, "纪律.按单位", "jw")  # an outsider: never per unit
+    assert refused.status_code == 403 and "不按下级单位分组" in refused.json()["error"]
+    counted = ask(world.viewer, "纪律.按职级", "乡科级").json()  # per rank, a whole year: the count, no rows
+    assert counted["count"] == 3 and counted["records"] is None and counted["rows_visible"] is False
+    client.force_login(world.jiwei, backend="django.contrib.auth.backends.ModelBackend")
+    member = client.get("/indicators/evidence/", {**query, "org": "jw", "key": "纪律.按单位", "group": "~本级"})
+    data = member.json()  # a member of the 纪委, for the 纪委 itself: its own records are 本级, rows shown
+    assert data["group"] == "本级" and data["count"] == 3 and len(data["records"]) == 3
+    assert (
+        ask(world.clerk, "纪律.按职级", "乡科级").status_code == 403
+    )  # the clerk may not run the district's report

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from dangjian.orgs import access
 from dangjian.orgs.models import Organization
@@ -176,12 +176,13 @@ def collect(user: Any, resolved: Resolved, org: Organization, group: str = "") -
     value = values[key]
     if value.refused:
         raise Refused(value.refused)
-    part = None
+    part, in_group = None, Q()
     if group:
         part = value.value.part(group) if isinstance(value.value, Grouped) else None
         found_group = grouped.group_q(ind, org, group) if part is not None else None
         if part is None or found_group is None:
             raise UnknownGroup(f"指标“{key}”没有分组“{group}”")
+        in_group = found_group[1]
     if ind.kind == Kind.FORMULA:
         found = Evidence(ind, org, span, key, value, 0, False)
         found.operands = _operands(resolved, org, values)
@@ -194,8 +195,7 @@ def collect(user: Any, resolved: Resolved, org: Organization, group: str = "") -
     if ind.kind != Kind.AGGREGATE or ind.ledger is None:
         return Evidence(ind, org, span, key, value, 0, False)
     records = compiler.evidence_queryset(ind, org, span.start, span.end)
-    if part is not None:
-        records = records.filter(found_group[1])
+    records = records.filter(in_group)
     records = records.select_related("org", "ledger_type").order_by("date", "pk")
     visible = access.may_see_rows(user, ind.ledger)
     fields = list(ind.ledger.fields.all())  # prefetched with the definitions
@@ -213,8 +213,7 @@ def collect(user: Any, resolved: Resolved, org: Organization, group: str = "") -
         day = compiler.age_day(ind.period, span.start, span.end)
         found.condition = compiler.describe(share_where, ind.ledger, day)
         matched = compiler.share_queryset(ind, org, span.start, span.end)
-        if part is not None:
-            matched = matched.filter(found_group[1])
+        matched = matched.filter(in_group)
         ids = frozenset(matched.values_list("pk", flat=True))
         found.matched = len(ids)
         found.matched_ids = ids if visible else frozenset()

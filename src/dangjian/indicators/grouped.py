@@ -123,6 +123,7 @@ def groups(
 ) -> list[Group]:
     """The groups of a grouped indicator for `org`, in their natural order (the extra 其他 / 本级 last)."""
     by = group_by(ind)
+    out: list[Group] = []
     if by == UNIT:
         units = child_units(org)
         out = [Group(u.code, u.short_name or u.name, _in_subtree(u, ids)) for u, ids in units]
@@ -134,7 +135,7 @@ def groups(
             kinds = list(OrgKind.objects.order_by("order", "code"))
         if ind.org_kinds:
             kinds = [k for k in kinds if k.code in ind.org_kinds]
-        out, earlier = [], []
+        earlier: list[str] = []
         for kind in kinds:
             q = Q(org_id__in=Organization.objects.filter(kinds__code=kind.code).values("pk"))
             if earlier:

@@ -430,4 +430,3 @@ def resolve_slots(
         ref, evidence, span = resolved[key, group]
         out.append(SlotValue(ref, slot._value, slot._text, org, span, evidence))
     return out
-
