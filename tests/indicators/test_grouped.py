@@ -313,9 +313,22 @@ def test_a_groups_evidence_goes_through_the_same_access_rules(client, world, mak
     counted = ask(world.viewer, "纪律.按职级", "乡科级").json()  # per rank, a whole year: the count, no rows
     assert counted["count"] == 3 and counted["records"] is None and counted["rows_visible"] is False
     client.force_login(world.jiwei, backend="django.contrib.auth.backends.ModelBackend")
-    member = client.get("/indicators/evidence/", {**query, "org": "jw", "key": "纪律.按单位", "group": "~本级"})
+    member = client.get(
+        "/indicators/evidence/", {**query, "org": "jw", "key": "纪律.按单位", "group": "~本级"}
+    )
     data = member.json()  # a member of the 纪委, for the 纪委 itself: its own records are 本级, rows shown
     assert data["group"] == "本级" and data["count"] == 3 and len(data["records"]) == 3
     assert (
         ask(world.clerk, "纪律.按职级", "乡科级").status_code == 403
     )  # the clerk may not run the district's report
+
+
+def test_saving_a_grouped_indicator_in_the_builder_keeps_its_grouping(client, world, define):
+    from dangjian.indicators.models import Indicator
+
+    define(ind("学习.按单位", group_by="unit", order="count"))
+    client.force_login(world.unit_admin, backend="django.contrib.auth.backends.ModelBackend")
+    data = {"label": "各单位学习次数", "kind": "aggregate", "ledger": "study_activity", "aggregate": "count"}
+    assert client.post("/indicators/builder/学习.按单位/", data).status_code == 302
+    saved = Indicator.objects.get(key="学习.按单位")
+    assert saved.label == "各单位学习次数" and saved.options == {"group_by": "unit", "order": "count"}
