@@ -97,7 +97,7 @@ class Slot:
         return bool(self._value)
 
     def __len__(self) -> int:
-        return len(self._value) if isinstance(self._value, list | tuple | str) else 0
+        return len(self._value) if isinstance(self._value, list | tuple | str | Grouped) else 0
 
     def __iter__(self) -> Iterator[Slot]:
         if isinstance(self._value, list | tuple):
