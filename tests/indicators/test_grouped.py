@@ -332,3 +332,15 @@ def test_saving_a_grouped_indicator_in_the_builder_keeps_its_grouping(client, wo
     assert client.post("/indicators/builder/学习.按单位/", data).status_code == 302
     saved = Indicator.objects.get(key="学习.按单位")
     assert saved.label == "各单位学习次数" and saved.options == {"group_by": "unit", "order": "count"}
+
+
+def test_units_of_some_kinds_only_list_the_children_holding_them(grouped_world, define):
+    define(
+        ind("学习.各街道", group_by="unit", org_kinds=["street", "community"]),
+        {"key": "学习.街道个数", "label": "x", "formula": "len(学习.各街道)"},
+        {"key": "学习.两次以上", "label": "x", "formula": "count_at_least(学习.各街道, 3)"},
+    )
+    v = evaluate(grouped_world.root, Y2019, ["学习.各街道", "学习.街道个数", "学习.两次以上"])
+    # 区纪委监委 holds no street or community: not a group; the district's own record is of neither kind
+    assert parts(v["学习.各街道"].value) == [("城关街道", 4, 4), ("东关街道", 3, 3)]
+    assert (v["学习.街道个数"].value, v["学习.两次以上"].value) == (2, 2)

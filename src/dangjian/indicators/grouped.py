@@ -4,8 +4,9 @@ The groups of an indicator, in its natural order:
 - a choice field: its choices in the field's own order, then 其他 (empty or retired values) when it holds records;
 - `org_kind`: the org kinds in the pack's order (`order` of [[org_kinds]]; only the indicator's `org_kinds` when it
   names some), each org counted under the first of its kinds in that order, then 其他 (orgs of none of them);
-- `unit`: the reporting org's direct child units in the org tree's order, each counting its whole subtree, then
-  本级 (the reporting org's own records) when it has any.
+- `unit`: the reporting org's direct child units in the org tree's order, each counting its whole subtree (with
+  `org_kinds`: only the children that are, or hold, units of those kinds — the streets of a district, not its
+  工委), then 本级 (what no listed child holds: the reporting org's own records) when it has any.
 `order = "count"` puts the largest figure first; equal figures keep the natural order (never character codes).
 
 The groups partition the records the ungrouped indicator reads, so for count and sum the parts add up to the
@@ -42,6 +43,7 @@ ORDERS = ("count",)  # besides the natural order (no `order`)
 GROUPABLE = {"count", "count_distinct", "count_units", "sum", "avg", "min", "max", "avg_age", "share"}
 PART = "\x01"  # separates a grouped item's tag from its part's index: never in an indicator key
 UNITS_CACHE = "grouped_units"  # where the org's child units are kept on the org object
+KINDS_CACHE = "grouped_kind_paths"  # and the paths of its orgs of some kinds
 
 
 def group_by(ind: Any) -> str:
@@ -111,6 +113,16 @@ def child_units(org: Organization) -> list[tuple[Organization, list[int]]]:
     return found
 
 
+def kind_paths(org: Organization, org_kinds: list[str]) -> list[str]:
+    """The paths of the orgs of these kinds below `org` (one query per set of kinds, kept on `org`)."""
+    cache = org.__dict__.setdefault(KINDS_CACHE, {})
+    key = (org.path, tuple(sorted(org_kinds)))
+    if key not in cache:
+        below = Organization.objects.filter(path__startswith=org.path, depth__gt=org.depth)
+        cache[key] = list(below.filter(kinds__code__in=list(org_kinds)).values_list("path", flat=True))
+    return cache[key]
+
+
 def _in_subtree(unit: Organization, ids: list[int]) -> Q:
     # As compiler.subtree_q: a path prefix on SQLite, an id array on PostgreSQL.
     if connection.vendor == "postgresql":
@@ -126,6 +138,9 @@ def groups(
     out: list[Group] = []
     if by == UNIT:
         units = child_units(org)
+        if ind.org_kinds:  # only the children holding units of those kinds (e.g. the streets, not the 工委)
+            holding = kind_paths(org, ind.org_kinds)
+            units = [(u, ids) for u, ids in units if any(p.startswith(u.path) for p in holding)]
         out = [Group(u.code, u.short_name or u.name, _in_subtree(u, ids)) for u, ids in units]
         # 本级: the org's own records (and those of a retired child's subtree): what no child holds
         own = ~Q(*[g.q for g in out], _connector=Q.OR) if out else Q()
