@@ -139,6 +139,9 @@ def test_each_groups_evidence_lists_exactly_its_records(client, grouped_world, d
     base = {"org": "root", "start": "2019-01-01", "end": "2019-12-31", "format": "json"}
     whole = client.get("/indicators/evidence/", {**base, "key": "学习.按单位"}).json()
     assert whole["value"] == 8 and whole["count"] == 8 and whole["group"] is None
+    assert [(g["label"], g["value"], g["evidence"]["records"]) for g in whole["groups"]] == [
+        ("区纪委监委", 0, 0), ("城关街道", 4, 4), ("东关街道", 3, 3), ("本级", 1, 1),
+    ]  # fmt: skip
     counted = 0
     for name, label, n in [
         ("jw", "区纪委监委", 0),

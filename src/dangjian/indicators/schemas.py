@@ -27,7 +27,7 @@ from dangjian.records.schemas import PeriodOut
 from dangjian.spreadsheets.xlsx import Column
 from dangjian.text import cn_datetime, number_text, person
 
-from .grouped_values import Grouped
+from .grouped_values import Grouped, Part
 from .links import evidence_url
 from .models import Indicator, Kind
 
@@ -126,18 +126,9 @@ def value_out(
     linked = v.evidence_count is not None and not v.refused
     groups = None
     if isinstance(v.value, Grouped) and not v.refused:
+        api = api_url(key, org, period)
         groups = [
-            {
-                "name": p.name,
-                "label": p.label,
-                "value": encode(p.value),
-                "display": part_text(p.value),
-                "evidence": {
-                    "records": p.records,
-                    "url": evidence_url(key, org, period, p.name),
-                    "api": f"{api_url(key, org, period)}&group={quote(p.name)}",
-                },
-            }
+            group_out(p, evidence_url(key, org, period, p.name), f"{api}&group={quote(p.name)}", encode)
             for p in v.value.parts
         ]
     return {
@@ -154,6 +145,17 @@ def value_out(
             "api": api_url(key, org, period) if linked else None,
         },
         "groups": groups,
+    }
+
+
+def group_out(part: Part, url: str, api: str | None, encode: Callable[[Any], Any] = plain) -> dict[str, Any]:
+    """One group of a grouped value as `GroupOut`: its figure, wording, records and links."""
+    return {
+        "name": part.name,
+        "label": part.label,
+        "value": encode(part.value),
+        "display": part_text(part.value),
+        "evidence": {"records": part.records, "url": url, "api": api},
     }
 
 
@@ -240,6 +242,9 @@ class EvidenceDetail(Schema):
     count: int = Field(..., description="依据的记录总数")
     rows_visible: bool = Field(..., description="能否看到记录明细（涉密台账只对成员为 true）")
     group: str | None = Field(None, description="分组指标的某一组：分组名称（佐证只列该组的记录）")
+    groups: list[GroupOut] | None = Field(
+        None, description="分组指标（未指定某一组时）：按顺序的各组及其佐证"
+    )
     formula: str | None = None
     operands: list[OperandOut] | None = None
     list_rule: str | None = None
@@ -286,6 +291,7 @@ def evidence_out(user: Any, ev: Evidence) -> dict[str, Any]:
         "value": plain(ev.shown_value),
         "note": ev.value.note,
         "group": ev.group.label if ev.group is not None else None,
+        "groups": [group_out(p, url, None) for p, url in ev.parts] or None,
         "count": ev.count,
         "rows_visible": ev.rows_visible,
         "formula": ev.indicator.formula if formula else None,
