@@ -212,6 +212,8 @@ def test_a_check_says_the_parts_add_up_and_a_formula_counts_the_units(grouped_wo
     assert v["学习.每次人数"].value == 16  # a grouped value computes as its total
     results = {r.code: r for r in run_checks(grouped_world.root, Y2019, pack="t")}
     assert results["parts"].ok and not results["wrong"].ok
+    # A failure shows the total and its parts
+    assert "学习.按类型 = 8（中心组集体学习 0、专题报告 4、理论宣讲 2、" in results["wrong"].message
 
 
 def test_the_share_of_units_meeting_a_condition(grouped_world, define):

@@ -455,6 +455,9 @@ def evidence_records(key: str, org: Organization, period: Period) -> QuerySet[Re
 
 
 def _display(value: Any) -> str:
+    if isinstance(value, Grouped):  # the total and its parts: a failed “parts add up” check shows both
+        parts = "、".join(f"{p.label} {_display(p.value)}" for p in value.parts)
+        return f"{_display(value.total)}（{parts}）"
     if isinstance(value, list):
         value = "、".join(map(str, value))
     return str(value) if value != "" else "（无）"  # an empty list of names reads as such, not as "= ，"
