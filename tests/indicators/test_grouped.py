@@ -201,6 +201,7 @@ def test_a_check_says_the_parts_add_up_and_a_formula_counts_the_units(grouped_wo
         {"key": "学习.开展两次以上的单位", "label": "x", "formula": "count_at_least(学习.按单位, 2)"},
         {"key": "学习.单位数", "label": "x", "formula": "len(学习.按单位)"},
         {"key": "学习.每次人数", "label": "x", "formula": "学习.按类型 * 2"},
+        {"key": "学习.合计", "label": "x", "formula": "学习.按类型"},
     )
     define_checks(
         {"code": "parts", "label": "分类之和等于合计", "rule": "sum(学习.按类型) == 学习.按类型", "message": "分类之和不等于合计"},
@@ -210,6 +211,8 @@ def test_a_check_says_the_parts_add_up_and_a_formula_counts_the_units(grouped_wo
     assert v["学习.开展两次以上的单位"].value == 1  # 城关街道 (3); 东关街道 has 1, 本级 is not a unit
     assert v["学习.单位数"].value == 3  # jw s1 s2
     assert v["学习.每次人数"].value == 16  # a grouped value computes as its total
+    total = v["学习.合计"].value  # a formula naming a grouped value is its total, not a grouping
+    assert total == 8 and not isinstance(total, Grouped)
     results = {r.code: r for r in run_checks(grouped_world.root, Y2019, pack="t")}
     assert results["parts"].ok and not results["wrong"].ok
     # A failure shows the total and its parts

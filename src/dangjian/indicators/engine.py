@@ -414,7 +414,9 @@ def _formula(ind: Indicator, prefix: str, values: Mapping[str, Value]) -> Value:
 
 def _normalise(result: Any, ind: Indicator) -> Any:
     """A formula's result as the report prints it: a whole number is an int (14900, never "14900.0"), others are
-    rounded half up to the indicator's decimals."""
+    rounded half up to the indicator's decimals. A grouped value (a formula naming just one) gives its total."""
+    if isinstance(result, Grouped):
+        result = result.total
     if isinstance(result, float):
         result = Decimal(repr(result))
     if isinstance(result, Decimal):

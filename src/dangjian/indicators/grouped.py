@@ -167,6 +167,8 @@ def groups(
 
 def group_q(ind: Any, org: Organization, name: str) -> tuple[str, Q] | None:
     """The label and condition of the group `name` of a grouped indicator (for its evidence page), or None."""
+    if ind.ledger is None or not group_by(ind):
+        return None
     fields = {f.code: f for f in ind.ledger.fields.all()}
     for group in groups(ind, org, fields):
         if group.name == name:
