@@ -64,23 +64,10 @@ UNITS_ATTRIBUTE = (
 WINDOW_OPTIONS = ("window_start_months", "window_end_months", "about_field")
 MAX_WINDOW_MONTHS = 12
 ABOUT_FIELD_TYPES = ("integer", "date")
-OPTION_KEYS = {
-    "share_where",
-    "age_at",
-    "order",
-    "limit",
-    "decimals",
-    "disclose",
-    *WINDOW_OPTIONS,
-    "group_by",
-    "order_by",
-}
-LIST_ORDERS = (
-    "count",
-    "first",
-    "value",
-    "org_tree",
-)  # org_tree: by the org tree's order of the records' orgs
+OPTION_KEYS = {"share_where", "age_at", "order", "limit", "decimals", "disclose", *WINDOW_OPTIONS}
+OPTION_KEYS |= {"group_by", "order_by"}  # a grouped indicator (grouped.py); a list ordered by another field
+# A list's order; org_tree: by the org tree's order of the records' orgs.
+LIST_ORDERS = ("count", "first", "value", "org_tree")
 DEFAULT_DECIMALS = 1
 # PostgreSQL allows 1664 result columns; stay well below it (a ledger with more aggregates is split).
 MAX_AGGREGATES_PER_QUERY = 600
