@@ -180,6 +180,9 @@ def indicator_evidence(
     end: str | None = End,
     page: int = PageNo,
     page_size: int = PageSize,
+    group: str = Query(
+        "", description="分组指标的某一组（groups 中的 name）：只列该组的记录", max_length=120
+    ),
 ) -> Any:
     """一个数值所依据的记录（与网页佐证页相同）：涉密台账只对成员给出明细，敏感字段对无修改权限者打码；
     按保密规则不提供的数返回 403 和原因。"""
@@ -187,8 +190,8 @@ def indicator_evidence(
     where = _org(user, org)
     period = _period(year, start, end, asked)
     try:
-        found = ev.gather(user, key, where, period)
-    except UnknownIndicator as exc:
+        found = ev.gather(user, key, where, period, group)
+    except (UnknownIndicator, ev.UnknownGroup) as exc:
         raise Problem(404, str(exc)) from None
     except ev.Refused as exc:
         record(

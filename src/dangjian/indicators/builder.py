@@ -246,9 +246,10 @@ def checked(item: dict[str, Any], existing: Indicator | None) -> tuple[Indicator
     """The definition validated as a pack's, plus the catalogue rules (formula names, cycles, key clashes).
     Options of an existing indicator that the form does not show (a pack may know more) are kept as they are."""
     if existing is not None and existing.kind == Kind.AGGREGATE and "ledger" in item:
-        item.update(
-            {k: v for k, v in (existing.options or {}).items() if k not in FORM_OPTIONS and k not in item}
-        )
+        shown = FORM_OPTIONS
+        if (existing.options or {}).get("group_by") and item.get("aggregate") != "list":
+            shown = FORM_OPTIONS - {"order"}  # the form's order is a list's: a grouped one's is kept
+        item.update({k: v for k, v in (existing.options or {}).items() if k not in shown and k not in item})
     ind, errors = parse_indicator(item)
     if ind is None or errors:
         return None, errors or ["定义不完整"]

@@ -22,6 +22,7 @@ from django.db.models import (
     Case,
     Count,
     Expression,
+    F,
     FloatField,
     ForeignKey,
     IntegerField,
@@ -43,7 +44,7 @@ from dangjian.records.fields import parse_date, parse_decimal
 from dangjian.records.models import LedgerField, LedgerType, Record
 from dangjian.text import cn_date
 
-from . import formulas
+from . import formulas, grouped
 from .models import Aggregate, Kind, PeriodMode, Scope
 
 OPS = ("=", "!=", "in", "not_in", "contains", ">=", "<=", "between", "empty", "not_empty", "age<=", "age>=")
@@ -64,6 +65,9 @@ WINDOW_OPTIONS = ("window_start_months", "window_end_months", "about_field")
 MAX_WINDOW_MONTHS = 12
 ABOUT_FIELD_TYPES = ("integer", "date")
 OPTION_KEYS = {"share_where", "age_at", "order", "limit", "decimals", "disclose", *WINDOW_OPTIONS}
+OPTION_KEYS |= {"group_by", "order_by"}  # a grouped indicator (grouped.py); a list ordered by another field
+# A list's order; org_tree: by the org tree's order of the records' orgs.
+LIST_ORDERS = ("count", "first", "value", "org_tree")
 DEFAULT_DECIMALS = 1
 # PostgreSQL allows 1664 result columns; stay well below it (a ledger with more aggregates is split).
 MAX_AGGREGATES_PER_QUERY = 600
@@ -242,8 +246,19 @@ def definition_errors(ind: Any, known_keys: set[str] | None = None) -> list[str]
             errors += _condition_errors(f"{name}的占比条件", options["share_where"], fields, ledger)
     if options.get("age_at", "end") not in AGE_AT:
         errors.append(f"{name}的 age_at 应为 start、end 或 record，而不是“{options['age_at']}”")
-    if options.get("order", "count") not in ("count", "first", "value"):
-        errors.append(f"{name}的 order 应为 count、first 或 value")
+    if "group_by" in options:
+        errors += grouped.errors(ind, fields)
+    elif options.get("order", "count") not in LIST_ORDERS:
+        errors.append(f"{name}的 order 应为 count、first、value 或 org_tree")
+    if "order_by" in options:
+        by = options["order_by"]
+        spec = fields.get(by) if isinstance(by, str) else None
+        if ind.aggregate != "list":
+            errors.append(f"{name}：order_by（按另一字段排列）只能用于取值列表（list）")
+        elif spec is None or spec.type in ("file", "multichoice"):
+            errors.append(
+                f"{name}的 order_by“{by}”应为台账 {ledger.code}（{ledger.label}）中的数字、日期或文本字段"
+            )
     for key in ("limit", "decimals"):
         if key in options and (
             not isinstance(options[key], int) or isinstance(options[key], bool) or options[key] < 0
@@ -591,6 +606,8 @@ class Item:
     ind: Any
     start: dt.date
     end: dt.date
+    extra: Q | None = None  # a group's condition (grouped.expand): one part of a grouped indicator
+    group: tuple[str, str] | None = None  # that group's (name, label)
 
 
 @dataclass
@@ -655,6 +672,7 @@ def compute(ledger: LedgerType, org: Organization, items: Sequence[Item]) -> dic
     fields = _fields(ledger)
     if not items:
         return {}
+    items = grouped.expand(items, org, fields)
     bounds = [look_bounds(i.ind, i.start, i.end) for i in items]
     lower, upper = [lo for lo, _ in bounds], [up for _, up in bounds]
     base = base_records(ledger, org)
@@ -678,8 +696,11 @@ def compute(ledger: LedgerType, org: Organization, items: Sequence[Item]) -> dic
             item.start,
             item.end,
             window_options(ind),
+            item.group,
         )
         q = indicator_q(ind, org, item.start, item.end, fields)
+        if item.extra is not None:
+            q &= item.extra
         aliases: dict[str, str] = {}
         if agg in FIELD_AGGREGATES:
             qe = q & ~is_empty(code)
@@ -728,7 +749,7 @@ def compute(ledger: LedgerType, org: Organization, items: Sequence[Item]) -> dic
         results[item.tag] = _result(
             item, fields, count, row.get(aliases.get("v", ""), None), row, aliases, listed
         )
-    return results
+    return grouped.assemble(items, results)
 
 
 def _result(
@@ -781,45 +802,66 @@ def _lists(
     Ties (same count, same first date) keep the order of entry — the first record's id — never the characters."""
     conditions = {item.tag: evidence_q(item.ind, org, item.start, item.end, fields) for item in items}
     any_q = Q(*conditions.values(), _connector=Q.OR)
-    # value -> [count, first date, first entered (lowest id)]
+    # value -> [count, first date, first entered (lowest id), smallest sort key (org path or order_by field)]
     stats: dict[str, dict[str, list[Any]]] = {tag: {} for tag in conditions}
     flags = {
         f"m{i}": Case(When(q, then=Value(True)), default=Value(False))
         for i, q in enumerate(conditions.values())
     }
     tags = list(conditions)
+    keys = {item.tag: _list_sort_key(item.ind, fields) for item in items}
     if fields[code].type == "multichoice":
-        rows = base.filter(any_q).annotate(**flags).values_list("values", "date", "pk", *flags).order_by()
-        for values, day, pk, *hits in rows:
-            for tag, hit in zip(tags, hits, strict=True):
+        sorts = {f"k{i}": keys[tag] for i, tag in enumerate(tags) if keys[tag] is not None}
+        rows = (
+            base.filter(any_q)
+            .annotate(**flags, **sorts)
+            .values_list("values", "date", "pk", *flags, *sorts)
+            .order_by()
+        )
+        names = list(sorts)
+        for values, day, pk, *rest in rows:
+            hits, sort_values = rest[: len(flags)], dict(zip(names, rest[len(flags) :], strict=True))
+            for i, (tag, hit) in enumerate(zip(tags, hits, strict=True)):
                 if hit:
+                    key = sort_values.get(f"k{i}")
                     for v in values.get(code) or []:
-                        s = stats[tag].setdefault(str(v), [0, day, pk])
+                        s = stats[tag].setdefault(str(v), [0, day, pk, key])
                         s[0] += 1
                         s[1] = min(s[1], day)
                         s[2] = min(s[2], pk)
+                        s[3] = _smaller(s[3], key)
     else:
         counts = {f"n{i}": Count("pk", filter=q) for i, q in enumerate(conditions.values())}
         firsts = {f"d{i}": Min("date", filter=q) for i, q in enumerate(conditions.values())}
         entered = {f"p{i}": Min("pk", filter=q) for i, q in enumerate(conditions.values())}
-        grouped = (
+        sorted_by = {
+            f"k{i}": Min(keys[tag], filter=q)
+            for i, (tag, q) in enumerate(conditions.items())
+            if keys[tag] is not None
+        }
+        rows_by_value = (
             base.filter(any_q)
             .annotate(g=text(code))
             .values("g")
-            .annotate(**counts, **firsts, **entered)
+            .annotate(**counts, **firsts, **entered, **sorted_by)
             .order_by()
         )
-        for row in grouped:
+        for row in rows_by_value:
             found: dict[str, Any] = dict(row)
             for i, tag in enumerate(tags):
                 if found[f"n{i}"]:
-                    stats[tag][str(found["g"])] = [found[f"n{i}"], found[f"d{i}"], found[f"p{i}"]]
+                    stats[tag][str(found["g"])] = [
+                        found[f"n{i}"], found[f"d{i}"], found[f"p{i}"], found.get(f"k{i}"),
+                    ]  # fmt: skip
     out: dict[str, list[str]] = {}
     for item in items:
         options = item.ind.options or {}
         entries = stats[item.tag]
         order = options.get("order", "count")
-        if order == "count":
+        if options.get("order_by") or order == "org_tree":
+            # by the smallest order_by value or org path (the tree's order); no value last; ties: order of entry
+            ranked = sorted(entries, key=lambda v: (entries[v][3] is None, entries[v][3] or 0, entries[v][2]))
+        elif order == "count":
             ranked = sorted(entries, key=lambda v: (-entries[v][0], entries[v][1], entries[v][2]))
         elif order == "first":
             ranked = sorted(entries, key=lambda v: (entries[v][1], entries[v][2]))
@@ -828,6 +870,26 @@ def _lists(
         limit = options.get("limit")
         out[item.tag] = ranked[:limit] if limit else ranked
     return out
+
+
+def _list_sort_key(ind: Any, fields: dict[str, LedgerField]) -> Any:
+    """What a list's values are placed by besides their counts: the org path for `order = "org_tree"`, the
+    `order_by` field (a number as a number), else None."""
+    options = ind.options or {}
+    by = options.get("order_by")
+    if by:
+        return number(by) if fields[by].type in NUMERIC else text(by)
+    if options.get("order") == "org_tree":
+        return F("org__path")
+    return None
+
+
+def _smaller(a: Any, b: Any) -> Any:
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return min(a, b)
 
 
 def evidence_queryset(ind: Any, org: Organization, start: dt.date, end: dt.date) -> QuerySet[Record]:

@@ -27,8 +27,9 @@ from dangjian.orgs import access
 from dangjian.orgs.models import Organization
 from dangjian.records.models import Record
 
-from . import compiler, formulas
+from . import compiler, formulas, grouped
 from .formulas import LAST_PERIOD, PREVIOUS
+from .grouped_values import Grouped
 from .links import evidence_url as evidence_url  # re-exported: the one builder of the link lives in links.py
 from .models import Check, Indicator, Kind
 from .periods import Period as Period  # re-exported: the period type and its one parser live in periods.py
@@ -48,7 +49,8 @@ class Value:
     label: str
     unit: str
     aggregate: str  # count|count_distinct|sum|avg|min|max|avg_age|share|list|formula|attribute|parameter
-    value: int | Decimal | str | list[str] | dt.date | None
+    # a grouped indicator's value is a Grouped (grouped_values.py): its parts, and its total in arithmetic
+    value: int | Decimal | str | list[str] | dt.date | Grouped | None
     note: str = ""  # why empty, in Chinese
     evidence_count: int | None = None  # records behind the value (None for formula/attribute)
     ledger: str = ""  # ledger code for ledger aggregates
@@ -208,6 +210,8 @@ def _evaluate(
                     by_ledger[ind.ledger.pk].append(item)
                     continue
                 rule = _figure_access(viewer, ind, org, span, outsiders)
+                if not rule.refused and rule is not access.OPEN:
+                    rule = grouped.figure_rule(ind, span, rule)
                 if rule.refused:
                     values[item.tag] = _withheld(ind, item.tag, rule.refused)
                     continue
@@ -316,7 +320,9 @@ class _SmallCheck:
         ]
         why = access.small_count_refusal(ledger, quarterly, quarterly=True)
         if not why and self.rule.sum_check:
-            why = access.small_count_refusal(ledger, [result.evidence_count or 0], quarterly=False)
+            # a grouped sum: each group's sum rests on its own records
+            counts = [result.evidence_count or 0, *grouped.part_counts(result.value)]
+            why = access.small_count_refusal(ledger, counts, quarterly=False)
         return why
 
 
@@ -408,7 +414,9 @@ def _formula(ind: Indicator, prefix: str, values: Mapping[str, Value]) -> Value:
 
 def _normalise(result: Any, ind: Indicator) -> Any:
     """A formula's result as the report prints it: a whole number is an int (14900, never "14900.0"), others are
-    rounded half up to the indicator's decimals."""
+    rounded half up to the indicator's decimals. A grouped value (a formula naming just one) gives its total."""
+    if isinstance(result, Grouped):
+        result = result.total
     if isinstance(result, float):
         result = Decimal(repr(result))
     if isinstance(result, Decimal):
@@ -449,6 +457,9 @@ def evidence_records(key: str, org: Organization, period: Period) -> QuerySet[Re
 
 
 def _display(value: Any) -> str:
+    if isinstance(value, Grouped):  # the total and its parts: a failed “parts add up” check shows both
+        parts = "、".join(f"{p.label} {_display(p.value)}" for p in value.parts)
+        return f"{_display(value.total)}（{parts}）"
     if isinstance(value, list):
         value = "、".join(map(str, value))
     return str(value) if value != "" else "（无）"  # an empty list of names reads as such, not as "= ，"

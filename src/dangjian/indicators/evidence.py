@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from dangjian.orgs import access
 from dangjian.orgs.models import Organization
@@ -24,8 +24,9 @@ from dangjian.records.models import FieldType, LedgerField, Record
 from dangjian.spreadsheets.xlsx import neutralise, table  # the one cell neutraliser, shared with exports
 from dangjian.text import cn_date, number_text
 
-from . import compiler, formulas, parameters, schemas
+from . import compiler, formulas, grouped, parameters, schemas
 from .engine import Period, UnknownIndicator, Value, comparison_span, definitions, evaluate
+from .grouped_values import Grouped, Part
 from .links import evidence_url
 from .models import Indicator, Kind, ParameterValue
 
@@ -34,7 +35,13 @@ class Refused(Exception):
     """The value is withheld from this user by the confidentiality rules; the message says why, in Chinese."""
 
 
+class UnknownGroup(LookupError):
+    """The link names a group the indicator does not have (not grouped, or no such group for this org)."""
+
+
 def display(value: Any, unit: str = "") -> str:
+    if isinstance(value, Grouped):
+        value = value.total
     if value is None:
         return "—"
     if isinstance(value, list):
@@ -85,6 +92,17 @@ class Evidence:
     superseded: list[ParameterValue] = field(
         default_factory=list
     )  # earlier entries the current ones replaced
+    # A grouped indicator (grouped.py): the one group asked for (its part's records only), else every part.
+    group: Part | None = None
+    parts: list[tuple[Part, str]] = field(default_factory=list)  # (part, link to its evidence) of the whole
+
+    @property
+    def shown_value(self) -> Any:
+        """The figure the page states: the group's, the total of a grouped value, or the value."""
+        if self.group is not None:
+            return self.group.value
+        value = self.value.value
+        return value.total if isinstance(value, Grouped) else value
 
     @property
     def ledger(self) -> Any:
@@ -136,15 +154,16 @@ def resolve(key: str, period: Period) -> Resolved:
     return Resolved(key, defs[bare], period, span, defs)
 
 
-def gather(user: Any, key: str, org: Organization, period: Period) -> Evidence:
-    """The evidence of `key` for (org, period): resolve, then collect."""
-    return collect(user, resolve(key, period), org)
+def gather(user: Any, key: str, org: Organization, period: Period, group: str = "") -> Evidence:
+    """The evidence of `key` for (org, period) (one `group` of a grouped indicator): resolve, then collect."""
+    return collect(user, resolve(key, period), org, group)
 
 
-def collect(user: Any, resolved: Resolved, org: Organization) -> Evidence:
+def collect(user: Any, resolved: Resolved, org: Organization, group: str = "") -> Evidence:
     """The value as `user` may have it, and the records behind it. Raises Refused for a value withheld from the
     user; callers check may_run_report first. The value is computed once (one aggregate query on its ledger);
-    the number of records behind it is the one that query counted, never counted again."""
+    the number of records behind it is the one that query counted, never counted again. `group`: one group of a
+    grouped indicator (raises UnknownGroup when it has no such group)."""
     ind, key, span = resolved.indicator, resolved.key, resolved.span
     values = evaluate(
         org,
@@ -157,6 +176,13 @@ def collect(user: Any, resolved: Resolved, org: Organization) -> Evidence:
     value = values[key]
     if value.refused:
         raise Refused(value.refused)
+    part, in_group = None, Q()
+    if group:
+        part = value.value.part(group) if isinstance(value.value, Grouped) else None
+        found_group = grouped.group_q(ind, org, group) if part is not None else None
+        if part is None or found_group is None:
+            raise UnknownGroup(f"指标“{key}”没有分组“{group}”")
+        in_group = found_group[1]
     if ind.kind == Kind.FORMULA:
         found = Evidence(ind, org, span, key, value, 0, False)
         found.operands = _operands(resolved, org, values)
@@ -168,16 +194,17 @@ def collect(user: Any, resolved: Resolved, org: Organization) -> Evidence:
         return found
     if ind.kind != Kind.AGGREGATE or ind.ledger is None:
         return Evidence(ind, org, span, key, value, 0, False)
-    records = (
-        compiler.evidence_queryset(ind, org, span.start, span.end)
-        .select_related("org", "ledger_type")
-        .order_by("date", "pk")
-    )
+    records = compiler.evidence_queryset(ind, org, span.start, span.end)
+    records = records.filter(in_group)
+    records = records.select_related("org", "ledger_type").order_by("date", "pk")
     visible = access.may_see_rows(user, ind.ledger)
     fields = list(ind.ledger.fields.all())  # prefetched with the definitions
     columns = [f for f in fields if not f.is_archived and f.type != FieldType.FILE]
-    count = value.evidence_count or 0
+    count = (part.records if part is not None else value.evidence_count) or 0
     found = Evidence(ind, org, span, key, value, count, visible, columns, records if visible else None)
+    found.group = part
+    if part is None and isinstance(value.value, Grouped):
+        found.parts = [(p, evidence_url(key, org, resolved.period, p.name)) for p in value.value.parts]
     found.window_rule = compiler.window_rule(ind, span.start, span.end)
     if ind.aggregate == "list" and ind.field:
         found.list_rule = _list_rule(ind, records)
@@ -185,7 +212,9 @@ def collect(user: Any, resolved: Resolved, org: Organization) -> Evidence:
         share_where = (ind.options or {}).get("share_where") or []
         day = compiler.age_day(ind.period, span.start, span.end)
         found.condition = compiler.describe(share_where, ind.ledger, day)
-        ids = frozenset(compiler.share_queryset(ind, org, span.start, span.end).values_list("pk", flat=True))
+        matched = compiler.share_queryset(ind, org, span.start, span.end)
+        matched = matched.filter(in_group)
+        ids = frozenset(matched.values_list("pk", flat=True))
         found.matched = len(ids)
         found.matched_ids = ids if visible else frozenset()
         by_code = {f.code: f for f in fields}
@@ -195,7 +224,12 @@ def collect(user: Any, resolved: Resolved, org: Organization) -> Evidence:
     return found
 
 
-LIST_ORDER_WORDS = {"count": "按出现次数从多到少", "first": "按日期先后", "value": "按名称排序"}
+LIST_ORDER_WORDS = {
+    "count": "按出现次数从多到少",
+    "first": "按日期先后",
+    "value": "按名称排序",
+    "org_tree": "按填报单位在组织树中的顺序",
+}
 
 
 def _list_rule(ind: Indicator, records: QuerySet[Record]) -> str:
@@ -204,6 +238,9 @@ def _list_rule(ind: Indicator, records: QuerySet[Record]) -> str:
     distinct = {str(v) for v in records.values_list(f"values__{ind.field}", flat=True) if v not in (None, "")}
     limit = options.get("limit")
     order = LIST_ORDER_WORDS.get(options.get("order", "count"), "")
+    if options.get("order_by"):
+        spec = ind.ledger.field(options["order_by"]) if ind.ledger else None
+        order = f"按【{spec.label if spec else options['order_by']}】从小到大"
     picked = f"{order}取前 {limit} 个" if limit else f"{order}全部列出"
     return f"{picked}（记录中共有 {len(distinct)} 个不同的{_field_label(ind)}）"
 
@@ -255,10 +292,12 @@ def as_xlsx(user: Any, ev: Evidence) -> bytes:
     sheet.append(
         [
             neutralise(f"{ev.indicator.label}（{ev.key}）"),
-            neutralise(display(ev.value.value, ev.indicator.unit)),
+            neutralise(display(ev.shown_value, ev.indicator.unit)),
         ]
     )
     sheet.append([neutralise(f"{ev.org.name} · {ev.period.label}"), f"记录 {ev.count} 条"])
+    if ev.group is not None:
+        sheet.append([neutralise(f"分组：{ev.group.label}"), ""])
     if ev.matched is not None:
         sheet.append([neutralise(f"其中符合条件：{ev.condition}"), f"{ev.matched} 条"])
     dumped = schemas.dumped_evidence(user, ev)

@@ -18,6 +18,8 @@ from typing import Any
 
 from simpleeval import DEFAULT_OPERATORS, InvalidExpression, SimpleEval
 
+from .grouped_values import count_at_least, parts_sum
+
 PREVIOUS = "上年"  # 上年同期: the same span a year earlier (Period.same_last_year)
 LAST_PERIOD = "上期"  # 上期: the period of the same kind just before (Period.previous): 2019Q1 → 2018Q4
 COMPARISONS = (PREVIOUS, LAST_PERIOD)
@@ -39,7 +41,11 @@ def _round(value: Any, places: int = 0) -> Any:
     return round(value, places)
 
 
-FUNCTIONS: dict[str, Callable[..., Any]] = {"abs": abs, "round": _round, "min": min, "max": max, "len": len}
+FUNCTIONS: dict[str, Callable[..., Any]] = {
+    "abs": abs, "round": _round, "min": min, "max": max, "len": len,
+    # over a grouped indicator (grouped_values.py): the sum of its parts; how many groups reach a figure
+    "sum": parts_sum, "count_at_least": count_at_least,
+}  # fmt: skip
 
 
 # --- keys -----------------------------------------------------------------------------------------------------

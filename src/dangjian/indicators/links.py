@@ -55,6 +55,7 @@ class EvidenceLink:
     org: str  # the org's code
     start: dt.date
     end: dt.date
+    group: str = ""  # one group of a grouped indicator (grouped.py): its part's records only
 
     @property
     def url(self) -> str:
@@ -64,6 +65,8 @@ class EvidenceLink:
             "start": self.start.isoformat(),
             "end": self.end.isoformat(),
         }
+        if self.group:
+            params["group"] = self.group
         return f"{reverse('indicators:evidence')}?{urlencode(params)}"
 
     @classmethod
@@ -77,7 +80,7 @@ class EvidenceLink:
             raise BadLink(f"期间参数不正确：{PERIOD_HELP}") from None
         if end < start:
             raise BadLink("期间的截止日期不能早于起始日期")
-        return cls(key, org, start, end)
+        return cls(key, org, start, end, str(query.get("group") or "").strip())
 
 
 def computed_for(key: str, period: _Span) -> tuple[str, Any]:
@@ -90,16 +93,17 @@ def computed_for(key: str, period: _Span) -> tuple[str, Any]:
     return key, period
 
 
-def link_for(key: str, org_code: str, period: _Span) -> EvidenceLink:
+def link_for(key: str, org_code: str, period: _Span, group: str = "") -> EvidenceLink:
     """What to ask the evidence page about the value `key` of an evaluation for (the org, `period`)."""
     key, span = computed_for(key, period)
-    return EvidenceLink(key, org_code, span.start, span.end)
+    return EvidenceLink(key, org_code, span.start, span.end, group)
 
 
-def evidence_url(key: str, org: Any, period: _Span) -> str:
+def evidence_url(key: str, org: Any, period: _Span, group: str = "") -> str:
     """The link to the records behind the value `key` of an evaluation for (`org`, `period`): the one builder of
-    that link, for the report, a formula's operands, the comparison with a finalised run and the API."""
-    return link_for(key, org.code, period).url
+    that link, for the report, a formula's operands, the comparison with a finalised run and the API. `group`: one
+    group of a grouped indicator (its part's records)."""
+    return link_for(key, org.code, period, group).url
 
 
 def canonical_query(query: Any) -> str | None:

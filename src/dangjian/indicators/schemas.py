@@ -14,6 +14,7 @@ import datetime as dt
 from collections.abc import Callable
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from ninja import Field, Schema
 
@@ -24,8 +25,9 @@ from dangjian.records.fields import display_value
 from dangjian.records.models import Record
 from dangjian.records.schemas import PeriodOut
 from dangjian.spreadsheets.xlsx import Column
-from dangjian.text import cn_datetime, person
+from dangjian.text import cn_datetime, number_text, person
 
+from .grouped_values import Grouped, Part
 from .links import evidence_url
 from .models import Indicator, Kind
 
@@ -35,7 +37,10 @@ if TYPE_CHECKING:  # evidence builds its xlsx from these schemas
 
 
 def plain(value: Any) -> Any:
-    """An evidence value for JSON: dates as ISO text, decimals as text (exact), lists as they are."""
+    """An evidence value for JSON: dates as ISO text, decimals as text (exact), lists as they are; a grouped
+    value as its total (its parts are `groups`)."""
+    if isinstance(value, Grouped):
+        value = value.total
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, Decimal):
@@ -77,15 +82,28 @@ class EvidenceLink(Schema):
     api: str | None = Field(..., description="本接口的佐证（记录明细）")
 
 
+class GroupOut(Schema):
+    """One group of a grouped indicator (group_by): its figure, its wording and the records behind it."""
+
+    name: str = Field(..., description="分组代码：单选项、组织类别代码、单位的组织代码，或 ~其他 / ~本级")
+    label: str = Field(..., description="分组名称")
+    value: Any
+    display: str = Field(..., description="数值的文字")
+    evidence: EvidenceLink
+
+
 class ValueOut(Schema):
     key: str
     label: str
     unit: str
     aggregate: str
-    value: Any = Field(..., description="数值、文字、日期（ISO）或名称列表；不提供时为 null")
+    value: Any = Field(..., description="数值、文字、日期（ISO）或名称列表；不提供时为 null；分组指标为合计")
     note: str = Field(..., description="为何没有数值（中文）")
     refused: str = Field(..., description="按保密规则不向本账号提供时的原因（中文），否则为空")
     evidence: EvidenceLink
+    groups: list[GroupOut] | None = Field(
+        None, description="分组指标（group_by）按顺序的各组；其他指标为 null"
+    )
 
 
 class ValuesOut(Schema):
@@ -106,6 +124,13 @@ def value_out(
     link form, `links.evidence_url`, and the API's own, `api_url`); none for a refused value. `encode` writes the
     value for JSON."""
     linked = v.evidence_count is not None and not v.refused
+    groups = None
+    if isinstance(v.value, Grouped) and not v.refused:
+        api = api_url(key, org, period)
+        groups = [
+            group_out(p, evidence_url(key, org, period, p.name), f"{api}&group={quote(p.name)}", encode)
+            for p in v.value.parts
+        ]
     return {
         "key": v.key,
         "label": v.label,
@@ -119,7 +144,30 @@ def value_out(
             "url": evidence_url(key, org, period) if linked else None,
             "api": api_url(key, org, period) if linked else None,
         },
+        "groups": groups,
     }
+
+
+def group_out(part: Part, url: str, api: str | None, encode: Callable[[Any], Any] = plain) -> dict[str, Any]:
+    """One group of a grouped value as `GroupOut`: its figure, wording, records and links."""
+    return {
+        "name": part.name,
+        "label": part.label,
+        "value": encode(part.value),
+        "display": part_text(part.value),
+        "evidence": {"records": part.records, "url": url, "api": api},
+    }
+
+
+def part_text(value: Any) -> str:
+    """A group's figure in words (as the evidence page writes a value)."""
+    if value is None:
+        return "—"
+    if isinstance(value, Decimal | float):
+        return number_text(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
 
 
 def values_out(org: Organization, period: Period, rows: list[dict[str, Any]]) -> dict[str, Any]:
@@ -193,6 +241,10 @@ class EvidenceDetail(Schema):
     note: str
     count: int = Field(..., description="依据的记录总数")
     rows_visible: bool = Field(..., description="能否看到记录明细（涉密台账只对成员为 true）")
+    group: str | None = Field(None, description="分组指标的某一组：分组名称（佐证只列该组的记录）")
+    groups: list[GroupOut] | None = Field(
+        None, description="分组指标（未指定某一组时）：按顺序的各组及其佐证"
+    )
     formula: str | None = None
     operands: list[OperandOut] | None = None
     list_rule: str | None = None
@@ -236,8 +288,10 @@ def evidence_out(user: Any, ev: Evidence) -> dict[str, Any]:
         },
         "org": org_ref(ev.org),
         "period": {"start": ev.period.start, "end": ev.period.end},
-        "value": plain(ev.value.value),
+        "value": plain(ev.shown_value),
         "note": ev.value.note,
+        "group": ev.group.label if ev.group is not None else None,
+        "groups": [group_out(p, url, None) for p, url in ev.parts] or None,
         "count": ev.count,
         "rows_visible": ev.rows_visible,
         "formula": ev.indicator.formula if formula else None,

@@ -72,8 +72,8 @@ def evidence(request: HttpRequest) -> HttpResponse:
     try:
         # The indicator is resolved here, once; the evidence is collected from what was resolved.
         resolved = ev.resolve(link.key, Period(link.start, link.end))
-        found = ev.collect(request.user, resolved, org)
-    except UnknownIndicator as exc:
+        found = ev.collect(request.user, resolved, org, link.group)
+    except (UnknownIndicator, ev.UnknownGroup) as exc:
         raise Http404(str(exc)) from None
     except ev.Refused as exc:
         # Refused, not emptied: a reader sees why; the attempt is logged (sliding windows show in the log).
@@ -115,7 +115,9 @@ def evidence(request: HttpRequest) -> HttpResponse:
     query.pop("format", None)
     context = {
         "ev": found,
-        "value_text": ev.display(found.value.value, found.indicator.unit),
+        "value_text": ev.display(found.shown_value, found.indicator.unit),
+        "parts": [(p, ev.display(p.value, found.indicator.unit), url) for p, url in found.parts],
+        "whole_url": EvidenceLink(link.key, link.org, link.start, link.end).url if link.group else "",
         "rows": rows,
         "page": page,
         "query": query.urlencode(),

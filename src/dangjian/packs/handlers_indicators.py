@@ -20,9 +20,11 @@ from .loader import Pack, PackError, section
 INDICATOR_KEYS = {
     "key", "label", "unit", "description", "ledger", "aggregate", "field", "where", "status", "org_kinds", "scope",
     "period", "share_where", "age_at", "order", "limit", "decimals", "disclose", "formula", "attribute",
-    *WINDOW_OPTIONS,
+    *WINDOW_OPTIONS, "group_by", "order_by",
 }  # fmt: skip
-OPTION_KEYS = ("share_where", "age_at", "order", "limit", "decimals", "disclose", *WINDOW_OPTIONS)
+OPTION_KEYS = (
+    "share_where", "age_at", "order", "limit", "decimals", "disclose", *WINDOW_OPTIONS, "group_by", "order_by",
+)  # fmt: skip
 CHECK_KEYS = {"code", "label", "rule", "level", "message"}
 
 

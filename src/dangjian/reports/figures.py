@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
+from dangjian.indicators.grouped_values import Grouped
 from dangjian.text import cn_date, cn_month_day
 
 from . import values as sources
@@ -77,6 +78,8 @@ def indicator_targets(org: Any, period: Any) -> list[Target]:
     out = []
     for key, v in sources.evaluate(org, period).items():
         value = None if getattr(v, "refused", "") else v.value
+        if isinstance(value, Grouped):  # a figure in the text is the grouped indicator's total
+            value = value.total
         url = sources.evidence_url(key, org, period, v.aggregate)
         # 报告参数 are indicators of their own kind (aggregate "parameter") once the parameters stage is in: they
         # come with the evaluation and are named as such

@@ -23,6 +23,7 @@ from typing import Any
 import cn2an
 from jinja2 import pass_environment
 
+from dangjian.indicators.grouped_values import Grouped
 from dangjian.text import cn_date, cn_month, cn_month_day, cn_months
 
 from .slots import EMPTY, Slot, display_value, raw
@@ -105,6 +106,10 @@ def _items(value: Any, filter_name: str) -> list[Any]:
     v = raw(value)
     if v is None:
         return []
+    if isinstance(
+        v, Grouped
+    ):  # a grouped value as a list: the groups that have a figure, e.g. 开展活动的单位
+        return [p.label for p in v.parts if p.value]
     if isinstance(v, list | tuple):
         return list(v)
     if isinstance(v, str):
@@ -123,7 +128,12 @@ def dun_list(value: Any) -> Any:
 
 
 def first_n(value: Any, n: int = 3) -> Any:
-    """`{{ 名单|前(3) }}`: the first n items (still the indicator's slot, still a list)."""
+    """`{{ 名单|前(3) }}`: the first n items (still the indicator's slot, still a list); of a grouped value, its
+    first n groups (still grouped)."""
+    v = raw(value)
+    if isinstance(v, Grouped):
+        shorter = v.reordered(list(v.parts[: int(n)]))
+        return value._derive(shorter) if isinstance(value, Slot) else shorter
     items = _items(value, "前")[: int(n)]
     if isinstance(value, Slot):
         return value._derive(items, keep_value=False)
@@ -369,7 +379,9 @@ MAX_RANKED = 100
 def _pairs(value: Any, filter_name: str) -> list[tuple[Any, Any]]:
     """(name, count) pairs from a mapping `{"A": 指标甲, "B": 指标乙}` or a list of pairs, in the order written."""
     v = raw(value)
-    if isinstance(v, dict):
+    if isinstance(v, Grouped):  # each group's figure as its own blank: its value and its group's evidence
+        pairs = [(p.label, value._part(p) if isinstance(value, Slot) else p.value) for p in v.parts]
+    elif isinstance(v, dict):
         pairs = list(v.items())
     elif isinstance(v, list | tuple) and all(isinstance(p, list | tuple) and len(p) == 2 for p in v):
         pairs = [(p[0], p[1]) for p in v]
@@ -404,6 +416,9 @@ def fixed_order(value: Any, *order: Any) -> Any:
     v = raw(value)
     if isinstance(v, dict):
         return dict(sorted(v.items(), key=lambda p: position(p[0])))
+    if isinstance(v, Grouped):  # groups by their names (or codes), still grouped
+        parts = sorted(v.parts, key=lambda p: min(position(p.label), position(p.name)))
+        return value._derive(v.reordered(parts)) if isinstance(value, Slot) else v.reordered(parts)
     items = sorted(_items(value, "排序"), key=position)
     return value._derive(items) if isinstance(value, Slot) else items
 
@@ -433,6 +448,81 @@ def ranked(env: Any, value: Any, n: int = 3, measure: str = "") -> str:
     return "、".join(parts)
 
 
+# --- a breakdown in one sentence: 其中A类12人、B类3人 (issue 12) ----------------------------------------------------
+
+PART_FORMAT = "{名称}{数量}{量词}"
+BREAKDOWN_OPTIONS = ("量词", "略零", "格式")
+
+
+def _breakdown_options(
+    filter_name: str, args: tuple[Any, ...], options: dict[str, Any]
+) -> tuple[str, bool, str]:
+    unknown = [k for k in options if k not in BREAKDOWN_OPTIONS]
+    if unknown or len(args) > len(BREAKDOWN_OPTIONS):
+        raise TypeError(
+            f'过滤器“{filter_name}”的参数为 量词、略零、格式，如 {filter_name}("人", true) 或 '
+            f'{filter_name}(量词="人", 略零=true, 格式="{{名称}}类{{数量}}{{量词}}")'
+            + (f"，而不是“{'、'.join(unknown)}”" if unknown else "")
+        )
+    given = dict(zip(BREAKDOWN_OPTIONS, args, strict=False))
+    for name in options:
+        if name in given:
+            raise TypeError(f"过滤器“{filter_name}”的参数“{name}”给了两次")
+    given.update(options)
+    word = display_value(raw(given.get("量词", "")))
+    if len(word) > 4:
+        raise TypeError(f"过滤器“{filter_name}”的量词应为“件”“人”这样的一两个字，而不是“{word[:20]}”")
+    skip = raw(given.get("略零", False))
+    if not isinstance(skip, bool):
+        raise TypeError(
+            f"过滤器“{filter_name}”的“略零”应为 true 或 false，而不是“{display_value(skip)[:20]}”"
+        )
+    fmt = raw(given.get("格式", PART_FORMAT))
+    if not isinstance(fmt, str) or "{数量}" not in fmt or len(fmt) > 40:
+        raise TypeError(
+            f"过滤器“{filter_name}”的格式应含“{{数量}}”（可用 {{名称}}、{{数量}}、{{量词}}，不超过 40 字），"
+            f"而不是“{display_value(fmt)[:40]}”"
+        )
+    return word, skip, fmt
+
+
+def _breakdown(env: Any, value: Any, filter_name: str, args: tuple[Any, ...], options: dict[str, Any]) -> str:
+    word, skip, fmt = _breakdown_options(filter_name, args, options)
+    v = raw(value)
+    if not isinstance(v, Grouped):
+        raise TypeError(
+            f"过滤器“{filter_name}”需要分组指标（定义中有 group_by），得到的是“{display_value(v)[:30]}”"
+        )
+    finalize = getattr(env, "finalize", None) or display_value
+    parts = []
+    for part in v.parts:
+        if skip and not part.value:
+            continue
+        # each figure printed as its own blank, as `{{ }}` would: the group's value and evidence
+        printed = finalize(value._part(part) if isinstance(value, Slot) else part.value)
+        text = EMPTY if printed is None else str(printed)
+        parts.append(
+            fmt.replace("{名称}", display_value(part.label)).replace("{量词}", word).replace("{数量}", text)
+        )
+    return "、".join(parts)
+
+
+@pass_environment
+def breakdown(env: Any, value: Any, *args: Any, **options: Any) -> str:
+    """`{{ 处分人数|分类("人") }}`: 党纪处分12人、政务处分3人 — a grouped indicator's groups in its order (the
+    choice order, the pack's org-kind order or the org tree's), each figure its group's own blank. Options
+    (positional or named): 量词; 略零 (true: leave out groups of 0); 格式 ("{名称}类{数量}{量词}")."""
+    text = _breakdown(env, value, "分类", args, options)
+    return text or EMPTY
+
+
+@pass_environment
+def of_which(env: Any, value: Any, *args: Any, **options: Any) -> str:
+    """`{{ 处分人数|其中("人", true) }}`: 其中党纪处分12人、政务处分3人 (nothing when no group is left), as 分类."""
+    text = _breakdown(env, value, "其中", args, options)
+    return f"其中{text}" if text else ""
+
+
 FILTERS: dict[str, Callable[..., Any]] = {
     "余": yu,
     "万余": wan_yu,
@@ -460,6 +550,8 @@ FILTERS: dict[str, Callable[..., Any]] = {
     "排序": fixed_order,
     "按数量": by_count,
     "排名": ranked,
+    "分类": breakdown,
+    "其中": of_which,
 }
 
 # What each filter does, in the words of the person who writes the report: the editor's picker finds filters by
@@ -496,5 +588,10 @@ FILTER_HELP: dict[str, tuple[str, str]] = {
     "环比": ("与上期比较：环比增长12.5% / 环比下降3.2% / 环比持平", "|环比(上期.指标)"),
     "排序": ("名单按给定顺序排列，未列出的按原顺序排在后面", '|排序("党委", "党总支", "党支部")'),
     "按数量": ("“名称: 数量”对照按数量从多到少排列名称，数量相同保持书写顺序", "|按数量"),
-    "排名": ("“名称: 数量”对照取数量最多的几项，如 甲（12件）、乙（9件）、丙（7件）", '|排名(3, "件")'),
+    "排名": (
+        "“名称: 数量”对照或分组指标取数量最多的几项，如 甲（12件）、乙（9件）、丙（7件）",
+        '|排名(3, "件")',
+    ),
+    "分类": ("分组指标逐组列出：党纪处分12人、政务处分3人（略零：不写为 0 的组）", '|分类("人")'),
+    "其中": ("分组指标写成“其中……”：其中党纪处分12人、政务处分3人", '|其中("人", true)'),
 }

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from dangjian.indicators.grouped_values import Grouped, Part
 from dangjian.text import cn_date, number_text, xml_safe  # xml_safe: "\x01" would fail the Word file
 
 from .values import COMPARISONS, computed_for
@@ -34,6 +35,8 @@ EMPTY = "（无数据）"
 
 def display_value(value: Any) -> str:
     """The default wording of a value in Chinese prose."""
+    if isinstance(value, Grouped):  # a grouped value printed whole reads as its total
+        value = value.total
     if value is None:
         return EMPTY
     if isinstance(value, bool):
@@ -66,6 +69,19 @@ class Slot:
     def _derive(self, value: Any = None, display: str | None = None, *, keep_value: bool = False) -> Slot:
         return Slot(self._key, self._info, self._value if keep_value else value, display)
 
+    def _part(self, part: Part) -> Slot:
+        """One group of a grouped value: the same indicator, that group's figure and records (its own evidence)."""
+        info = self._info
+        group = GroupInfo(
+            getattr(info, "label", "") or self._key,
+            getattr(info, "unit", "") or "",
+            getattr(info, "aggregate", "") or "",
+            part.records,
+            part.name,
+            part.label,
+        )
+        return Slot(self._key, group, part.value)
+
     @property
     def _text(self) -> str:
         return display_value(self._value) if self._display is None else self._display
@@ -81,7 +97,7 @@ class Slot:
         return bool(self._value)
 
     def __len__(self) -> int:
-        return len(self._value) if isinstance(self._value, list | tuple | str) else 0
+        return len(self._value) if isinstance(self._value, list | tuple | str | Grouped) else 0
 
     def __iter__(self) -> Iterator[Slot]:
         if isinstance(self._value, list | tuple):
@@ -171,6 +187,8 @@ def raw(value: Any) -> Any:
 
 
 def _num(value: Any) -> Any:
+    if isinstance(value, Grouped):
+        value = value.total
     if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
         return value
     if value is None:
@@ -251,8 +269,23 @@ def strip_markers(marked: str) -> str:
 # --- what a renderer gets: typed slot values ---------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class GroupInfo:
+    """What a group's slot knows of its indicator (as the engine's Value does) and of its group."""
+
+    label: str
+    unit: str
+    aggregate: str
+    evidence_count: int | None
+    group: str  # the group's name (grouped_values.Part.name): what its evidence link asks
+    group_label: str
+
+
 def jsonable(value: Any) -> Any:
-    """Decimal → number, date → ISO text, lists item by item."""
+    """Decimal → number, date → ISO text, lists item by item; a grouped value as its total (each group printed by
+    其中, 分类 or 排名 is a slot row of its own, its evidence link naming the group)."""
+    if isinstance(value, Grouped):
+        value = value.total
     if isinstance(value, Decimal):
         return int(value) if value == value.to_integral_value() else float(value)
     if isinstance(value, dt.datetime | dt.date):
@@ -281,12 +314,17 @@ class IndicatorRef:
     unit: str
     kind: str  # aggregate | formula | attribute
     aggregate: str  # count, sum, … as the engine names it (formula, attribute for those kinds)
+    group: str = ""  # one group of a grouped indicator (its name), printed by 其中, 分类, 排名 …
+    group_label: str = ""
 
     @classmethod
     def of(cls, key: str, info: Any) -> IndicatorRef:
         """From the engine's Value (a test may pass a bare value: then only the key is known)."""
         aggregate = getattr(info, "aggregate", "") or ""
-        return cls(key, slot_label(key, info), getattr(info, "unit", "") or "", kind_of(aggregate), aggregate)
+        group, group_label = getattr(info, "group", "") or "", getattr(info, "group_label", "") or ""
+        label = slot_label(key, info) + (f"（{group_label}）" if group else "")
+        unit = getattr(info, "unit", "") or ""
+        return cls(key, label, unit, kind_of(aggregate), aggregate, group, group_label)
 
 
 def slot_label(key: str, info: Any) -> str:
@@ -341,7 +379,10 @@ class SlotValue:
 
     def as_stored(self) -> dict[str, Any]:
         """The row a finalised run keeps: the JSON row plus the indicator's label and unit."""
-        return {**self.as_json(), "label": self.indicator.label, "unit": self.indicator.unit}
+        row = {**self.as_json(), "label": self.indicator.label, "unit": self.indicator.unit}
+        if self.indicator.group:  # one group of a grouped indicator (its evidence link names it too)
+            row["group"] = {"name": self.indicator.group, "label": self.indicator.group_label}
+        return row
 
     @classmethod
     def from_stored(cls, row: dict[str, Any], org: Any, period: Any) -> SlotValue:
@@ -349,8 +390,15 @@ class SlotValue:
         evidence page redirects them)."""
         key = row["indicator"]
         aggregate = row.get("aggregate") or ""
+        group = row.get("group") or {}
         indicator = IndicatorRef(
-            key, row.get("label") or key, row.get("unit") or "", kind_of(aggregate), aggregate
+            key,
+            row.get("label") or key,
+            row.get("unit") or "",
+            kind_of(aggregate),
+            aggregate,
+            group.get("name") or "",
+            group.get("label") or "",
         )
         evidence = row.get("evidence") or {}
         span = computed_for(key, period)
@@ -369,15 +417,16 @@ def resolve_slots(
 ) -> list[SlotValue]:
     """The typed slot values of a render, in order of appearance: each indicator resolved once (with its
     evidence link from `link`), shared by every blank that prints it."""
-    resolved: dict[str, tuple[IndicatorRef, EvidenceRef, Any]] = {}
+    resolved: dict[tuple[str, str], tuple[IndicatorRef, EvidenceRef, Any]] = {}
     out = []
     for slot in printed:
         key = slot._key
-        if key not in resolved:
+        group = getattr(slot._info, "group", "") if isinstance(slot._info, GroupInfo) else ""
+        if (key, group) not in resolved:
             ref = IndicatorRef.of(key, slot._info)
             records = getattr(slot._info, "evidence_count", None)
             span = computed_for(key, period)
-            resolved[key] = (ref, EvidenceRef(records, link(ref)), span)
-        ref, evidence, span = resolved[key]
+            resolved[key, group] = (ref, EvidenceRef(records, link(ref)), span)
+        ref, evidence, span = resolved[key, group]
         out.append(SlotValue(ref, slot._value, slot._text, org, span, evidence))
     return out

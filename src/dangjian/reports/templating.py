@@ -487,6 +487,6 @@ def render(template: Any, org: Any, period: Any, drafts: dict[str, str] | None =
         marked, slots = render_text(template, values, checked=True, drafts=drafts)
     checks = sources.run_checks(org, period, values, template.pack)
     printed = resolve_slots(
-        slots, org, period, lambda ref: sources.evidence_url(ref.key, org, period, ref.aggregate)
+        slots, org, period, lambda ref: sources.evidence_url(ref.key, org, period, ref.aggregate, ref.group)
     )
     return Rendered(template, org, period, marked, printed, values, checks)

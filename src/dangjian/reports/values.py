@@ -67,7 +67,7 @@ def evaluate(org: Any, period: Any, keys: set[str] | None = None) -> dict[str, A
     return engine_evaluate(org, period, keys=keys, previous=True)
 
 
-def evidence_url(key: str, org: Any, period: Any, aggregate: str = "") -> str | None:
+def evidence_url(key: str, org: Any, period: Any, aggregate: str = "", group: str = "") -> str | None:
     """The page listing the records behind the value `key` of the report for (org, period), in the one link form
     (indicators/links.py; a `上年.` or `上期.` key links to its key for that period). An org or period attribute has
     no records behind it, hence no link."""
@@ -78,7 +78,7 @@ def evidence_url(key: str, org: Any, period: Any, aggregate: str = "") -> str | 
     if aggregate == "attribute":
         return None
     try:
-        return link(key, org, period)
+        return link(key, org, period, group)
     except NoReverseMatch:  # the evidence page is not installed: the report still renders, without links
         return None
 
