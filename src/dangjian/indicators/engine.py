@@ -27,7 +27,7 @@ from dangjian.orgs import access
 from dangjian.orgs.models import Organization
 from dangjian.records.models import Record
 
-from . import compiler, formulas
+from . import compiler, crossledger, formulas
 from .formulas import LAST_PERIOD, PREVIOUS
 from .links import evidence_url as evidence_url  # re-exported: the one builder of the link lives in links.py
 from .models import Check, Indicator, Kind
@@ -53,6 +53,7 @@ class Value:
     evidence_count: int | None = None  # records behind the value (None for formula/attribute)
     ledger: str = ""  # ledger code for ledger aggregates
     refused: str = ""  # withheld from this viewer by the confidentiality rules (保密规则): why, in Chinese
+    incomputable: bool = False  # cannot be computed (a ratio's zero denominator): printed 无法计算
 
 
 @dataclass
@@ -78,16 +79,22 @@ class UnknownIndicator(KeyError):
 
 
 def definitions() -> dict[str, Indicator]:
-    """Every indicator, with its ledger and the ledger's fields, in two queries."""
-    return {
-        ind.key: ind
-        for ind in Indicator.objects.select_related("ledger", "parameter")
-        .prefetch_related("ledger__fields")
-        .order_by("key")
-    }
+    """Every indicator, with its ledger and the ledger's fields, in two queries — and the in-memory parts of
+    people counts and ratios (crossledger.py)."""
+    return crossledger.with_parts(
+        {
+            ind.key: ind
+            for ind in Indicator.objects.select_related("ledger", "parameter")
+            .prefetch_related("ledger__fields")
+            .order_by("key")
+        }
+    )
 
 
 def formula_names(ind: Indicator) -> list[str]:
+    """The indicators a formula reads (and the parts a people count or a ratio is made of)."""
+    if crossledger.is_combined(ind):
+        return crossledger.part_keys(ind)
     return formulas.parse(ind.formula)[1] if ind.kind == Kind.FORMULA else []
 
 
@@ -253,6 +260,12 @@ def _evaluate(
     dependencies = {key: [formulas.split(n)[1] for n in formula_names(defs[key])] for key in defs}
     for key in formulas.order(dependencies):
         ind = defs[key]
+        if crossledger.is_combined(ind):
+            for prefix, span, needed in wanted:
+                if key in needed:
+                    tag = prefix + key
+                    values[tag] = crossledger.value(ind, tag, values, defs, org, span.start, span.end, viewer)
+            continue
         if ind.kind != Kind.FORMULA:
             continue
         for prefix, _, needed in wanted:
@@ -431,6 +444,8 @@ def _lookup(key: str, period: Period) -> tuple[Indicator, Period]:
     ind = (
         Indicator.objects.select_related("ledger").prefetch_related("ledger__fields").filter(key=key).first()
     )
+    if ind is None and crossledger.PART in key:  # a part of a people count or a ratio
+        ind = definitions().get(key)
     if ind is None:
         raise UnknownIndicator(key)
     return ind, span
@@ -440,6 +455,9 @@ def evidence_records(key: str, org: Organization, period: Period) -> QuerySet[Re
     """The records behind a value (not user-scoped: callers check access). None for formulas and attributes.
     `上年.<key>` gives the records behind the previous period's value."""
     ind, span = _lookup(key, period)
+    if crossledger.is_combined(ind):
+        records = crossledger.evidence_records(ind, definitions(), org, span.start, span.end)
+        return records.select_related("org", "ledger_type")
     if ind.kind != Kind.AGGREGATE or ind.ledger is None:
         return Record.objects.none()
     return compiler.evidence_queryset(ind, org, span.start, span.end).select_related("org", "ledger_type")
