@@ -495,4 +495,19 @@ def test_an_overlap_target_that_is_not_a_choice_is_refused_naming_the_file(world
         for pack in discover(tmp_path):
             load_pack(pack)
     message = str(exc.value) + "".join(str(p) for p in getattr(exc.value, "problems", []))
-    assert "pack.toml" in message and "“行政处罚”不是该字段的可选项" in message
+    assert "cross/pack.toml 第 " in message and "ledger_types[sanction].fields[kind].overlaps" in message
+    assert "“行政处罚”不是该字段的可选项" in message
+
+
+def test_a_definition_round_trips_through_the_builders_table(people):
+    """The builder and web versions read a definition back as a pack's table (versions.to_item → parse_indicator)."""
+    from dangjian.indicators import versions
+    from dangjian.indicators.models import Indicator
+    from dangjian.packs.handlers_indicators import parse_indicator
+
+    for key in ("培训.参与党员", "培训.人均参加次数", "志愿.人均时长"):
+        saved = Indicator.objects.select_related("ledger").get(key=key)
+        item = versions.to_item(saved)
+        assert "ledger" not in item
+        ind, errors = parse_indicator(item)
+        assert errors == [] and versions.to_item(ind) == item
