@@ -348,6 +348,12 @@ def test_the_evidence_page_links_to_every_part(client, people):
     ]
     side = client.get(inline["operands"][0]["url"] + "&format=json").json()
     assert side["value"] == "9.5" and side["count"] == 3
+    assert "修改指标定义" not in client.get(inline["operands"][0]["url"]).content.decode()
+    zero = client.get(
+        "/indicators/evidence/",
+        {**query, "key": "培训.人均参加次数", "start": "2017-01-01", "end": "2017-12-31"},
+    ).content.decode()
+    assert "无法计算" in zero and "分母“参加培训或志愿服务的党员”为 0" in zero
 
 
 def test_people_of_a_confidential_ledger_are_counted_only_for_those_who_see_its_rows(people):

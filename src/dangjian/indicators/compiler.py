@@ -924,7 +924,8 @@ def describe(where: Sequence[dict[str, Any]], ledger: LedgerType, day: dt.date |
             value = "、".join(map(str, value))
         text = f"【{label}】{OP_WORDS.get(op, op)} {value}"
         if spec is not None and op in ("=", "in", "!=", "not_in"):
-            asked = cond.get("value") if isinstance(cond.get("value"), list) else [cond.get("value")]
+            given = cond.get("value")
+            asked: list[Any] = given if isinstance(given, list) else [given]
             wider = [o for v in asked for o in overlapping(spec, v) if o not in asked]
             if wider:
                 text += f"（按重叠类别，含{'、'.join(dict.fromkeys(wider))}）"

@@ -372,6 +372,7 @@ def value(
             why = have.note if have is not None and have.note else "没有值"
             label = have.label if have is not None else key
             return empty(f"{INCOMPUTABLE}：{side}“{label}”{why}", incomputable=True)
+    assert num is not None and den is not None
     try:
         top, bottom = Decimal(str(num.value)), Decimal(str(den.value))
     except (InvalidOperation, ValueError):

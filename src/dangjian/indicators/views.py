@@ -115,11 +115,14 @@ def evidence(request: HttpRequest) -> HttpResponse:
     query.pop("format", None)
     context = {
         "ev": found,
-        "value_text": ev.display(found.value.value, found.indicator.unit),
+        "value_text": "无法计算"
+        if found.value.incomputable
+        else ev.display(found.value.value, found.indicator.unit),
         "rows": rows,
         "page": page,
         "query": query.urlencode(),
-        "may_write_reports": access.scope(request.user).may_write_reports(),  # a link to the builder
+        # a link to the builder (not for a part of a people count or a ratio: it is edited with its indicator)
+        "may_write_reports": "·" not in found.key and access.scope(request.user).may_write_reports(),
         "back": local_path(request.GET.get("from")),  # the report page the figure was opened from
     }
     return render(request, "indicators/evidence.html", context)

@@ -43,7 +43,7 @@ def _indicator(item: dict[str, Any], ledgers: dict[str, LedgerType], errors: lis
     extra = set(item) - INDICATOR_KEYS
     if extra:
         errors.append(f"{name}含有未知属性：{'、'.join(sorted(extra))}")
-    ways = [w for w in ("ledger", "formula", "attribute") if w in item]
+    ways: list[str] = [w for w in ("ledger", "formula", "attribute") if w in item]
     if item.get("aggregate") in crossledger.COMBINED:  # its ledgers are in people / numerator / denominator
         ways = [*ways, "aggregate"]
         if ways != ["aggregate"]:
