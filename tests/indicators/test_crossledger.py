@@ -170,6 +170,14 @@ ledger = "sanction"
 aggregate = "count"
 where = [{ field = "kind", op = "=", value = "双重处分" }]
 
+[[indicators]]
+key = "处分.双重占比"
+label = "双重处分与处分人数之比"
+aggregate = "ratio"
+numerator = "处分.双重"
+denominator = "处分.人数"
+decimals = 2
+
 [[checks]]
 code = "cross_sanctions"
 label = "处分 = 党纪 + 政务 ± 双重（按数据包的口径）"
@@ -517,3 +525,14 @@ def test_a_definition_round_trips_through_the_builders_table(people):
         assert "ledger" not in item
         ind, errors = parse_indicator(item)
         assert errors == [] and versions.to_item(ind) == item
+
+
+def test_a_ratio_of_confidential_figures_follows_the_figure_rules_of_its_sides(people):
+    key = "处分.双重占比"
+    # Two yearly counts the district's 查看者 may have: so the ratio (1 ÷ 3).
+    assert evaluate(people.root, Y2019, [key], viewer=people.viewer)[key].value == Decimal("0.33")
+    # A month of a confidential ledger is not given to him: neither is a ratio made of it, with the reason.
+    month = evaluate(people.root, Period.parse("2019-09"), [key], viewer=people.viewer, previous=False)[key]
+    assert month.value is None and "处分决定台账" in month.refused and "整年、半年或季度" in month.refused
+    member = evaluate(people.root, Period.parse("2019-09"), [key], viewer=people.jiwei, previous=False)[key]
+    assert member.value == Decimal("0.33") and not member.refused
