@@ -9,7 +9,8 @@
   每个支部平均开展…). A zero denominator gives no value, noted “无法计算：…” and printed 无法计算.
 
 Both are made of parts: each ledger of a people count, and each inline side of a ratio, is an ordinary count
-(or aggregate) indicator kept in memory under the key `<key>·<part>` (“·” never occurs in a real key). The parts
+(or aggregate) indicator kept in memory under the key `<key>：<part>` (a full-width colon: never in a real key, see
+formulas.key_error). The parts
 join their ledger's ONE batched aggregate query like any indicator (they give the records behind the value, and
 each has its own evidence page); a people count adds one query, the UNION of the people of its parts. The parent
 is computed after its parts, in the formula pass, and its evidence page lists the parts with their links.
@@ -40,7 +41,7 @@ from .models import Aggregate, Indicator, Kind
 PEOPLE = Aggregate.COUNT_PEOPLE.value
 RATIO = Aggregate.RATIO.value
 COMBINED = (PEOPLE, RATIO)
-PART = "·"  # a part's key is <key>·<name>: never a real key (keys are names joined by dots)
+PART = "："  # a part's key is <key>：<name>: never a real key (keys are names joined by dots, see formulas.key_error)
 SIDES = {"numerator": "分子", "denominator": "分母"}
 PERSON_TYPES = ("text", "person", "integer", "choice")
 PEOPLE_PART_KEYS = {"ledger", "person", "where", "status"}
@@ -213,8 +214,9 @@ def definition_errors(ind: Any, known_keys: set[str] | None = None) -> list[str]
         return errors
     for key, part in parts(ind, ledgers).items():
         where = key.rsplit(PART, 1)[1]
+        part.key = ind.key  # checked under the indicator's own key, named in the messages with the part
         for problem in compiler.definition_errors(part):
-            errors.append(problem.replace(f"指标“{key}”", f"{name}的{where}"))
+            errors.append(problem.replace(name, f"{name}的{where}", 1))
     return errors
 
 

@@ -18,8 +18,8 @@ from dangjian.orgs.models import Organization
 from dangjian.records.fields import cell_class
 from dangjian.web.responses import json_response, local_path
 
+from . import crossledger, schemas
 from . import evidence as ev
-from . import schemas
 from .engine import Period, UnknownIndicator
 from .links import BadLink, EvidenceLink, canonical_query
 
@@ -122,7 +122,8 @@ def evidence(request: HttpRequest) -> HttpResponse:
         "page": page,
         "query": query.urlencode(),
         # a link to the builder (not for a part of a people count or a ratio: it is edited with its indicator)
-        "may_write_reports": "·" not in found.key and access.scope(request.user).may_write_reports(),
+        "may_write_reports": crossledger.PART not in found.key
+        and access.scope(request.user).may_write_reports(),
         "back": local_path(request.GET.get("from")),  # the report page the figure was opened from
     }
     return render(request, "indicators/evidence.html", context)
