@@ -536,3 +536,21 @@ def test_a_ratio_of_confidential_figures_follows_the_figure_rules_of_its_sides(p
     assert month.value is None and "处分决定台账" in month.refused and "整年、半年或季度" in month.refused
     member = evaluate(people.root, Period.parse("2019-09"), [key], viewer=people.jiwei, previous=False)[key]
     assert member.value == Decimal("0.33") and not member.refused
+
+
+def test_the_builder_form_sends_people_counts_and_ratios_to_the_pack(client, people):
+    """The builder's form has no rows for ledgers, numerator and denominator: it says so and saves nothing."""
+    from urllib.parse import quote
+
+    from dangjian.indicators.models import Indicator
+
+    client.force_login(people.unit_admin, backend="django.contrib.auth.backends.ModelBackend")
+    url = "/indicators/builder/" + quote("培训.参与党员") + "/"
+    assert "请在数据包的 TOML 中修改" in client.get(url).content.decode()
+    before = Indicator.objects.get(key="培训.参与党员").options
+    response = client.post(
+        url, {"label": "改名", "kind": "aggregate", "ledger": "training", "aggregate": "count"}
+    )
+    assert response.status_code == 400 and "请在数据包的 TOML 中修改" in response.content.decode()
+    saved = Indicator.objects.get(key="培训.参与党员")
+    assert saved.options == before and saved.label == "参加培训或志愿服务的党员"
