@@ -271,9 +271,12 @@ def test_people_are_counted_once_across_ledgers_in_one_union_query(people):
         ("training", "张三"), ("training", "张三"), ("training", "李四"),
         ("volunteer", "周八"), ("volunteer", "张三"), ("volunteer", "王五"),
     ]  # fmt: skip
-    # Below the district: 幸福社区 has 张三? no — his c1 record is there: 张三 李四 周八 王五.
-    assert evaluate(people.c2, Y2019, ["培训.参与党员"])["培训.参与党员"].value == 1  # 张三 in c2 twice
+    # Below the district: 和平社区 has only 张三 (one training and one volunteer record there).
+    assert evaluate(people.c2, Y2019, ["培训.参与党员"])["培训.参与党员"].value == 1
     assert evaluate(people.root, Period.year(2018), ["培训.参与党员"])["培训.参与党员"].value == 1  # 孙七
+    # Every indicator: the parts are not among them (a template or 核稿 sees only real indicators).
+    everything = evaluate(people.root, Y2019)
+    assert everything["培训.参与党员"].value == 4 and not [k for k in everything if "：" in k]
 
 
 def test_a_ratio_with_decimals_and_its_sides(people):

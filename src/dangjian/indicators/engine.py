@@ -271,6 +271,10 @@ def _evaluate(
         for prefix, _, needed in wanted:
             if key in needed:
                 values[prefix + key] = _formula(ind, prefix, values)
+    if (
+        keys is None
+    ):  # every indicator: not the parts of people counts and ratios (asked by name, they are given)
+        return {tag: value for tag, value in values.items() if crossledger.PART not in tag}
     return values
 
 
