@@ -32,7 +32,7 @@ from dangjian.records.conditions import NUMERIC
 from dangjian.records.models import LedgerType
 from dangjian.text import cn_datetime, diff_rows
 
-from . import compiler, versions
+from . import compiler, crossledger, versions
 from . import evidence as ev
 from .engine import definitions
 from .links import evidence_url
@@ -400,6 +400,15 @@ def edit(request: HttpRequest, key: str | None = None) -> HttpResponse:
     """New (key None) or an existing indicator: the form; saving appends a web version owned by the writer's org."""
     scope = writer(request)
     existing = _indicator(key) if key is not None else None
+    if existing is not None and crossledger.is_combined(existing):  # its form has no people / numerator rows
+        context = _form_context(request, scope, versions.to_item(existing), existing)
+        context["errors"] = [
+            f"指标“{existing.key}”的汇总方式是{existing.get_aggregate_display()}，请在数据包的 TOML 中修改"
+            "（指标构建器的表单还不能编辑各台账、分子和分母），修改前的定义可点“导出 TOML”取得"
+        ]
+        return render(
+            request, "indicators/builder.html", context, status=400 if request.method == "POST" else 200
+        )
     if request.method != "POST":
         item = versions.to_item(existing) if existing else prefill(request.GET)[0]
         return render(request, "indicators/builder.html", _form_context(request, scope, item, existing))
@@ -471,8 +480,7 @@ def preview(request: HttpRequest) -> HttpResponse:
         ind, context["errors"] = checked(item, existing)
     if ind is None:
         return render(request, "indicators/builder_preview.html", context)
-    defs = definitions()
-    defs[ind.key] = ind
+    defs = crossledger.with_parts({**definitions(), ind.key: ind})  # an unsaved people count's parts too
     try:
         found = ev.collect(request.user, ev.Resolved(ind.key, ind, period, period, defs), org)
     except ev.Refused as exc:

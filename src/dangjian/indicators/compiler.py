@@ -207,6 +207,10 @@ def definition_errors(ind: Any, known_keys: set[str] | None = None) -> list[str]
         return errors
     if ind.kind != Kind.AGGREGATE:
         return [*errors, f"{name}的定义方式“{ind.kind}”不存在"]
+    if ind.aggregate in (Aggregate.COUNT_PEOPLE, Aggregate.RATIO):  # people across ledgers, ratios
+        from . import crossledger
+
+        return errors + crossledger.definition_errors(ind, known_keys)
     ledger = ind.ledger
     if ledger is None:
         return [*errors, f"{name}缺少台账（ledger）、公式（formula）或属性（attribute）"]
@@ -352,6 +356,7 @@ def condition_q(
         spec = fields[cond["field"]]
         op = cond["op"]
         value = _check_operand(spec, op, cond.get("value"))
+        op, value = with_overlaps(spec, op, value)
         if op in AGE_OPS and cond.get("at") == "record":
             q &= _age_at_record_q(spec, op, value)
         elif op in AGE_OPS:
@@ -361,6 +366,56 @@ def condition_q(
         else:
             q &= value_q(spec, op, value)
     return q
+
+
+# --- overlapping categories (重叠类别) ------------------------------------------------------------------------------
+#
+# A choice field may declare that an option belongs to other options as well: `overlaps = {"双重处分" = ["党纪处分",
+# "政务处分"]}` says a 双重处分 is both a 党纪处分 and a 政务处分. Every condition of an indicator follows it: "= 党纪处分"
+# also matches 双重处分, "!= 党纪处分" excludes it; "= 双重处分" is only itself. Without the declaration the option is
+# a third kind of its own. Record pages filter on the value as entered: this is how figures count.
+
+
+def overlapping(spec: LedgerField, option: Any) -> list[str]:
+    """The options counted as `option` too, by the field's declaration (双重处分 for 党纪处分)."""
+    overlaps = getattr(spec, "overlaps", None) or {}
+    return [key for key, targets in overlaps.items() if option in targets]
+
+
+def with_overlaps(spec: LedgerField, op: str, value: Any) -> tuple[str, Any]:
+    """An "=", "in", "!=" or "not_in" condition on a choice field, widened by the field's overlaps."""
+    if not getattr(spec, "overlaps", None) or op not in ("=", "in", "!=", "not_in"):
+        return op, value
+    asked = value if isinstance(value, list) else [value]
+    wider = [*asked, *(o for v in asked for o in overlapping(spec, v) if o not in asked)]
+    if len(wider) == len(asked):
+        return op, value
+    return ("in" if op in ("=", "in") else "not_in"), wider
+
+
+def overlap_errors(where: str, overlaps: Any, choices: list[str], field_type: str) -> list[str]:
+    """Problems with a field's `overlaps` declaration, in Chinese, naming the field (`where`)."""
+    if overlaps in (None, {}):
+        return []
+    if field_type not in ("choice", "multichoice"):
+        return [f"{where}：overlaps（重叠类别）只能用于单选或多选字段"]
+    if not isinstance(overlaps, dict):
+        return [f'{where}：overlaps 应写作 {{ "双重处分" = ["党纪处分", "政务处分"] }}']
+    errors = []
+    for key, targets in overlaps.items():
+        if key not in choices:
+            errors.append(f"{where}的 overlaps：“{key}”不是该字段的可选项，可选：{'、'.join(choices)}")
+        if not isinstance(targets, list) or not targets or not all(isinstance(t, str) for t in targets):
+            errors.append(f"{where}的 overlaps：“{key}”应对应可选项列表")
+            continue
+        for target in targets:
+            if target == key:
+                errors.append(f"{where}的 overlaps：“{key}”不能属于它自己")
+            elif target not in choices:
+                errors.append(f"{where}的 overlaps：“{target}”不是该字段的可选项，可选：{'、'.join(choices)}")
+            elif target in overlaps:
+                errors.append(f"{where}的 overlaps：“{target}”本身也是重叠类别，不能再包含别的类别")
+    return errors
 
 
 def period_q(mode: str, ledger: LedgerType, start: dt.date, end: dt.date) -> Q:
@@ -930,6 +985,12 @@ def describe(where: Sequence[dict[str, Any]], ledger: LedgerType, day: dt.date |
         elif isinstance(value, list):
             value = "、".join(map(str, value))
         text = f"【{label}】{OP_WORDS.get(op, op)} {value}"
+        if spec is not None and op in ("=", "in", "!=", "not_in"):
+            given = cond.get("value")
+            asked: list[Any] = given if isinstance(given, list) else [given]
+            wider = [o for v in asked for o in overlapping(spec, v) if o not in asked]
+            if wider:
+                text += f"（按重叠类别，含{'、'.join(dict.fromkeys(wider))}）"
         if op in AGE_OPS and cond.get("at") == "record":
             date_spec = fields.get(ledger.date_field)
             text += f"（按各记录的【{date_spec.label if date_spec else '记录日期'}】计算）"

@@ -27,7 +27,7 @@ from dangjian.orgs import access
 from dangjian.orgs.models import Organization
 from dangjian.records.models import Record
 
-from . import compiler, formulas, grouped
+from . import compiler, crossledger, formulas, grouped
 from .formulas import LAST_PERIOD, PREVIOUS
 from .grouped_values import Grouped
 from .links import evidence_url as evidence_url  # re-exported: the one builder of the link lives in links.py
@@ -55,6 +55,7 @@ class Value:
     evidence_count: int | None = None  # records behind the value (None for formula/attribute)
     ledger: str = ""  # ledger code for ledger aggregates
     refused: str = ""  # withheld from this viewer by the confidentiality rules (保密规则): why, in Chinese
+    incomputable: bool = False  # cannot be computed (a ratio's zero denominator): printed 无法计算
 
 
 @dataclass
@@ -80,16 +81,22 @@ class UnknownIndicator(KeyError):
 
 
 def definitions() -> dict[str, Indicator]:
-    """Every indicator, with its ledger and the ledger's fields, in two queries."""
-    return {
-        ind.key: ind
-        for ind in Indicator.objects.select_related("ledger", "parameter")
-        .prefetch_related("ledger__fields")
-        .order_by("key")
-    }
+    """Every indicator, with its ledger and the ledger's fields, in two queries — and the in-memory parts of
+    people counts and ratios (crossledger.py)."""
+    return crossledger.with_parts(
+        {
+            ind.key: ind
+            for ind in Indicator.objects.select_related("ledger", "parameter")
+            .prefetch_related("ledger__fields")
+            .order_by("key")
+        }
+    )
 
 
 def formula_names(ind: Indicator) -> list[str]:
+    """The indicators a formula reads (and the parts a people count or a ratio is made of)."""
+    if crossledger.is_combined(ind):
+        return crossledger.part_keys(ind)
     return formulas.parse(ind.formula)[1] if ind.kind == Kind.FORMULA else []
 
 
@@ -257,11 +264,21 @@ def _evaluate(
     dependencies = {key: [formulas.split(n)[1] for n in formula_names(defs[key])] for key in defs}
     for key in formulas.order(dependencies):
         ind = defs[key]
+        if crossledger.is_combined(ind):
+            for prefix, span, needed in wanted:
+                if key in needed:
+                    tag = prefix + key
+                    values[tag] = crossledger.value(ind, tag, values, defs, org, span.start, span.end, viewer)
+            continue
         if ind.kind != Kind.FORMULA:
             continue
         for prefix, _, needed in wanted:
             if key in needed:
                 values[prefix + key] = _formula(ind, prefix, values)
+    if (
+        keys is None
+    ):  # every indicator: not the parts of people counts and ratios (asked by name, they are given)
+        return {tag: value for tag, value in values.items() if crossledger.PART not in tag}
     return values
 
 
@@ -439,6 +456,8 @@ def _lookup(key: str, period: Period) -> tuple[Indicator, Period]:
     ind = (
         Indicator.objects.select_related("ledger").prefetch_related("ledger__fields").filter(key=key).first()
     )
+    if ind is None and crossledger.PART in key:  # a part of a people count or a ratio
+        ind = definitions().get(key)
     if ind is None:
         raise UnknownIndicator(key)
     return ind, span
@@ -448,6 +467,9 @@ def evidence_records(key: str, org: Organization, period: Period) -> QuerySet[Re
     """The records behind a value (not user-scoped: callers check access). None for formulas and attributes.
     `上年.<key>` gives the records behind the previous period's value."""
     ind, span = _lookup(key, period)
+    if crossledger.is_combined(ind):
+        records = crossledger.evidence_records(ind, definitions(), org, span.start, span.end)
+        return records.select_related("org", "ledger_type")
     if ind.kind != Kind.AGGREGATE or ind.ledger is None:
         return Record.objects.none()
     return compiler.evidence_queryset(ind, org, span.start, span.end).select_related("org", "ledger_type")

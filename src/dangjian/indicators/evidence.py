@@ -24,8 +24,8 @@ from dangjian.records.models import FieldType, LedgerField, Record
 from dangjian.spreadsheets.xlsx import neutralise, table  # the one cell neutraliser, shared with exports
 from dangjian.text import cn_date, number_text
 
-from . import compiler, formulas, grouped, parameters, schemas
-from .engine import Period, UnknownIndicator, Value, comparison_span, definitions, evaluate
+from . import compiler, crossledger, formulas, grouped, parameters, schemas
+from .engine import Period, UnknownIndicator, Value, comparison_span, definitions, evaluate, formula_names
 from .grouped_values import Grouped, Part
 from .links import evidence_url
 from .models import Indicator, Kind, ParameterValue
@@ -187,6 +187,10 @@ def collect(user: Any, resolved: Resolved, org: Organization, group: str = "") -
         found = Evidence(ind, org, span, key, value, 0, False)
         found.operands = _operands(resolved, org, values)
         return found
+    if crossledger.is_combined(ind):  # people across ledgers, a ratio: each part with its own records
+        found = Evidence(ind, org, span, key, value, value.evidence_count or 0, False)
+        found.operands = _operands(resolved, org, values)
+        return found
     if ind.kind == Kind.PARAMETER and getattr(ind, "parameter", None) is not None:
         rows = list(parameters.entries(ind.parameter, org, span.start, span.end))
         found = Evidence(ind, org, span, key, value, len(rows), True, entries=rows)
@@ -255,7 +259,7 @@ def _operands(resolved: Resolved, org: Organization, values: dict[str, Value]) -
     plain names are that period's values; a 上年 or 上期 inside it would be further back, shown without a value."""
     ind, previous, defs = resolved.indicator, resolved.previous, resolved.definitions
     out, seen = [], set()
-    for name in formulas.parse(ind.formula)[1]:
+    for name in formula_names(ind):
         back, bare = formulas.split(name)
         if name in seen or bare not in defs:
             continue

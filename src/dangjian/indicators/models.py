@@ -29,6 +29,8 @@ class Aggregate(models.TextChoices):
     SHARE = "share", "占比（%）"
     LIST = "list", "取值列表"
     COUNT_UNITS = "count_units", "单位数（有符合条件记录的单位）"
+    COUNT_PEOPLE = "count_people", "跨台账人数（不重复的人）"
+    RATIO = "ratio", "两项之比"
 
 
 class Scope(models.TextChoices):

@@ -295,7 +295,7 @@ def evidence_out(user: Any, ev: Evidence) -> dict[str, Any]:
         "count": ev.count,
         "rows_visible": ev.rows_visible,
         "formula": ev.indicator.formula if formula else None,
-        "operands": [operand_out(o) for o in ev.operands] if formula else None,
+        "operands": [operand_out(o) for o in ev.operands] if formula or ev.operands else None,
         "list_rule": ev.list_rule or None,
         "share": None
         if ev.matched is None

@@ -18,7 +18,7 @@ from typing import Any
 
 from dangjian.orgs.models import Organization
 
-from .models import Check, DefinitionVersion, Indicator, Kind, Level, PeriodMode, Scope
+from .models import Aggregate, Check, DefinitionVersion, Indicator, Kind, Level, PeriodMode, Scope
 
 INDICATOR = "indicator"
 Source = DefinitionVersion.Source
@@ -47,7 +47,10 @@ def to_item(ind: Indicator) -> dict[str, Any]:
         item["description"] = ind.description
     options = dict(ind.options or {})
     if ind.kind == Kind.AGGREGATE:
-        item["ledger"] = ind.ledger.code if ind.ledger else ""
+        if ind.ledger is not None or ind.aggregate not in (Aggregate.COUNT_PEOPLE, Aggregate.RATIO):
+            item["ledger"] = (
+                ind.ledger.code if ind.ledger else ""
+            )  # people counts and ratios name theirs inside
         item["aggregate"] = ind.aggregate
         if ind.field:
             item["field"] = ind.field

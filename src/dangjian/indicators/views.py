@@ -18,8 +18,8 @@ from dangjian.orgs.models import Organization
 from dangjian.records.fields import cell_class
 from dangjian.web.responses import json_response, local_path
 
+from . import crossledger, schemas
 from . import evidence as ev
-from . import schemas
 from .engine import Period, UnknownIndicator
 from .links import BadLink, EvidenceLink, canonical_query
 
@@ -115,13 +115,17 @@ def evidence(request: HttpRequest) -> HttpResponse:
     query.pop("format", None)
     context = {
         "ev": found,
-        "value_text": ev.display(found.shown_value, found.indicator.unit),
+        "value_text": "无法计算"
+        if found.value.incomputable
+        else ev.display(found.shown_value, found.indicator.unit),
         "parts": [(p, ev.display(p.value, found.indicator.unit), url) for p, url in found.parts],
         "whole_url": EvidenceLink(link.key, link.org, link.start, link.end).url if link.group else "",
         "rows": rows,
         "page": page,
         "query": query.urlencode(),
-        "may_write_reports": access.scope(request.user).may_write_reports(),  # a link to the builder
+        # a link to the builder (not for a part of a people count or a ratio: it is edited with its indicator)
+        "may_write_reports": crossledger.PART not in found.key
+        and access.scope(request.user).may_write_reports(),
         "back": local_path(request.GET.get("from")),  # the report page the figure was opened from
     }
     return render(request, "indicators/evidence.html", context)

@@ -43,7 +43,9 @@ def load_ledger_types(items: list[dict[str, Any]], pack: Pack) -> int:
     return len(items)
 
 
-FIELD_KEYS = {"code", "label", "type", "required", "choices", "min", "max", "unit", "help", "sensitive", "key"}  # fmt: skip
+FIELD_KEYS = {
+    "code", "label", "type", "required", "choices", "min", "max", "unit", "help", "sensitive", "key", "overlaps",
+}  # fmt: skip
 LEDGER_KEYS = {
     "code", "label", "category", "description", "date_field", "end_date_field", "confidential_kinds",
     "confidential_orgs", "order", "fields", "workflow", "rules", "kept_by",
@@ -56,6 +58,11 @@ def _check_field_spec(spec: dict[str, Any], where: str) -> None:
     _no_extra(spec, FIELD_KEYS, where)
     if spec["type"] not in FieldType.values:
         raise PackError(f"{where} 的类型“{spec['type']}”不存在，可用：{'、'.join(FieldType.values)}")
+    from dangjian.indicators.compiler import overlap_errors  # 重叠类别: how indicators count an option
+
+    problems = overlap_errors(where, spec.get("overlaps"), list(spec.get("choices", [])), spec["type"])
+    if problems:
+        raise PackError("；".join(problems))
 
 
 def load_ledger_type(item: dict[str, Any], pack: Pack, order: int) -> LedgerType:
@@ -136,6 +143,7 @@ def load_ledger_type(item: dict[str, Any], pack: Pack, order: int) -> LedgerType
                 "help_text": spec.get("help", ""),
                 "sensitive": spec.get("sensitive", False),
                 "is_key": spec.get("key", False),
+                "overlaps": spec.get("overlaps", {}),
                 "order": i,
                 "is_archived": False,
                 "from_pack": True,
@@ -214,6 +222,7 @@ def load_extensions(items: list[dict[str, Any]], pack: Pack) -> int:
                     "help_text": spec.get("help", ""),
                     "sensitive": spec.get("sensitive", False),
                     "is_key": False,
+                    "overlaps": spec.get("overlaps", {}),
                     "order": EXTENSION_FIELD_ORDER + j,
                     "is_archived": False,
                     "from_pack": True,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from dangjian.indicators import formulas, versions
+from dangjian.indicators import crossledger, formulas, versions
 from dangjian.indicators.compiler import WINDOW_OPTIONS, definition_errors
 from dangjian.indicators.models import Check, Indicator, Kind, Level
 from dangjian.records.models import LedgerType
@@ -20,12 +20,13 @@ from .loader import Pack, PackError, section
 INDICATOR_KEYS = {
     "key", "label", "unit", "description", "ledger", "aggregate", "field", "where", "status", "org_kinds", "scope",
     "period", "share_where", "age_at", "order", "limit", "decimals", "disclose", "formula", "attribute",
-    *WINDOW_OPTIONS, "group_by", "order_by",
+    *WINDOW_OPTIONS, "group_by", "order_by", *crossledger.OPTION_KEYS,
 }  # fmt: skip
 OPTION_KEYS = (
     "share_where", "age_at", "order", "limit", "decimals", "disclose", *WINDOW_OPTIONS, "group_by", "order_by",
+    *crossledger.OPTION_KEYS,
 )  # fmt: skip
-CHECK_KEYS = {"code", "label", "rule", "level", "message"}
+CHECK_KEYS = {"code", "label", "rule", "level", "message", *crossledger.CHECK_KEYS}
 
 
 def _fail(pack: Pack, what: str, errors: list[str]) -> PackError:
@@ -43,7 +44,12 @@ def _indicator(item: dict[str, Any], ledgers: dict[str, LedgerType], errors: lis
     extra = set(item) - INDICATOR_KEYS
     if extra:
         errors.append(f"{name}含有未知属性：{'、'.join(sorted(extra))}")
-    ways = [w for w in ("ledger", "formula", "attribute") if w in item]
+    ways: list[str] = [w for w in ("ledger", "formula", "attribute") if w in item]
+    if item.get("aggregate") in crossledger.COMBINED:  # its ledgers are in people / numerator / denominator
+        ways = [*ways, "aggregate"]
+        if ways != ["aggregate"]:
+            errors.append(f"{name}的汇总方式 {item['aggregate']} 不能有 {'、'.join(ways[:-1])}")
+            return None
     if len(ways) != 1:
         errors.append(f"{name}应当且只能有 ledger、formula、attribute 三者之一")
         return None
@@ -61,7 +67,10 @@ def _indicator(item: dict[str, Any], ledgers: dict[str, LedgerType], errors: lis
         formula=item.get("formula", ""),
         attribute=item.get("attribute", ""),
     )
-    if ways == ["ledger"]:
+    if ways == ["aggregate"]:
+        ind.kind, ind.aggregate = Kind.AGGREGATE, item["aggregate"]
+        ind.field = item.get("field", "")
+    elif ways == ["ledger"]:
         ind.kind = Kind.AGGREGATE
         ind.ledger = ledgers.get(item["ledger"])
         if ind.ledger is None:
@@ -136,17 +145,19 @@ def load_indicators(items: list[dict[str, Any]], pack: Pack) -> int:
     for ind in catalogue:
         if ind.kind == Kind.FORMULA:
             errors += [e for e in definition_errors(ind, known_keys=known) if "公式" in e]
+        elif crossledger.is_combined(ind):  # a ratio's sides given as keys
+            errors += crossledger.reference_errors(ind, known)
     if not errors:
         try:
-            formulas.order(
-                {
-                    i.key: [
-                        formulas.split(n)[1] for n in formulas.parse(i.formula)[1] if not formulas.split(n)[0]
-                    ]
-                    for i in catalogue
-                    if i.kind == Kind.FORMULA
-                }
-            )
+            order = {
+                i.key: [
+                    formulas.split(n)[1] for n in formulas.parse(i.formula)[1] if not formulas.split(n)[0]
+                ]
+                for i in catalogue
+                if i.kind == Kind.FORMULA
+            }
+            order.update({i.key: crossledger.references(i) for i in catalogue if crossledger.is_combined(i)})
+            formulas.order(order)
         except formulas.FormulaError as exc:
             errors.append(str(exc))
     if errors:
@@ -205,10 +216,42 @@ def _staff_check_versions_kept(items: list[dict[str, Any]], pack: Pack) -> set[s
     return versions.keep_web_check_edits(pack.name, checks)
 
 
+def _overlap_rules(items: list[dict[str, Any]], errors: list[str]) -> list[dict[str, Any]]:
+    """Checks written as total / parts / overlap (重叠类别) get their rule from the declaration of the overlapping
+    option (crossledger.overlap_rule): + overlap for a third kind, − overlap when the parts already hold it."""
+    if not any("overlap" in item or "parts" in item or "total" in item for item in items):
+        return items
+    from dangjian.indicators.engine import definitions
+
+    defs = definitions()
+    out = []
+    for i, item in enumerate(items):
+        given = [k for k in crossledger.CHECK_KEYS if k in item]
+        if not given:
+            out.append(item)
+            continue
+        name = f"核对规则“{item.get('code') or i + 1}”"
+        if "rule" in item or len(given) != len(crossledger.CHECK_KEYS):
+            errors.append(
+                f"{name}：total、parts、overlap 三者都要写，且不能再写 rule（规则按重叠类别的声明生成）"
+            )
+            continue
+        rule, problems = crossledger.overlap_rule(
+            str(item["total"]), item["parts"], str(item["overlap"]), defs
+        )
+        errors += [f"{name}：{p}" for p in problems]
+        if rule:
+            out.append({k: v for k, v in item.items() if k not in crossledger.CHECK_KEYS} | {"rule": rule})
+    return out
+
+
 @section("checks", order=40)
 def load_checks(items: list[dict[str, Any]], pack: Pack) -> int:
     known = set(Indicator.objects.values_list("key", flat=True))
     errors: list[str] = []
+    items = _overlap_rules(items, errors)
+    if errors:
+        raise _fail(pack, "核对规则", errors)
     codes: list[str] = []
     for i, item in enumerate(items):
         code = item.get("code", "")

@@ -54,7 +54,8 @@ def _keys(section_name: str) -> tuple[set[str], tuple[str, ...]] | None:
         "org_kinds": (ORG_KIND_KEYS, ("code", "label")),
         "ledger_types": (handlers.LEDGER_KEYS, ("code", "label", "date_field")),
         "indicators": (handlers_indicators.INDICATOR_KEYS, ("key", "label")),
-        "checks": (handlers_indicators.CHECK_KEYS, ("code", "label", "rule", "message")),
+        # rule, or total / parts / overlap (a rule made from a 重叠类别 declaration): the handler checks which
+        "checks": (handlers_indicators.CHECK_KEYS, ("code", "label", "message")),
         "templates": (handlers_reports.TEMPLATE_KEYS, ("key", "label", "file")),
         "extends": (EXTEND_KEYS, ("ledger",)),
         "parameters": (handlers_parameters.PARAMETER_KEYS, ("key", "label")),
@@ -174,6 +175,12 @@ def _fields_problems(
             c.add(section_name, i, "code", f"字段代码重复：{code}", sub, f"{where}.code")
         for key, problem in _value_problems(spec):
             c.add(section_name, i, key, problem, sub, f"{where}.{key}")
+        if "overlaps" in spec:  # 重叠类别: an option that belongs to others too (see indicators/compiler.py)
+            from dangjian.indicators.compiler import overlap_errors
+
+            choices = spec.get("choices") if isinstance(spec.get("choices"), list) else []
+            for problem in overlap_errors(f"字段 {code}", spec["overlaps"], choices, str(spec.get("type"))):
+                c.add(section_name, i, "overlaps", problem, sub, f"{where}.overlaps")
         if "label" in spec:
             norm = head_key(spec["label"])
             if norm in reserved:

@@ -114,6 +114,13 @@ class LedgerField(models.Model):
     help_text = models.CharField("填写说明", max_length=200, blank=True)
     sensitive = models.BooleanField("敏感", default=False, help_text="导出和列表中对无权限者打码")
     is_key = models.BooleanField("查重关键字段", default=False)
+    overlaps = models.JSONField(
+        "重叠类别",
+        default=dict,
+        blank=True,
+        help_text='单选、多选字段：某个选项同时属于另外几个选项，如 {"双重处分": ["党纪处分", "政务处分"]}；'
+        "按“党纪处分”计数时也计入“双重处分”的记录",
+    )
     order = models.IntegerField("排序", default=0)
     is_archived = models.BooleanField("已归档", default=False, help_text="归档后不再填写，已存数据保留")
     from_pack = models.BooleanField(

@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from .schemas import report_out
-from .slots import display_value, jsonable
+from .slots import INCOMPUTABLE, display_value, jsonable
 from .templating import Rendered
 
 __all__ = ["check_row", "jsonable", "render_dict", "render_json", "render_txt", "used_values"]
@@ -38,11 +38,14 @@ def used_values(rendered: Rendered) -> dict[str, dict[str, Any]]:
     for slot in rendered.slots:
         if slot.key in result:
             continue
-        value = getattr(rendered.values.get(slot.key), "value", None)
+        info = rendered.values.get(slot.key)
+        value = getattr(info, "value", None)
         result[slot.key] = {
             "label": slot.indicator.label,
             "value": jsonable(value),
-            "display": display_value(value),
+            "display": INCOMPUTABLE
+            if value is None and getattr(info, "incomputable", False)
+            else display_value(value),
             "records": slot.evidence.records,
         }
     return result

@@ -31,6 +31,9 @@ OPEN, MID, CLOSE = "\ue000", "\ue001", "\ue002"
 MARKER_RE = re.compile(f"{OPEN}(\\d+){MID}([^{CLOSE}]*){CLOSE}")
 MARKER_CHARS_RE = re.compile(f"[{OPEN}{MID}{CLOSE}]")
 EMPTY = "（无数据）"
+INCOMPUTABLE = (
+    "无法计算"  # a value that cannot be computed (a ratio whose denominator is 0), not a missing one
+)
 
 
 def display_value(value: Any) -> str:
@@ -84,7 +87,11 @@ class Slot:
 
     @property
     def _text(self) -> str:
-        return display_value(self._value) if self._display is None else self._display
+        if self._display is not None:
+            return self._display
+        if self._value is None and getattr(self._info, "incomputable", False):
+            return INCOMPUTABLE
+        return display_value(self._value)
 
     # --- behave like the value -----------------------------------------------------------------------------
     def __str__(self) -> str:
