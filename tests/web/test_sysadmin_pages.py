@@ -44,7 +44,7 @@ def test_every_link_in_the_sysadmins_top_bar_and_home_opens(world, duties):
     bar = links(html, r'<header class="topbar">(.*?)</header>')
     body = links(html, r'<main class="page">(.*?)</main>')
     labels = [label for _, label in bar]
-    assert "系统管理" in labels and "首页" in labels
+    assert "系统管理" in labels and "首页" in labels and "备份" in labels  # i13d: his backups page
     for hidden in ("台账", "填报任务", "清单", "报告"):
         assert hidden not in labels, f"系统管理员没有单位角色，不应看到“{hidden}”"
     opens(client, [*bar, *body])
@@ -56,6 +56,7 @@ def test_the_other_administrators_links_open_too(world, duties):
         html = client.get("/").content.decode()
         bar = links(html, r'<header class="topbar">(.*?)</header>')
         assert "台账" not in [label for _, label in bar], user
+        assert "备份" not in [label for _, label in bar], user  # i13d: the 系统管理员's alone
         opens(client, [*bar, *links(html, r'<main class="page">(.*?)</main>')])
 
 

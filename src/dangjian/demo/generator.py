@@ -445,6 +445,7 @@ def build_current(groups: dict[str, list[Organization]], seed: int, today: dt.da
     problems = ledgers.get("problem_list")
     units = groups["communities"] + groups["streets"] + groups["agencies"]
     for org in units if problems is not None else []:
+        assert problems is not None
         count = 2 if org in groups["communities"] or org in groups["streets"] else 1
         for n in range(count):
             source, title = CURRENT_PROBLEMS[rng.randrange(len(CURRENT_PROBLEMS))]
@@ -471,6 +472,7 @@ def build_current(groups: dict[str, list[Organization]], seed: int, today: dt.da
             wanted.append(demo_record(problems, org, values, key, state))
     meeting = ledgers.get("organization_life")
     for org in groups["communities"] if meeting is not None else []:
+        assert meeting is not None
         for n in range(rng.randint(3, 6)):
             day = year_start + dt.timedelta(days=rng.randrange(max(1, (today - year_start).days)))
             key = f"{CURRENT_PREFIX}:{today.year}:organization_life:{org.code}:{n}"
