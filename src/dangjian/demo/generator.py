@@ -430,9 +430,10 @@ def _current_problem(
 
 
 def build_current(groups: dict[str, list[Organization]], seed: int, today: dt.date) -> int:
-    """This year's slice, dated relative to `today` (the day `init --demo` runs): 问题清单 items found this year, most
+    """This year's slice, dated relative to `today` (the day `init --demo` runs): 问题清单 items found in the last ten
+    months, most
     of those whose deadline has passed closed, a few late with the unit (整改中 past the deadline) and a few finished
-    on time but waiting for the street to check and close them; and this year's 组织生活 records of the
+    on time but waiting for the street to check and close them; and the same months' 组织生活 records of the
     communities. Keys carry the year, so a second run in the same year adds nothing."""
     rng = random.Random(seed * 13 + today.year)
     fake = Faker("zh_CN")
@@ -440,7 +441,8 @@ def build_current(groups: dict[str, list[Organization]], seed: int, today: dt.da
     ledgers = {
         lt.code: lt for lt in LedgerType.objects.filter(code__in=("problem_list", "organization_life"))
     }
-    year_start = dt.date(today.year, 1, 1)
+    # The last ten months: as many items whatever the month the demo is built in (in January too).
+    window_start = today - dt.timedelta(days=300)
     wanted: list[DemoRecord] = []
     problems = ledgers.get("problem_list")
     units = groups["communities"] + groups["streets"] + groups["agencies"]
@@ -449,8 +451,7 @@ def build_current(groups: dict[str, list[Organization]], seed: int, today: dt.da
         count = 2 if org in groups["communities"] or org in groups["streets"] else 1
         for n in range(count):
             source, title = CURRENT_PROBLEMS[rng.randrange(len(CURRENT_PROBLEMS))]
-            span = max(1, (today - year_start).days - 10)
-            found = year_start + dt.timedelta(days=rng.randrange(span))
+            found = window_start + dt.timedelta(days=rng.randrange(290))
             deadline = found + dt.timedelta(days=rng.choice([30, 60, 90]))
             r = rng.random()
             if deadline < today:
@@ -461,7 +462,7 @@ def build_current(groups: dict[str, list[Organization]], seed: int, today: dt.da
                 org.code == "demo-jd01-sq01"
             ):  # the demo clerk's community: one late, one waiting for its street
                 state = ("整改中", "已整改")[n]
-                found = max(year_start, today - dt.timedelta(days=80 + 10 * n))
+                found = today - dt.timedelta(days=80 + 10 * n)
                 deadline = found + dt.timedelta(days=60)
             values = {
                 "found_on": found, "source": source, "title": f"{org.short_name}{title}", "kind": "",
@@ -474,7 +475,7 @@ def build_current(groups: dict[str, list[Organization]], seed: int, today: dt.da
     for org in groups["communities"] if meeting is not None else []:
         assert meeting is not None
         for n in range(rng.randint(3, 6)):
-            day = year_start + dt.timedelta(days=rng.randrange(max(1, (today - year_start).days)))
+            day = window_start + dt.timedelta(days=rng.randrange(301))
             key = f"{CURRENT_PREFIX}:{today.year}:organization_life:{org.code}:{n}"
             wanted.append(demo_record(meeting, org, _meeting(rng, fake, day), key))
     return save_new(wanted)
