@@ -78,6 +78,11 @@ def test_the_overdue_page_of_the_clerk_leaves_out_what_waits_for_the_street(worl
     client.force_login(world.reviewer, backend=MODEL_BACKEND)
     items = client.get("/ledgers/overdue.json").json()["items"]
     assert [i["title"] for i in items] == ["社区按期完成待街道销号"]
+    page = client.get("/ledgers/overdue/").content.decode()
+    assert '已整改<span class="small muted">（待上级销号）</span>' in page
+    # The reminder command: the street's list names it as waiting for the street; the community's has nothing.
+    assert "社区按期完成待街道销号\t已整改（待上级销号）" in workflow.overdue_command("s1")[1]
+    assert "社区按期完成待街道销号" not in workflow.overdue_command("c1")[1]
 
 
 def test_review_days_must_be_a_small_whole_number():

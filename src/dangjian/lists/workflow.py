@@ -280,6 +280,9 @@ def summary(items: list[OverdueItem]) -> dict[str, list[tuple[str, int]]]:
     return {"by_unit": by_unit.most_common(), "by_source": by_source.most_common()}
 
 
+WAITING = "（待上级销号）"  # an item late for the level above, not for its own unit
+
+
 def overdue_command(
     org_code: str, fmt: str = "text", today: dt.date | None = None, actor: Any = None
 ) -> tuple[int, str]:
@@ -302,7 +305,7 @@ def overdue_command(
         return 0, json.dumps(data, ensure_ascii=False, indent=2)
     lines = [f"{org.name}：截至 {cn_date(day)} 逾期未销号 {len(items)} 项"]
     lines += [
-        f"{i.record.org.name}\t{i.ledger.label}#{i.record.pk}\t{i.title}\t{i.record.status}\t时限 {cn_date(dt.date.fromisoformat(i.deadline))}\t逾期 {i.days} 天"
+        f"{i.record.org.name}\t{i.ledger.label}#{i.record.pk}\t{i.title}\t{i.record.status}{WAITING if i.acting == 'supervisor' else ''}\t时限 {cn_date(dt.date.fromisoformat(i.deadline))}\t逾期 {i.days} 天"
         for i in items
     ]
     return 0, "\n".join(lines)
