@@ -300,8 +300,11 @@ def _load_many_to_many(model: type[Model], objects: list[Any], using: str) -> No
         through._base_manager.db_manager(using).bulk_create(links, batch_size=LOAD_BATCH)
 
 
-def make_backup(target: Path, passphrase: str | None = None, *, username: str = COMMAND_LINE) -> BackupResult:
-    """Write the backup zip to `target` (0600, written aside and renamed: never a half-written backup)."""
+def make_backup(
+    target: Path, passphrase: str | None = None, *, username: str = COMMAND_LINE, request: Any = None
+) -> BackupResult:
+    """Write the backup zip to `target` (0600, written aside and renamed: never a half-written backup). Made from the
+    web (`request`), the audit event names the signed-in account; from the command line, `username`."""
     if passphrase is not None:
         check_passphrase(passphrase)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -368,6 +371,7 @@ def make_backup(target: Path, passphrase: str | None = None, *, username: str = 
     )
     record(
         Action.BACKUP,
+        request=request,
         username=username,
         target=str(target),
         files=result.files,

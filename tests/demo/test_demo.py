@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth import get_user_model
 
-from dangjian.demo.generator import DEMO_PASSWORD, ROOT_CODE, build_demo
+from dangjian.demo.generator import DEMO_PASSWORD, DEMO_TASK, ROOT_CODE, build_demo
 from dangjian.orgs import access
 from dangjian.orgs.models import Membership, Organization
 from dangjian.records import services
@@ -103,7 +103,7 @@ def _check_clerks() -> None:
 def _check_task() -> None:
     """The demo's 填报任务: every community asked, most submitted, the two demo clerks' units in the states
     their users should see (an open task at 幸福社区, a returned one with its reason at 和平社区)."""
-    task = CollectionTask.objects.get()
+    task = CollectionTask.objects.get(title=DEMO_TASK)
     root = Organization.objects.get(code=ROOT_CODE)
     assert task.targets.count() == _kind_count(root, "community")
     statuses = dict(task.targets.values_list("org__code", "status"))
@@ -113,8 +113,8 @@ def _check_task() -> None:
     assert 0.6 * len(statuses) <= submitted < len(statuses)
     user_model = get_user_model()
     clerk, other = user_model.objects.get(username="tianbao"), user_model.objects.get(username="tianbao2")
-    assert [t.org.code for t in collection.open_targets(clerk)] == ["demo-jd01-sq01"]
-    returned = collection.open_targets(other).get()
+    assert [t.org.code for t in collection.open_targets(clerk).filter(task=task)] == ["demo-jd01-sq01"]
+    returned = collection.open_targets(other).get(task=task)
     assert returned.return_reason and returned.events.last().reason == returned.return_reason
     # 幸福社区 has not submitted, so its clerk can still enter 2019 meetings; a submitted unit's are locked.
     meeting = LedgerType.objects.get(code="organization_life")

@@ -61,6 +61,13 @@ expect("message_read", none=(405, 405, 405, 405, 405))  # POST only
 # -- the audit log: the security auditor's alone (none of these roles) -------------------------------------------
 expect("audit:events", none=(403, 403, 403, 403, 403))
 expect("audit:export", none=(403, 403, 403, 403, 403))
+# -- i13d: the system administrator's backups (三员分立: the 系统管理员 duty alone). The matrix's sysadmin is a superuser
+# without the duty, so every role here is refused; tests/web/test_backup_pages.py checks the duty holder's side, the
+# CSRF-protected POST, the audit events and the download names (no path outside the backup folder).
+expect("backups", none=(403, 403, 403, 403, 403))
+expect("backup_make", none=(405, 405, 405, 405, 405))  # POST only (the POST itself: 403 for all but the duty)
+expect("backup_download", none=(403, 403, 403, 403, 403))
+# -- end i13d --------------------------------------------------------------------------------------------------
 # -- ledgers --------------------------------------------------------------------------------------------------
 expect("ledgers:index", none=(200, 200, 200, 200, 200))
 expect(

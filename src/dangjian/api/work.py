@@ -172,7 +172,8 @@ def list_items(
         if state:
             qs = qs.filter(status=state)
         if overdue:
-            qs = workflow.overdue_records(qs, wf, today)
+            units = [top.path] if top is not None else scope.paths()
+            qs = workflow.overdue_records(qs, wf, today, units=units)
         querysets.append((lt, wf, qs.order_by("org__path", "id")))
     counts = [qs.count() for _, _, qs in querysets]
     total = sum(counts)

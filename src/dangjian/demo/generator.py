@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.utils import timezone
 from faker import Faker
 
 from dangjian.orgs import access
@@ -208,6 +209,11 @@ def build_users() -> list[tuple[str, str, str]]:
     return users
 
 
+def gendered_name(fake: Faker, gender: str) -> str:
+    """A Chinese name whose given name is one used for that gender (Faker's zh_CN name() mixes both lists)."""
+    return fake.last_name() + (fake.first_name_female() if gender == "女" else fake.first_name_male())
+
+
 def _meeting(rng: random.Random, fake: Faker, day: dt.date) -> dict:
     attendance = rng.randint(10, 60)
     return {
@@ -265,6 +271,31 @@ def demo_record(lt: LedgerType, org: Organization, values: dict, key: str, statu
     ledger the state it has reached (its steps are not replayed: such items have no step log)."""
     raw = {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in values.items() if v is not None}
     return DemoRecord(lt, services.NewRecord(org, raw, key=key, status=status))
+
+
+CARRIED_OVER_FROM = dt.date(
+    2020, 1, 6
+)  # items still open at the end of 2019 were finished in the following months
+
+
+def _as_date(value: dt.date | str) -> dt.date:
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(value)
+
+
+def settled(values: dict, done: bool, key: str, finished_field: str = "rectified_on") -> str:
+    """A 2018–2019 list item as it stands years later: closed (已销号), with its 销号日期 and whether that was on time.
+    An item done in its year (`done`, its `finished_field` set then) was closed by the level above a few days after;
+    one still open at the end of 2019 was finished in the first half of 2020 and closed then — after the year, so
+    the 2019 report (which counts items finished within the year, by that field) reads as it did. Draws from its own
+    generator (seeded by `key`), so the records built before and after it do not change."""
+    rng = random.Random(key)
+    deadline = _as_date(values["deadline"])
+    if not done:
+        values[finished_field] = CARRIED_OVER_FROM + dt.timedelta(days=rng.randrange(150))
+        values["measures"] = values.get("measures") or "制定整改方案，明确责任人和完成时限，逐项整改到位。"
+    closed = _as_date(values[finished_field]) + dt.timedelta(days=rng.randint(2, 12))
+    values["closed_on"], values["on_time"] = closed, closed <= deadline
+    return "已销号"
 
 
 def save_new(wanted: list[DemoRecord]) -> int:
@@ -363,12 +394,172 @@ def build_task(seed: int) -> bool:
     return True
 
 
+# --- this year: the demo as a district looks on the day it is built ---------------------------------------------
+
+CURRENT_PREFIX = "demo:current"
+CURRENT_PROBLEMS = [
+    ("巡察", "党组织“三会一课”记录不规范"), ("巡察", "发展党员程序材料不完整"), ("监督检查", "党费收缴台账不健全"),
+    ("监督检查", "党建阵地功能发挥不充分"), ("群众意见", "小区楼道照明设施损坏"), ("群众意见", "老旧小区停车难"),
+    ("群众意见", "垃圾分类投放点设置不合理"), ("调研", "流动党员管理服务不到位"), ("民主生活会", "联系服务群众不够经常"),
+    ("调研", "志愿服务积分兑换不及时"),
+]  # fmt: skip
+CURRENT_RETURN_REASONS = [
+    "组织生活记录缺少会议签到表，请补充后重新报送",
+    "服务群众活动台账中服务人数与活动记录不符，请核实后重新报送",
+    "走访台账缺少入户照片等佐证材料，请补充后重新报送",
+]
+
+
+def _current_problem(
+    rng: random.Random, found: dt.date, deadline: dt.date, today: dt.date, state: str
+) -> dict:
+    """The values and state of one of this year's items, consistent with the day: what is finished has its date,
+    what is closed its 销号日期 — never a date after today."""
+    values: dict = {"deadline": deadline}
+    if state in ("整改中", "已整改", "已销号"):
+        values["measures"] = "召开专题会议研究整改措施，明确责任人和完成时限，逐项整改。"
+    if state in ("已整改", "已销号"):
+        latest = min(deadline, today - dt.timedelta(days=1 if state == "已整改" else 3))
+        values["rectified_on"] = max(
+            found + dt.timedelta(days=5), latest - dt.timedelta(days=rng.randrange(15))
+        )
+    if state == "已销号":
+        closed = min(values["rectified_on"] + dt.timedelta(days=rng.randint(2, 10)), today)
+        values["closed_on"], values["on_time"] = closed, closed <= deadline
+    return values
+
+
+def build_current(groups: dict[str, list[Organization]], seed: int, today: dt.date) -> int:
+    """This year's slice, dated relative to `today` (the day `init --demo` runs): 问题清单 items found in the last ten
+    months, most
+    of those whose deadline has passed closed, a few late with the unit (整改中 past the deadline) and a few finished
+    on time but waiting for the street to check and close them; and the same months' 组织生活 records of the
+    communities. Keys carry the year, so a second run in the same year adds nothing."""
+    rng = random.Random(seed * 13 + today.year)
+    fake = Faker("zh_CN")
+    fake.seed_instance(seed + today.year)
+    ledgers = {
+        lt.code: lt for lt in LedgerType.objects.filter(code__in=("problem_list", "organization_life"))
+    }
+    # The last ten months: as many items whatever the month the demo is built in (in January too).
+    window_start = today - dt.timedelta(days=300)
+    wanted: list[DemoRecord] = []
+    problems = ledgers.get("problem_list")
+    units = groups["communities"] + groups["streets"] + groups["agencies"]
+    for org in units if problems is not None else []:
+        assert problems is not None
+        count = 2 if org in groups["communities"] or org in groups["streets"] else 1
+        for n in range(count):
+            source, title = CURRENT_PROBLEMS[rng.randrange(len(CURRENT_PROBLEMS))]
+            found = window_start + dt.timedelta(days=rng.randrange(290))
+            deadline = found + dt.timedelta(days=rng.choice([30, 60, 90]))
+            r = rng.random()
+            if deadline < today:
+                state = "已销号" if r < 0.8 else "已整改" if r < 0.88 else "整改中"
+            else:
+                state = "已销号" if r < 0.15 else "已整改" if r < 0.3 else "整改中" if r < 0.75 else "待整改"
+            if (
+                org.code == "demo-jd01-sq01"
+            ):  # the demo clerk's community: one late, one waiting for its street
+                state = ("整改中", "已整改")[n]
+                found = today - dt.timedelta(days=80 + 10 * n)
+                deadline = found + dt.timedelta(days=60)
+            values = {
+                "found_on": found, "source": source, "title": f"{org.short_name}{title}", "kind": "",
+                "responsible_org": org.code,
+            } | _current_problem(rng, found, deadline, today, state)  # fmt: skip
+            values.pop("kind")
+            key = f"{CURRENT_PREFIX}:{today.year}:problem_list:{org.code}:{n}"
+            wanted.append(demo_record(problems, org, values, key, state))
+    meeting = ledgers.get("organization_life")
+    for org in groups["communities"] if meeting is not None else []:
+        assert meeting is not None
+        for n in range(rng.randint(3, 6)):
+            day = window_start + dt.timedelta(days=rng.randrange(301))
+            key = f"{CURRENT_PREFIX}:{today.year}:organization_life:{org.code}:{n}"
+            wanted.append(demo_record(meeting, org, _meeting(rng, fake, day), key))
+    return save_new(wanted)
+
+
+def last_quarter(today: dt.date) -> tuple[dt.date, dt.date, str]:
+    """The last quarter that has ended by `today`: its first and last day and its name (“2026年第三季度”)."""
+    q = (today.month - 1) // 3  # the current quarter's index 0..3; the last ended one is q-1
+    year, q = (today.year - 1, 3) if q == 0 else (today.year, q - 1)
+    start = dt.date(year, 3 * q + 1, 1)
+    end = dt.date(year + (q == 3), (3 * q + 3) % 12 + 1, 1) - dt.timedelta(days=1)
+    return start, end, f"{year}年第{'一二三四'[q]}季度"
+
+
+def build_current_task(seed: int, today: dt.date) -> bool:
+    """This quarter's live 填报任务: the district asked its communities two weeks ago for last quarter's ledgers, due
+    in a week; about half have submitted, a few were returned with a reason (和平社区 among them), the rest — 幸福社区
+    (tianbao) among them — have not yet. Built once (by title)."""
+    from dangjian.tasks import collection
+    from dangjian.tasks.models import CollectionTask, TargetStatus, TaskEvent
+
+    start, end, name = last_quarter(today)
+    title = f"{name}社区党建工作台账报送"
+    if CollectionTask.objects.filter(title=title).exists():
+        return False
+    ledgers = list(LedgerType.objects.filter(code__in=DEMO_TASK_LEDGERS))
+    if not ledgers:
+        return False
+    root = Organization.objects.get(code=ROOT_CODE)
+    admin = get_user_model().objects.get(username="qwb")
+    task = collection.create_task(
+        admin,
+        title=title,
+        creator_org=root,
+        ledger_types=ledgers,
+        period_start=start,
+        period_end=end,
+        scope_root=root,
+        kinds=OrgKind.objects.filter(code="community"),
+        deadline=today + dt.timedelta(days=7),
+        instructions=f"请各社区党组织核对本社区{name}组织生活、走访群众和服务群众活动记录，确认无误后报送。",
+    )
+    created = dt.datetime.combine(today - dt.timedelta(days=14), dt.time(1, 30), tzinfo=dt.timezone.utc)
+    CollectionTask.objects.filter(pk=task.pk).update(created_at=created)
+    TaskEvent.objects.filter(target__task=task).update(at=created)
+    rng = random.Random(seed * 17 + today.toordinal())
+    targets = list(task.targets.select_related("org").order_by("org__path"))
+    others = [t for t in targets if t.org.code not in ("demo-jd01-sq01", "demo-jd01-sq02")]
+    pending = {t.pk for t in rng.sample(others, round(len(others) * 0.4))}
+    pending.add(next((t.pk for t in targets if t.org.code == "demo-jd01-sq01"), 0))
+    submitting = [t for t in others if t.pk not in pending]
+    returned = {t.pk for t in rng.sample(submitting, min(2, len(submitting)))}
+    returned.add(next((t.pk for t in targets if t.org.code == "demo-jd01-sq02"), 0))
+    reasons = iter(CURRENT_RETURN_REASONS * len(targets))
+    for target in targets:
+        if target.pk in pending:
+            continue  # not yet submitted
+        # Submitted in office hours in Beijing (09:00–17:00) on one of the 13 days since the task was sent.
+        at = created + dt.timedelta(days=1 + rng.randrange(12), minutes=rng.randrange(480) - 30)
+        events = [
+            TaskEvent(target=target, from_status=target.status, to_status=TargetStatus.SUBMITTED, at=at)
+        ]
+        target.status, target.submitted_at = TargetStatus.SUBMITTED, at
+        if target.pk in returned:
+            reason = next(reasons)
+            events.append(
+                TaskEvent(target=target, from_status=TargetStatus.SUBMITTED, to_status=TargetStatus.RETURNED,
+                          reason=reason, at=min(at + dt.timedelta(hours=20), timezone.now()), by=admin)
+            )  # fmt: skip
+            target.status, target.return_reason = TargetStatus.RETURNED, reason
+        TaskEvent.objects.bulk_create(events)
+        target.save()
+    return True
+
+
 @transaction.atomic
-def build_demo(scale: str = "S", seed: int = 2019) -> DemoResult:
+def build_demo(scale: str = "S", seed: int = 2019, today: dt.date | None = None) -> DemoResult:
     factor = SCALES[scale]
     groups = build_tree(factor)
     result = DemoResult(orgs=len(groups["all"]))
     result.users = build_users()
     result.records_created = build_records(groups, seed, factor) + build_pack_records(groups, seed, factor)
+    day = today or timezone.localdate()
+    result.records_created += build_current(groups, seed, day)
     build_task(seed)
+    build_current_task(seed, day)
     return result

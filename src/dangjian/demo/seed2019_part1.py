@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import re
 from typing import Any
 
 from faker import Faker
@@ -22,7 +23,7 @@ from faker import Faker
 from dangjian.orgs.models import Organization
 from dangjian.records.models import LedgerType
 
-from .generator import DemoRecord, demo_record, save_new
+from .generator import DemoRecord, demo_record, gendered_name, save_new, settled
 
 PREFIX = "demo:seed2019:p1"
 YEARS = (2018, 2019)
@@ -176,7 +177,29 @@ def build(groups: dict[str, list[Organization]], seed: int, scale: int) -> int:
         governance(b, year, now)
         grassroots(b, year, now)
     members(b)
+    number_by_date(b.records)
     return save_new(b.records)
+
+
+NUMBERED = re.compile(r"第(\d+)(条|项|次)")
+
+
+def number_by_date(records: list[DemoRecord]) -> None:
+    """Items numbered in a series (“第3条”) are numbered in the order of their dates: within one ledger, unit and
+    title, the 1st comes first. Only the number changes; the records and their dates stay as drawn."""
+    series: dict[tuple[str, int, str], list[dict[str, Any]]] = {}
+    for r in records:
+        values = r.entry.values
+        title = values.get("title")
+        if isinstance(title, str) and NUMBERED.search(title):
+            series.setdefault((r.ledger_type.code, r.entry.org.pk, NUMBERED.sub("#", title)), []).append(
+                values
+            )
+    for items in series.values():
+        date_code = "found_on" if "found_on" in items[0] else "date"
+        items.sort(key=lambda v: (str(v.get(date_code, "")), int(NUMBERED.search(v["title"]).group(1))))
+        for k, values in enumerate(items, start=1):
+            values["title"] = NUMBERED.sub(lambda m, k=k: f"第{k}{m.group(2)}", values["title"], count=1)
 
 
 # --- chapter 一 (一)：理论学习、宣讲 ------------------------------------------------------------------------------
@@ -187,13 +210,20 @@ def study(b: Builder, year: int, now: bool) -> None:
     # 区委理论学习中心组集体学习；2019 年其中 3 期结合主题教育集中学习（2、2、1 天）。
     sessions = 16 if now else 14
     theme_days = [2, 2, 1] if now else []
+    days = [
+        dt.date(year, 6 + n, 10)
+        if n < len(theme_days)
+        else dt.date(year, 1 + n * 11 // sessions, 8 + n % 3 * 6)
+        for n in range(sessions)
+    ]
+    number = {d: k + 1 for k, d in enumerate(sorted(days))}  # the sessions are numbered in the order held
     for n in range(sessions):
         theme = n < len(theme_days)
-        day = dt.date(year, 6 + n, 10) if theme else dt.date(year, 1 + n * 11 // sessions, 8 + n % 3 * 6)
+        day = days[n]
         b.add(
             "study_activity", root, f"{year}:zxz:{n}",
             {
-                "date": day, "kind": "中心组集体学习", "title": f"区委理论学习中心组{year}年第{n + 1}次集体学习",
+                "date": day, "kind": "中心组集体学习", "title": f"区委理论学习中心组{year}年第{number[day]}次集体学习",
                 "speaker": fake.name(), "place": "区委常委会议室", "days": str(theme_days[n]) if theme else "0.5",
                 "participants": rng.randint(28, 42), "theme_education": theme,
             },
@@ -446,7 +476,10 @@ def theme_education(b: Builder, year: int, now: bool) -> None:
         }  # fmt: skip
         if done:
             values["rectified_on"] = min(deadline, dt.date(year, 12, 20))
-        status = rng.choice(["已整改", "已销号"]) if done else rng.choice(["待整改", "整改中"])
+        rng.choice(
+            ["已整改", "已销号"] if done else ["待整改", "整改中"]
+        )  # the 2019 state; drawn to keep the sequence
+        status = settled(values, done, f"{PREFIX}:problem_list:{year}:{tag}")
         b.add("problem_list", org, f"{year}:{tag}", values, status)
 
     for n in range(142):
@@ -833,10 +866,12 @@ def members(b: Builder) -> None:
                     if left <= joined:
                         left = None
                 old = birth.year < 1950
+                id_tail, gender = f"{rng.randint(0, 9999):04d}", rng.choice(["男", "女"])
+                name = gendered_name(fake, gender)  # a given name that fits the gender
                 b.add(
                     "party_member", org, f"{org.code}:{n}",
                     {
-                        "joined_on": joined, "name": fake.name(), "id_tail": f"{rng.randint(0, 9999):04d}", "gender": rng.choice(["男", "女"]),
+                        "joined_on": joined, "name": name, "id_tail": id_tail, "gender": gender,
                         "birth_date": birth, "xuexi_registered": rng.random() < (0.6 if old else 0.985), "left_on": left,
                     },
                 )  # fmt: skip

@@ -20,7 +20,7 @@ from faker import Faker
 from dangjian.orgs.models import Organization
 from dangjian.records.models import LedgerType
 
-from .generator import DemoRecord, demo_record, save_new
+from .generator import DemoRecord, demo_record, gendered_name, save_new, settled
 
 YEARS = (2018, 2019)
 PREFIX = "demo:seed2019:p2"
@@ -80,6 +80,10 @@ class Builder:
         values = {k: v for k, v in values.items() if v is not None}
         self.records.append(demo_record(lt, org, values, f"{PREFIX}:{ledger}:{tag}:{n}", status))
 
+    def next_key(self, ledger: str, tag: str) -> str:
+        """The key the next add() of this ledger and tag will give its record."""
+        return f"{PREFIX}:{ledger}:{tag}:{self.seq.get(f'{ledger}:{tag}', 0) + 1}"
+
     def day(self, year: int, first: int = 1, last: int = 12) -> dt.date:
         start = dt.date(year, first, 1)
         end = dt.date(year, last, 28)
@@ -110,9 +114,10 @@ class Builder:
             return dt.date(rng.randint(lo, hi), rng.randint(1, 12), rng.randint(1, 28))
 
         def person(lo: int, hi: int) -> dict[str, Any]:
+            gender = "女" if rng.random() < 0.3 else "男"
             return {
-                "person": self.name(),
-                "gender": "女" if rng.random() < 0.3 else "男",
+                "person": gendered_name(self.fake, gender),  # a given name that fits the gender
+                "gender": gender,
                 "ethnicity": "回族" if rng.random() < 0.05 else "汉族",
                 "birth": birth(lo, hi),
             }
@@ -700,11 +705,13 @@ class Builder:
             if status in ("已整改", "已销号")
             else None
         )
-        self.add("problem_list", owner, {
+        values = {
             "found_on": found.isoformat(), "source": source, "title": title, "kind": kind, "responsible_org": owner.code,
             "deadline": deadline.isoformat(), "rectified_on": rectified.isoformat() if rectified else None,
             "measures": "制定整改方案，明确责任人和完成时限，建立长效机制。" if rectified else None,
-        }, f"{year}:{source}", status)  # fmt: skip
+        }  # fmt: skip
+        status = settled(values, rectified is not None, self.next_key("problem_list", f"{year}:{source}"))
+        self.add("problem_list", owner, values, f"{year}:{source}", status)
 
     def rectification(self) -> None:
         rng = self.rng
@@ -731,11 +738,13 @@ class Builder:
                 status = rng.choice(["已整改", "已销号"]) if published else rng.choice(["整改中", "待整改"])
                 rectified = found + dt.timedelta(days=rng.randint(20, 60)) if published else None
                 owner = rng.choice(owners)
-                self.add("problem_list", owner, {
+                values = {
                     "found_on": found.isoformat(), "source": "专项整治", "title": f"{owner.short_name}{title}", "kind": cat,
                     "responsible_org": owner.code, "deadline": "2019-12-31", "rectified_on": rectified.isoformat() if rectified else None,
                     "measures": f"开展{cat}领域专项整治，逐项整改到位。",
-                }, "2019:专项整治", status)  # fmt: skip
+                }  # fmt: skip
+                status = settled(values, published, self.next_key("problem_list", "2019:专项整治"))
+                self.add("problem_list", owner, values, "2019:专项整治", status)
 
     # --- 纪律审查 -------------------------------------------------------------------------------------------
     def discipline(self) -> None:

@@ -28,11 +28,12 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from dangjian.orgs import access
 from dangjian.orgs.models import Organization
-from dangjian.records import services
+from dangjian.records import conditions, services
 from dangjian.records.fields import display_value
 from dangjian.records.models import LedgerType, Record, RecordQuerySet, Transition
 from dangjian.records.workflow_definition import (  # noqa: F401  (the definition's names, as callers know them from here)
@@ -163,14 +164,29 @@ def is_overdue(record: Record, today: dt.date | None = None) -> bool:
     return wf is not None and wf.is_overdue(record, today)
 
 
-def overdue_records(qs: RecordQuerySet, wf: Workflow, today: dt.date | None = None) -> RecordQuerySet:
-    """Records past the deadline and not closed (ISO dates compare as text on every database)."""
-    day = (today or timezone.localdate()).isoformat()
+def overdue_records(
+    qs: RecordQuerySet, wf: Workflow, today: dt.date | None = None, *, units: list[str] | None = None
+) -> RecordQuerySet:
+    """Records overdue for the unit that must act next (ISO dates compare as text on every database):
+    - an item the owning unit is still working on (待整改, 整改中) once past its deadline;
+    - an item that waits for the level above alone (已整改: only 销号 or 退回 remain) once past its deadline plus
+      the workflow's `review_days` — it is late for the supervising unit, not for the owner who finished in time.
+    `units`: the paths of the units whose view this is (an org's subtree, an account's subtrees). An item that waits
+    for the level above then counts only where that level is in view: records strictly below one of the paths,
+    so a community's own list shows no item that waits for its street, while the street's list does."""
+    day = today or timezone.localdate()
+    waiting = wf.supervisor_states
+    deadline = wf.deadline_field
+    owner_q = conditions.value_q(deadline, "<", day.isoformat()) & ~Q(status__in=waiting)
+    review_day = (day - dt.timedelta(days=wf.review_days)).isoformat()
+    supervisor_q = conditions.value_q(deadline, "<", review_day) & Q(status__in=waiting)
+    if units is not None:
+        supervisor_q &= ~Q(org__path__in=units)
     return (
         qs.filter(is_deleted=False)
-        .where_value(wf.deadline_field, "<", day)
-        .where_value(wf.deadline_field, "not_empty")
+        .where_value(deadline, "not_empty")
         .exclude(status__in=wf.closed)
+        .filter(owner_q | supervisor_q)
     )
 
 
@@ -182,6 +198,7 @@ class OverdueItem:
     source: str
     deadline: str
     days: int
+    acting: str = "owner"  # who must act next: "owner" (the unit itself) or "supervisor" (the level above)
 
 
 def workflow_ledgers() -> list[tuple[LedgerType, Workflow]]:
@@ -204,7 +221,8 @@ def overdue_items(
     items: list[OverdueItem] = []
     for lt, wf in workflow_ledgers():
         qs = scope.records(lt, Record.objects.select_related("org"), under=org)
-        for record in overdue_records(qs, wf, day).order_by("org__path", "id"):
+        units = [org.path] if org is not None else scope.paths()
+        for record in overdue_records(qs, wf, day, units=units).order_by("org__path", "id"):
             record.ledger_type = lt
             items.append(_item(record, lt, wf, day))
     items.sort(key=_longest_overdue_first)
@@ -224,8 +242,10 @@ def overdue_preview(
     day = today or timezone.localdate()
     total = 0
     items: list[OverdueItem] = []
+    units = access.scope(user).paths()
     for lt, wf in workflow_ledgers():
-        qs = overdue_records(access.records(user, lt, Record.objects.select_related("org")), wf, day)
+        qs = access.records(user, lt, Record.objects.select_related("org"))
+        qs = overdue_records(qs, wf, day, units=units)
         total += qs.count()
         for record in qs.order_by_value(wf.deadline_field, then=("org__path", "id"))[:limit]:
             record.ledger_type = lt
@@ -241,13 +261,15 @@ def display_title(record: Record, wf: Workflow) -> str:
 
 def _item(record: Record, lt: LedgerType, wf: Workflow, day: dt.date) -> OverdueItem:
     deadline = record.values.get(wf.deadline_field, "")
+    due = wf.due(record)  # the acting unit's own deadline: the days overdue count from it
     return OverdueItem(
         record=record,
         ledger=lt,
         title=display_title(record, wf),
         source=str(record.values.get(wf.source_field) or "") if wf.source_field else "",
         deadline=deadline,
-        days=(day - dt.date.fromisoformat(deadline)).days,
+        days=(day - dt.date.fromisoformat(due)).days,
+        acting=wf.acting(record),
     )
 
 
@@ -256,6 +278,9 @@ def summary(items: list[OverdueItem]) -> dict[str, list[tuple[str, int]]]:
     by_unit = Counter(i.record.org.name for i in items)
     by_source = Counter(i.source or "（未填来源）" for i in items)
     return {"by_unit": by_unit.most_common(), "by_source": by_source.most_common()}
+
+
+WAITING = "（待上级销号）"  # an item late for the level above, not for its own unit
 
 
 def overdue_command(
@@ -280,7 +305,7 @@ def overdue_command(
         return 0, json.dumps(data, ensure_ascii=False, indent=2)
     lines = [f"{org.name}：截至 {cn_date(day)} 逾期未销号 {len(items)} 项"]
     lines += [
-        f"{i.record.org.name}\t{i.ledger.label}#{i.record.pk}\t{i.title}\t{i.record.status}\t时限 {cn_date(dt.date.fromisoformat(i.deadline))}\t逾期 {i.days} 天"
+        f"{i.record.org.name}\t{i.ledger.label}#{i.record.pk}\t{i.title}\t{i.record.status}{WAITING if i.acting == 'supervisor' else ''}\t时限 {cn_date(dt.date.fromisoformat(i.deadline))}\t逾期 {i.days} 天"
         for i in items
     ]
     return 0, "\n".join(lines)

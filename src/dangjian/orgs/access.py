@@ -189,6 +189,13 @@ class Scope:
     def may_review(self, org: Organization) -> bool:
         return not self.system and self.covers(org, REVIEW_ROLES)
 
+    def may_manage_backups(self) -> bool:
+        """Backups (list, make, download: the whole database and every attachment) are the 系统管理员's alone (三员分立):
+        not a unit role, not the other two administrators, not SYSTEM, not superuser status by itself."""
+        from .duties import is_system_admin
+
+        return not self.system and is_system_admin(self.user)
+
     def may_manage_packs(self) -> bool:
         """数据包 (ledgers, indicators, checks and templates for the whole installation) are installed in the web by
         a 管理员 of the reporting org, a root of the tree; not by the system administrator, nor by SYSTEM."""

@@ -19,7 +19,7 @@ from .models import FieldType, LedgerType, Record
 ROLES = {"owner": "本单位的填报员、审核员或管理员", "supervisor": "上级单位的审核员或管理员"}
 WORKFLOW_KEYS = {
     "states", "initial", "closed", "deadline_field", "source_field", "title_field", "closed_on_field",
-    "on_time_field", "transitions",
+    "on_time_field", "transitions", "review_days",
 }  # fmt: skip
 STEP_KEYS = {"code", "label", "from", "to", "who", "fields", "comment_required"}
 
@@ -50,6 +50,7 @@ class Workflow:
     closed_on_field: str
     on_time_field: str
     steps: tuple[Step, ...]
+    review_days: int = 0
 
     def step(self, code: str) -> Step | None:
         return next((s for s in self.steps if s.code == code), None)
@@ -59,13 +60,36 @@ class Workflow:
         """Fields only the workflow writes (an edit form or an import keeps their stored values)."""
         return tuple(f for f in (self.closed_on_field, self.on_time_field) if f)
 
+    def awaits_supervisor(self, status: str) -> bool:
+        """Is the next move on an item in this state the supervising unit's alone (e.g. 已整改: the owner has
+        finished its part, only 销号 or 退回 by the level above remain)?"""
+        roles = {w for s in self.steps if status in s.sources for w in s.who}
+        return status not in self.closed and roles == {"supervisor"}
+
+    @property
+    def supervisor_states(self) -> tuple[str, ...]:
+        return tuple(s for s in self.states if self.awaits_supervisor(s))
+
+    def acting(self, record: Record) -> str:
+        """Who must act next on an open item: "supervisor" (the level above reviews and closes) or "owner"."""
+        return "supervisor" if self.awaits_supervisor(record.status) else "owner"
+
+    def due(self, record: Record) -> str:
+        """The acting unit's deadline as ISO text ("" without a deadline): the item's deadline for the owner; that
+        deadline plus `review_days` for the supervisor, so an item the owner finished in time is not late for it,
+        and becomes late for the level above only once the review time is also past."""
+        deadline = record.values.get(self.deadline_field) or ""
+        if deadline and self.acting(record) == "supervisor" and self.review_days:
+            return (dt.date.fromisoformat(deadline) + dt.timedelta(days=self.review_days)).isoformat()
+        return deadline
+
     def is_overdue(self, record: Record, today: dt.date | None = None) -> bool:
-        """Past its deadline and not closed (ISO dates compare as text): the rule the overdue lists
-        (`dangjian.lists.workflow.overdue_records`) query by, for one record already read."""
+        """Past the acting unit's deadline (`due`) and not closed (ISO dates compare as text): the rule the overdue
+        lists (`dangjian.lists.workflow.overdue_records`) query by, for one record already read."""
         if record.is_deleted or record.status in self.closed:
             return False
-        deadline = record.values.get(self.deadline_field)
-        return bool(deadline) and deadline < (today or timezone.localdate()).isoformat()
+        due = self.due(record)
+        return bool(due) and due < (today or timezone.localdate()).isoformat()
 
     def closing_values(self, values: dict[str, Any], target: str, day: dt.date) -> None:
         """Entering a closed state stamps the day and whether it met the deadline; leaving one clears both."""
@@ -120,13 +144,16 @@ def parse(data: dict[str, Any], fields: dict[str, str]) -> Workflow:
         names[key] = code
     if not names["deadline_field"]:
         raise WorkflowError("缺少 deadline_field（整改时限字段）")
+    review_days = data.get("review_days", 0)
+    if not isinstance(review_days, int) or isinstance(review_days, bool) or not 0 <= review_days <= 365:
+        raise WorkflowError("review_days（上级核查销号的天数）应为 0 至 365 的整数")
     steps = tuple(_parse_step(i, s, states, fields) for i, s in enumerate(data.get("transitions", [])))
     if not steps:
         raise WorkflowError("至少要有一个 transitions（流转）")
     codes = [s.code for s in steps]
     if len(set(codes)) != len(codes):
         raise WorkflowError("流转代码重复")
-    return Workflow(states, initial, closed, steps=steps, **names)
+    return Workflow(states, initial, closed, steps=steps, review_days=review_days, **names)
 
 
 def _parse_step(i: int, item: Any, states: tuple[str, ...], fields: dict[str, str]) -> Step:

@@ -78,6 +78,16 @@ def may_manage_packs(context: dict[str, Any]) -> bool:
 
 
 @register.simple_tag(takes_context=True)
+def may_manage_backups(context: dict[str, Any]) -> bool:
+    """Whether the top bar offers 备份: the account's Scope says (the 系统管理员 alone)."""
+    from dangjian.orgs import access
+
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    return bool(user is not None and user.is_authenticated and access.scope(user).may_manage_backups())
+
+
+@register.simple_tag(takes_context=True)
 def has_unit_role(context: dict[str, Any]) -> bool:
     """Whether the top bar offers the unit sections (台账 · 填报任务 · 清单 · 报告): the account holds a role at some
     org. The three administrators hold none, and those pages would only tell them so."""
