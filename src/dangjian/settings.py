@@ -257,3 +257,8 @@ EMAIL_USE_TLS = envbool("EMAIL_USE_TLS")
 EMAIL_USE_SSL = envbool("EMAIL_USE_SSL")
 EMAIL_TIMEOUT = envint("EMAIL_TIMEOUT", 30)
 DEFAULT_FROM_EMAIL = env("EMAIL_FROM", "dangjian@localhost")
+
+# The address people reach the server at (e.g. https://dj.example.gov.cn): a saved HTML report's evidence links point
+# there, so the file opened from disk still leads to the records. Unset: the address the download request came to
+# (`dangjian report --format html` then keeps links relative to the server).
+SITE_URL = env("SITE_URL", "").rstrip("/")
