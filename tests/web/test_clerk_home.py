@@ -57,10 +57,10 @@ def test_due_this_week_lists_tasks_and_list_items_nearest_first_with_days_left(c
 
     client.force_login(world.clerk)
     due = section(client.get("/").content.decode(), "clerk-due")
-    titles = re.findall(r'<a href="[^"]+">([^<]+)</a> <span class="muted small">', due)
+    titles = re.findall(r'<a href="[^"]+">([^<]+)</a>\s*<div class="muted small">', due)
     assert titles == ["昨天截止的任务", "今天到期的整改事项", "三天后截止的任务", "六天后到期的整改事项"]
     for when in ("已逾期 1 天", "今天截止", "还剩 3 天", "还剩 6 天"):
-        assert f"<strong>{when}</strong>" in due
+        assert f'<strong class="when">{when}</strong>' in due
     assert "下个月截止的任务" not in due and "两周后" not in due and "和平社区的整改事项" not in due
     assert 'class="badge danger">4<' in due
 
