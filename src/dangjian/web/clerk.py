@@ -169,7 +169,7 @@ def returned(scope: access.Scope) -> tuple[int, list[Returned]]:
                     at=step.at if step else None,
                 )
             )
-    oldest = dt.datetime.min.replace(tzinfo=dt.UTC)
+    oldest = dt.datetime.min.replace(tzinfo=dt.timezone.utc)
     items.sort(key=lambda r: r.at or oldest, reverse=True)
     return count, items[:LIMIT]
 
