@@ -7,9 +7,9 @@ import re
 
 import pytest
 from django.test import Client
+from tests.tasks.conftest import make_task
 
 from dangjian.records import services
-from tests.tasks.conftest import make_task
 
 MEETING = {"date": "2019-03-05", "kind": "党课", "topic": "学习党章"}
 

@@ -6,10 +6,12 @@ from __future__ import annotations
 import html as html_lib
 import re
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from django.contrib.staticfiles import finders
 from django.test import Client
+from tests.indicators.test_parameters import param_pack, registered  # noqa: F401 (a fixture)
 
 from dangjian.orgs.models import Organization
 from dangjian.orgs.picker import OrgChoiceField, render_picker
@@ -89,7 +91,7 @@ def test_the_records_filter_offers_only_the_accounts_orgs(world, who, expected):
 @pytest.mark.parametrize(
     ("url", "name", "who", "expected"),
     [
-        ("/ledgers/study_activity/new", "reporting_org", "reviewer", "s1 c1 c2"),  # values are primary keys here
+        ("/ledgers/study_activity/new", "reporting_org", "reviewer", "s1 c1 c2"),  # values: primary keys
         ("/ledgers/tasks/new", "creator_org", "reviewer", "s1 c1 c2"),
         ("/ledgers/tasks/new", "scope_root", "reviewer", "s1 c1 c2"),
         ("/ledgers/study_activity/import", "org", "reviewer", "s1 c1 c2"),
@@ -116,3 +118,13 @@ def test_the_picker_script_is_on_every_page_and_the_select_works_without_it(worl
     # without the script the plain select still submits: the filter by org works
     response = client_for(world.reviewer).get("/ledgers/study_activity/", {"org": "c1"})
     assert re.search(r'<option value="c1"[^>]* selected>', response.content.decode())
+
+
+@pytest.mark.usefixtures("param_pack")
+def test_the_parameter_entry_offers_the_picker_of_the_orgs_that_may_enter_it(world):
+    page = client_for(world.reviewer).get(f"/indicators/parameters/{quote(registered().key)}/")
+    assert page.status_code == 200
+    options = picker(page.content.decode(), "org")
+    by_pk = {str(o.pk): o.code for o in Organization.objects.all()}
+    got = {by_pk[value] for value in codes(options)}
+    assert got and got <= {"s1", "c1", "c2"}  # within the reviewer's street, nothing else
