@@ -107,6 +107,13 @@ def test_returned_task_and_list_item_show_reason_who_when_and_a_link_to_fix(clie
 
     client.force_login(world.sibling)  # another unit's clerk sees none of it
     assert "clerk-returned" not in client.get("/").content.decode()
+    client.force_login(world.reviewer)  # who returned them: not his to fix
+    assert "clerk-returned" not in client.get("/").content.decode()
+    client.force_login(world.unit_admin)  # the district's administrator above: the street's units were returned
+    assert 'class="badge danger">2<' in section(client.get("/").content.decode(), "clerk-returned")
+    client.force_login(world.viewer)  # a 查看者 enters for no unit: no clerk's day at all
+    page = client.get("/").content.decode()
+    assert "clerk-returned" not in page and "clerk-due" not in page
 
 
 def test_backward_steps_are_read_from_the_workflow(world):

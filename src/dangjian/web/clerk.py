@@ -123,8 +123,14 @@ def returned(scope: access.Scope) -> tuple[int, list[Returned]]:
         .order_by("-at", "-id"),
         to_attr="returns",
     )
+    last_return = TaskEvent.objects.filter(target=OuterRef("pk"), to_status=TargetStatus.RETURNED).order_by(
+        "-at", "-id"
+    )
+    me = getattr(scope.user, "pk", None)
     targets = (
         TaskTarget.objects.filter(org__in=scope.entry_orgs(), status=TargetStatus.RETURNED)
+        .annotate(returned_by=Subquery(last_return.values("by")[:1]))
+        .exclude(returned_by=me)  # what one returned oneself (a reviewer above the unit) is not one's to fix
         .select_related("task", "org")
         .prefetch_related(back_events)
         .order_by("-id")
@@ -151,8 +157,9 @@ def returned(scope: access.Scope) -> tuple[int, list[Returned]]:
         qs = (
             scope.records(lt, Record.objects.select_related("org"), roles=access.WRITE_ROLES)
             .exclude(status__in=wf.closed)
-            .annotate(last_step=Subquery(last.values("code")[:1]))
+            .annotate(last_step=Subquery(last.values("code")[:1]), last_by=Subquery(last.values("by")[:1]))
             .filter(last_step__in=codes)
+            .exclude(last_by=me)
         )
         count += qs.count()
         for record in qs.order_by("-id")[:LIMIT]:

@@ -56,7 +56,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "may_enter": scope.entry_orgs().exists(),
         "open_targets": collection.open_targets(request.user)[:50],
     }
-    if scope.memberships:  # the clerk's day: due this week, returned and why (web/_clerk_*.html)
+    if context["may_enter"]:  # the clerk's day: due this week, returned and why (web/_clerk_*.html)
         context.update(clerk.day(scope))
     # 清单事项逾期未销号的提醒: the count and the ten longest overdue; the full list is one click away.
     context["overdue_count"], context["overdue"] = workflow.overdue_preview(request.user)
