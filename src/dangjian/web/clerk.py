@@ -1,6 +1,6 @@
 """The clerk's day on the home page: what falls due this week and what came back (退回) and why.
 
-Both lists hold the 填报任务 of the units the account enters for and the 清单 items those units own, ordered by
+Both lists hold the 填报任务 of the account's own units (own_units) and the 清单 items those units own, ordered by
 urgency (the nearest deadline first; the latest return first). Each entry carries the link to where it is done.
 """
 
@@ -48,6 +48,13 @@ class Returned:
     at: dt.datetime | None
 
 
+def own_units(scope: access.Scope) -> list[int]:
+    """The units whose work is the account's own: those where it is itself a 填报员, 审核员 or 管理员 (as the daily
+    reminders are addressed, web/reminders.py). A district's administrator is not handed every community's to-dos;
+    units below are watched on the task and overdue pages."""
+    return [m.org.pk for m in scope.memberships if m.role in access.WRITE_ROLES and m.org.is_active]
+
+
 def _backward_steps(wf: workflow.Workflow) -> list[str]:
     """The steps that send an item back (退回): their target state comes before every state they start from."""
     order = {state: i for i, state in enumerate(wf.states)}
@@ -65,9 +72,7 @@ def due_this_week(scope: access.Scope, today: dt.date | None = None) -> tuple[in
     end = day + dt.timedelta(days=WEEK)
     items: list[Due] = []
     targets = (
-        TaskTarget.objects.filter(
-            org__in=scope.entry_orgs(), status__in=OPEN_STATUSES, task__deadline__lte=end
-        )
+        TaskTarget.objects.filter(org__in=own_units(scope), status__in=OPEN_STATUSES, task__deadline__lte=end)
         .select_related("task", "org")
         .order_by("task__deadline", "org__path")
     )
@@ -86,9 +91,11 @@ def due_this_week(scope: access.Scope, today: dt.date | None = None) -> tuple[in
         )
     count = targets.count() if len(items) > LIMIT else len(items)
     for lt, wf in workflow.workflow_ledgers():
-        qs = scope.records(lt, Record.objects.select_related("org"), roles=access.WRITE_ROLES)
+        qs = scope.records(lt, Record.objects.select_related("org")).filter(org__in=own_units(scope))
+        acting = {state for step in wf.steps if "owner" in step.who for state in step.sources}
         qs = (
-            qs.exclude(status__in=wf.closed)
+            qs.filter(status__in=acting)  # the unit must act next (not an item awaiting the level above)
+            .exclude(status__in=wf.closed)
             .where_value(wf.deadline_field, ">=", day.isoformat())
             .where_value(wf.deadline_field, "<=", end.isoformat())
         )
@@ -128,7 +135,7 @@ def returned(scope: access.Scope) -> tuple[int, list[Returned]]:
     )
     me = getattr(scope.user, "pk", None)
     targets = (
-        TaskTarget.objects.filter(org__in=scope.entry_orgs(), status=TargetStatus.RETURNED)
+        TaskTarget.objects.filter(org__in=own_units(scope), status=TargetStatus.RETURNED)
         .annotate(returned_by=Subquery(last_return.values("by")[:1]))
         .exclude(returned_by=me)  # what one returned oneself (a reviewer above the unit) is not one's to fix
         .select_related("task", "org")
@@ -155,7 +162,8 @@ def returned(scope: access.Scope) -> tuple[int, list[Returned]]:
         if not codes:
             continue
         qs = (
-            scope.records(lt, Record.objects.select_related("org"), roles=access.WRITE_ROLES)
+            scope.records(lt, Record.objects.select_related("org"))
+            .filter(org__in=own_units(scope))
             .exclude(status__in=wf.closed)
             .annotate(last_step=Subquery(last.values("code")[:1]), last_by=Subquery(last.values("by")[:1]))
             .filter(last_step__in=codes)
