@@ -96,6 +96,13 @@ def test_the_org_picker_narrows_the_district_as_one_types(district, server):  # 
     b.js("document.querySelector('#id_scope_root').parentNode.querySelector('.org-picker-filter').focus()")
     b.page("Input.insertText", text="城关")
     shot(b, "org-picker-task-form")
+    b.go(f"{server}/ledgers/study_activity/new")  # the record form's 填报单位
+    b.js("document.querySelector('#id_reporting_org').parentNode.querySelector('.org-picker-filter').focus()")
+    b.page("Input.insertText", text="jd01-sq0")  # part of a code finds the units as well
+    key(b, "ArrowDown", 40)
+    assert b.js("document.activeElement.id") == "id_reporting_org"
+    assert b.js("document.querySelector('#id_reporting_org').value") != ""
+    shot(b, "org-picker-record-form")
 
 
 def test_the_picker_on_a_phone_and_the_api_corner(district, server):  # noqa: F811
