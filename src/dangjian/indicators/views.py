@@ -21,7 +21,7 @@ from dangjian.web.responses import json_response, local_path
 from . import evidence as ev
 from . import schemas
 from .engine import Period, UnknownIndicator
-from .links import BadLink, EvidenceLink, canonical_query
+from .links import BadLink, EvidenceLink, canonical_query, with_back
 
 PAGE_SIZE = 100
 
@@ -113,6 +113,7 @@ def evidence(request: HttpRequest) -> HttpResponse:
     query = request.GET.copy()
     query.pop("page", None)
     query.pop("format", None)
+    back = local_path(request.GET.get("from"))
     context = {
         "ev": found,
         "value_text": ev.display(found.value.value, found.indicator.unit),
@@ -120,6 +121,9 @@ def evidence(request: HttpRequest) -> HttpResponse:
         "page": page,
         "query": query.urlencode(),
         "may_write_reports": access.scope(request.user).may_write_reports(),  # a link to the builder
-        "back": local_path(request.GET.get("from")),  # the report page the figure was opened from
+        "back": back,  # the report page (or the formula's evidence) the figure was opened from
+        "back_label": "返回上一指标" if back.startswith(request.path) else "返回报告",
+        # a formula's operands (本年 and 上年 alike) lead back here, as the report's figures lead back to it
+        "operands": [(o, with_back(o.url, f"{request.path}?{query.urlencode()}")) for o in found.operands],
     }
     return render(request, "indicators/evidence.html", context)
