@@ -80,3 +80,20 @@ def test_the_reports_json_is_in_the_api_corner_not_among_the_downloads(client, w
     json_url = reverse("reports:download", kwargs={**ARGS, "fmt": "json"})
     assert f'href="{json_url}">JSON</a>' in corner
     assert client.get(json_url).json()
+
+
+def test_the_command_lines_html_links_to_the_configured_site(report_pack, tmp_path, settings):
+    from dangjian.cli import build_parser
+    from dangjian.reports.cli import report
+
+    def html(name: str) -> str:
+        out = tmp_path / name
+        argv = ["report", "--template", "testreport", "--org", "root", "--year", "2019", "--format", "html"]
+        assert report(build_parser().parse_args([*argv, "-o", str(out)])) == 0
+        return out.read_text(encoding="utf-8")
+
+    relative = slot_links(html("relative.html"))  # no address configured: links relative to the server
+    assert relative and all(link.startswith(f"{EVIDENCE}?") for link in relative)
+    settings.SITE_URL = "http://10.0.0.8:8000"
+    absolute = slot_links(html("absolute.html"))
+    assert absolute == [f"http://10.0.0.8:8000{link}" for link in relative]
