@@ -97,3 +97,22 @@ def test_the_command_lines_html_links_to_the_configured_site(report_pack, tmp_pa
     settings.SITE_URL = "http://10.0.0.8:8000"
     absolute = slot_links(html("absolute.html"))
     assert absolute == [f"http://10.0.0.8:8000{link}" for link in relative]
+
+
+@pytest.mark.parametrize("bad", ["dj.example.gov.cn", "https://dj.example.gov.cn/dangjian", "ftp://x"])
+def test_a_site_url_that_is_not_an_address_stops_the_start_with_a_chinese_message(tmp_path, bad):
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DANGJIAN_")}
+    env.update({"DANGJIAN_DATA_DIR": str(tmp_path), "DANGJIAN_SITE_URL": bad})
+    done = subprocess.run(
+        [sys.executable, "-c", "import dangjian.settings"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode != 0
+    assert "DANGJIAN_SITE_URL 应为系统的访问地址" in done.stderr and bad in done.stderr
