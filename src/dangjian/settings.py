@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from pathlib import Path
 
@@ -257,3 +258,15 @@ EMAIL_USE_TLS = envbool("EMAIL_USE_TLS")
 EMAIL_USE_SSL = envbool("EMAIL_USE_SSL")
 EMAIL_TIMEOUT = envint("EMAIL_TIMEOUT", 30)
 DEFAULT_FROM_EMAIL = env("EMAIL_FROM", "dangjian@localhost")
+
+# The address people reach the server at (e.g. https://dj.example.gov.cn): a saved HTML report's evidence links point
+# there, so the file opened from disk still leads to the records. Unset: the address the download request came to
+# (`dangjian report --format html` then keeps links relative to the server).
+SITE_URL = env("SITE_URL", "").strip().rstrip("/")
+if SITE_URL and not re.fullmatch(r"https?://[^/\s?#]+", SITE_URL):
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(
+        f"DANGJIAN_SITE_URL 应为系统的访问地址，以 http:// 或 https:// 开头、不带路径，如 https://dj.example.gov.cn"
+        f"（现为“{SITE_URL}”）"
+    )

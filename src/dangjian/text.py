@@ -60,6 +60,14 @@ def cn_date(value: dt.date | str | None) -> str:
     return f"{day.year}年{day.month}月{day.day}日"
 
 
+def days_left(deadline: dt.date, today: dt.date) -> str:
+    """How far off a deadline is, as a to-do list says it: 还剩 3 天, 明天截止, 今天截止, 已逾期 2 天."""
+    days = (deadline - today).days
+    if days < 0:
+        return f"已逾期 {-days} 天"
+    return {0: "今天截止", 1: "明天截止"}.get(days, f"还剩 {days} 天")
+
+
 def cn_month_day(day: dt.date) -> str:
     """3月5日: a day within a year the prose has already named."""
     return f"{day.month}月{day.day}日"

@@ -128,7 +128,7 @@ def test_a_formula_lists_the_indicators_it_reads_each_linked_to_its_evidence(cli
     url = evidence_url("学习.次数", setup.root, Period.year(2019))
     assert data["operands"] == [{"key": "学习.次数", "label": "学习次数", "value": 3, "url": url}]
     page = get(client, "学习.两倍").content.decode()
-    assert "公式中的指标" in page and f'<a href="{url.replace("&", "&amp;")}">查看佐证</a>' in page
+    assert "公式中的指标" in page and f'<a href="{url.replace("&", "&amp;")}&amp;from=' in page
     # Last year's formula is the formula asked for last year: its operands are last year's, linked as such.
     last_year = get(client, "学习.两倍", start="2018-01-01", end="2018-12-31", format="json").json()
     assert last_year["value"] == 0 and last_year["operands"][0]["key"] == "学习.次数"

@@ -106,6 +106,14 @@ def evidence_url(key: str, org: Any, period: _Span, group: str = "") -> str:
     return link_for(key, org.code, period, group).url
 
 
+def with_back(url: str | None, back: str) -> str | None:
+    """An evidence link that leads back: the page it is opened from (a report, a finalised run, a comparison) rides
+    along as `from=`, which the evidence page offers as 返回报告 when it is a path on this site."""
+    if not url or not back:
+        return url
+    return url + ("&" if "?" in url else "?") + urlencode({"from": back})
+
+
 def canonical_query(query: Any) -> str | None:
     """For a link of an older or shorter form (`year=2019`, `period=2019Q1`, or a `上年.` key), the query string of the one form, every other
     parameter kept (format, page); None when the link is already in the one form. `query` is a request's

@@ -25,6 +25,7 @@ from django.views.decorators.http import require_POST
 from dangjian.audit.log import Action, record
 from dangjian.orgs import access
 from dangjian.orgs.models import Organization
+from dangjian.orgs.picker import OrgChoiceField
 from dangjian.tasks.models import CollectionTask
 from dangjian.web.responses import json_response
 
@@ -85,13 +86,8 @@ class DefineForm(forms.Form):
             self.fields[name].error_messages["max_length"] = f"【{self.fields[name].label}】最多 {limit} 字"
 
 
-class OrgChoice(forms.ModelChoiceField):
-    def label_from_instance(self, obj: Organization) -> str:  # type: ignore[override]
-        return "　" * (obj.depth - 1) + obj.name
-
-
 class EntryForm(forms.Form):
-    org = OrgChoice(label="填报单位", queryset=Organization.objects.none())
+    org = OrgChoiceField(label="填报单位", queryset=Organization.objects.none())
     period_start = forms.DateField(label="统计期起", widget=DATE)
     period_end = forms.DateField(label="统计期止", widget=DATE)
     value = forms.CharField(label="数值", max_length=2000, strip=False)

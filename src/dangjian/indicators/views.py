@@ -21,7 +21,7 @@ from dangjian.web.responses import json_response, local_path
 from . import crossledger, schemas
 from . import evidence as ev
 from .engine import Period, UnknownIndicator
-from .links import BadLink, EvidenceLink, canonical_query
+from .links import BadLink, EvidenceLink, canonical_query, with_back
 
 PAGE_SIZE = 100
 
@@ -113,6 +113,7 @@ def evidence(request: HttpRequest) -> HttpResponse:
     query = request.GET.copy()
     query.pop("page", None)
     query.pop("format", None)
+    back = local_path(request.GET.get("from"))
     context = {
         "ev": found,
         "value_text": "无法计算"
@@ -126,6 +127,9 @@ def evidence(request: HttpRequest) -> HttpResponse:
         # a link to the builder (not for a part of a people count or a ratio: it is edited with its indicator)
         "may_write_reports": crossledger.PART not in found.key
         and access.scope(request.user).may_write_reports(),
-        "back": local_path(request.GET.get("from")),  # the report page the figure was opened from
+        "back": back,  # the report page (or the formula's evidence) the figure was opened from
+        "back_label": "返回上一指标" if back.startswith(request.path) else "返回报告",
+        # a formula's operands (本年 and 上年 alike) lead back here, as the report's figures lead back to it
+        "operands": [(o, with_back(o.url, f"{request.path}?{query.urlencode()}")) for o in found.operands],
     }
     return render(request, "indicators/evidence.html", context)

@@ -44,7 +44,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.db.models import Q, QuerySet
 
-from .models import Membership, Organization, Role
+from .models import Membership, Organization, OrgKind, Role
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -250,6 +250,16 @@ class Scope:
             return queryset.filter(confidential=False)
         visible = [lt.pk for lt in queryset.filter(confidential=True) if self.sees_rows(lt)]
         return queryset.filter(Q(confidential=False) | Q(pk__in=visible))
+
+    def kept_ledgers(self, ledgers: Iterable[Any]) -> list[Any]:
+        """The ledgers that apply to the account: those a kind of org within its subtrees keeps (a ledger's
+        `kept_by`, from its pack; a ledger naming no kinds is kept by all). The ledger page and the home page list
+        these, 全部台账 one click away."""
+        ledgers = list(ledgers)
+        if not any(lt.kept_by for lt in ledgers):
+            return ledgers
+        kinds = set(OrgKind.objects.filter(orgs__in=self.orgs()).values_list("code", flat=True))
+        return [lt for lt in ledgers if not lt.kept_by or kinds.intersection(lt.kept_by)]
 
     # --- records ------------------------------------------------------------------------------------------------
 

@@ -13,11 +13,12 @@ from urllib.parse import urlencode
 
 from django import forms
 from django.core.files.uploadedfile import UploadedFile
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 from django.http import QueryDict
 
 from dangjian.orgs import access
 from dangjian.orgs.models import Organization
+from dangjian.orgs.picker import OrgChoiceField, code_picker
 
 from .conditions import value_order, value_q
 from .fields import parse_date
@@ -33,19 +34,6 @@ BOOL_CHOICES = [("", "—"), ("是", "是"), ("否", "否")]
 
 class MultipleFileInput(forms.ClearableFileInput):
     allow_multiple_selected = True
-
-
-class OrgChoiceField(forms.ModelChoiceField):
-    """Orgs indented by their depth in the tree, so a select of 200 units still reads as a tree."""
-
-    top_depth = 1
-
-    def label_from_instance(self, obj: Organization) -> str:
-        return org_label(obj, self.top_depth)
-
-
-def org_label(org: Organization, top_depth: int) -> str:
-    return "\u3000" * (org.depth - top_depth) + org.name
 
 
 def form_field(spec: LedgerField, user: Any = None, current: Any = None) -> forms.Field:
@@ -70,8 +58,7 @@ def form_field(spec: LedgerField, user: Any = None, current: Any = None) -> form
         named = Q(code=current) if isinstance(current, str) and current else Q(pk__in=[])
         visible = access.scope(user).orgs().filter(is_active=True).values("pk")
         orgs = Organization.objects.filter(Q(pk__in=visible) | named).order_by("path")
-        top = min((o.depth for o in orgs), default=1)
-        widget = forms.Select(choices=[("", "—请选择—")] + [(o.code, org_label(o, top)) for o in orgs])
+        widget = code_picker(orgs, empty="—请选择—")
     elif kind in NUMERIC_TYPES:
         widget = forms.TextInput(attrs={"inputmode": "decimal" if kind != FieldType.INTEGER else "numeric"})
     else:
@@ -112,7 +99,7 @@ class RecordForm(forms.Form):
         if record is None:
             orgs = access.scope(user).entry_orgs(ledger_type).order_by("path")
             only = list(orgs[:2])
-            org_field = self.fields[ORG_FIELD] = OrgChoiceField(
+            self.fields[ORG_FIELD] = OrgChoiceField(
                 queryset=orgs,
                 label="填报单位",
                 empty_label="—请选择填报单位—",
@@ -122,7 +109,6 @@ class RecordForm(forms.Form):
                     "invalid_choice": "【填报单位】您无权为该单位填报，请重新选择",
                 },
             )
-            org_field.top_depth = min((o.depth for o in orgs), default=1)
         for spec in self.specs:
             current = record.values.get(spec.code) if record is not None else None
             self.fields[spec.code] = form_field(spec, user, current)
@@ -288,10 +274,9 @@ class RecordFilter:
                 params.pop(k, None)
         return urlencode(params)
 
-    def org_options(self) -> list[tuple[str, str]]:
-        orgs = list(access.scope(self.user).orgs().order_by("path"))
-        top = min((o.depth for o in orgs), default=1)
-        return [(o.code, org_label(o, top)) for o in orgs]
+    def org_options(self) -> QuerySet[Organization]:
+        """The orgs the filter's picker offers: the account's scope, in tree order."""
+        return access.scope(self.user).orgs().order_by("path")
 
     def select_fields(self) -> list[tuple[LedgerField, list[str], str]]:
         out = []

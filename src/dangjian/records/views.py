@@ -24,7 +24,7 @@ from django.views.decorators.http import require_POST
 
 from dangjian.audit import log as audit
 from dangjian.orgs import access
-from dangjian.orgs.models import Organization, OrgKind
+from dangjian.orgs.models import Organization
 from dangjian.text import person
 from dangjian.web.responses import json_response, wants_json
 
@@ -114,8 +114,7 @@ def index(request: HttpRequest) -> HttpResponse:
     # The ledgers kept by the kinds of org within the account's subtrees (a ledger's `kept_by`, from its pack);
     # 全部台账 is one click away. The JSON twin lists them all, as the API does.
     show_all = request.GET.get("all") == "1"
-    kinds = set(OrgKind.objects.filter(orgs__in=scope.orgs()).values_list("code", flat=True))
-    applying = [lt for lt in ledgers if not lt.kept_by or kinds.intersection(lt.kept_by)]
+    applying = scope.kept_ledgers(ledgers)
     shown = ledgers if show_all else applying
     groups = [
         (cat, [(lt, counts[lt.pk]) for lt in items])

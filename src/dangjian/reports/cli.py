@@ -16,7 +16,7 @@ from dangjian.orgs.models import Organization
 from . import values as sources
 from .models import ReportTemplate
 from .render_docx import render_docx
-from .render_html import render_html
+from .render_html import render_html, site_url
 from .render_json import render_json, render_txt
 from .templating import TemplateRefused, render
 
@@ -69,7 +69,7 @@ def report(args: argparse.Namespace) -> int:
     if fmt == "docx":
         content = render_docx(rendered)
     elif fmt == "html":
-        content = render_html(rendered)
+        content = render_html(rendered, site_url())
     elif fmt == "json":
         content = render_json(rendered) + "\n"
     else:

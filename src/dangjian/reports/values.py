@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from dangjian.indicators.links import with_back as with_back  # an evidence link that leads back (from=)
 from dangjian.indicators.periods import FIRST_YEAR as FIRST_YEAR  # re-exported: bounds live with the parser
 from dangjian.indicators.periods import QUARTERS as QUARTERS
 from dangjian.indicators.periods import Period, parse_choice

@@ -26,7 +26,7 @@ from . import defaults, editing
 from . import values as sources
 from .models import ReportRun, ReportTemplate, report_file_stem
 from .render_docx import render_docx
-from .render_html import render_html, report_body
+from .render_html import render_html, report_body, site_url
 from .render_json import check_row, render_json, render_txt
 from .runs import FINALISE_REFUSED, FinaliseBlocked, FinaliseRefused, compare, finalise
 from .schemas import report_out
@@ -41,6 +41,8 @@ FORMATS = {
     "txt": "text/plain; charset=utf-8",
 }
 FORMAT_LABELS = {"docx": "Word", "html": "HTML", "json": "JSON", "txt": "文本"}
+# what the 下载 box offers people; the JSON sits in the page's 数据接口 corner (_api_corner.html)
+PEOPLE_FORMATS = {k: v for k, v in FORMAT_LABELS.items() if k != "json"}
 
 
 def _org(request: HttpRequest, code: str) -> Organization:
@@ -226,7 +228,7 @@ def preview(
         "checks": [check_row(c) for c in rendered.checks],
         "failed": [check_row(c) for c in rendered.failed_checks()],
         "blocking": [check_row(c) for c in rendered.blocking_checks()],
-        "formats": FORMAT_LABELS,
+        "formats": PEOPLE_FORMATS,
         "may_finalise": access.may_review(request.user, rendered.org),
         "runs": ReportRun.objects.filter(
             template=rendered.template, org=rendered.org, period_start=span.start, period_end=span.end
@@ -259,7 +261,7 @@ def download(
     if fmt == "docx":
         return _attachment(render_docx(rendered), fmt, name)
     if fmt == "html":
-        return _attachment(render_html(rendered), fmt, name)
+        return _attachment(render_html(rendered, site_url(request)), fmt, name)
     if fmt == "json":
         return _attachment(render_json(rendered), fmt, name, inline=True)
     return _attachment(render_txt(rendered), fmt, name, inline=True)
@@ -312,7 +314,7 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "run": run,
         "body": report_body(run.marked, stored_slots(run), back=request.path),
         "failed": run.failed_checks,
-        "formats": {k: v for k, v in FORMAT_LABELS.items() if k != "html"},
+        "formats": {k: v for k, v in PEOPLE_FORMATS.items() if k != "html"},
         "year": run.period_start.year,
         "period": sources.period_from_dates(run.period_start, run.period_end),
     }
@@ -363,7 +365,16 @@ def compare_view(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         "run": run,
         # Each changed number opens today's records behind it: the change is one click from its cause.
-        "changes": [(c, sources.evidence_url(c.indicator, run.org, period)) for c in changes],
+        # … and leads back here (from=), as a figure opened from the report does.
+        "changes": [
+            (
+                c,
+                sources.with_back(
+                    sources.evidence_url(c.indicator, run.org, period), request.get_full_path()
+                ),
+            )
+            for c in changes
+        ],
         "text_changed": fresh.text != run.text,
         "preview_url": reverse(
             "reports:preview", kwargs={"key": run.template.key, "org": run.org.code, "period": period.code}

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 
 from dangjian.orgs import access
 from dangjian.orgs.models import Organization, OrgKind
+from dangjian.orgs.picker import OrgChoiceField
 from dangjian.records.models import LedgerType
 from dangjian.spreadsheets.xlsx import XLSX_MIME
 from dangjian.web.responses import content_disposition, download_name, json_response
@@ -27,20 +28,15 @@ from . import collection, extras, schemas
 from .models import CollectionTask, TaskTarget
 
 
-class OrgChoice(forms.ModelChoiceField):
-    def label_from_instance(self, obj: Organization) -> str:  # type: ignore[override]
-        return "　" * (obj.depth - 1) + obj.name
-
-
 class TaskForm(forms.Form):
     title = forms.CharField(label="任务名称", max_length=120)
-    creator_org = OrgChoice(label="发起单位", queryset=Organization.objects.none())
+    creator_org = OrgChoiceField(label="发起单位", queryset=Organization.objects.none())
     ledger_types = forms.ModelMultipleChoiceField(
         label="台账", queryset=LedgerType.objects.none(), widget=forms.CheckboxSelectMultiple
     )
     period_start = forms.DateField(label="统计期起", widget=forms.DateInput(attrs={"type": "date"}))
     period_end = forms.DateField(label="统计期止", widget=forms.DateInput(attrs={"type": "date"}))
-    scope_root = OrgChoice(
+    scope_root = OrgChoiceField(
         label="填报范围",
         queryset=Organization.objects.none(),
         help_text="向该组织的下级单位收集（不含其本身）",

@@ -17,7 +17,7 @@ from dangjian.orgs import access
 from dangjian.records.models import LedgerType
 from dangjian.tasks import collection
 
-from . import reminders
+from . import clerk, reminders
 from .models import Reminder
 
 
@@ -47,12 +47,17 @@ class LoginView(auth_views.LoginView):
 def home(request: HttpRequest) -> HttpResponse:
     user: Any = request.user  # authenticated: login_required
     scope = access.scope(user)  # the memberships, read once for the whole request
+    visible = list(scope.ledger_types(LedgerType.objects.filter(is_active=True)))
+    kept = scope.kept_ledgers(visible)  # the ledgers of one's own kinds of unit; 全部台账 one click away
     context = {
         "memberships": scope.memberships,
-        "ledgers": scope.ledger_types(LedgerType.objects.filter(is_active=True)),
+        "ledgers": kept,
+        "ledgers_hidden": len(visible) - len(kept),
         "may_enter": scope.entry_orgs().exists(),
         "open_targets": collection.open_targets(request.user)[:50],
     }
+    if context["may_enter"]:  # the clerk's day: due this week, returned and why (web/_clerk_*.html)
+        context.update(clerk.day(scope))
     # 清单事项逾期未销号的提醒: the count and the ten longest overdue; the full list is one click away.
     context["overdue_count"], context["overdue"] = workflow.overdue_preview(request.user)
     context["reminders"] = list(reminders.unread(user)[:5])  # 提醒: the newest unread digests

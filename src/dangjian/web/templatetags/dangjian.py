@@ -104,3 +104,15 @@ def record_title(record: Any, user: Any) -> str:
     from dangjian.records.titles import record_title as title
 
     return title(user, record)
+
+
+@register.simple_tag
+def org_picker(
+    name: str, orgs: Any, selected: str = "", empty: str | None = None, **attrs: Any
+) -> SafeString:
+    """{% org_picker "org" orgs chosen.org empty="—全部—" id="id_org" required=True %}: a `<select>` of org codes as
+    the one org picker (dangjian.orgs.picker): indented as a tree, searchable with orgpicker.js, a plain select
+    without it. `orgs`: the scope's orgs for this choice, in tree order."""
+    from dangjian.orgs.picker import render_picker
+
+    return mark_safe(render_picker(name, orgs, str(selected or ""), empty=empty, attrs=attrs))  # noqa: S308 - Django's widget escapes
