@@ -261,6 +261,69 @@ def _evaluate(
     return values
 
 
+def evaluate_units(
+    parent: Organization,
+    units: list[Organization],
+    period: Period,
+    keys: Iterable[str],
+    *,
+    viewer: Any = None,
+    defs: Mapping[str, Indicator] | None = None,
+) -> dict[int, dict[str, Value]]:
+    """The values of `keys` for each of `units` (the parent's children, one depth), as `evaluate(unit, period,
+    keys, previous=False)` gives them, in one grouped query per ledger instead of one per unit and ledger (a
+    ranking of units). Indicators that cannot be grouped (formulas, attributes, parameters, lists, self-scoped
+    ones, confidential figures that need a small-count check) are evaluated per unit, as `evaluate` does."""
+    viewer = current_viewer(viewer)
+    if defs is None:
+        defs = definitions()
+    keys = list(dict.fromkeys(keys))
+    for key in keys:
+        if key not in defs:
+            raise UnknownIndicator(key)
+    out: dict[int, dict[str, Value]] = {u.pk: {} for u in units}
+    grouped: dict[int, list[compiler.Item]] = defaultdict(list)
+    alone: dict[int, list[str]] = defaultdict(list)  # unit pk -> keys evaluated for it alone
+    outsiders: dict[int, access.Outsider | None] = {}
+    for key in keys:
+        ind = defs[key]
+        if ind.kind != Kind.AGGREGATE or ind.ledger is None or not compiler.groupable(ind):
+            for unit in units:
+                alone[unit.pk].append(key)
+            continue
+        grouped[ind.ledger.pk].append(compiler.Item(key, ind, period.start, period.end))
+        if viewer is None:
+            continue
+        for unit in units:
+            rule = _figure_access(viewer, ind, unit, period, outsiders)
+            if rule.refused:
+                out[unit.pk][key] = _withheld(ind, key, rule.refused)
+            elif rule.small_check or rule.sum_check:
+                alone[unit.pk].append(key)
+    for items in grouped.values():
+        ledger = items[0].ind.ledger
+        for unit_pk, results in compiler.compute_units(ledger, parent, units, items).items():
+            for tag, result in results.items():
+                if tag in out[unit_pk] or tag in alone.get(unit_pk, ()):
+                    continue
+                ind = defs[tag]
+                out[unit_pk][tag] = Value(
+                    tag,
+                    ind.label,
+                    ind.unit,
+                    ind.aggregate,
+                    result.value,
+                    result.note,
+                    result.evidence_count,
+                    ledger.code,
+                )
+    for unit in units:
+        if alone.get(unit.pk):
+            values = evaluate(unit, period, alone[unit.pk], previous=False, viewer=viewer, defs=defs)
+            out[unit.pk].update({k: values[k] for k in alone[unit.pk]})
+    return out
+
+
 # --- confidential figures (the rule is access.figure_access; this applies it) -------------------------------------
 
 _QUARTER = "\x00"  # tags of the per-quarter items a small-count check adds: never an indicator key

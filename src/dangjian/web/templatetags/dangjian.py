@@ -94,3 +94,13 @@ def record_title(record: Any, user: Any) -> str:
     from dangjian.records.titles import record_title as title
 
     return title(user, record)
+
+
+@register.simple_tag(takes_context=True)
+def may_see_overview(context: dict[str, Any]) -> bool:
+    """Whether the top bar offers 概览: the account holds a role at the district (`Scope.district`)."""
+    from dangjian.orgs import access
+
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    return bool(user is not None and user.is_authenticated and access.scope(user).district() is not None)
