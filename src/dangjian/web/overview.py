@@ -67,7 +67,7 @@ def share(part: int, whole: int) -> Cell:
     if not whole:
         return Cell("—", None)
     pct = round(part * 100 / whole, 1)
-    return Cell(f"{number_text(Decimal(str(pct)))}%", pct)
+    return Cell(f"{pct:g}%", pct)
 
 
 @dataclass
@@ -503,7 +503,7 @@ def entries_chart(user: Any, org: Organization, month: dt.date) -> Chart:
     chart = Chart(
         "entries",
         "台账记录（本月与上年同月）",
-        "bar",
+        "hbar",
         ["台账", this.label, last.label],
         caption="按记录日期统计本单位及下级单位的记录；点击数字查看这些记录。",
         empty="本月和上年同月都没有记录。",

@@ -106,9 +106,9 @@ def index(request: HttpRequest, fmt: str = "") -> HttpResponse:
     scope = access.scope(request.user)
     org = scope.district()
     if org is None:
-        if scope.memberships:
+        if scope.memberships and not fmt:
             return redirect("overview:unit", scope.memberships[0].org.code)
-        raise PermissionDenied("概览只对有单位角色的账号开放")
+        raise PermissionDenied("全区概览只对在区级单位有角色的账号开放")
     year, problem = _year(request)
     data = overview.district(request.user, org, year, request.GET.get("rank", ""))
     return _respond(request, data, fmt, "web/overview.html", org.display_name, problem)
@@ -132,7 +132,10 @@ def unit(request: HttpRequest, org: str, fmt: str = "") -> HttpResponse:
 def closed(request: HttpRequest) -> HttpResponse:
     """The list items closed (销号) in a month within an org: what a month of the closure chart counts."""
     code = request.GET.get("org", "")
-    org = _org(request, code) if code else access.scope(request.user).district()
+    scope = access.scope(request.user)
+    org = _org(request, code) if code else scope.district()
+    if org is None and scope.memberships:  # the account's own (first) unit
+        org = scope.memberships[0].org
     if org is None:
         raise Http404("请选择单位")
     month, problem = _month(request)

@@ -34,7 +34,7 @@
       data: spec.categories,
       inverse: horizontal,
       triggerEvent: true,
-      axisLabel: horizontal ? { width: 120, overflow: "truncate" } : { interval: 0 },
+      axisLabel: horizontal ? { width: 120, overflow: "truncate" } : { hideOverlap: true },
       axisTick: { alignWithLabel: true }
     };
     var values = [{ type: "value", minInterval: 1 }];
@@ -65,7 +65,7 @@
       aria: { enabled: true },
       animation: false,
       tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
-      legend: series.length > 1 ? { top: 0 } : { show: false },
+      legend: series.length > 1 ? { top: 0, type: "scroll" } : { show: false },
       grid: { left: 10, right: horizontal ? 40 : 16, top: series.length > 1 ? 34 : 12, bottom: 10, containLabel: true },
       xAxis: horizontal ? values[0] : category,
       yAxis: horizontal ? category : values,
