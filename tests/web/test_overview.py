@@ -381,3 +381,14 @@ def test_a_pack_names_its_dashboard_and_an_unknown_indicator_is_refused(dashboar
     with pytest.raises(PackError, match="驾驶舱 test 的 cockpit 含有不存在的指标：没有.这个"):
         load_pack(next(iter(discover(tmp_path / "bad"))))
     assert Dashboard.objects.get(key="test").cockpit == ["学习.中心组次数", "纪律.立案数"]  # nothing changed
+
+
+def test_the_definitions_a_page_asks_for_include_what_their_formulas_read(dashboard):
+    from dangjian.indicators import engine
+    from dangjian.indicators.models import Indicator, Kind
+
+    Indicator.objects.create(key="学习.两倍", label="两倍", kind=Kind.FORMULA, formula="学习.中心组次数 * 2")
+    Indicator.objects.create(key="学习.四倍", label="四倍", kind=Kind.FORMULA, formula="学习.两倍 * 2")
+    assert set(engine.definitions(["学习.四倍"])) == {"学习.两倍", "学习.四倍", "学习.中心组次数"}
+    assert sorted(engine.definitions(["没有.这个"])) == []
+    assert len(engine.definitions()) > 3

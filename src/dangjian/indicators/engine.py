@@ -77,14 +77,25 @@ class UnknownIndicator(KeyError):
 # --- definitions -------------------------------------------------------------------------------------------------
 
 
-def definitions() -> dict[str, Indicator]:
-    """Every indicator, with its ledger and the ledger's fields, in two queries."""
-    return {
-        ind.key: ind
-        for ind in Indicator.objects.select_related("ledger", "parameter")
+def definitions(keys: Iterable[str] | None = None) -> dict[str, Indicator]:
+    """Every indicator, with its ledger and the ledger's fields, in two queries; with `keys`, only those and what
+    their formulas read (two queries per level of formulas), for a page that shows a few."""
+    qs = (
+        Indicator.objects.select_related("ledger", "parameter")
         .prefetch_related("ledger__fields")
         .order_by("key")
-    }
+    )
+    if keys is None:
+        return {ind.key: ind for ind in qs}
+    found: dict[str, Indicator] = {}
+    asked: set[str] = set()
+    todo = {formulas.split(k)[1] for k in keys}
+    while todo:
+        asked |= todo
+        batch = {ind.key: ind for ind in qs.filter(key__in=sorted(todo))}
+        found.update(batch)
+        todo = {formulas.split(n)[1] for ind in batch.values() for n in formula_names(ind)} - asked
+    return dict(sorted(found.items()))
 
 
 def formula_names(ind: Indicator) -> list[str]:

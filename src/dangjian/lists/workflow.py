@@ -278,42 +278,44 @@ class MonthClosure:
 
 
 def closure_by_month(user: Any, year: int, *, org: Organization | None = None) -> list[MonthClosure]:
-    """The twelve months of `year`: two grouped queries per workflow ledger, on the deadline and on the day the
-    workflow stamped when the item was closed (`closed_on_field`, `on_time_field`, see the module docstring)."""
+    """The twelve months of `year`: one grouped query per workflow ledger, by the month of the deadline and the
+    month of the day the workflow stamped when the item was closed (`closed_on_field`, `on_time_field`, see the
+    module docstring)."""
     months = [MonthClosure(m) for m in range(1, 13)]
     first, last = f"{year:04d}-01-01", f"{year:04d}-12-31"
+    prefix = f"{year:04d}-"
     scope = access.scope(user)
     for lt, wf in workflow_ledgers():
-        qs = scope.records(lt, Record.objects.all(), under=org)
-        due = (
-            qs.where_value(wf.deadline_field, ">=", first)
-            .where_value(wf.deadline_field, "<=", last)
-            .annotate(m=Substr(text(wf.deadline_field), 6, 2))
-            .values("m")
-            .annotate(n=Count("pk"), c=Count("pk", filter=Q(status__in=wf.closed)))
+        closed = Q(status__in=wf.closed)
+        due_q = value_q(wf.deadline_field, ">=", first) & value_q(wf.deadline_field, "<=", last)
+        month_of = {"due_m": Substr(text(wf.deadline_field), 1, 7)}
+        counts: dict[str, Any] = {"n": Count("pk"), "c": Count("pk", filter=closed)}
+        wanted = due_q
+        if wf.closed_on_field:
+            closed_q = (
+                closed & value_q(wf.closed_on_field, ">=", first) & value_q(wf.closed_on_field, "<=", last)
+            )
+            spec = lt.field(wf.on_time_field) if wf.on_time_field else None
+            on_time = value_q(spec, "=", True) if spec is not None else Q(pk__in=[])
+            month_of["closed_m"] = Substr(text(wf.closed_on_field), 1, 7)
+            counts["t"] = Count("pk", filter=closed & on_time)
+            wanted = due_q | closed_q
+        rows = (
+            scope.records(lt, Record.objects.all(), under=org)
+            .filter(wanted)
+            .annotate(**month_of)
+            .values(*month_of)
+            .annotate(**counts)
             .order_by()
         )
-        for row in due:
-            if str(row["m"]).isdigit() and 1 <= int(row["m"]) <= 12:
-                months[int(row["m"]) - 1].due += row["n"]
-                months[int(row["m"]) - 1].due_closed += row["c"]
-        if not wf.closed_on_field:
-            continue
-        spec = lt.field(wf.on_time_field) if wf.on_time_field else None
-        on_time = value_q(spec, "=", True) if spec is not None else Q(pk__in=[])
-        closed = (
-            qs.filter(status__in=wf.closed)
-            .where_value(wf.closed_on_field, ">=", first)
-            .where_value(wf.closed_on_field, "<=", last)
-            .annotate(m=Substr(text(wf.closed_on_field), 6, 2))
-            .values("m")
-            .annotate(n=Count("pk"), t=Count("pk", filter=on_time))
-            .order_by()
-        )
-        for row in closed:
-            if str(row["m"]).isdigit() and 1 <= int(row["m"]) <= 12:
-                months[int(row["m"]) - 1].closed += row["n"]
-                months[int(row["m"]) - 1].on_time += row["t"]
+        for row in rows:
+            due_m, closed_m = str(row["due_m"] or ""), str(row.get("closed_m") or "")
+            if due_m.startswith(prefix) and due_m[5:].isdigit() and 1 <= int(due_m[5:]) <= 12:
+                months[int(due_m[5:]) - 1].due += row["n"]
+                months[int(due_m[5:]) - 1].due_closed += row["c"]
+            if closed_m.startswith(prefix) and closed_m[5:].isdigit() and 1 <= int(closed_m[5:]) <= 12:
+                months[int(closed_m[5:]) - 1].closed += row["c"]
+                months[int(closed_m[5:]) - 1].on_time += row["t"]
     return months
 
 

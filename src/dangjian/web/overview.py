@@ -450,7 +450,7 @@ def district(user: Any, org: Organization, year: int, rank_key: str = "") -> Ove
     tasks = _tasks(user, org, year)
     units, sources, total = overdue_charts(user, org)
     dashboards = list(Dashboard.objects.all())
-    defs = engine.definitions()
+    defs = engine.definitions(k for d in dashboards for k in [*d.cockpit, *d.ranking])
     tiles, cockpit_table = cockpit(org, period, dashboards, defs)
     rank_keys = [
         (k, defs[k].label) for k in dict.fromkeys(k for d in dashboards for k in d.ranking) if k in defs
