@@ -148,6 +148,34 @@ def test_task_completion_counts_the_units_that_have_not_submitted(world):
     assert table(data, "task_units") == {"城关街道": ["1", "1"]}  # both communities lie in 城关街道
     assert chart(data, "task_units")["rows"][0][0]["url"] == reverse("overview:unit", args=["s1"])
 
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            client_for(world.viewer).get(reverse("overview:index_json"), {"year": 2019})
+        return len(captured)
+
+    one = queries()
+    for n in range(3):  # more tasks cost no more queries
+        collection.create_task(
+            world.unit_admin,
+            title=f"第{n}项",
+            creator_org=world.root,
+            ledger_types=[world.ledger("organization_life")],
+            period_start=dt.date(2019, 1, 1),
+            period_end=dt.date(2019, 12, 31),
+            scope_root=world.root,
+            kinds=OrgKind.objects.filter(code="community"),
+            deadline=dt.date(2019, 12, 30),
+        )
+    assert queries() == one
+    assert (
+        len(
+            table(
+                client_for(world.viewer).get(reverse("overview:index_json"), {"year": 2019}).json(), "tasks"
+            )
+        )
+        == 4
+    )
+
 
 def test_overdue_items_count_for_the_districts_direct_units_and_by_source(world, make_record):
     today = timezone.localdate()
