@@ -124,7 +124,7 @@ def run(scales: tuple[str, ...] | None = None) -> list[dict[str, Any]]:
 
     results: list[dict[str, Any]] = []
     if Organization.objects.filter(code="demo").exists():
-        results += measure("现有示范区")
+        results += measure(f"现有示范区（{Organization.objects.count()} 个组织）")
     else:
         from dangjian.demo.generator import build_demo
 
