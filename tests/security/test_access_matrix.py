@@ -259,6 +259,17 @@ expect("api:list_step", own=(405, 405, 405, 405, 405))  # POST only
 # -- one's own API tokens (the page lists only the signed-in account's; revoking is a POST) ---------------------
 expect("tokens:index", none=(200, 200, 200, 200, 200))
 expect("tokens:revoke", none=(405, 405, 405, 405, 405))
+# -- 概览 (i13o): the district's overview for a role at the district (the 纪委 clerk and the community clerk are
+# sent to their own unit's page; its twins refuse them); a unit's page for any role covering the unit, a
+# confidential ledger's entries counted only for its members; the items closed in a month, within one's own orgs.
+expect("overview:index", none=(403, 302, 200, 302, 200))
+expect("overview:index_json", none=(403, 403, 200, 403, 200))
+expect("overview:index_xlsx", none=(403, 403, 200, 403, 200))
+expect("overview:closed", none=(404, 200, 200, 200, 200))
+for _name in ("overview:unit", "overview:unit_json", "overview:unit_xlsx"):
+    expect(
+        _name, own=(404, 404, 200, 200, 200), other=(404, 404, 200, 404, 200), conf=(404, 200, 200, 404, 200)
+    )
 
 
 @dataclass

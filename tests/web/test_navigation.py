@@ -1,5 +1,5 @@
-"""The top bar: 首页 · 台账 · 填报任务 · 清单 · 报告 for everyone with a role (+ 数据包 for pack managers), the
-current section marked."""
+"""The top bar: 首页 · 台账 · 填报任务 · 清单 · 报告 for everyone with a role (+ 概览 for a role at the district, + 数据包
+for pack managers), the current section marked."""
 
 from __future__ import annotations
 
@@ -54,4 +54,12 @@ def test_every_section_opens_for_a_clerk(world):
 
 
 def test_the_pack_manager_also_has_packs(world):
-    assert [label for label, _, _ in nav(world.unit_admin)] == [*MAIN, "数据包"]
+    assert [label for label, _, _ in nav(world.unit_admin)] == [*MAIN, "概览", "数据包"]
+
+
+def test_accounts_at_the_district_also_have_the_overview_marked_on_its_pages(world):
+    """概览 for a role at the district (here a 查看者, whose home it is), on the overview's own pages marked."""
+    assert [label for label, _, _ in nav(world.viewer)] == [*MAIN, "概览"]
+    active = [name for name, _, on in nav(world.viewer, reverse("overview:index")) if on]
+    assert active == ["概览"]
+    assert "概览" not in [label for label, _, _ in nav(world.reviewer)]  # a street's reviewer: its own pages

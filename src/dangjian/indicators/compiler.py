@@ -711,11 +711,24 @@ class _Plan:
 
     def run(self, base: QuerySet[Record]) -> dict[str, Any]:
         row: dict[str, Any] = {}
-        names = list(self.aggregates)
-        for i in range(0, len(names), MAX_AGGREGATES_PER_QUERY):
-            chunk = {a: self.aggregates[a] for a in names[i : i + MAX_AGGREGATES_PER_QUERY]}
+        for chunk in self._chunks():
             row.update(base.order_by().aggregate(**chunk))
         return row
+
+    def run_grouped(self, base: QuerySet[Record], key: Any) -> dict[str, dict[str, Any]]:
+        """The same aggregates for each value of `key` (an expression on the record): {key value: row}."""
+        rows: dict[str, dict[str, Any]] = {}
+        for chunk in self._chunks():
+            for row in base.order_by().annotate(group_key=key).values("group_key").annotate(**chunk):
+                rows.setdefault(row.pop("group_key"), {}).update(row)
+        return rows
+
+    def _chunks(self) -> list[dict[str, Any]]:
+        names = list(self.aggregates)
+        return [
+            {a: self.aggregates[a] for a in names[i : i + MAX_AGGREGATES_PER_QUERY]}
+            for i in range(0, len(names), MAX_AGGREGATES_PER_QUERY)
+        ]
 
 
 def _signature(*parts: Any) -> str:
@@ -728,14 +741,79 @@ def compute(ledger: LedgerType, org: Organization, items: Sequence[Item]) -> dic
     if not items:
         return {}
     items = grouped.expand(items, org, fields)
+    base = _bounded(base_records(ledger, org), items)
+    plan, wanted, lists = _planned(org, items, fields)
+    row = plan.run(base)
+    listed: dict[str, list[str]] = {}
+    for code, list_items in lists.items():
+        listed.update(_lists(base, org, fields, code, list_items))
+
+    results: dict[str, Result] = {}
+    for item in items:
+        aliases = wanted[item.tag]
+        count = int(row[aliases["n"]] or 0)
+        results[item.tag] = _result(
+            item, fields, count, row.get(aliases.get("v", ""), None), row, aliases, listed
+        )
+    return grouped.assemble(items, results)
+
+
+def groupable(ind: Any) -> bool:
+    """May the indicator be computed for several units in one grouped query (`compute_units`)? Not a list (its
+    own grouped query per org), nor one counting only the reporting unit's own records (scope self), nor a grouped
+    one (its groups are the unit's own: `compute` expands them)."""
+    return ind.aggregate != "list" and ind.scope != Scope.SELF and not grouped.group_by(ind)
+
+
+def compute_units(
+    ledger: LedgerType, parent: Organization, units: Sequence[Organization], items: Sequence[Item]
+) -> dict[int, dict[str, Result]]:
+    """The items for each of `units` (children of `parent`, all at one depth) in ONE query over the parent's
+    subtree, grouped by each record's ancestor at the units' depth: the same aggregates `compute` gives each unit,
+    without one query per unit. Every item must be `groupable`."""
+    fields = _fields(ledger)
+    if not items or not units:
+        return {}
+    assert all(groupable(i.ind) for i in items), "list or self-scoped indicators are computed per unit"
+    width = units[0].depth * Organization.steplen
+    assert all(len(u.path) == width for u in units), "units at one depth"
+    base = _bounded(base_records(ledger, parent), items)
+    plan, wanted, _ = _planned(parent, items, fields)
+    rows = plan.run_grouped(base, Substr("org__path", 1, width))
+    results: dict[int, dict[str, Result]] = {}
+    for unit in units:
+        row = rows.get(unit.path, {})
+        results[unit.pk] = {
+            item.tag: _result(
+                item,
+                fields,
+                int(row.get(wanted[item.tag]["n"]) or 0),
+                row.get(wanted[item.tag].get("v", ""), None),
+                row,
+                wanted[item.tag],
+                {},
+            )
+            for item in items
+        }
+    return results
+
+
+def _bounded(base: QuerySet[Record], items: Sequence[Item]) -> QuerySet[Record]:
+    """The base limited to the widest dates the items look at, so the query can use the date index."""
     bounds = [look_bounds(i.ind, i.start, i.end) for i in items]
     lower, upper = [lo for lo, _ in bounds], [up for _, up in bounds]
-    base = base_records(ledger, org)
     if all(up is not None for up in upper):
         base = base.filter(date__lte=max(up for up in upper if up is not None))
     if all(lo is not None for lo in lower):
         base = base.filter(date__gte=min(lo for lo in lower if lo is not None))
+    return base
 
+
+def _planned(
+    org: Organization, items: Sequence[Item], fields: dict[str, LedgerField]
+) -> tuple[_Plan, dict[str, dict[str, str]], dict[str, list[Item]]]:
+    """The conditional aggregates of the items (shared where equal), each item's aliases, and the list items by
+    field (computed by `_lists`)."""
     plan = _Plan()
     wanted: dict[str, dict[str, str]] = {}
     lists: dict[str, list[Item]] = {}
@@ -791,20 +869,7 @@ def compute(ledger: LedgerType, org: Organization, items: Sequence[Item]) -> dic
         elif agg == "list":
             lists.setdefault(code, []).append(item)
         wanted[item.tag] = aliases
-
-    row = plan.run(base)
-    listed: dict[str, list[str]] = {}
-    for code, list_items in lists.items():
-        listed.update(_lists(base, org, fields, code, list_items))
-
-    results: dict[str, Result] = {}
-    for item in items:
-        aliases = wanted[item.tag]
-        count = int(row[aliases["n"]] or 0)
-        results[item.tag] = _result(
-            item, fields, count, row.get(aliases.get("v", ""), None), row, aliases, listed
-        )
-    return grouped.assemble(items, results)
+    return plan, wanted, lists
 
 
 def _result(

@@ -80,17 +80,26 @@ class UnknownIndicator(KeyError):
 # --- definitions -------------------------------------------------------------------------------------------------
 
 
-def definitions() -> dict[str, Indicator]:
-    """Every indicator, with its ledger and the ledger's fields, in two queries — and the in-memory parts of
-    people counts and ratios (crossledger.py)."""
-    return crossledger.with_parts(
-        {
-            ind.key: ind
-            for ind in Indicator.objects.select_related("ledger", "parameter")
-            .prefetch_related("ledger__fields")
-            .order_by("key")
-        }
+def definitions(keys: Iterable[str] | None = None) -> dict[str, Indicator]:
+    """Every indicator, with its ledger and the ledger's fields, in two queries; with `keys`, only those and what
+    their formulas read (two queries per level of formulas), for a page that shows a few. Either way with the
+    in-memory parts of people counts and ratios (crossledger.py)."""
+    qs = (
+        Indicator.objects.select_related("ledger", "parameter")
+        .prefetch_related("ledger__fields")
+        .order_by("key")
     )
+    if keys is None:
+        return crossledger.with_parts({ind.key: ind for ind in qs})
+    found: dict[str, Indicator] = {}
+    asked: set[str] = set()
+    todo = {formulas.split(k)[1] for k in keys}
+    while todo:
+        asked |= todo
+        batch = {ind.key: ind for ind in qs.filter(key__in=sorted(todo))}
+        found.update(batch)
+        todo = {formulas.split(n)[1] for ind in batch.values() for n in formula_names(ind)} - asked
+    return crossledger.with_parts(dict(sorted(found.items())))
 
 
 def formula_names(ind: Indicator) -> list[str]:
@@ -280,6 +289,69 @@ def _evaluate(
     ):  # every indicator: not the parts of people counts and ratios (asked by name, they are given)
         return {tag: value for tag, value in values.items() if crossledger.PART not in tag}
     return values
+
+
+def evaluate_units(
+    parent: Organization,
+    units: list[Organization],
+    period: Period,
+    keys: Iterable[str],
+    *,
+    viewer: Any = None,
+    defs: Mapping[str, Indicator] | None = None,
+) -> dict[int, dict[str, Value]]:
+    """The values of `keys` for each of `units` (the parent's children, one depth), as `evaluate(unit, period,
+    keys, previous=False)` gives them, in one grouped query per ledger instead of one per unit and ledger (a
+    ranking of units). Indicators that cannot be grouped (formulas, attributes, parameters, lists, self-scoped
+    ones, confidential figures that need a small-count check) are evaluated per unit, as `evaluate` does."""
+    viewer = current_viewer(viewer)
+    if defs is None:
+        defs = definitions()
+    keys = list(dict.fromkeys(keys))
+    for key in keys:
+        if key not in defs:
+            raise UnknownIndicator(key)
+    out: dict[int, dict[str, Value]] = {u.pk: {} for u in units}
+    batched: dict[int, list[compiler.Item]] = defaultdict(list)
+    alone: dict[int, list[str]] = defaultdict(list)  # unit pk -> keys evaluated for it alone
+    outsiders: dict[int, access.Outsider | None] = {}
+    for key in keys:
+        ind = defs[key]
+        if ind.kind != Kind.AGGREGATE or ind.ledger is None or not compiler.groupable(ind):
+            for unit in units:
+                alone[unit.pk].append(key)
+            continue
+        batched[ind.ledger.pk].append(compiler.Item(key, ind, period.start, period.end))
+        if viewer is None:
+            continue
+        for unit in units:
+            rule = _figure_access(viewer, ind, unit, period, outsiders)
+            if rule.refused:
+                out[unit.pk][key] = _withheld(ind, key, rule.refused)
+            elif rule.small_check or rule.sum_check:
+                alone[unit.pk].append(key)
+    for items in batched.values():
+        ledger = items[0].ind.ledger
+        for unit_pk, results in compiler.compute_units(ledger, parent, units, items).items():
+            for tag, result in results.items():
+                if tag in out[unit_pk] or tag in alone.get(unit_pk, ()):
+                    continue
+                ind = defs[tag]
+                out[unit_pk][tag] = Value(
+                    tag,
+                    ind.label,
+                    ind.unit,
+                    ind.aggregate,
+                    result.value,
+                    result.note,
+                    result.evidence_count,
+                    ledger.code,
+                )
+    for unit in units:
+        if alone.get(unit.pk):
+            values = evaluate(unit, period, alone[unit.pk], previous=False, viewer=viewer, defs=defs)
+            out[unit.pk].update({k: values[k] for k in alone[unit.pk]})
+    return out
 
 
 # --- confidential figures (the rule is access.figure_access; this applies it) -------------------------------------

@@ -28,12 +28,14 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Count, F, Q, Value
+from django.db.models.functions import Substr
 from django.utils import timezone
 
 from dangjian.orgs import access
 from dangjian.orgs.models import Organization
 from dangjian.records import conditions, services
+from dangjian.records.conditions import text, value_q
 from dangjian.records.fields import display_value
 from dangjian.records.models import LedgerType, Record, RecordQuerySet, Transition
 from dangjian.records.workflow_definition import (  # noqa: F401  (the definition's names, as callers know them from here)
@@ -252,6 +254,111 @@ def overdue_preview(
             items.append(_item(record, lt, wf, day))
     items.sort(key=_longest_overdue_first)
     return total, items[:limit]
+
+
+@dataclass(frozen=True)
+class OverdueCount:
+    """How many overdue items one unit holds from one source (the overview's charts)."""
+
+    org_path: str  # the unit's path, or with `depth` the path of its ancestor (or itself) at that depth
+    source: str  # "" when the ledger has no source field or the item none
+    count: int
+
+
+def overdue_counts(
+    user: Any, *, org: Organization | None = None, today: dt.date | None = None, depth: int | None = None
+) -> list[OverdueCount]:
+    """The overdue items the user may see (under `org`), counted by unit and source without reading them: one
+    grouped query per workflow ledger over `overdue_records`, the rule the lists use. With `depth`, each unit's
+    items count for its ancestor at that depth (a unit above it counts as itself). A confidential ledger's items
+    are counted only for those who may see its rows (the scope gives the others none)."""
+    day = today or timezone.localdate()
+    scope = access.scope(user)
+    unit: Any = F("org__path") if depth is None else Substr("org__path", 1, depth * Organization.steplen)
+    counts: Counter[tuple[str, str]] = Counter()
+    for lt, wf in workflow_ledgers():
+        qs = overdue_records(scope.records(lt, Record.objects.all(), under=org), wf, day)
+        qs = qs.annotate(unit=unit, src=text(wf.source_field) if wf.source_field else Value(""))
+        for row in qs.values("unit", "src").annotate(n=Count("pk")).order_by():
+            counts[(row["unit"], str(row["src"] or ""))] += row["n"]
+    return [OverdueCount(p, s, n) for (p, s), n in sorted(counts.items())]
+
+
+@dataclass
+class MonthClosure:
+    """One month of a year for the list items the user may see: how many fell due and how many of those are
+    closed, how many were closed (销号) in the month and how many of those by their deadline."""
+
+    month: int
+    due: int = 0
+    due_closed: int = 0
+    closed: int = 0
+    on_time: int = 0
+
+
+def closure_by_month(user: Any, year: int, *, org: Organization | None = None) -> list[MonthClosure]:
+    """The twelve months of `year`: one grouped query per workflow ledger, by the month of the deadline and the
+    month of the day the workflow stamped when the item was closed (`closed_on_field`, `on_time_field`, see the
+    module docstring)."""
+    months = [MonthClosure(m) for m in range(1, 13)]
+    first, last = f"{year:04d}-01-01", f"{year:04d}-12-31"
+    prefix = f"{year:04d}-"
+    scope = access.scope(user)
+    for lt, wf in workflow_ledgers():
+        closed = Q(status__in=wf.closed)
+        due_q = value_q(wf.deadline_field, ">=", first) & value_q(wf.deadline_field, "<=", last)
+        month_of = {"due_m": Substr(text(wf.deadline_field), 1, 7)}
+        counts: dict[str, Any] = {"n": Count("pk"), "c": Count("pk", filter=closed)}
+        wanted = due_q
+        if wf.closed_on_field:
+            closed_q = (
+                closed & value_q(wf.closed_on_field, ">=", first) & value_q(wf.closed_on_field, "<=", last)
+            )
+            spec = lt.field(wf.on_time_field) if wf.on_time_field else None
+            on_time = value_q(spec, "=", True) if spec is not None else Q(pk__in=[])
+            month_of["closed_m"] = Substr(text(wf.closed_on_field), 1, 7)
+            counts["t"] = Count("pk", filter=closed & on_time)
+            wanted = due_q | closed_q
+        rows = (
+            scope.records(lt, Record.objects.all(), under=org)
+            .filter(wanted)
+            .annotate(**month_of)
+            .values(*month_of)
+            .annotate(**counts)
+            .order_by()
+        )
+        for row in rows:
+            due_m, closed_m = str(row["due_m"] or ""), str(row.get("closed_m") or "")
+            if due_m.startswith(prefix) and due_m[5:].isdigit() and 1 <= int(due_m[5:]) <= 12:
+                months[int(due_m[5:]) - 1].due += row["n"]
+                months[int(due_m[5:]) - 1].due_closed += row["c"]
+            if closed_m.startswith(prefix) and closed_m[5:].isdigit() and 1 <= int(closed_m[5:]) <= 12:
+                months[int(closed_m[5:]) - 1].closed += row["c"]
+                months[int(closed_m[5:]) - 1].on_time += row["t"]
+    return months
+
+
+def closed_items(
+    user: Any, start: dt.date, end: dt.date, *, org: Organization | None = None, limit: int = 500
+) -> list[Record]:
+    """Items the user may see closed (销号) between start and end, the records behind a month of
+    `closure_by_month` (with `ledger_type` set, oldest closing first)."""
+    scope = access.scope(user)
+    found: list[tuple[str, int, Record]] = []
+    for lt, wf in workflow_ledgers():
+        if not wf.closed_on_field:
+            continue
+        qs = (
+            scope.records(lt, Record.objects.select_related("org"), under=org)
+            .filter(status__in=wf.closed)
+            .where_value(wf.closed_on_field, ">=", start.isoformat())
+            .where_value(wf.closed_on_field, "<=", end.isoformat())
+        )
+        for record in qs.order_by_value(wf.closed_on_field, then=("org__path", "id"))[:limit]:
+            record.ledger_type = lt
+            found.append((str(record.values.get(wf.closed_on_field, "")), record.pk, record))
+    found.sort(key=lambda row: row[:2])
+    return [record for _, _, record in found[:limit]]
 
 
 def display_title(record: Record, wf: Workflow) -> str:

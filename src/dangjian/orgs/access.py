@@ -214,6 +214,13 @@ class Scope:
             return None
         return next((m.org for m in self.memberships if m.role in REVIEW_ROLES and m.org.depth == 1), None)
 
+    def district(self) -> Organization | None:
+        """The district (a root of the tree) whose overview (概览) the account may see: leaders and district
+        staff, any role there (a role applies to the whole subtree). None for units' own accounts and SYSTEM."""
+        if self.system:
+            return None
+        return next((m.org for m in self.memberships if m.org.depth == 1), None)
+
     def may_run_report(self, org: Organization) -> bool:
         """Reports (aggregates only for confidential ledgers) for any org within the account's subtrees."""
         return self.covers(org)

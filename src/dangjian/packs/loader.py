@@ -373,6 +373,7 @@ HANDLER_MODULES = [
     "handlers_parameters",
     "handlers_reports",
     "handlers_demo",
+    "handlers_dashboards",
 ]
 
 

@@ -22,6 +22,7 @@ OWNED = {  # section → (what it is called, its identifying key)
     "indicators": ("指标", "key"),
     "checks": ("核对规则", "code"),
     "templates": ("报告模板", "key"),
+    "dashboards": ("驾驶舱", "key"),
     "parameters": ("报告参数", "key"),  # keys in the catalogue of indicator keys (indicators/parameters.py)
 }
 _UNIT = re.compile(r"[（(][^）)]*[）)]$")
@@ -48,7 +49,7 @@ def reserved_labels(workflow: bool) -> dict[str, str]:
 
 def _keys(section_name: str) -> tuple[set[str], tuple[str, ...]] | None:
     """(allowed keys, required keys) of a section's items, from the handlers that load them."""
-    from . import handlers, handlers_indicators, handlers_parameters, handlers_reports
+    from . import handlers, handlers_dashboards, handlers_indicators, handlers_parameters, handlers_reports
 
     table: dict[str, tuple[set[str], tuple[str, ...]]] = {
         "org_kinds": (ORG_KIND_KEYS, ("code", "label")),
@@ -59,6 +60,7 @@ def _keys(section_name: str) -> tuple[set[str], tuple[str, ...]] | None:
         "templates": (handlers_reports.TEMPLATE_KEYS, ("key", "label", "file")),
         "extends": (EXTEND_KEYS, ("ledger",)),
         "parameters": (handlers_parameters.PARAMETER_KEYS, ("key", "label")),
+        "dashboards": (handlers_dashboards.DASHBOARD_KEYS, handlers_dashboards.REQUIRED_KEYS),
     }
     return table.get(section_name)
 
@@ -368,8 +370,10 @@ def _database_conflicts(packs: list[Pack], owners: dict[tuple[str, str], Pack]) 
     from dangjian.indicators.models import Check, Indicator
     from dangjian.records.models import LedgerType
     from dangjian.reports.models import ReportTemplate
+    from dangjian.web.models import Dashboard
 
     models: dict[str, tuple[Any, str]] = {
+        "dashboards": (Dashboard, "key"),
         "ledger_types": (LedgerType, "code"),
         "indicators": (Indicator, "key"),
         "checks": (Check, "code"),

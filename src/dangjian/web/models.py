@@ -57,3 +57,24 @@ class Reminder(models.Model):
 
     def __str__(self) -> str:
         return self.subject
+
+
+class Dashboard(models.Model):
+    """驾驶舱: what a pack names for the overview page (`[[dashboards]]` in pack.toml, docs/packs.md) — the key
+    indicators shown this period against the last (`cockpit`) and those units may be ranked by (`ranking`).
+    Loaded like every other pack definition (packs/handlers_dashboards.py); owned by one pack."""
+
+    key = models.CharField("代码", max_length=100, unique=True)
+    label = models.CharField("名称", max_length=200)
+    pack = models.CharField("数据包", max_length=60, blank=True)
+    order = models.IntegerField("顺序", default=0)
+    cockpit = models.JSONField("重点指标", default=list)
+    ranking = models.JSONField("排名指标", default=list)
+
+    class Meta:
+        verbose_name = "驾驶舱"
+        verbose_name_plural = "驾驶舱"
+        ordering = ["order", "key"]
+
+    def __str__(self) -> str:
+        return self.label

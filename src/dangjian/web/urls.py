@@ -31,5 +31,6 @@ urlpatterns = [
     path("packs/", include("dangjian.packs.urls")),
     path("api/", include("dangjian.api.urls")),
     path("account/tokens/", include("dangjian.api.web_urls")),
+    path("overview/", include("dangjian.web.overview_urls")),
     path("", include("dangjian.web.shell_urls")),
 ]

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from dangjian.lists import workflow
 from dangjian.orgs import access
+from dangjian.orgs.models import Role
 from dangjian.records.models import LedgerType
 from dangjian.tasks import collection
 
@@ -47,6 +48,10 @@ class LoginView(auth_views.LoginView):
 def home(request: HttpRequest) -> HttpResponse:
     user: Any = request.user  # authenticated: login_required
     scope = access.scope(user)  # the memberships, read once for the whole request
+    if is_district_viewer(scope):  # a leader's home is the district's overview (概览)
+        from . import overview_views
+
+        return overview_views.index(request)
     visible = list(scope.ledger_types(LedgerType.objects.filter(is_active=True)))
     kept = scope.kept_ledgers(visible)  # the ledgers of one's own kinds of unit; 全部台账 one click away
     context = {
@@ -62,6 +67,12 @@ def home(request: HttpRequest) -> HttpResponse:
     context["overdue_count"], context["overdue"] = workflow.overdue_preview(request.user)
     context["reminders"] = list(reminders.unread(user)[:5])  # 提醒: the newest unread digests
     return render(request, "web/home.html", context)
+
+
+def is_district_viewer(scope: access.Scope) -> bool:
+    """A 查看者 at the district and nothing else (leaders): the overview is the whole of their day."""
+    roles = {m.role for m in scope.memberships}
+    return roles == {Role.VIEWER} and scope.district() is not None
 
 
 # --- 提醒 (reminders): one's own messages ------------------------------------------------------------------------

@@ -116,3 +116,13 @@ def org_picker(
     from dangjian.orgs.picker import render_picker
 
     return mark_safe(render_picker(name, orgs, str(selected or ""), empty=empty, attrs=attrs))  # noqa: S308 - Django's widget escapes
+
+
+@register.simple_tag(takes_context=True)
+def may_see_overview(context: dict[str, Any]) -> bool:
+    """Whether the top bar offers 概览: the account holds a role at the district (`Scope.district`)."""
+    from dangjian.orgs import access
+
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    return bool(user is not None and user.is_authenticated and access.scope(user).district() is not None)
