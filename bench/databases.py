@@ -29,7 +29,8 @@ def fresh(label: str, name: str = "bench") -> Iterator[dict[str, str]]:
         import psycopg
 
         server = os.environ["DANGJIAN_BENCH_PG"]
-        db = f"dangjian_{name}_{os.getpid()}".replace("-", "_").lower()
+        # BENCH_DB_PREFIX keeps the databases of several people sharing one server apart (e.g. "i14_").
+        db = f"{os.environ.get('BENCH_DB_PREFIX', '')}dangjian_{name}_{os.getpid()}".replace("-", "_").lower()
         with psycopg.connect(server, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{db}"')
             conn.execute(f'CREATE DATABASE "{db}"')

@@ -131,6 +131,12 @@ if DATABASE_URL:
     # request: the server process starts, its caches are cold), checked before each request's first query so a
     # restarted PostgreSQL costs one reconnect, not an error.
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=600, conn_health_checks=True)}
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        # No JIT: a ledger's compiled query (a hundred conditional aggregates) costs enough to be JIT-compiled
+        # at a province, and compiling it takes 1.0–1.7 s while running it takes 0.05 s (issue 14,
+        # docs/benchmarks.md). Options given in the URL come after this and win.
+        options = DATABASES["default"].setdefault("OPTIONS", {})
+        options["options"] = " ".join(filter(None, ["-c jit=off", options.get("options", "")]))
 else:
     DATABASES = {
         "default": {

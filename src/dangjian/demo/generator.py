@@ -23,7 +23,8 @@ from dangjian.records.models import LedgerType, Record
 
 ROOT_CODE = "demo"
 DEMO_PASSWORD = "Demo#2019dj"
-SCALES = {"S": 1, "M": 10, "L": 100}
+# P: a province of about 5 million records and 54,000 orgs (issue 14; docs/benchmarks.md, 省级规模).
+SCALES = {"S": 1, "M": 10, "L": 100, "P": 340}
 
 STREETS = ["城关", "东关", "西关", "南关", "北郊", "新华", "滨河", "高新"]
 COMMUNITY_WORDS = [
@@ -107,10 +108,10 @@ def build_tree(scale: int) -> dict[str, list[Organization]]:
         t.node(root, "demo-zzb", "中共示范区委组织部", "区委组织部", ["department"], 2),
         t.node(root, "demo-xcb", "中共示范区委宣传部", "区委宣传部", ["department"], 3),
     ]
-    # Beyond the word list (scales M and L) names repeat with a number: 幸福二社区 ….
+    # Beyond the word list (scales M, L and P) names repeat with a number: 幸福二社区 ….
     words = (
         w + (cn_ordinal(k // len(COMMUNITY_WORDS)) if k >= len(COMMUNITY_WORDS) else "")
-        for k, w in enumerate(COMMUNITY_WORDS * 400)
+        for k, w in enumerate(COMMUNITY_WORDS * (8 * scale // 3 + 1))
     )
     for i, street in enumerate(STREETS * 1, start=1):
         s = t.node(

@@ -418,8 +418,11 @@ def subtree_q(org: Organization) -> Q:
     cached = org.__dict__.get(SUBTREE_IDS)
     if cached is None or cached[0] != org.path:
         ids = list(Organization.objects.filter(path__startswith=org.path).values_list("pk", flat=True))
-        cached = org.__dict__[SUBTREE_IDS] = (org.path, ids)
-    return Q(org_id__any=cached[1])
+        # The whole tree (a province's own report): every record qualifies, and no condition is the fastest one.
+        # With one, 54,000 ids, the planner ANDs the ledger's index with a scan of the whole org_id index.
+        whole = len(ids) == Organization.objects.count()
+        cached = org.__dict__[SUBTREE_IDS] = (org.path, None if whole else ids)
+    return Q() if cached[1] is None else Q(org_id__any=cached[1])
 
 
 @ForeignKey.register_lookup
