@@ -15,6 +15,8 @@ The root's own records are not cloned. Only the demo generator calls this (`buil
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -94,7 +96,9 @@ def clone_units(root: Organization, copies: int = COPIES) -> int:
         # The history rows the write service writes with a record: its columns, who (nobody: the demo), when, why.
         entry = Record.history.model  # type: ignore[attr-defined]
         tracked = {f.attname for f in entry.tracked_fields}
-        columns, values, params = [], [], []
+        columns: list[str] = []
+        values: list[str] = []
+        params: list[Any] = []
         for f in entry._meta.concrete_fields:
             if f.attname in tracked:
                 columns.append(f.column)
