@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import (
     Avg,
     Case,
@@ -644,34 +643,10 @@ class _Plan:
     def run(self, base: QuerySet[Record]) -> dict[str, Any]:
         row: dict[str, Any] = {}
         names = list(self.aggregates)
-        with query_memory():
-            for i in range(0, len(names), MAX_AGGREGATES_PER_QUERY):
-                chunk = {a: self.aggregates[a] for a in names[i : i + MAX_AGGREGATES_PER_QUERY]}
-                row.update(base.order_by().aggregate(**chunk))
+        for i in range(0, len(names), MAX_AGGREGATES_PER_QUERY):
+            chunk = {a: self.aggregates[a] for a in names[i : i + MAX_AGGREGATES_PER_QUERY]}
+            row.update(base.order_by().aggregate(**chunk))
         return row
-
-
-# The memory a ledger query may use for each sort and bitmap on PostgreSQL (the server's default is 4 MB).
-QUERY_WORK_MEM = "64MB"
-
-
-@contextmanager
-def query_memory() -> Iterator[None]:
-    """PostgreSQL: a ledger query runs with QUERY_WORK_MEM. With the default 4 MB, at a province (600,000 records
-    of one ledger in the period) the bitmap of the ledger's index entries turns lossy, so the planner reads the
-    whole table instead (1.35 GB for 5 million records), and each COUNT(DISTINCT …) sorts on disk: the seed report's
-    ledger queries took 16.5 s instead of 7.0 s (issue 14, docs/benchmarks.md). Set for this transaction only and
-    put back afterwards, so neither an enclosing transaction nor the connection keeps it."""
-    if connection.vendor != "postgresql":
-        yield
-        return
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT current_setting('work_mem'), set_config('work_mem', %s, true)", [QUERY_WORK_MEM]
-        )
-        before = cursor.fetchone()[0]
-        yield
-        cursor.execute("SELECT set_config('work_mem', %s, true)", [before])
 
 
 def _signature(*parts: Any) -> str:
