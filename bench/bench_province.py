@@ -1,6 +1,7 @@
 """Benchmark (PostgreSQL only, with DANGJIAN_BENCH_PG): the seed report at a province (issue 14).
 
-For each scale of BENCH_PROVINCE_SCALES (default "M,L,P"; P is about 5 million records) one PostgreSQL database
+For each scale of BENCH_PROVINCE_SCALES (default "M,L,P"; P is about 5 million records: scale M with its units
+cloned 32 times on the database server, see dangjian/demo/province.py) one PostgreSQL database
 `<BENCH_DB_PREFIX>dangjian_province_<scale>` holds the demo district. It is built once (`dangjian init --demo
 --scale X` in a niced child, its time and peak memory measured) and kept, so a second run measures again without
 generating 5 million records again; BENCH_PROVINCE_DROP=1 drops the databases at the end.
