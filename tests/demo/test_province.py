@@ -37,7 +37,13 @@ def test_every_unit_under_the_root_is_cloned_with_kinds_records_and_history(worl
     # in the tree where the original is: under the copy of its street, itself under the root
     assert Organization.objects.get_parent(c1_copy).code == "s1" + province.suffix(2)
     assert Organization.objects.get_parent(Organization.objects.get_parent(c1_copy)) == world.root
-    assert Organization.objects.find_problems() == ([], [], [], [], [])  # paths, depths and child counts are sound
+    assert Organization.objects.find_problems() == (
+        [],
+        [],
+        [],
+        [],
+        [],
+    )  # paths, depths and child counts are sound
     record = Record.objects.get(org=c1_copy)
     assert record.values["topic"] == "c1的党课" and record.key == "k:c1" + province.suffix(2)
     assert [h.history_change_reason for h in record.history.all()] == [province.REASON]
@@ -59,3 +65,24 @@ def test_the_path_steps_are_the_trees_own():
         assert province._number(province._step(n)) == n
     with pytest.raises(ValueError):
         province._step(len(Organization.alphabet) ** Organization.steplen)
+
+
+def test_scale_p_is_its_base_scale_cloned_once_however_often_it_is_built(db, monkeypatch):
+    from dangjian.demo import generator
+    from dangjian.packs.loader import load_all
+
+    load_all()
+    monkeypatch.setattr(
+        generator, "CLONED", {"P": "S"}
+    )  # the real P is M and 32 copies: minutes, not seconds
+    monkeypatch.setattr(province, "COPIES", 1)
+    result = generator.build_demo(scale="P")
+    root = Organization.objects.get(code=generator.ROOT_CODE)
+    units = Organization.objects.exclude(pk=root.pk).count()
+    assert result.orgs == Organization.objects.count() == 1 + units and units % 2 == 0
+    assert Organization.objects.filter(code="demo-jd01-sq01" + province.suffix(1)).exists()
+    own = Record.objects.filter(org=root).count()
+    assert result.records_created == Record.objects.count() and (result.records_created - own) % 2 == 0
+    assert Record.history.model.objects.count() == Record.objects.count()
+    again = generator.build_demo(scale="P")
+    assert again.records_created == 0 and Organization.objects.count() == 1 + units

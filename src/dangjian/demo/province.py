@@ -50,8 +50,10 @@ def suffix(copy: int) -> str:
 
 
 @transaction.atomic
-def clone_units(root: Organization, copies: int = COPIES) -> int:
-    """Clone every unit under `root` (with its records and their history) `copies` times; the records created."""
+def clone_units(root: Organization, copies: int | None = None) -> int:
+    """Clone every unit under `root` (with its records and their history) `copies` (COPIES) times; the records
+    created."""
+    copies = COPIES if copies is None else copies
     quote = connection.ops.quote_name
     orgs, kinds = quote(Organization._meta.db_table), quote(Organization.kinds.through._meta.db_table)
     records, history = quote(Record._meta.db_table), quote(Record.history.model._meta.db_table)  # type: ignore[attr-defined]
