@@ -17,7 +17,10 @@ SQLITE, POSTGRESQL = "SQLite", "PostgreSQL"
 
 
 def labels() -> list[str]:
-    return [SQLITE, POSTGRESQL] if os.environ.get("DANGJIAN_BENCH_PG") else [SQLITE]
+    """SQLite, and PostgreSQL when DANGJIAN_BENCH_PG is set; BENCH_DATABASES="PostgreSQL" (or "SQLite") keeps one."""
+    found = [SQLITE, POSTGRESQL] if os.environ.get("DANGJIAN_BENCH_PG") else [SQLITE]
+    only = [s.strip().lower() for s in os.environ.get("BENCH_DATABASES", "").split(",") if s.strip()]
+    return [label for label in found if not only or label.lower() in only]
 
 
 @contextmanager
