@@ -707,8 +707,8 @@ class _Inserter:
             cursor.executemany(self.history_sql, entries)
 
     def _copy(self, records: list[list[Any]], entries: list[list[Any]]) -> None:
-        """PostgreSQL: the same rows by COPY … FROM STDIN, about 6× faster than executemany (207 µs a record and
-        its history row at scale S, docs/benchmarks.md); same columns, same values, same transaction."""
+        """PostgreSQL: the same rows by COPY … FROM STDIN, 45 µs a record and its history row instead of
+        executemany's 207 µs (demo data at scale S, docs/benchmarks.md); same columns, values and transaction."""
         with connection.cursor() as cursor:
             raw = cursor.cursor  # psycopg's own cursor: Django's wrapper has no copy()
             for statement, rows in ((self.record_sql, records), (self.history_sql, entries)):
