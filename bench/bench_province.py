@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -249,11 +250,14 @@ def measure(scale: str) -> dict[str, Any]:
             conn.execute(f'CREATE DATABASE "{name}"')
         built = _timed([*dangjian, "init", "--demo", "--scale", scale], env, nice=5)
     output = Path(data_dir) / "seed2019.docx"
-    runs = [_timed([*dangjian, *REPORT, "-o", str(output)], env) for _ in range(2)]
-    out = subprocess.run(
-        [sys.executable, "-m", "bench.bench_province", "--child"],
-        cwd=ROOT, env=env, capture_output=True, text=True, check=False,
-    )  # fmt: skip
+    try:
+        runs = [_timed([*dangjian, *REPORT, "-o", str(output)], env) for _ in range(2)]
+        out = subprocess.run(
+            [sys.executable, "-m", "bench.bench_province", "--child"],
+            cwd=ROOT, env=env, capture_output=True, text=True, check=False,
+        )  # fmt: skip
+    finally:
+        shutil.rmtree(data_dir, ignore_errors=True)
     if out.returncode != 0:
         raise RuntimeError(f"规模 {scale} 的测量失败：\n{out.stderr[-3000:]}")
     result = json.loads(out.stdout.strip().splitlines()[-1])
