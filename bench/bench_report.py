@@ -51,6 +51,9 @@ def measure(label: str) -> dict[str, Any]:
         "db": "PostgreSQL" if connection.vendor == "postgresql" else "SQLite",
         "first_s": first_s,
         "records": Record.objects.filter(is_deleted=False).count(),
+        # the period's records (issue 14: the report's cost should grow with these), and the year before's (上年)
+        "period_records": Record.objects.filter(is_deleted=False, date__year=2019).count(),
+        "previous_records": Record.objects.filter(is_deleted=False, date__year=2018).count(),
         "slots": len(rendered.slots),
         "render_s": _best(lambda: render(template, org, period)),
         "docx_s": _best(lambda: render_docx(render(template, org, period))),

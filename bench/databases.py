@@ -17,7 +17,10 @@ SQLITE, POSTGRESQL = "SQLite", "PostgreSQL"
 
 
 def labels() -> list[str]:
-    return [SQLITE, POSTGRESQL] if os.environ.get("DANGJIAN_BENCH_PG") else [SQLITE]
+    """SQLite, and PostgreSQL when DANGJIAN_BENCH_PG is set; BENCH_DATABASES="PostgreSQL" (or "SQLite") keeps one."""
+    found = [SQLITE, POSTGRESQL] if os.environ.get("DANGJIAN_BENCH_PG") else [SQLITE]
+    only = [s.strip().lower() for s in os.environ.get("BENCH_DATABASES", "").split(",") if s.strip()]
+    return [label for label in found if not only or label.lower() in only]
 
 
 @contextmanager
@@ -29,7 +32,8 @@ def fresh(label: str, name: str = "bench") -> Iterator[dict[str, str]]:
         import psycopg
 
         server = os.environ["DANGJIAN_BENCH_PG"]
-        db = f"dangjian_{name}_{os.getpid()}".replace("-", "_").lower()
+        # BENCH_DB_PREFIX keeps the databases of several people sharing one server apart (e.g. "i14_").
+        db = f"{os.environ.get('BENCH_DB_PREFIX', '')}dangjian_{name}_{os.getpid()}".replace("-", "_").lower()
         with psycopg.connect(server, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{db}"')
             conn.execute(f'CREATE DATABASE "{db}"')

@@ -65,4 +65,11 @@ def test_it_reads_dangjian_variables(tmp_path):
     assert values["hosts"] == ["dj.example.cn", "10.0.0.5"]
     assert values["engine"] == "django.db.backends.postgresql"
     assert (values["name"], values["host"]) == ("dangjian", "db.internal")
+    assert (
+        values["options"]["options"] == "-c jit=off -c work_mem=64MB"
+    )  # issue 14: JIT compiling a ledger query costs seconds
+    given = _settings(tmp_path, DATABASE_URL="postgres://dj@db/dangjian?options=-c%20jit%3Don")
+    assert (
+        given["options"]["options"] == "-c jit=off -c work_mem=64MB -c jit=on"
+    )  # the URL's own come last, win
     assert _settings(tmp_path, DEBUG="0", DATA_DIR=str(data))["debug"] is False

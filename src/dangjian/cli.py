@@ -377,9 +377,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--demo", action="store_true", help="生成示范区（代码 demo）演示数据")
     p.add_argument(
         "--scale",
-        choices=["S", "M", "L"],
+        choices=["S", "M", "L", "P"],
         default="S",
-        help="演示数据规模：S 区、M 市（10倍）、L 省（100倍）",
+        help="演示数据规模：S 区、M 市（10倍）、L 省（100倍）、P 大省（M 的单位再复制 32 份，约 500 万条记录，供性能测试）",
     )
     p.add_argument("--seed", type=int, default=2019, help="随机种子（相同种子生成相同数据）")
 

@@ -132,6 +132,18 @@ if DATABASE_URL:
     # request: the server process starts, its caches are cold), checked before each request's first query so a
     # restarted PostgreSQL costs one reconnect, not an error.
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=600, conn_health_checks=True)}
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        # No JIT: a ledger's compiled query (a hundred conditional aggregates) costs enough to be JIT-compiled
+        # at a province, and compiling it takes 1.0–1.7 s while running it takes 0.05 s. work_mem 64 MB (the
+        # server's default is 4 MB): at a province (600,000 records of one ledger in the period) the bitmap of the
+        # ledger's index entries would turn lossy, so the planner reads the whole table instead (1.35 GB for 5
+        # million records), and each COUNT(DISTINCT …) would sort on disk: the seed report's nine largest ledger
+        # queries took 16.5 s instead of 7.0 s. It is a ceiling per sort or bitmap, used only by queries that need
+        # it (issue 14, docs/benchmarks.md). Options given in the URL come after these and win.
+        options = DATABASES["default"].setdefault("OPTIONS", {})
+        options["options"] = " ".join(
+            filter(None, ["-c jit=off -c work_mem=64MB", options.get("options", "")])
+        )
 else:
     DATABASES = {
         "default": {

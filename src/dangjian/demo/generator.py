@@ -25,6 +25,8 @@ from dangjian.records.models import LedgerType, Record
 ROOT_CODE = "demo"
 DEMO_PASSWORD = "Demo#2019dj"
 SCALES = {"S": 1, "M": 10, "L": 100}
+# P: a province of about 5 million records for benchmarks (issue 14): scale M, its units cloned (demo/province.py).
+CLONED = {"P": "M"}
 
 STREETS = ["城关", "东关", "西关", "南关", "北郊", "新华", "滨河", "高新"]
 COMMUNITY_WORDS = [
@@ -108,10 +110,10 @@ def build_tree(scale: int) -> dict[str, list[Organization]]:
         t.node(root, "demo-zzb", "中共示范区委组织部", "区委组织部", ["department"], 2),
         t.node(root, "demo-xcb", "中共示范区委宣传部", "区委宣传部", ["department"], 3),
     ]
-    # Beyond the word list (scales M and L) names repeat with a number: 幸福二社区 ….
+    # Beyond the word list (scales M, L and P) names repeat with a number: 幸福二社区 ….
     words = (
         w + (cn_ordinal(k // len(COMMUNITY_WORDS)) if k >= len(COMMUNITY_WORDS) else "")
-        for k, w in enumerate(COMMUNITY_WORDS * 400)
+        for k, w in enumerate(COMMUNITY_WORDS * (8 * scale // 3 + 1))
     )
     for i, street in enumerate(STREETS * 1, start=1):
         s = t.node(
@@ -553,7 +555,7 @@ def build_current_task(seed: int, today: dt.date) -> bool:
 
 @transaction.atomic
 def build_demo(scale: str = "S", seed: int = 2019, today: dt.date | None = None) -> DemoResult:
-    factor = SCALES[scale]
+    factor = SCALES[CLONED.get(scale, scale)]
     groups = build_tree(factor)
     result = DemoResult(orgs=len(groups["all"]))
     result.users = build_users()
@@ -562,4 +564,9 @@ def build_demo(scale: str = "S", seed: int = 2019, today: dt.date | None = None)
     result.records_created += build_current(groups, seed, day)
     build_task(seed)
     build_current_task(seed, day)
+    if scale in CLONED and result.records_created:  # a second run finds the clones there already
+        from dangjian.demo.province import clone_units
+
+        result.records_created += clone_units(groups["root"][0])
+        result.orgs = Organization.objects.filter(path__startswith=groups["root"][0].path).count()
     return result

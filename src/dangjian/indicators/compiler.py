@@ -35,6 +35,7 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast, ExtractDay, ExtractMonth, ExtractYear, Substr
 from django.db.models.lookups import GreaterThan, GreaterThanOrEqual, LessThanOrEqual
 
@@ -487,9 +488,21 @@ def subtree_q(org: Organization) -> Q:
     # Asked once per org object: an evaluation passes the same one to every ledger's query.
     cached = org.__dict__.get(SUBTREE_IDS)
     if cached is None or cached[0] != org.path:
-        ids = list(Organization.objects.filter(path__startswith=org.path).values_list("pk", flat=True))
-        cached = org.__dict__[SUBTREE_IDS] = (org.path, ids)
-    return Q(org_id__any=cached[1])
+        # With the number of all orgs, in the same query: the whole tree (a province's own report) needs no
+        # condition at all. With one, 55,000 ids, the planner ANDs the ledger's index with a scan of the whole
+        # org_id index.
+        everyone = RawSQL(
+            f"SELECT COUNT(*) FROM {connection.ops.quote_name(Organization._meta.db_table)}", []
+        )
+        rows = list(
+            Organization.objects.filter(path__startswith=org.path)
+            .annotate(everyone=everyone)
+            .values_list("pk", "everyone")
+        )
+        ids = [pk for pk, _ in rows]
+        whole = bool(rows) and len(rows) == rows[0][1]
+        cached = org.__dict__[SUBTREE_IDS] = (org.path, None if whole else ids)
+    return Q() if cached[1] is None else Q(org_id__any=cached[1])
 
 
 @ForeignKey.register_lookup

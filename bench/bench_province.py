@@ -1,0 +1,391 @@
+"""Benchmark (PostgreSQL only, with DANGJIAN_BENCH_PG): the seed report at a province (issue 14).
+
+For each scale of BENCH_PROVINCE_SCALES (default "M,L,P"; P is about 5 million records: scale M with its units
+cloned 32 times on the database server, see dangjian/demo/province.py) one PostgreSQL database
+`<BENCH_DB_PREFIX>dangjian_province_<scale>` holds the demo district. It is built once (`dangjian init --demo
+--scale X` in a niced child, its time and peak memory measured) and kept, so a second run measures again without
+generating 5 million records again; BENCH_PROVINCE_DROP=1 drops the databases at the end.
+
+Measured per scale:
+- the whole command, `dangjian report --template seed2019 --org demo --year 2019` (a new process: start-up, every
+  indicator, the .docx), twice in a row, wall time and peak RSS (`/usr/bin/time -v`);
+- the records the report reads (dated 2019, and 2018 for the 上年 values);
+- in one process: the time of each ledger's compiled query (`compiler.compute`), and for the ledger whose query
+  takes longest the same query with its indicators doubled (each copy one more distinct condition, so nothing is
+  shared between copy and original), and its EXPLAIN (ANALYZE, BUFFERS);
+- the memory settings (shared_buffers, work_mem, parallel workers) and the disk: pg_database_size and the largest
+  tables with their indexes.
+The machine's load (`uptime`) is noted beside each figure. Results go into docs/benchmarks.md between the markers.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+START, END = "<!-- bench_province:start -->", "<!-- bench_province:end -->"
+REPEAT = 3
+REPORT = ["report", "--template", "seed2019", "--org", "demo", "--year", "2019"]
+
+
+def _load() -> str:
+    return "{:.1f} / {:.1f} / {:.1f}".format(*os.getloadavg())
+
+
+def _timed(argv: list[str], env: dict[str, str], *, nice: int = 0) -> dict[str, Any]:
+    """Run a command under /usr/bin/time -v: its wall time, peak RSS and the load when it started."""
+    load = _load()
+    prefix = ["nice", "-n", str(nice)] if nice else []
+    started = time.perf_counter()
+    out = subprocess.run(
+        [*prefix, "/usr/bin/time", "-v", *argv], cwd=ROOT, env=env, capture_output=True, text=True, check=False
+    )  # fmt: skip
+    wall = time.perf_counter() - started
+    if out.returncode != 0:
+        raise RuntimeError(f"{' '.join(argv)} 失败：\n{out.stderr[-3000:]}")
+    rss = re.search(r"Maximum resident set size \(kbytes\): (\d+)", out.stderr)
+    return {"s": wall, "rss_mb": int(rss.group(1)) / 1024 if rss else None, "load": load}
+
+
+def child() -> dict[str, Any]:
+    """In a process whose DANGJIAN_DATABASE_URL names a database holding the demo district."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dangjian.settings")
+    import copy
+
+    import django
+
+    django.setup()
+    from django.db import connection
+    from django.db.models import Count
+    from django.test.utils import CaptureQueriesContext
+
+    from dangjian.indicators import compiler
+    from dangjian.indicators.engine import Period, evaluate
+    from dangjian.orgs.models import Organization
+    from dangjian.records.models import LedgerType, Record
+
+    org = Organization.objects.get(code="demo")
+    period = Period.year(2019)
+    alive = Record.objects.filter(is_deleted=False)
+    result: dict[str, Any] = {
+        "records": alive.count(),
+        "orgs": Organization.objects.count(),
+        "period_records": alive.filter(date__year=2019).count(),
+        "previous_records": alive.filter(date__year=2018).count(),
+    }
+
+    # Each ledger's compiled query, timed inside one evaluation of every indicator (2019 and 上年).
+    timings: dict[int, list[float]] = {}
+    items_of: dict[int, list[Any]] = {}
+    compute = compiler.compute
+
+    def timed_compute(ledger: LedgerType, org: Organization, items: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return compute(ledger, org, items)
+        finally:
+            timings.setdefault(ledger.pk, []).append(time.perf_counter() - started)
+            items_of[ledger.pk] = list(items)
+
+    compiler.compute = timed_compute  # type: ignore[assignment]
+    try:
+        evaluate(org, period)  # warm: the org subtree, the definitions
+        timings.clear()
+        started = time.perf_counter()
+        evaluate(org, period)
+        result["evaluate_s"] = time.perf_counter() - started
+    finally:
+        compiler.compute = compute  # type: ignore[assignment]
+    ledgers = {lt.pk: lt for lt in LedgerType.objects.filter(pk__in=timings)}
+    in_range = {
+        row["ledger_type"]: row["n"]
+        for row in alive.filter(date__year__in=(2018, 2019))
+        .values("ledger_type")
+        .annotate(n=Count("pk"))
+        .order_by()
+    }
+    per_ledger = sorted(
+        (
+            {
+                "ledger": ledgers[pk].code,
+                "label": ledgers[pk].label,
+                "s": sum(t),
+                "items": len(items_of[pk]),
+                "records": in_range.get(pk, 0),
+            }
+            for pk, t in timings.items()
+        ),
+        key=lambda r: -r["s"],
+    )
+    result["ledgers"] = per_ledger
+    result["ledger_queries_s"] = sum(r["s"] for r in per_ledger)
+
+    # The slowest ledger, its indicators doubled: each copy adds a condition no other item has.
+    slowest = next(pk for pk, lt in ledgers.items() if lt.code == per_ledger[0]["ledger"])
+    ledger, items = ledgers[slowest], items_of[slowest]
+    fields = list(ledger.fields.all())
+    free = [f for f in fields if f.type in ("text", "longtext", "person")]
+    doubled = list(items)
+    for n, item in enumerate(items):
+        ind = copy.copy(item.ind)
+        if free:  # a text no record holds: a condition every record meets, distinct for each copy
+            extra = {"field": free[0].code, "op": "!=", "value": f"（不存在的值{n}）"}
+        else:
+            choice = next(f for f in fields if f.type == "choice")
+            extra = {"field": choice.code, "op": "!=", "value": choice.choices[n % len(choice.choices)]}
+        ind.where = [*(ind.where or []), extra]
+        doubled.append(compiler.Item(f"copy{n}.{item.tag}", ind, item.start, item.end))
+
+    def best(these: list[Any]) -> float:
+        times = []
+        for _ in range(REPEAT):
+            started = time.perf_counter()
+            compute(ledger, org, these)
+            times.append(time.perf_counter() - started)
+        return min(times)
+
+    with CaptureQueriesContext(connection) as plain_queries:
+        compute(ledger, org, items)
+    with CaptureQueriesContext(connection) as doubled_queries:
+        compute(ledger, org, doubled)
+
+    def sql_s(queries: list[dict[str, str]]) -> float:
+        return sum(float(q["time"]) for q in queries)
+
+    result["doubling"] = {
+        "ledger": ledger.code,
+        "label": ledger.label,
+        "items": len(items),
+        "aggregates": _aggregates(plain_queries.captured_queries),
+        "aggregates_doubled": _aggregates(doubled_queries.captured_queries),
+        "plain_s": best(items),
+        "doubled_s": best(doubled),
+        "plain_sql_s": sql_s(plain_queries.captured_queries),  # of the first run: the rest is Python
+        "doubled_sql_s": sql_s(doubled_queries.captured_queries),
+        "load": _load(),
+    }
+    # The report itself in this process (no start-up): every indicator and the text, best of REPEAT.
+    from dangjian.reports import values as sources
+    from dangjian.reports.models import ReportTemplate
+    from dangjian.reports.templating import render
+
+    template = ReportTemplate.objects.get(key="seed2019")
+    times = []
+    for _ in range(REPEAT):
+        started = time.perf_counter()
+        render(template, org, sources.period_for_year(2019))
+        times.append(time.perf_counter() - started)
+    result["render_s"] = min(times)
+    biggest = max(plain_queries.captured_queries, key=lambda q: len(q["sql"]))["sql"]
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) " + biggest)
+        result["explain"] = [r[0] for r in cursor.fetchall()]
+        cursor.execute(
+            "SELECT name, setting, unit FROM pg_settings WHERE name IN ('shared_buffers', 'work_mem', "
+            "'max_parallel_workers_per_gather', 'effective_cache_size', 'jit') ORDER BY name"
+        )
+        result["settings"] = {name: _setting(setting, unit) for name, setting, unit in cursor.fetchall()}
+        cursor.execute("SELECT pg_database_size(current_database())")
+        result["database_bytes"] = cursor.fetchone()[0]
+        cursor.execute(
+            "SELECT c.relname, pg_table_size(c.oid), pg_indexes_size(c.oid), pg_total_relation_size(c.oid) "
+            "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE c.relkind = 'r' AND n.nspname = 'public' ORDER BY 4 DESC LIMIT 5"
+        )
+        result["tables"] = [
+            {"table": t, "table_bytes": a, "index_bytes": b, "total_bytes": c}
+            for t, a, b, c in cursor.fetchall()
+        ]
+        cursor.execute(
+            "SELECT indexrelid::regclass::text, pg_relation_size(indexrelid) FROM pg_index "
+            "WHERE indrelid = 'ledgers_record'::regclass ORDER BY 2 DESC"
+        )
+        result["record_indexes"] = [{"index": i, "bytes": b} for i, b in cursor.fetchall()]
+    return result
+
+
+def _aggregates(queries: list[dict[str, str]]) -> int:
+    return sum(q["sql"].count(" FILTER (WHERE") for q in queries)
+
+
+def _setting(value: str, unit: str | None) -> str:
+    if unit == "8kB":
+        return f"{int(value) * 8 // 1024} MB"
+    if unit == "kB":
+        return f"{int(value) // 1024} MB" if int(value) >= 1024 else f"{value} kB"
+    return value
+
+
+def _database(scale: str) -> tuple[str, str]:
+    server = os.environ["DANGJIAN_BENCH_PG"]
+    name = f"{os.environ.get('BENCH_DB_PREFIX', '')}dangjian_province_{scale}".lower()
+    return name, server.rsplit("/", 1)[0] + "/" + name
+
+
+def measure(scale: str) -> dict[str, Any]:
+    import psycopg
+
+    from bench import databases
+
+    name, url = _database(scale)
+    server = os.environ["DANGJIAN_BENCH_PG"]
+    with psycopg.connect(server, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+    built = None
+    data_dir = tempfile.mkdtemp(prefix="dangjian-province-")
+    env = databases.child_env({"DANGJIAN_DATABASE_URL": url, "DANGJIAN_DATA_DIR": data_dir}, str(ROOT))
+    dangjian = [sys.executable, "-m", "dangjian"]
+    if not exists or not _has_demo(url):
+        with psycopg.connect(server, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+            conn.execute(f'CREATE DATABASE "{name}"')
+        built = _timed([*dangjian, "init", "--demo", "--scale", scale], env, nice=5)
+    output = Path(data_dir) / "seed2019.docx"
+    try:
+        runs = [_timed([*dangjian, *REPORT, "-o", str(output)], env) for _ in range(2)]
+        out = subprocess.run(
+            [sys.executable, "-m", "bench.bench_province", "--child"],
+            cwd=ROOT, env=env, capture_output=True, text=True, check=False,
+        )  # fmt: skip
+    finally:
+        shutil.rmtree(data_dir, ignore_errors=True)
+    if out.returncode != 0:
+        raise RuntimeError(f"规模 {scale} 的测量失败：\n{out.stderr[-3000:]}")
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    result.update(scale=scale, built=built, reports=runs, database=name)
+    return result
+
+
+def _has_demo(url: str) -> bool:
+    import psycopg
+
+    try:
+        with psycopg.connect(url) as conn:
+            return bool(conn.execute("SELECT 1 FROM orgs_organization WHERE code = 'demo'").fetchone())
+    except psycopg.Error:
+        return False
+
+
+def _mb(n: int) -> str:
+    return f"{n / 1024 / 1024:,.0f} MB"
+
+
+def _table(results: list[dict[str, Any]]) -> str:
+    scales = ",".join(r["scale"] for r in results)
+    lines = [
+        START,
+        "## 省级规模的报告（bench_province，PostgreSQL）",
+        "",
+        f"命令：`DANGJIAN_BENCH_PG=postgres://… BENCH_PROVINCE_SCALES={scales} python -m bench province`。每个规模一个 "
+        "PostgreSQL 数据库（生成一次后保留，再次运行直接测量；`BENCH_PROVINCE_DROP=1` 结束时删除）。“整个命令”是新起进程运行 "
+        "`dangjian report --template seed2019 --org demo --year 2019 -o …`（启动、全部指标、排版 .docx），连续两次；"
+        "内存为该进程的最大常驻内存（`/usr/bin/time -v`）；“负载”为开始时 `uptime` 的 1/5/15 分钟平均负载（2 核机器）。",
+        "",
+        "| 规模 | 组织 | 台账记录 | 2019 年记录 | 2018 年记录 | 生成示范数据 | 整个命令（第一次） | 整个命令（第二次） "
+        "| 进程内取数并生成文字 | 其中各台账查询 | 报告进程内存峰值 | 负载 |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for r in results:
+        built = r["built"]
+        made = f"{built['s']:.0f} s，{built['rss_mb']:,.0f} MB" if built else "（已有）"
+        first, second = r["reports"]
+        lines.append(
+            f"| {r['scale']} | {r['orgs']:,} | {r['records']:,} | {r['period_records']:,} | {r['previous_records']:,} "
+            f"| {made} "
+            f"| {first['s']:.2f} s | {second['s']:.2f} s | {r['render_s']:.2f} s | {r['ledger_queries_s']:.2f} s "
+            f"| {max(first['rss_mb'], second['rss_mb']):.0f} MB | {first['load']} |"
+        )
+    lines += [
+        "",
+        "每个台账的指标翻倍（该规模下查询最慢的台账；每个副本多一个其他指标没有的条件，合并查询中的条件汇总数随之翻倍；括号内为其中 SQL 执行的用时，取自另一次运行，其余为 Django 组装查询的 Python），"
+        f"各取 {REPEAT} 次中最快的一次：",
+        "",
+        "| 规模 | 台账 | 指标项 | 条件汇总 | 用时（其中 SQL） | 翻倍后条件汇总 | 翻倍后用时（其中 SQL） | 倍数 | 负载 |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for r in results:
+        d = r["doubling"]
+        lines.append(
+            f"| {r['scale']} | {d['label']}（{d['ledger']}） | {d['items']} | {d['aggregates']} "
+            f"| {d['plain_s']:.3f} s（{d['plain_sql_s']:.3f} s） | {d['aggregates_doubled']} "
+            f"| {d['doubled_s']:.3f} s（{d['doubled_sql_s']:.3f} s） | {d['doubled_s'] / d['plain_s']:.2f}× | {d['load']} |"
+        )
+    last = results[-1]
+    lines += [
+        "",
+        f"规模 {last['scale']} 用时最多的台账查询（{len(last['ledgers'])} 个台账共 {last['ledger_queries_s']:.2f} s）：",
+        "",
+        "| 台账 | 指标项 | 2018–2019 年记录 | 用时 |",
+        "|---|---:|---:|---:|",
+        *(
+            f"| {x['label']}（{x['ledger']}） | {x['items']} | {x['records']:,} | {x['s']:.3f} s |"
+            for x in last["ledgers"][:8]
+        ),
+        "",
+        f"规模 {last['scale']} 的内存设置："
+        + "，".join(f"{k} = {v}" for k, v in last["settings"].items())
+        + "。",
+        f"磁盘：pg_database_size {_mb(last['database_bytes'])}；最大的表（表 + 索引 = 合计）："
+        + "；".join(
+            f"{t['table']} {_mb(t['table_bytes'])} + {_mb(t['index_bytes'])} = {_mb(t['total_bytes'])}"
+            for t in last["tables"]
+        )
+        + "。记录表的索引："
+        + "，".join(f"{i['index']} {_mb(i['bytes'])}" for i in last["record_indexes"])
+        + "。",
+        "",
+        f"规模 {last['scale']} 最慢台账的合并查询（EXPLAIN (ANALYZE, BUFFERS)，节点行）：",
+        "",
+        "```",
+        *[line for line in last["explain"] if "->" in line or not line.startswith(" ")][:40],
+        "```",
+        END,
+    ]
+    return "\n".join(lines)
+
+
+def run() -> list[dict[str, Any]]:
+    if not os.environ.get("DANGJIAN_BENCH_PG"):
+        print("bench_province：未设 DANGJIAN_BENCH_PG，跳过（只在 PostgreSQL 上测）")
+        return []
+    scales = [
+        s.strip().upper() for s in os.environ.get("BENCH_PROVINCE_SCALES", "M,L,P").split(",") if s.strip()
+    ]
+    results = []
+    for scale in scales:
+        r = measure(scale)
+        results.append(r)
+        first, second = r["reports"]
+        print(
+            f"省级 规模 {scale}：记录 {r['records']} 条（2019 年 {r['period_records']} 条）；整个报告命令 "
+            f"{first['s']:.2f} s / {second['s']:.2f} s，内存 {second['rss_mb']:.0f} MB；各台账查询 {r['ledger_queries_s']:.2f} s；"
+            f"指标翻倍 {r['doubling']['plain_s']:.3f} → {r['doubling']['doubled_s']:.3f} s；负载 {first['load']}",
+            flush=True,
+        )
+    from bench.bench_indicators import _write_doc
+
+    _write_doc(_table(results), START, END)
+    if os.environ.get("BENCH_PROVINCE_DROP") == "1":
+        import psycopg
+
+        with psycopg.connect(os.environ["DANGJIAN_BENCH_PG"], autocommit=True) as conn:
+            for scale in scales:
+                conn.execute(f'DROP DATABASE IF EXISTS "{_database(scale)[0]}" WITH (FORCE)')
+    return results
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] == ["--child"]:
+        print(json.dumps(child(), ensure_ascii=False, default=str))
+    else:
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dangjian.settings")
+        run()
