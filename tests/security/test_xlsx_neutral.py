@@ -3,7 +3,7 @@ every place a user or an administrator can put it, no cell of any of them is a f
 
 The xlsx the app produces (keep this list in step with the URL configuration; the last test checks it):
 records export (web and command line), template, marked copy of a failed import (in place and streamed),
-task progress, overdue items, evidence, audit log.
+task progress, overdue items, evidence, the overview and a unit's page, audit log.
 """
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ def assert_neutral(content: bytes, must_hold: list[str], where: str) -> None:
     assert formula_like(content) == [], where
     found = texts(content)
     for text in must_hold:
-        assert any(neutralise(text) in value for value in found), (where, text, found)
+        assert any(neutralise(text) in value for value in found), (where, text, sorted(found))
 
 
 @pytest.fixture
@@ -144,6 +144,19 @@ def test_the_task_progress_the_overdue_list_and_the_evidence(world, hostile):
         assert_neutral(response.content, must_hold, url)
 
 
+def test_the_overview_and_a_units_page(world, hostile):
+    """概览 (every chart a sheet) and a unit's own page: task titles, org names and list items as stored."""
+    client = client_for(world.unit_admin)
+    urls = {
+        "/overview/data.xlsx?year=2019": [HOSTILE[1] + "任务", HOSTILE[3]],
+        f"/overview/units/{world.c1.code}.xlsx?month=2019-06": [HOSTILE[1] + "任务", HOSTILE[3]],
+    }
+    for url, must_hold in urls.items():
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert_neutral(response.content, must_hold, url)
+
+
 def test_the_audit_log(duties, hostile):
     response = client_for(duties.auditor).get("/audit/export.xlsx")
     assert response.status_code == 200
@@ -185,6 +198,8 @@ def test_this_file_covers_every_xlsx_url():
         "ledgers:task_xlsx",
         "ledgers:overdue_xlsx",
         "audit:export",
+        "overview:index_xlsx",
+        "overview:unit_xlsx",
     }  # fmt: skip  (evidence xlsx is ?format=xlsx on the evidence page, covered above)
 
     def names(resolver, prefix=""):
