@@ -197,9 +197,15 @@ def number_by_date(records: list[DemoRecord]) -> None:
             )
     for items in series.values():
         date_code = "found_on" if "found_on" in items[0] else "date"
-        items.sort(key=lambda v: (str(v.get(date_code, "")), int(NUMBERED.search(v["title"]).group(1))))
+        items.sort(key=lambda v: (str(v.get(date_code, "")), _number(v["title"])))
         for k, values in enumerate(items, start=1):
-            values["title"] = NUMBERED.sub(lambda m, k=k: f"第{k}{m.group(2)}", values["title"], count=1)
+            values["title"] = NUMBERED.sub(f"第{k}\\2", values["title"], count=1)
+
+
+def _number(title: str) -> int:
+    """The N of a title's 第N次/条/项 (titles without one sort first)."""
+    found = NUMBERED.search(title)
+    return int(found.group(1)) if found else 0
 
 
 # --- chapter 一 (一)：理论学习、宣讲 ------------------------------------------------------------------------------

@@ -111,6 +111,7 @@ def edit(request: HttpRequest, key: str) -> HttpResponse:
     base = current.version.base if current.version is not None else ""
     orgs = _preview_orgs(request, template)
     org_code = source.get("org") or (orgs[0].code if orgs else "")
+    period = (source.get("period") or str(timezone.localdate().year - 1))[:40]
     context = {
         "template": template,
         "file": name,
@@ -126,13 +127,13 @@ def edit(request: HttpRequest, key: str) -> HttpResponse:
         else [],
         "orgs": orgs,
         "org": org_code,
-        "period": (source.get("period") or str(timezone.localdate().year - 1))[:40],
+        "period": period,
         "max_kb": MAX_FILE_BYTES // 1000,
         "versions": editing.history(template, name)[:5],
         "pending": editing.pending(template),  # 待定 left by 从 Word 生成模板 (issue 11)
         "line": source.get("line", "")[:6] if source.get("line", "").isdigit() else "",  # opened at a line
     }
-    context["edit_url"] = editing.editor_url(template, context["org"], context["period"])
+    context["edit_url"] = editing.editor_url(template, org_code, period)
     return render(request, "reports/editor.html", context, status=status)
 
 
