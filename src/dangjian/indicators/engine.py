@@ -255,20 +255,7 @@ def _evaluate(
         ind = defs[formulas.split(tag)[1]]
         check = checks.get(tag)
         refused = check.refusal(tag, result, results) if check else ""
-        values[tag] = (
-            _withheld(ind, tag, refused)
-            if refused
-            else Value(
-                tag,
-                ind.label,
-                ind.unit,
-                ind.aggregate,
-                result.value,
-                result.note,
-                result.evidence_count,
-                ind.ledger.code if ind.ledger else "",
-            )
-        )
+        values[tag] = _withheld(ind, tag, refused) if refused else _aggregated(tag, ind, result)
 
     dependencies = {key: [formulas.split(n)[1] for n in formula_names(defs[key])] for key in defs}
     for key in formulas.order(dependencies):
@@ -289,6 +276,20 @@ def _evaluate(
     ):  # every indicator: not the parts of people counts and ratios (asked by name, they are given)
         return {tag: value for tag, value in values.items() if crossledger.PART not in tag}
     return values
+
+
+def _aggregated(tag: str, ind: Indicator, result: compiler.Result) -> Value:
+    """The value of a ledger aggregate as the compiler computed it (for one org, or one unit of a ranking)."""
+    return Value(
+        tag,
+        ind.label,
+        ind.unit,
+        ind.aggregate,
+        result.value,
+        result.note,
+        result.evidence_count,
+        ind.ledger.code if ind.ledger else "",
+    )
 
 
 def evaluate_units(
@@ -336,17 +337,7 @@ def evaluate_units(
             for tag, result in results.items():
                 if tag in out[unit_pk] or tag in alone.get(unit_pk, ()):
                     continue
-                ind = defs[tag]
-                out[unit_pk][tag] = Value(
-                    tag,
-                    ind.label,
-                    ind.unit,
-                    ind.aggregate,
-                    result.value,
-                    result.note,
-                    result.evidence_count,
-                    ledger.code,
-                )
+                out[unit_pk][tag] = _aggregated(tag, defs[tag], result)
     for unit in units:
         if alone.get(unit.pk):
             values = evaluate(unit, period, alone[unit.pk], previous=False, viewer=viewer, defs=defs)
