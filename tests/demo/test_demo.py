@@ -123,3 +123,28 @@ def _check_task() -> None:
     done = task.targets.filter(status=TargetStatus.SUBMITTED).select_related("org").first()
     with pytest.raises(services.RecordLocked):
         services.save_record(None, meeting, values, org=done.org, check_access=False)
+
+
+@pytest.mark.django_db
+def test_the_check_for_records_already_built_reads_the_key_index():
+    """The demo asks, batch by batch, which keys are stored. At scale L on SQLite a plain `key IN (…)` did not use the
+    partial index `record_key` (its condition `key <> ''` was not repeated), so every batch scanned the whole table
+    and the build never finished. The plan must read the index, on SQLite and on PostgreSQL."""
+    from django.db import connection
+
+    keys = [f"demo:k{n}" for n in range(50)]
+    sql, params = Record.objects.with_keys(keys).values_list("key").query.sql_with_params()
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
+            plan = " ".join(str(row[-1]) for row in cursor.fetchall())
+            assert "record_key" in plan, plan
+            assert "SCAN ledgers_record" not in plan.replace("USING", ""), plan
+        else:
+            cursor.execute("SET LOCAL enable_seqscan = off")  # an empty table: ask whether the index is usable at all
+            cursor.execute("EXPLAIN " + sql, params)
+            plan = " ".join(row[0] for row in cursor.fetchall())
+            assert "record_key" in plan, plan
+    # Blank keys are never looked up (records without a key are not in the index and are not "already built").
+    assert "''" not in str(Record.objects.with_keys(["", "x"]).query).replace("<> ''", "")
+    assert list(Record.objects.with_keys(["", "x"])) == []

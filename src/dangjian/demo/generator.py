@@ -306,7 +306,7 @@ def save_new(wanted: list[DemoRecord]) -> int:
     keys = [r.key for r in wanted]
     existing: set[str] = set()
     for i in range(0, len(keys), 500):
-        existing |= set(Record.objects.filter(key__in=keys[i : i + 500]).values_list("key", flat=True))
+        existing |= set(Record.objects.with_keys(keys[i : i + 500]).values_list("key", flat=True))
     by_ledger: dict[int, tuple[LedgerType, list[services.NewRecord]]] = {}
     for r in wanted:
         if r.key not in existing:
