@@ -150,6 +150,13 @@ def run(scales: tuple[str, ...] | None = None) -> list[dict[str, Any]]:
     return results
 
 
+def _today() -> str:
+    import datetime as dt
+
+    now = dt.datetime.now()
+    return f"{now.year}年{now.month}月{now.day}日 {now:%H:%M}"
+
+
 def _table(results: list[dict[str, Any]], machine: dict[str, str]) -> str:
     rows = "\n".join(
         f"| {r['scale']} | {r['page']} | {r['records']} | {r['first_ms']:.0f} ms | {r['median_ms']:.0f} ms "
@@ -166,7 +173,7 @@ def _table(results: list[dict[str, Any]], machine: dict[str, str]) -> str:
         f"“第一次”为启动后第一次请求，其后 {REPEAT} 次取中位数和最快。目标：M 规模不超过 {TARGET_MS} ms。"
         "“CPU 时间”是本进程在请求中用掉的 CPU（SQLite 在进程内执行查询，数据在页缓存中时不等磁盘）：机器繁忙时"
         "墙钟时间含等待 CPU 的时间，CPU 时间接近空闲机器上的墙钟时间，按它与目标比较；两者都列出，另列运行时的负载。\n\n"
-        f"机器：{machine['cpus']} 核（`nproc`），{machine['cpu']}；Python {machine['python']}，"
+        f"运行于 {_today()}（北京时间）。机器：{machine['cpus']} 核（`nproc`），{machine['cpu']}；Python {machine['python']}，"
         f"SQLite {machine['sqlite']}，Django {machine['django']}；{machine['os']}。\n\n"
         "| 规模 | 年度 | 台账记录 | 第一次 | 中位数 | 最快 | CPU 时间（中位数） | 查询数 | 页面大小 | 1 分钟负载 |\n"
         "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n"
