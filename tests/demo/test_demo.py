@@ -141,7 +141,9 @@ def test_the_check_for_records_already_built_reads_the_key_index():
             assert "record_key" in plan, plan
             assert "SCAN ledgers_record" not in plan.replace("USING", ""), plan
         else:
-            cursor.execute("SET LOCAL enable_seqscan = off")  # an empty table: ask whether the index is usable at all
+            cursor.execute(
+                "SET LOCAL enable_seqscan = off"
+            )  # an empty table: ask whether the index is usable at all
             cursor.execute("EXPLAIN " + sql, params)
             plan = " ".join(row[0] for row in cursor.fetchall())
             assert "record_key" in plan, plan

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -40,7 +41,7 @@ from django.db.models.functions import Cast, ExtractDay, ExtractMonth, ExtractYe
 from django.db.models.lookups import GreaterThan, GreaterThanOrEqual, LessThanOrEqual
 
 from dangjian.orgs.models import Organization, OrgKind
-from dangjian.records.conditions import NUMERIC, is_empty, number, text, value_q
+from dangjian.records.conditions import NUMERIC, is_empty, number, read_once, text, value_q
 from dangjian.records.fields import parse_date, parse_decimal
 from dangjian.records.models import LedgerField, LedgerType, Record
 from dangjian.text import cn_date
@@ -72,6 +73,10 @@ LIST_ORDERS = ("count", "first", "value", "org_tree")
 DEFAULT_DECIMALS = 1
 # PostgreSQL allows 1664 result columns; stay well below it (a ledger with more aggregates is split).
 MAX_AGGREGATES_PER_QUERY = 600
+# Read once (see `_reading`): on by default; the benchmark turns it off to compare. The fence is the LIMIT of the
+# subquery that reads the fields: more records than any ledger will hold.
+READ_ONCE = True
+READ_ONCE_FENCE = 2**62
 
 
 class DefinitionError(ValueError):
@@ -714,6 +719,9 @@ class _Plan:
 
     aggregates: dict[str, Any] = field(default_factory=dict)
     by_signature: dict[str, str] = field(default_factory=dict)
+    reads: dict[str, Any] = field(
+        default_factory=dict
+    )  # read once: {alias: a JSON read} (conditions.read_once)
 
     def add(self, signature: str, aggregate: Any) -> str:
         alias = self.by_signature.get(signature)
@@ -723,16 +731,24 @@ class _Plan:
         return alias
 
     def run(self, base: QuerySet[Record]) -> dict[str, Any]:
+        base = base.order_by()
+        if self.reads:
+            # Each field is read from the JSON once per record, in a subquery, and the aggregates test its columns.
+            # The slice (a LIMIT no ledger reaches) keeps PostgreSQL from folding the subquery back into the outer
+            # query, which would put the reads back into every aggregate.
+            base = base.annotate(**self.reads)[:READ_ONCE_FENCE]
         row: dict[str, Any] = {}
         for chunk in self._chunks():
-            row.update(base.order_by().aggregate(**chunk))
+            row.update(base.aggregate(**chunk))
         return row
 
     def run_grouped(self, base: QuerySet[Record], key: Any) -> dict[str, dict[str, Any]]:
-        """The same aggregates for each value of `key` (an expression on the record): {key value: row}."""
+        """The same aggregates for each value of `key` (an expression on the record): {key value: row}. (Read once,
+        the reads are annotations that the grouped query writes into each aggregate: the same values.)"""
         rows: dict[str, dict[str, Any]] = {}
+        base = base.order_by().annotate(**self.reads) if self.reads else base.order_by()
         for chunk in self._chunks():
-            for row in base.order_by().annotate(group_key=key).values("group_key").annotate(**chunk):
+            for row in base.annotate(group_key=key).values("group_key").annotate(**chunk):
                 rows.setdefault(row.pop("group_key"), {}).update(row)
         return rows
 
@@ -744,6 +760,20 @@ class _Plan:
         ]
 
 
+@contextmanager
+def _reading() -> Iterator[dict[str, Any]]:
+    """Read once (`conditions.read_once`) where it pays: on PostgreSQL, unless READ_ONCE is off. Each aggregate's
+    condition on a field tests a column read once per record, instead of reading the JSON again: the cost of one
+    more indicator is one more test, not one more read (issue 14; `python -m bench province`). Not on SQLite: there
+    a FILTER stops at its first false term (usually the cheap date test), so reading every field of every record
+    first was slower."""
+    if READ_ONCE and connection.vendor == "postgresql":
+        with read_once() as reads:
+            yield reads
+    else:
+        yield {}
+
+
 def _signature(*parts: Any) -> str:
     return json.dumps(parts, ensure_ascii=False, sort_keys=True, default=str)
 
@@ -753,9 +783,11 @@ def compute(ledger: LedgerType, org: Organization, items: Sequence[Item]) -> dic
     fields = _fields(ledger)
     if not items:
         return {}
-    items = grouped.expand(items, org, fields)
+    with _reading() as reads:
+        items = grouped.expand(items, org, fields)
+        plan, wanted, lists = _planned(org, items, fields)
+    plan.reads = reads
     base = _bounded(base_records(ledger, org), items)
-    plan, wanted, lists = _planned(org, items, fields)
     row = plan.run(base)
     listed: dict[str, list[str]] = {}
     for code, list_items in lists.items():
@@ -791,7 +823,9 @@ def compute_units(
     width = units[0].depth * Organization.steplen
     assert all(len(u.path) == width for u in units), "units at one depth"
     base = _bounded(base_records(ledger, parent), items)
-    plan, wanted, _ = _planned(parent, items, fields)
+    with _reading() as reads:
+        plan, wanted, _ = _planned(parent, items, fields)
+    plan.reads = reads
     rows = plan.run_grouped(base, Substr("org__path", 1, width))
     results: dict[int, dict[str, Result]] = {}
     for unit in units:

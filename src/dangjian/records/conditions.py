@@ -18,12 +18,15 @@ The dialect, in one place:
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any, Protocol
 
 from django.db import NotSupportedError
 from django.db.models import BooleanField, DecimalField, Expression, F, Func, Q, TextField
 from django.db.models.expressions import OrderBy
-from django.db.models.fields.json import KeyTextTransform
+from django.db.models.fields.json import KeyTextTransform, KeyTransform
 from django.db.models.functions import Cast
 from django.db.models.lookups import (
     Contains,
@@ -58,14 +61,46 @@ def _code_and_type(field: Field) -> tuple[str, str]:
     return (field, "text") if isinstance(field, str) else (field.code, str(field.type))
 
 
-def text(code: str) -> Expression:
+# Read once (PostgreSQL's indicator queries): while `read_once()` is active, a field's value is not read from the JSON
+# where it is used but named as a column (`F(alias)`) that the caller computes once per record in a subquery; the
+# context collects {alias: the JSON read}. See `dangjian.indicators.compiler._Plan`.
+_READ_ONCE: ContextVar[dict[str, Expression] | None] = ContextVar("dangjian_read_once", default=None)
+
+
+@contextmanager
+def read_once() -> Iterator[dict[str, Expression]]:
+    """Within it, `text`, `number`, `is_empty` and `JsonListHas` name their JSON reads as columns; the dict given
+    fills with {alias: expression}: one per field (and per kind of read), however many conditions use it."""
+    reads: dict[str, Expression] = {}
+    token = _READ_ONCE.set(reads)
+    try:
+        yield reads
+    finally:
+        _READ_ONCE.reset(token)
+
+
+def _read(kind: str, code: str, expression: Expression) -> Expression | F:
+    reads = _READ_ONCE.get()
+    if reads is None:
+        return expression
+    # The alias is made of the read's position, never of the code (a field code may be Chinese).
+    for alias, known in reads.items():
+        if alias.startswith(f"read_{kind}_") and known == expression:
+            return F(alias)
+    alias = f"read_{kind}_{sum(a.startswith(f'read_{kind}_') for a in reads)}"
+    reads[alias] = expression
+    return F(alias)
+
+
+def text(code: str) -> Expression | F:
     """values[code] as text."""
-    return KeyTextTransform(code, "values")
+    return _read("text", code, KeyTextTransform(code, "values"))
 
 
 def number(code: str) -> Expression:
-    """values[code] as a decimal: the one cast every sum, average, comparison and sort of a number uses."""
-    return Cast(KeyTextTransform(code, "values"), DecimalField(max_digits=30, decimal_places=6))
+    """values[code] as a decimal: the one cast every sum, average, comparison and sort of a number uses. (Read once,
+    the text is what is read once; the cast stays where it is used, so a record outside a condition is not cast.)"""
+    return Cast(text(code), DecimalField(max_digits=30, decimal_places=6))
 
 
 def is_empty(code: str) -> Q:
@@ -81,16 +116,26 @@ class JsonListHas(Func):
     output_field = BooleanField()
 
     def __init__(self, code: str, item: str) -> None:
-        super().__init__(F("values"))
+        # Read once, the source is values[code] itself (a JSON column of the subquery) rather than `values`.
+        source = _read("json", code, KeyTransform(code, "values"))
+        super().__init__(F("values") if isinstance(source, KeyTransform) else source)
         self.code, self.item = code, item
+        self.whole = isinstance(source, KeyTransform)
 
     def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, tuple[Any, ...]]:
         column, params = compiler.compile(self.source_expressions[0])
+        if not self.whole:
+            return f"EXISTS (SELECT 1 FROM json_each({column}) WHERE json_each.value = %s)", (
+                *params,
+                self.item,
+            )
         sql = f"EXISTS (SELECT 1 FROM json_each({column}, %s) WHERE json_each.value = %s)"
         return sql, (*params, f'$."{self.code}"', self.item)
 
     def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, tuple[Any, ...]]:
         column, params = compiler.compile(self.source_expressions[0])
+        if not self.whole:
+            return f"({column} @> %s::jsonb)", (*params, json.dumps([self.item]))
         return f"(({column} -> %s) @> %s::jsonb)", (*params, self.code, json.dumps([self.item]))
 
     def as_sql(self, compiler: Any, connection: Any, *args: Any, **extra: Any) -> Any:
@@ -116,7 +161,7 @@ def value_q(field: Field, op: str, value: Any = None) -> Q:
         if op == "in":
             return Q(*[Q(JsonListHas(code, v)) for v in value], _connector=Q.OR)
         raise ValueError(f"多选字段不支持运算符 {op}")
-    lhs: Expression
+    lhs: Expression | F
     if kind in NUMERIC:
         lhs = number(code)
     elif kind == "bool":
