@@ -24,7 +24,7 @@ from contextvars import ContextVar
 from typing import Any, Protocol
 
 from django.db import NotSupportedError
-from django.db.models import BooleanField, DecimalField, Expression, F, Func, Q, TextField
+from django.db.models import BooleanField, DecimalField, Expression, F, Func, JSONField, Q, TextField
 from django.db.models.expressions import OrderBy
 from django.db.models.fields.json import KeyTextTransform, KeyTransform
 from django.db.models.functions import Cast
@@ -62,7 +62,7 @@ def _code_and_type(field: Field) -> tuple[str, str]:
 
 
 # Read once (PostgreSQL's indicator queries): while `read_once()` is active, a field's value is not read from the JSON
-# where it is used but named as a column (`F(alias)`) that the caller computes once per record in a subquery; the
+# where it is used but named as a column (`ReadColumn`) that the caller computes once per record in a subquery; the
 # context collects {alias: the JSON read}. See `dangjian.indicators.compiler._Plan`.
 _READ_ONCE: ContextVar[dict[str, Expression] | None] = ContextVar("dangjian_read_once", default=None)
 
@@ -79,20 +79,36 @@ def read_once() -> Iterator[dict[str, Expression]]:
         _READ_ONCE.reset(token)
 
 
-def _read(kind: str, code: str, expression: Expression) -> Expression | F:
+class ReadColumn(Expression):
+    """A field read once: the column `alias` of the subquery the query reads records from (the compiler's
+    `_Plan`). Unqualified: only that subquery has it."""
+
+    def __init__(self, alias: str, output_field: Any) -> None:
+        super().__init__(output_field=output_field)
+        self.alias = alias
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, tuple[Any, ...]]:
+        return connection.ops.quote_name(self.alias), ()
+
+    def get_group_by_cols(self) -> list[Any]:
+        return [self]
+
+
+def _read(kind: str, code: str, expression: Expression) -> Expression:
     reads = _READ_ONCE.get()
     if reads is None:
         return expression
     # The alias is made of the read's position, never of the code (a field code may be Chinese).
+    output = JSONField() if kind == "json" else TextField()
     for alias, known in reads.items():
         if alias.startswith(f"read_{kind}_") and known == expression:
-            return F(alias)
+            return ReadColumn(alias, output)
     alias = f"read_{kind}_{sum(a.startswith(f'read_{kind}_') for a in reads)}"
     reads[alias] = expression
-    return F(alias)
+    return ReadColumn(alias, output)
 
 
-def text(code: str) -> Expression | F:
+def text(code: str) -> Expression:
     """values[code] as text."""
     return _read("text", code, KeyTextTransform(code, "values"))
 
@@ -161,7 +177,7 @@ def value_q(field: Field, op: str, value: Any = None) -> Q:
         if op == "in":
             return Q(*[Q(JsonListHas(code, v)) for v in value], _connector=Q.OR)
         raise ValueError(f"多选字段不支持运算符 {op}")
-    lhs: Expression | F
+    lhs: Expression
     if kind in NUMERIC:
         lhs = number(code)
     elif kind == "bool":
