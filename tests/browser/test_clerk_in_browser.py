@@ -27,7 +27,7 @@ PHONE = {"width": 375, "height": 812, "deviceScaleFactor": 2, "mobile": True}
 
 @pytest.fixture(scope="module")
 def returned_clerk(server) -> Iterator[Browser]:  # noqa: F811
-    b = signed_in(server, "tianbao2", DEMO_PASSWORD, metrics=DESK)  # 和平社区: the demo task was returned
+    b = signed_in(server, "tianbao2", DEMO_PASSWORD, metrics=DESK)  # 和平社区: this quarter's task returned
     yield b
     b.close()
 

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.contrib.auth import get_user_model
+from django.test import Client
+from django.utils import timezone
 
-from dangjian.demo.generator import DEMO_PASSWORD, DEMO_TASK, ROOT_CODE, build_demo
+from dangjian.demo.generator import DEMO_PASSWORD, DEMO_RETURN_REASON, DEMO_TASK, ROOT_CODE, build_demo
 from dangjian.orgs import access
 from dangjian.orgs.models import Membership, Organization
 from dangjian.records import services
@@ -101,26 +105,58 @@ def _check_clerks() -> None:
 
 
 def _check_task() -> None:
-    """The demo's 填报任务: every community asked, most submitted, the two demo clerks' units in the states
-    their users should see (an open task at 幸福社区, a returned one with its reason at 和平社区)."""
+    """The demo's 2019 填报任务 is long finished, as in a real district: every community submitted in January 2020
+    before the deadline, 和平社区 after a return with its reason; its 2019 records are locked. The demo clerks'
+    open work is this quarter's task: 幸福社区 not yet submitted, 和平社区 returned."""
     task = CollectionTask.objects.get(title=DEMO_TASK)
     root = Organization.objects.get(code=ROOT_CODE)
     assert task.targets.count() == _kind_count(root, "community")
-    statuses = dict(task.targets.values_list("org__code", "status"))
-    assert statuses["demo-jd01-sq01"] in (TargetStatus.PENDING, TargetStatus.DRAFT)
-    assert statuses["demo-jd01-sq02"] == TargetStatus.RETURNED
-    submitted = sum(s == TargetStatus.SUBMITTED for s in statuses.values())
-    assert 0.6 * len(statuses) <= submitted < len(statuses)
+    january = (dt.date(2020, 1, 1), task.deadline)
+    for target in task.targets.all():
+        assert target.status == TargetStatus.SUBMITTED and not target.return_reason, target
+        assert january[0] <= timezone.localtime(target.submitted_at).date() <= january[1], target
+        assert not collection.is_overdue(task, target)
     user_model = get_user_model()
+    admin = user_model.objects.get(username="qwb")
+    assert collection.progress(admin, task).overdue == 0
     clerk, other = user_model.objects.get(username="tianbao"), user_model.objects.get(username="tianbao2")
-    assert [t.org.code for t in collection.open_targets(clerk).filter(task=task)] == ["demo-jd01-sq01"]
-    returned = collection.open_targets(other).get(task=task)
-    assert returned.return_reason and returned.events.last().reason == returned.return_reason
-    # 幸福社区 has not submitted, so its clerk can still enter 2019 meetings; a submitted unit's are locked.
+    # 和平社区's history: submitted, returned the next day with the reason, submitted again a few days later.
+    resubmitted = task.targets.get(org__code="demo-jd01-sq02")
+    steps = [(e.to_status, e.reason, e.by, e.at) for e in resubmitted.events.all()][
+        1:
+    ]  # after the task was sent
+    assert [(s, r, b) for s, r, b, _ in steps] == [
+        (TargetStatus.SUBMITTED, "", other),
+        (TargetStatus.RETURNED, DEMO_RETURN_REASON, admin),
+        (TargetStatus.SUBMITTED, "", other),
+    ]
+    assert steps[0][3] < steps[1][3] < steps[2][3] == resubmitted.submitted_at
+    assert dt.timedelta(days=2) < steps[2][3] - steps[1][3] < dt.timedelta(days=6)
+    assert resubmitted.submitted_by == other
+    # Nothing of 2019 is open for the clerks: their home pages list this quarter's task only.
+    current = CollectionTask.objects.exclude(pk=task.pk).get()
+    mine, theirs = collection.open_targets(clerk), collection.open_targets(other)
+    assert [(t.task, t.org.code) for t in mine] == [(current, "demo-jd01-sq01")]
+    assert [(t.task, t.org.code, t.status) for t in theirs] == [
+        (current, "demo-jd01-sq02", TargetStatus.RETURNED)
+    ]
+    for user in (clerk, other):
+        web = Client()
+        web.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+        home = web.get("/").content.decode()
+        assert current.title in home and DEMO_TASK not in home
+    # 2019 is locked for every community: the clerk can no longer enter a 2019 meeting at 幸福社区.
     meeting = LedgerType.objects.get(code="organization_life")
     values = {"date": "2019-12-30", "kind": "支委会", "topic": "年终总结", "attendance": 7, "present": 7}
-    services.save_record(clerk, meeting, values, org=Organization.objects.get(code="demo-jd01-sq01"))
-    done = task.targets.filter(status=TargetStatus.SUBMITTED).select_related("org").first()
+    happy = Organization.objects.get(code="demo-jd01-sq01")
+    with pytest.raises(services.RecordLocked):
+        services.save_record(clerk, meeting, values, org=happy)
+    # This quarter's task: 幸福社区 has not submitted, so its clerk can still enter the quarter's meetings (and the
+    # target becomes 暂存); a unit that has submitted it has them locked.
+    values["date"] = current.period_end.isoformat()
+    services.save_record(clerk, meeting, values, org=happy)
+    assert current.targets.get(org=happy).status == TargetStatus.DRAFT
+    done = current.targets.filter(status=TargetStatus.SUBMITTED).select_related("org").first()
     with pytest.raises(services.RecordLocked):
         services.save_record(None, meeting, values, org=done.org, check_access=False)
 

@@ -23,7 +23,7 @@ def test_the_overdue_workbook_has_the_twins_items_column_by_column(world):
     book = load_workbook(io.BytesIO(client.get("/ledgers/overdue.xlsx").content))
     head, *rows = book["逾期事项"].iter_rows(values_only=True)
     assert list(head) == [c.title for c in schemas.ITEM_COLUMNS] == [
-        "台账", "编号", "填报单位", "事项", "来源", "状态", "时限", "逾期天数"
+        "台账", "编号", "填报单位", "事项", "来源", "状态", "时限", "逾期天数", "说明"
     ]  # fmt: skip
     assert len(rows) == len(twin["items"]) == 3
     for row, item in zip(rows, twin["items"], strict=True):

@@ -7,6 +7,7 @@ import datetime as dt
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from dangjian.lists import workflow
 from dangjian.records import services
@@ -99,3 +100,60 @@ def test_review_days_must_be_a_small_whole_number():
     for bad in (-1, 400, "15", True, 1.5):
         with pytest.raises(WorkflowError, match="review_days"):
             parse({**base, "review_days": bad}, fields)
+
+
+def test_the_twin_the_workbook_and_the_command_say_who_must_act_next(world):
+    """The page marks an item late for the level above “（待上级销号）”: its JSON twin, its xlsx and the reminder
+    command's JSON carry the same mark — on that item and not on one the unit itself is late with."""
+    import io
+    import json
+
+    from openpyxl import load_workbook
+
+    from dangjian.lists import schemas
+
+    _item(world, "社区仍在整改", "整改中")
+    _item(world, "社区按期完成待街道销号", "已整改")
+    client = Client()
+    client.force_login(world.reviewer, backend=MODEL_BACKEND)
+    items = {i["title"]: i for i in client.get("/ledgers/overdue.json").json()["items"]}
+    today = timezone.localdate()
+    page = {i.title: i for i in workflow.overdue_items(user=world.reviewer, today=today)}
+    assert set(items) == set(page) == {"社区仍在整改", "社区按期完成待街道销号"}
+    waiting, late = items["社区按期完成待街道销号"], items["社区仍在整改"]
+    assert (waiting["acting"], waiting["acting_label"]) == ("supervisor", "上级单位")
+    assert (late["acting"], late["acting_label"]) == ("owner", "本单位")
+    # The days count as on the page: the street's from the end of its review time, the unit's from the deadline.
+    for title, item in items.items():
+        assert item["days_overdue"] == page[title].days
+    assert (
+        waiting["days_overdue"] == (today - DEADLINE).days - 15
+        and late["days_overdue"] == (today - DEADLINE).days
+    )
+
+    book = load_workbook(io.BytesIO(client.get("/ledgers/overdue.xlsx").content))
+    head, *rows = book["逾期事项"].iter_rows(values_only=True)
+    note = list(head).index("说明")
+    marks = {row[list(head).index("事项")]: row[note] for row in rows}
+    assert marks == {
+        "社区按期完成待街道销号": "待上级销号",
+        "社区仍在整改": None,
+    }  # an empty cell reads back None
+    assert f"（{schemas.WAITING}）" == workflow.WAITING  # the page's mark
+
+    data = json.loads(workflow.overdue_command("s1", "json")[1])
+    assert {i["title"]: i["acting"] for i in data["items"]} == {
+        "社区仍在整改": "owner",
+        "社区按期完成待街道销号": "supervisor",
+    }
+
+
+def test_a_closed_item_has_no_one_to_act(world):
+    record = _item(world, "已销号事项", "已销号")
+    open_one = _item(world, "社区仍在整改", "整改中")
+    client = Client()
+    client.force_login(world.reviewer, backend=MODEL_BACKEND)
+    results = client.get("/api/lists/items").json()["results"]
+    acting = {r["id"]: (r["acting"], r["acting_label"], r["overdue"]) for r in results}
+    assert acting[record.pk] == ("", "", False)
+    assert acting[open_one.pk] == ("owner", "本单位", True)

@@ -201,7 +201,11 @@ def test_the_reviewer_returns_with_a_reason_and_the_clerk_edits_again(world, sub
     save_record(world.clerk, world.ledger("organization_life"), {**MEETING, "topic": "改"}, record=inside)
     assert target(task, world.c1).status == TargetStatus.RETURNED  # until submitted again
     collection.submit(world.clerk, target(task, world.c1))
-    assert target(task, world.c1).status == TargetStatus.SUBMITTED
+    again = target(task, world.c1)
+    assert again.status == TargetStatus.SUBMITTED
+    # Submitted again, it is no longer returned (its JSON row says so too); the reason stays in its events.
+    assert again.return_reason == ""
+    assert [e.reason for e in again.events.filter(to_status=TargetStatus.RETURNED)] == ["参会人数有误"]
 
 
 def test_a_return_reason_is_cleaned_and_bounded(world, submitted):

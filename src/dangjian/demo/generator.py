@@ -344,9 +344,10 @@ DEMO_RETURN_REASON = "走访台账缺少入户照片等佐证材料，请补充�
 
 
 def build_task(seed: int) -> bool:
-    """One 填报任务 the district sent its communities for 2019, most of them answered: so that the progress page,
-    the clerks' home pages and the 报送 lock have something to show. 幸福社区 (tianbao) has not yet submitted and
-    can still enter 2019 records; 和平社区 (tianbao2) was returned with a reason. Built once (by title)."""
+    """The 填报任务 the district sent its communities for 2019, long finished as it would be in a real district: every
+    community submitted in the first half of January 2020, before the deadline, so their 2019 records are locked.
+    和平社区 (tianbao2) keeps a history: submitted, returned with a reason the next day, resubmitted a few days later.
+    The demo clerks' open work is this quarter's task (`build_current_task`). Built once (by title)."""
     from dangjian.tasks import collection
     from dangjian.tasks.models import CollectionTask, TargetStatus, TaskEvent
 
@@ -356,7 +357,11 @@ def build_task(seed: int) -> bool:
     if not ledgers:
         return False
     root = Organization.objects.get(code=ROOT_CODE)
-    admin = get_user_model().objects.get(username="qwb")
+    users = get_user_model().objects
+    admin = users.get(username="qwb")
+    clerks = {  # the demo clerks submit for their own communities; other submitters are not demo accounts
+        code: users.get(username=name) for name, _, role, code in DEMO_USERS if role == Role.CLERK and code
+    }
     deadline = dt.date(2020, 1, 15)
     task = collection.create_task(
         admin,
@@ -374,23 +379,29 @@ def build_task(seed: int) -> bool:
     CollectionTask.objects.filter(pk=task.pk).update(created_at=created)
     TaskEvent.objects.filter(target__task=task).update(at=created)
     rng = random.Random(seed)
+    first_day = dt.datetime(2020, 1, 3, 1, 0, tzinfo=dt.timezone.utc)  # 09:00 in Beijing
     for target in task.targets.select_related("org").order_by("org__path"):
-        code = target.org.code
-        if code == "demo-jd01-sq01" or (code != "demo-jd01-sq02" and rng.random() < 0.2):
-            continue  # not yet submitted
-        # Submitted within office hours in Beijing (09:00–17:00, i.e. 01:00–09:00 UTC) in the first half of January.
-        at = dt.datetime(2020, 1, 3, 1, 0, tzinfo=dt.timezone.utc)
-        at += dt.timedelta(days=rng.randrange(10), minutes=rng.randrange(480))
+        code, by = target.org.code, clerks.get(target.org.code)
+        # Submitted within office hours in Beijing (09:00–17:00, i.e. 01:00–09:00 UTC) by 12 January.
+        at = first_day + dt.timedelta(days=rng.randrange(10), minutes=rng.randrange(480))
         events = [
-            TaskEvent(target=target, from_status=target.status, to_status=TargetStatus.SUBMITTED, at=at)
+            TaskEvent(
+                target=target, from_status=target.status, to_status=TargetStatus.SUBMITTED, at=at, by=by
+            )
         ]
-        target.status, target.submitted_at = TargetStatus.SUBMITTED, at
-        if code == "demo-jd01-sq02":
-            events.append(
+        if code == "demo-jd01-sq02":  # returned the next morning, resubmitted three or four days after that
+            at = first_day + dt.timedelta(days=rng.randrange(2), minutes=rng.randrange(480))
+            back = at.replace(hour=2, minute=rng.randrange(60)) + dt.timedelta(days=1)
+            again = back + dt.timedelta(days=rng.choice([3, 4]), hours=rng.randrange(6))
+            events = [
+                TaskEvent(target=target, from_status=target.status, to_status=TargetStatus.SUBMITTED, at=at, by=by),
                 TaskEvent(target=target, from_status=TargetStatus.SUBMITTED, to_status=TargetStatus.RETURNED,
-                          reason=DEMO_RETURN_REASON, at=at + dt.timedelta(days=1), by=admin)
-            )  # fmt: skip
-            target.status, target.return_reason = TargetStatus.RETURNED, DEMO_RETURN_REASON
+                          reason=DEMO_RETURN_REASON, at=back, by=admin),
+                TaskEvent(target=target, from_status=TargetStatus.RETURNED, to_status=TargetStatus.SUBMITTED,
+                          at=again, by=by),
+            ]  # fmt: skip
+            at = again
+        target.status, target.submitted_at, target.submitted_by = TargetStatus.SUBMITTED, at, by
         TaskEvent.objects.bulk_create(events)
         target.save()
     return True

@@ -28,8 +28,19 @@ class ItemOut(Schema):
     status: str = Field(..., description="当前状态，如 待整改、已销号")
     deadline: str = Field(..., description="整改时限（ISO 日期，未填为空）")
     overdue: bool
-    days_overdue: int = Field(..., description="逾期天数（未逾期为 0）")
+    days_overdue: int = Field(
+        ..., description="逾期天数（未逾期为 0）：从下一步办理单位的时限算起，待上级销号的从核查期满之日算起"
+    )
+    acting: str = Field(
+        ...,
+        description="下一步由谁办理：owner（本单位）/ supervisor（上级单位核查销号，即“待上级销号”）；已办结为空",
+    )
+    acting_label: str = Field(..., description="下一步办理单位：本单位 / 上级单位；已办结为空")
 
+
+ACTING_LABELS = {"owner": "本单位", "supervisor": "上级单位"}
+# 待上级销号: the overdue page's mark of an item late for the level above, the workbook's 说明.
+WAITING = workflow.WAITING.strip("（）")
 
 # The overdue workbook's item sheet: ItemOut's rows under Chinese titles (the twin's values, column by column).
 ITEM_COLUMNS = (
@@ -41,6 +52,7 @@ ITEM_COLUMNS = (
     Column("状态", "status"),
     Column("时限", "deadline"),
     Column("逾期天数", "days_overdue"),
+    Column("说明", lambda row: WAITING if row["acting"] == "supervisor" else None),
 )
 
 
@@ -78,6 +90,7 @@ class ItemDetail(ItemOut):
 def item_out(record: Record, lt: LedgerType, wf: workflow.Workflow, today: dt.date) -> dict[str, Any]:
     deadline = str(record.values.get(wf.deadline_field) or "") if wf.deadline_field else ""
     late = workflow.is_overdue(record, today)
+    acting = "" if record.status in wf.closed else wf.acting(record)
     return {
         "ledger": lt.code,
         "ledger_label": lt.label,
@@ -88,7 +101,10 @@ def item_out(record: Record, lt: LedgerType, wf: workflow.Workflow, today: dt.da
         "status": record.status,
         "deadline": deadline,
         "overdue": late,
-        "days_overdue": (today - dt.date.fromisoformat(deadline)).days if late else 0,
+        # Counted from the acting unit's own deadline (`Workflow.due`), as the overdue page counts them.
+        "days_overdue": (today - dt.date.fromisoformat(wf.due(record))).days if late else 0,
+        "acting": acting,
+        "acting_label": ACTING_LABELS.get(acting, ""),
     }
 
 

@@ -178,6 +178,7 @@ def submit(user: Any, target: TaskTarget) -> TaskTarget:
         raise TaskError(f"“{target.org.name}”尚未填报：{'、'.join(missing)}，请填报后再报送")
     _change(target, user, TargetStatus.SUBMITTED)
     target.submitted_at, target.submitted_by = timezone.now(), _actor(user)
+    target.return_reason = ""  # a resubmitted target is no longer returned: the reason stays in its events
     target.save()
     return target
 
