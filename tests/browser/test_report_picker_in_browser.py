@@ -18,7 +18,7 @@ from django.utils import timezone
 from dangjian.demo.generator import DEMO_PASSWORD
 
 from .cdp import Browser, chromium_path, signed_in
-from .test_clerk_in_browser import key
+from .test_clerk_in_browser import DESK, PHONE, key
 from .test_excel_in_browser import demo_server
 from .test_reports_in_browser import shot, value
 
@@ -130,3 +130,18 @@ def test_the_picker_finds_by_name_offers_only_fitting_orgs_and_the_year_follows(
     b.click("#report-form button[type=submit]")
     b.wait_for(f"location.pathname === '/reports/jiceng/{CENTRE}/2019/'")
     assert "中共示范区青少年宫支部委员会" in b.text()
+
+
+def test_the_report_picker_fits_a_phone(leader, server):
+    b = leader
+    b.page("Emulation.setDeviceMetricsOverride", **PHONE)
+    try:
+        b.go(f"{server}/reports/")
+        choose_template(b, "jiceng")
+        search(b, "街道")
+        assert note(b).startswith("找到"), note(b)
+        shot(b, "report-picker-phone")
+        width = b.js("document.documentElement.scrollWidth")
+        assert width <= 375, f"报告页在手机上宽 {width}px"
+    finally:
+        b.page("Emulation.setDeviceMetricsOverride", **DESK)
