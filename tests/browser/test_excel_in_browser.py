@@ -39,11 +39,21 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory) -> Iterator[str]:
+    yield from demo_server(tmp_path_factory)
+
+
+def demo_server(tmp_path_factory, setup: str = "") -> Iterator[str]:
+    """The demo app served from a fresh data dir; `setup`: Python run by `dangjian manage shell -c` after
+    `init --demo`, for data a test needs beyond the demo district."""
     data = tmp_path_factory.mktemp("browser-data")
     env = {k: v for k, v in os.environ.items() if not k.startswith("DANGJIAN_")}
     env.update({"DANGJIAN_DATA_DIR": str(data), "DJANGO_SETTINGS_MODULE": "dangjian.settings"})
     cli = [sys.executable, "-m", "dangjian.cli"]
     subprocess.run([*cli, "init", "--demo"], env=env, check=True, capture_output=True, timeout=300)
+    if setup:
+        subprocess.run(
+            [*cli, "manage", "shell", "-c", setup], env=env, check=True, capture_output=True, timeout=120
+        )
     port = _free_port()
     process = subprocess.Popen(
         [*cli, "serve", "--host", "127.0.0.1", "--port", str(port)],

@@ -1,6 +1,7 @@
 """The report page in a real browser, as the 城关街道 reviewer (shenhe) uses it: the form starts from the street,
-a template for it and 2019 (the last completed year with data), 查找组织 narrows the org list, a figure's evidence
-leads back to the report, and 定稿 is not sent until "我已核对，确认定稿" is ticked. Screenshots go to
+a template for it and 2019 (the last completed year with data), the org is chosen in the shared org picker (a plain
+select for the street's nine orgs; orgpicker.js searches longer lists: test_report_picker_in_browser), a figure's
+evidence leads back to the report, and 定稿 is not sent until "我已核对，确认定稿" is ticked. Screenshots go to
 $DANGJIAN_SCREENSHOTS when set (to be looked at)."""
 
 from __future__ import annotations
@@ -46,11 +47,15 @@ def test_the_report_form_starts_from_the_reviewers_street_and_its_last_year(revi
     assert value(reviewer, "select[name=org]") == "demo-jd01"
     assert value(reviewer, "select[name=year]") == "2019"
     assert value(reviewer, "select[name=template]") == "jiceng"  # the district's template is not offered
+    assert reviewer.js("document.querySelector('.org-filter')") is None  # no search box of the page's own
+    assert reviewer.js("document.querySelector('select[name=org]').hasAttribute('data-org-picker')")
+    labels = reviewer.js("[...document.querySelector('select[name=org]').options].map(o => o.textContent)")
+    assert labels[0] == "中共示范区城关街道工作委员会" and labels[1].startswith("\u3000")  # a tree
     reviewer.js(
-        "var f = document.querySelector('.org-filter'); f.value = '幸福'; f.dispatchEvent(new Event('input'))"
+        "var s = document.querySelector('select[name=org]'); s.value = 'demo-jd01-sq01';"
+        " s.dispatchEvent(new Event('change', {bubbles: true}))"
     )
-    assert value(reviewer, "select[name=org]") == "demo-jd01-sq01"  # the first org found is chosen
-    assert "找到 1 个组织" in reviewer.text()
+    assert value(reviewer, "select[name=year]") == "2019"  # the community's last year with data as well
     shot(reviewer, "reports-form")
     reviewer.click("#report-form button[type=submit]")
     reviewer.wait_for("location.pathname === '/reports/jiceng/demo-jd01-sq01/2019/'")

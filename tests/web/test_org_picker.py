@@ -73,6 +73,41 @@ def test_a_template_picker_escapes_names_and_keeps_the_choice(world):
     assert picker(page, "org")[0][:2] == ("", "全部")
 
 
+def test_a_page_may_add_attributes_to_each_option_before_selected(world):
+    extra = {
+        "c1": {"data-year": '2019"><b>', "data-kinds": "community", "selected": False},
+        "s1": {"data-kinds": "street"},
+    }
+    page = render_picker("org", Organization.objects.order_by("path"), "c1", option_attrs=extra)
+    options = {value: data for value, _, data in picker(page, "org")}
+    assert options["c1"]["data-kinds"] == "community" and options["s1"] == {
+        "data-depth": "2",
+        "data-search": "中共测试区城关街道工作委员会 城关街道 s1",
+        "data-kinds": "street",
+    }
+    assert "<b>" not in page and 'data-year="2019&quot;&gt;&lt;b&gt;"' in page  # escaped like the rest
+    assert re.search(
+        r'<option value="c1" data-depth="3" data-search="[^"]*" data-year="[^"]*" data-kinds="community" selected>',
+        page,
+    )
+    assert options["root"] == {
+        "data-depth": "1",
+        "data-search": "中共测试区委员会 测试区 root",
+    }  # none given: none
+
+
+def test_a_form_field_may_add_attributes_from_the_org(world):
+    field = OrgChoiceField(queryset=Organization.objects.order_by("path"))
+    field.widget.option_attrs = lambda org: {"data-code": org.code}
+    field.widget.choices = field.choices
+    options = picker(field.widget.render("org", world.s1.pk), "org")
+    assert [data.get("data-code") for _, _, data in options] == [None, "root", "jw", "s1", "c1", "c2"]
+    assert re.search(
+        rf'<option value="{world.s1.pk}"[^>]* data-code="s1" selected>',
+        field.widget.render("org", world.s1.pk),
+    )
+
+
 def client_for(user) -> Client:
     client = Client()
     client.force_login(user)

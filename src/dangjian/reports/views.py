@@ -155,7 +155,6 @@ def index(request: HttpRequest) -> HttpResponse:
     chosen_org = code or (home.code if home else "")
     templates = defaults.ordered_templates(templates, next((o for o in orgs if o.code == chosen_org), None))
     last_years = defaults.last_years(orgs)
-    base_depth = min((o.depth for o in orgs), default=1)
     asked = _asked_period(request.GET)
     if key and code and asked is not None and not problem:
         try:
@@ -169,7 +168,16 @@ def index(request: HttpRequest) -> HttpResponse:
     runs = ReportRun.objects.filter(org__in=all_orgs).select_related("org", "created_by")[:50]
     context = {
         "templates": templates,
-        "orgs": [(o, "　" * (o.depth - base_depth), last_years[o.code]) for o in orgs],
+        "orgs": orgs,
+        # what report-form.js reads on each option of the org picker: the org's kinds (the templates fitting it)
+        # and the year the form moves to when the org is chosen
+        "org_attrs": {
+            o.code: {
+                "data-kinds": " ".join(k.code for k in o.kinds.all()),
+                "data-year": str(last_years[o.code]),
+            }
+            for o in orgs
+        },
         "years": _years(),
         "spans": SPANS,
         "chosen": {

@@ -108,14 +108,24 @@ def record_title(record: Any, user: Any) -> str:
 
 @register.simple_tag
 def org_picker(
-    name: str, orgs: Any, selected: str = "", empty: str | None = None, **attrs: Any
+    name: str,
+    orgs: Any,
+    selected: str = "",
+    empty: str | None = None,
+    option_attrs: Any = None,
+    **attrs: Any,
 ) -> SafeString:
     """{% org_picker "org" orgs chosen.org empty="—全部—" id="id_org" required=True %}: a `<select>` of org codes as
     the one org picker (dangjian.orgs.picker): indented as a tree, searchable with orgpicker.js, a plain select
-    without it. `orgs`: the scope's orgs for this choice, in tree order."""
+    without it. `orgs`: the scope's orgs for this choice, in tree order; `option_attrs` (optional): org code ->
+    extra attributes of its option, e.g. {"data-year": "2019"} for a page's own script."""
     from dangjian.orgs.picker import render_picker
 
-    return mark_safe(render_picker(name, orgs, str(selected or ""), empty=empty, attrs=attrs))  # noqa: S308 - Django's widget escapes
+    return mark_safe(  # noqa: S308 - Django's widget escapes
+        render_picker(
+            name, orgs, str(selected or ""), empty=empty, attrs=attrs, option_attrs=option_attrs or None
+        )
+    )
 
 
 @register.simple_tag(takes_context=True)

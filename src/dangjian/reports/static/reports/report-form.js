@@ -1,6 +1,7 @@
-// The report form: the org list offers only the orgs the chosen template is for (its org kinds; none named: every
-// org) and, when something is typed in 查找组织, only the orgs whose name or code holds it. Choosing an org moves
-// the year to that org's last year with data, until the year has been chosen by hand.
+// The report form: the org picker (dangjian/orgpicker.js) offers only the orgs the chosen template is for (its org
+// kinds; none named: every org). The others are disabled and hidden, except the units above an org that fits,
+// which stay greyed so the list still reads as a tree; the picker's search skips them all (`orgpicker:update`).
+// Choosing an org moves the year to that org's last year with data, until the year has been chosen by hand.
 (function () {
   "use strict";
   var form = document.getElementById("report-form");
@@ -8,33 +9,34 @@
   var template = form.querySelector("select[name=template]");
   var org = form.querySelector("select[name=org]");
   var year = form.querySelector("select[name=year]");
-  var filter = form.querySelector("input.org-filter");
-  var note = form.querySelector(".org-filter-note");
+  // every org, read before anything narrows the list (the picker's search takes options out of the select)
+  var orgs = Array.prototype.slice.call(org.options);
+  org.setAttribute("data-org-picker-unoffered", "不适用于所选报告模板"); // why the picker's search skips some
   var yearTouched = false;
   function kinds(option) {
     return (option.getAttribute("data-kinds") || "").split(" ").filter(Boolean);
   }
   function fit() {
     var wanted = kinds(template.options[template.selectedIndex]);
-    var typed = filter ? filter.value.trim().toLowerCase() : "";
-    var firstShown = null;
-    var shown = 0;
-    Array.prototype.forEach.call(org.options, function (option) {
+    var path = []; // the nearest org above at each depth
+    var firstFit = null;
+    orgs.forEach(function (option) {
+      var depth = parseInt(option.getAttribute("data-depth") || "0", 10);
       var fits = !wanted.length || kinds(option).some(function (k) { return wanted.indexOf(k) >= 0; });
-      var found = !typed || (option.getAttribute("data-search") || "").toLowerCase().indexOf(typed) >= 0;
-      option.hidden = !(fits && found);
+      path.length = depth + 1;
+      path[depth] = option;
       option.disabled = !fits;
-      if (fits && found) {
-        shown += 1;
-        if (!firstShown) firstShown = option;
+      option.hidden = !fits;
+      if (fits) {
+        if (!firstFit) firstFit = option;
+        path.forEach(function (above) { if (above) above.hidden = false; }); // greyed: the tree still reads
       }
     });
-    if (note) {
-      note.textContent = !typed ? "" : shown ? "找到 " + shown + " 个组织" : "没有名称或代码含“" + filter.value.trim() + "”且适用于所选模板的组织";
-    }
+    // the picker filters its list again and takes the first org offered when the chosen one no longer fits
+    org.dispatchEvent(new Event("orgpicker:update"));
     var selected = org.options[org.selectedIndex];
-    if ((!selected || selected.hidden) && firstShown) {
-      firstShown.selected = true;
+    if ((!selected || selected.disabled) && firstFit) { // no picker (a short list): choose here
+      firstFit.selected = true;
       followYear();
     }
   }
@@ -49,6 +51,5 @@
   template.addEventListener("change", fit);
   org.addEventListener("change", followYear);
   if (year) year.addEventListener("change", function () { yearTouched = true; });
-  if (filter) filter.addEventListener("input", fit);
   fit();
 })();

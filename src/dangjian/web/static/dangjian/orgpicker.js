@@ -3,10 +3,20 @@
 // them (greyed) so the tree still reads; the list then opens in place. Keys: ↓ moves into the list, Enter takes
 // the first match, Esc clears the search. The select stays the form's control: without this file it is a plain
 // select indented as a tree, and the search never changes the value by itself.
+// A page's own script may disable or hide options that do not fit its other choices (the report form: orgs the
+// chosen template is not for). Those are not offered: the search neither lists nor takes them (a disabled unit
+// above a match may stay, greyed, as context) and the note counts them apart, with the reason the select's
+// data-org-picker-unoffered gives (default "此处不可选"). After changing them the script dispatches
+// `orgpicker:update` on the select: the list is filtered again and, when the chosen org is no longer offered, the
+// first one offered is taken (with a change event).
 (function () {
   "use strict";
   var MIN_OPTIONS = 10; // fewer orgs than this: the plain select is quicker
   var LIST_ROWS = 10;
+
+  function offered(option) {
+    return !option.disabled && !option.hidden;
+  }
 
   function text(option) {
     return (option.getAttribute("data-search") || option.textContent || "").toLowerCase();
@@ -36,8 +46,7 @@
     wrap.appendChild(note);
     var firstMatch = null;
 
-    function show(items) {
-      var chosen = select.value;
+    function show(items, chosen) {
       while (select.options.length) select.remove(0);
       items.forEach(function (item) {
         select.appendChild(item.option);
@@ -45,12 +54,13 @@
       select.value = chosen; // the search never changes the choice by itself
     }
 
-    function filter() {
+    function filter(chosen) {
+      if (chosen === undefined) chosen = select.value;
       var typed = box.value.trim().toLowerCase();
       firstMatch = null;
       if (!typed) {
         all.forEach(function (item) { item.option.classList.remove("org-picker-context"); });
-        show(all);
+        show(all, chosen);
         select.removeAttribute("size");
         note.textContent = "";
         return;
@@ -58,12 +68,17 @@
       var keep = [];
       var path = []; // the nearest option above at each depth
       var matches = 0;
+      var unoffered = 0; // matches this page does not offer now (disabled or hidden by its script)
       all.forEach(function (item) {
         path.length = item.depth + 1;
         path[item.depth] = item;
         if (!item.option.value) return; // the empty choice ("全部", "请选择") only without a search
         var hit = item.search.indexOf(typed) >= 0;
-        var current = item.option.value === select.value;
+        if (hit && !offered(item.option)) {
+          unoffered += 1;
+          hit = false;
+        }
+        var current = item.option.value === chosen;
         if (hit) {
           matches += 1;
           if (!firstMatch) firstMatch = item.option;
@@ -75,9 +90,18 @@
         item.option.classList.toggle("org-picker-context", !hit);
       });
       keep.sort(function (a, b) { return all.indexOf(a) - all.indexOf(b); });
-      show(keep);
+      show(keep, chosen);
       select.size = Math.max(2, Math.min(LIST_ROWS, keep.length));
-      note.textContent = matches ? "找到 " + matches + " 个单位，按 ↓ 进入列表，回车选第一个" : "没有名称、简称或代码含“" + box.value.trim() + "”的单位";
+      var shown = box.value.trim();
+      var why = select.getAttribute("data-org-picker-unoffered") || "此处不可选";
+      var besides = unoffered ? "另有 " + unoffered + " 个" + why : "";
+      if (matches) {
+        note.textContent = "找到 " + matches + " 个单位" + (besides ? "（" + besides + "）" : "") + "，按 ↓ 进入列表，回车选第一个";
+      } else if (unoffered) {
+        note.textContent = "名称、简称或代码含“" + shown + "”的 " + unoffered + " 个单位" + why;
+      } else {
+        note.textContent = "没有名称、简称或代码含“" + shown + "”的单位";
+      }
     }
 
     function take(option) {
@@ -91,7 +115,15 @@
       filter();
     }
 
-    box.addEventListener("input", filter);
+    box.addEventListener("input", function () { filter(); });
+    select.addEventListener("orgpicker:update", function () {
+      var chosen = select.value;
+      var current = all.filter(function (item) { return item.option.value === chosen; })[0];
+      var first = all.filter(function (item) { return offered(item.option); })[0];
+      var replaced = current && first && !offered(current.option) && first !== current;
+      filter(replaced ? first.option.value : chosen);
+      if (replaced) select.dispatchEvent(new Event("change", { bubbles: true }));
+    });
     box.addEventListener("keydown", function (event) {
       if (event.key === "Enter") {
         event.preventDefault(); // not the form's submit: Enter here means "take the first match"
