@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -74,10 +73,17 @@ LIST_ORDERS = ("count", "first", "value", "org_tree")
 DEFAULT_DECIMALS = 1
 # PostgreSQL allows 1664 result columns; stay well below it (a ledger with more aggregates is split).
 MAX_AGGREGATES_PER_QUERY = 600
-# Read once (see `_reading`): on by default; the benchmark turns it off to compare. The fence is the LIMIT of the
+# Read once (see `_planned_reading`): on by default; the benchmark turns it off to compare. The fence is the LIMIT of the
 # subquery that reads the fields: more records than any ledger will hold.
 READ_ONCE = True
 READ_ONCE_FENCE = 2**62
+# Uses per field read, on average, from which fields are read once (`_planned_reading`): measured at scale P, where
+# only the ledger whose conditions use each field 28 times (问题清单) gained; at 4–13 the lost parallel aggregation
+# cost more than the reads saved (docs/benchmarks.md).
+READ_ONCE_MIN_USES = 20
+# The record's own columns an aggregate may test (its period, unit, state; `id` for counting), which the subquery
+# passes on beside the fields it reads. Not `values`, the accounts or the times: nothing asks of them.
+READ_ONCE_COLUMNS = ("id", "org_id", "date", "end_date", "status")
 
 
 class DefinitionError(ValueError):
@@ -756,7 +762,7 @@ class _Plan:
         costs more Python than the query (and grows faster than the number of aggregates).
         The slice (a LIMIT no ledger reaches) keeps PostgreSQL from folding the subquery back into the outer query,
         which would put the reads back into every aggregate. {group key (None ungrouped): row}."""
-        columns = [f.attname for f in Record._meta.concrete_fields]
+        columns = list(READ_ONCE_COLUMNS)
         inner = base.annotate(**self.reads)
         if key is not None:
             inner = inner.annotate(group_key=key)
@@ -804,18 +810,28 @@ class _Plan:
         ]
 
 
-@contextmanager
-def _reading() -> Iterator[dict[str, Any]]:
-    """Read once (`conditions.read_once`) where it pays: on PostgreSQL, unless READ_ONCE is off. Each aggregate's
-    condition on a field tests a column read once per record, instead of reading the JSON again: the cost of one
-    more indicator is one more test, not one more read (issue 14; `python -m bench province`). Not on SQLite: there
-    a FILTER stops at its first false term (usually the cheap date test), so reading every field of every record
-    first was slower."""
-    if READ_ONCE and connection.vendor == "postgresql":
-        with read_once() as reads:
-            yield reads
-    else:
-        yield {}
+def _planned_reading(
+    org: Organization, items: Sequence[Item], fields: dict[str, LedgerField], *, expand: bool = True
+) -> tuple[list[Item], _Plan, dict[str, dict[str, str]], dict[str, list[Item]]]:
+    """`_planned` (after `grouped.expand`, unless `expand` is off), reading each field once per record where that
+    pays: on PostgreSQL (unless READ_ONCE is off), when the conditions use each field READ_ONCE_MIN_USES times or
+    more on average. Each aggregate then tests a column read once per record instead of reading the JSON again, so
+    one more indicator costs one more test, not one more read (issue 14; `python -m bench province`). Below that it
+    does not pay: the fenced subquery cannot be aggregated in parallel workers, and a FILTER that reads where it is
+    used stops at its first false term (usually the date) before reading. Never on SQLite, for the second reason."""
+
+    def plan() -> tuple[list[Item], _Plan, dict[str, dict[str, str]], dict[str, list[Item]]]:
+        expanded = grouped.expand(items, org, fields) if expand else list(items)
+        return (expanded, *_planned(org, expanded, fields))
+
+    if not (READ_ONCE and connection.vendor == "postgresql"):
+        return plan()
+    with read_once() as reads:
+        planned = plan()
+    if not reads.columns or reads.uses < READ_ONCE_MIN_USES * len(reads.columns):
+        return plan()  # planned again, each field read where it is used
+    planned[1].reads = reads.columns
+    return planned
 
 
 def _signature(*parts: Any) -> str:
@@ -827,10 +843,7 @@ def compute(ledger: LedgerType, org: Organization, items: Sequence[Item]) -> dic
     fields = _fields(ledger)
     if not items:
         return {}
-    with _reading() as reads:
-        items = grouped.expand(items, org, fields)
-        plan, wanted, lists = _planned(org, items, fields)
-    plan.reads = reads
+    items, plan, wanted, lists = _planned_reading(org, items, fields)
     base = _bounded(base_records(ledger, org), items)
     row = plan.run(base)
     listed: dict[str, list[str]] = {}
@@ -867,9 +880,7 @@ def compute_units(
     width = units[0].depth * Organization.steplen
     assert all(len(u.path) == width for u in units), "units at one depth"
     base = _bounded(base_records(ledger, parent), items)
-    with _reading() as reads:
-        plan, wanted, _ = _planned(parent, items, fields)
-    plan.reads = reads
+    _, plan, wanted, _ = _planned_reading(parent, items, fields, expand=False)
     rows = plan.run_grouped(base, Substr("org__path", 1, width))
     results: dict[int, dict[str, Result]] = {}
     for unit in units:

@@ -21,6 +21,7 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from django.db import NotSupportedError
@@ -64,14 +65,23 @@ def _code_and_type(field: Field) -> tuple[str, str]:
 # Read once (PostgreSQL's indicator queries): while `read_once()` is active, a field's value is not read from the JSON
 # where it is used but named as a column (`ReadColumn`) that the caller computes once per record in a subquery; the
 # context collects {alias: the JSON read}. See `dangjian.indicators.compiler._Plan`.
-_READ_ONCE: ContextVar[dict[str, Expression] | None] = ContextVar("dangjian_read_once", default=None)
+@dataclass
+class Reads:
+    """What `read_once` collected: {alias: the JSON read} (one per field and kind of read), and how many times the
+    conditions used them (a read used about once per aggregate gains nothing from being read once per record)."""
+
+    columns: dict[str, Expression] = field(default_factory=dict)
+    uses: int = 0
+
+
+_READ_ONCE: ContextVar[Reads | None] = ContextVar("dangjian_read_once", default=None)
 
 
 @contextmanager
-def read_once() -> Iterator[dict[str, Expression]]:
-    """Within it, `text`, `number`, `is_empty` and `JsonListHas` name their JSON reads as columns; the dict given
-    fills with {alias: expression}: one per field (and per kind of read), however many conditions use it."""
-    reads: dict[str, Expression] = {}
+def read_once() -> Iterator[Reads]:
+    """Within it, `text`, `number`, `is_empty` and `JsonListHas` name their JSON reads as columns (`ReadColumn`);
+    the `Reads` given collects them."""
+    reads = Reads()
     token = _READ_ONCE.set(reads)
     try:
         yield reads
@@ -98,13 +108,14 @@ def _read(kind: str, code: str, expression: Expression) -> Expression:
     reads = _READ_ONCE.get()
     if reads is None:
         return expression
+    reads.uses += 1
     # The alias is made of the read's position, never of the code (a field code may be Chinese).
     output = JSONField() if kind == "json" else TextField()
-    for alias, known in reads.items():
+    for alias, known in reads.columns.items():
         if alias.startswith(f"read_{kind}_") and known == expression:
             return ReadColumn(alias, output)
-    alias = f"read_{kind}_{sum(a.startswith(f'read_{kind}_') for a in reads)}"
-    reads[alias] = expression
+    alias = f"read_{kind}_{sum(a.startswith(f'read_{kind}_') for a in reads.columns)}"
+    reads.columns[alias] = expression
     return ReadColumn(alias, output)
 
 
