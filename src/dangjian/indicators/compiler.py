@@ -726,9 +726,8 @@ class _Plan:
 
     aggregates: dict[str, Any] = field(default_factory=dict)
     by_signature: dict[str, str] = field(default_factory=dict)
-    reads: dict[str, Any] = field(
-        default_factory=dict
-    )  # read once: {alias: a JSON read} (conditions.read_once)
+    # Read once: {alias: a JSON read} (conditions.read_once, set by _planned_reading where it pays)
+    reads: dict[str, Any] = field(default_factory=dict)
 
     def add(self, signature: str, aggregate: Any) -> str:
         alias = self.by_signature.get(signature)
@@ -775,6 +774,8 @@ class _Plan:
         for chunk in self._chunks():
             selected, params, resolved = [], [], []
             for alias, aggregate in chunk.items():
+                # No joins: on PostgreSQL every condition is on the record's own columns (the subtree and the org
+                # kinds are id lists and subqueries), and the outer query reads only the subquery.
                 expression = aggregate.resolve_expression(query, allow_joins=False)
                 sql, sql_params = compiler.compile(expression)
                 selected.append(f"{sql} AS {quote(alias)}")
