@@ -146,12 +146,7 @@ def child() -> dict[str, Any]:
         doubled.append(compiler.Item(f"copy{n}.{item.tag}", ind, item.start, item.end))
 
     def best(these: list[Any]) -> float:
-        times = []
-        for _ in range(REPEAT):
-            started = time.perf_counter()
-            compute(ledger, org, these)
-            times.append(time.perf_counter() - started)
-        return min(times)
+        return _best_of(lambda: compute(ledger, org, these))
 
     def sql_s(queries: list[dict[str, str]]) -> float:
         return sum(float(q["time"]) for q in queries)
@@ -189,21 +184,11 @@ def child() -> dict[str, Any]:
     from dangjian.reports.templating import render
 
     template = ReportTemplate.objects.get(key="seed2019")
-    times = []
-    for _ in range(REPEAT):
-        started = time.perf_counter()
-        render(template, org, sources.period_for_year(2019))
-        times.append(time.perf_counter() - started)
-    result["render_s"] = min(times)
+    result["render_s"] = _best_of(lambda: render(template, org, sources.period_for_year(2019)))
     # The same with each condition reading the JSON where it is used (the way before read once), in this run.
     compiler.READ_ONCE = False
-    times = []
-    for _ in range(REPEAT):
-        started = time.perf_counter()
-        render(template, org, sources.period_for_year(2019))
-        times.append(time.perf_counter() - started)
+    result["render_each_read_s"] = _best_of(lambda: render(template, org, sources.period_for_year(2019)))
     compiler.READ_ONCE = True
-    result["render_each_read_s"] = min(times)
     biggest = max(plain_queries.captured_queries, key=lambda q: len(q["sql"]))["sql"]
     with connection.cursor() as cursor:
         cursor.execute("EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) " + biggest)
@@ -230,6 +215,16 @@ def child() -> dict[str, Any]:
         )
         result["record_indexes"] = [{"index": i, "bytes": b} for i, b in cursor.fetchall()]
     return result
+
+
+def _best_of(run: Any) -> float:
+    """The fastest of REPEAT runs, in seconds."""
+    times = []
+    for _ in range(REPEAT):
+        started = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - started)
+    return min(times)
 
 
 def _aggregates(queries: list[dict[str, str]]) -> int:

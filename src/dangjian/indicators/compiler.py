@@ -789,18 +789,12 @@ class _Plan:
             with connection.cursor() as cursor:
                 cursor.execute(sql, (*params, *inner_params))
                 found = cursor.fetchall()
-            for values in found:
-                group = values[0] if key is not None else None
-                row = rows.setdefault(group, {})
-                for (alias, expression), value in zip(
-                    resolved, values[1:] if key is not None else values, strict=True
-                ):
-                    converters = connection.ops.get_db_converters(expression) + expression.get_db_converters(
-                        connection
-                    )
-                    for convert in converters:
-                        value = convert(value, expression, connection)
-                    row[alias] = value
+            # The values as Django's own aggregation gives them (its converters, found once per query).
+            shift = 1 if key is not None else 0
+            converters = compiler.get_converters([None] * shift + [e for _, e in resolved])
+            for values in compiler.apply_converters(found, converters):
+                row = rows.setdefault(values[0] if key is not None else None, {})
+                row.update(zip((alias for alias, _ in resolved), values[shift:], strict=True))
         return rows
 
     def _chunks(self) -> list[dict[str, Any]]:

@@ -72,6 +72,7 @@ class Reads:
 
     columns: dict[str, Expression] = field(default_factory=dict)
     uses: int = 0
+    aliases: dict[tuple[str, str], str] = field(default_factory=dict)  # (kind of read, field code) -> alias
 
 
 _READ_ONCE: ContextVar[Reads | None] = ContextVar("dangjian_read_once", default=None)
@@ -109,14 +110,12 @@ def _read(kind: str, code: str, expression: Expression) -> Expression:
     if reads is None:
         return expression
     reads.uses += 1
-    # The alias is made of the read's position, never of the code (a field code may be Chinese).
-    output = JSONField() if kind == "json" else TextField()
-    for alias, known in reads.columns.items():
-        if alias.startswith(f"read_{kind}_") and known == expression:
-            return ReadColumn(alias, output)
-    alias = f"read_{kind}_{sum(a.startswith(f'read_{kind}_') for a in reads.columns)}"
-    reads.columns[alias] = expression
-    return ReadColumn(alias, output)
+    alias = reads.aliases.get((kind, code))
+    if alias is None:
+        # Made of the read's position, never of the code (a field code may be Chinese).
+        alias = reads.aliases[kind, code] = f"read_{kind}_{len(reads.aliases)}"
+        reads.columns[alias] = expression
+    return ReadColumn(alias, JSONField() if kind == "json" else TextField())
 
 
 def text(code: str) -> Expression:
