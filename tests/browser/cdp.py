@@ -74,11 +74,13 @@ class Browser:
         return result.get("result", {}).get("value")
 
     def wait_for(self, expression: str, timeout: float = 30) -> Any:
-        """Poll a JavaScript expression until it is truthy (page loads, redirects and scripts settle)."""
+        """Poll a JavaScript expression until it is truthy on a loaded document (page loads, redirects and scripts
+        settle). The document must be complete as well: after a click, location.href may already name the next page
+        while its body is still empty, and a test that then reads the text reads nothing."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             try:
-                value = self.js(expression)
+                value = self.js(f"document.readyState === 'complete' && ({expression})")
             except RuntimeError:  # the page is between documents
                 value = None
             if value:
@@ -88,7 +90,7 @@ class Browser:
 
     def go(self, url: str) -> None:
         self.page("Page.navigate", url=url)
-        self.wait_for(f"document.readyState === 'complete' && location.href === {json.dumps(url)}")
+        self.wait_for(f"location.href === {json.dumps(url)}")
 
     def text(self) -> str:
         try:
@@ -127,5 +129,5 @@ def signed_in(base: str, username: str, password: str, *, metrics: dict[str, Any
     b.fill("#id_username", username)
     b.fill("#id_password", password)
     b.click("form button[type=submit]")
-    b.wait_for("document.readyState === 'complete' && document.body.innerText.includes('您好')")
+    b.wait_for("document.body.innerText.includes('您好')")
     return b

@@ -82,7 +82,7 @@ def test_a_click_on_a_bar_opens_the_list_behind_it(leader, server):  # noqa: F81
         leader.page(
             "Input.dispatchMouseEvent", type=kind, x=point["x"], y=point["y"], button="left", clickCount=1
         )
-    leader.wait_for("location.pathname === '/ledgers/overdue/' && document.readyState === 'complete'")
+    leader.wait_for("location.pathname === '/ledgers/overdue/'")
     assert "org=" in leader.js("location.search")
     assert "逾期事项" in leader.text()
 
