@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.db import connection
+from django.core.exceptions import EmptyResultSet, FieldError, FullResultSet
+from django.db import connection, transaction
 from django.db.models import (
     Avg,
     Case,
@@ -84,6 +85,11 @@ READ_ONCE_MIN_USES = 20
 # The record's own columns an aggregate may test (its period, unit, state; `id` for counting), which the subquery
 # passes on beside the fields it reads. Not `values`, the accounts or the times: nothing asks of them.
 READ_ONCE_COLUMNS = ("id", "org_id", "date", "end_date", "status")
+# Roll up (see `_Plan._run_rolled_up`): where fields are read once, the records are first grouped by the answers to
+# the distinct conditions, and the aggregates run over those few groups. Off only to compare (the benchmark).
+ROLL_UP = True
+# PostgreSQL allows 1664 columns in a select list: a ledger whose grouped query would have more is not rolled up.
+ROLL_UP_MAX_COLUMNS = 1200
 
 
 class DefinitionError(ValueError):
@@ -739,6 +745,10 @@ class _Plan:
     def run(self, base: QuerySet[Record]) -> dict[str, Any]:
         if self.reads:
             return self._run_read_once(base.order_by(), None).get(None, {})
+        if ROLL_UP and connection.vendor == "postgresql":
+            rolled = self._run_rolled_up(base.order_by(), None)
+            if rolled is not None:
+                return rolled.get(None, {})
         row: dict[str, Any] = {}
         for chunk in self._chunks():
             row.update(base.order_by().aggregate(**chunk))
@@ -748,6 +758,10 @@ class _Plan:
         """The same aggregates for each value of `key` (an expression on the record): {key value: row}."""
         if self.reads:
             return self._run_read_once(base.order_by(), key)
+        if ROLL_UP and connection.vendor == "postgresql":
+            rolled = self._run_rolled_up(base.order_by(), key)
+            if rolled is not None:
+                return rolled
         rows: dict[str, dict[str, Any]] = {}
         for chunk in self._chunks():
             for row in base.order_by().annotate(group_key=key).values("group_key").annotate(**chunk):
@@ -755,18 +769,158 @@ class _Plan:
         return rows
 
     def _run_read_once(self, base: QuerySet[Record], key: Any) -> dict[Any, dict[str, Any]]:
+        if ROLL_UP:
+            rolled = self._run_rolled_up(base, key)
+            if rolled is not None:
+                return rolled
+        return self._run_each_aggregate(base, key)
+
+    def _inner_sql(self, base: QuerySet[Record], key: Any) -> tuple[str, tuple[Any, ...]]:
+        """The records the aggregates test, named as the records table (and the group key): with their fields read
+        once, fenced (see `_run_each_aggregate`); else with their values, for conditions that read them where used
+        (PostgreSQL folds that subquery into the query, which may then be aggregated in parallel)."""
+        inner = base.annotate(**self.reads)
+        if key is not None:
+            inner = inner.annotate(group_key=key)
+        read = [*self.reads] if self.reads else ["values"]
+        inner = inner.values(*READ_ONCE_COLUMNS, *read, *(["group_key"] if key is not None else []))
+        if self.reads:
+            inner = inner[:READ_ONCE_FENCE]
+        sql, params = inner.query.sql_with_params()
+        return sql, tuple(params)
+
+    def _run_rolled_up(self, base: QuerySet[Record], key: Any) -> dict[Any, dict[str, Any]] | None:
+        """Roll up: the cost of one more indicator is one more condition tested per record, not one more aggregate
+        kept per record (issue 14: flat in the number of indicators).
+
+        Each distinct condition of every aggregate's filter (a leaf of its Q, as Django compiles it, negation and
+        NULL guard included) is answered once per record, as a boolean column; the records are grouped by those
+        answers (and by the values a COUNT(DISTINCT) needs, and the group key), each group keeping its count and
+        the SUM/COUNT/MIN/MAX of each value an aggregate takes. The aggregates then run over the groups — a few
+        hundred rows, not the period's records — with their filters rewritten over the boolean columns:
+        COUNT → SUM of counts, SUM → SUM of sums, AVG → sum of sums over sum of counts, MIN/MAX of the groups'.
+        None where an aggregate is of another kind or the columns would be too many: then each aggregate runs over
+        the records (`_run_each_aggregate`)."""
+        table, quote = Record._meta.db_table, connection.ops.quote_name
+        query = Query(Record)
+        compiler = query.get_compiler(connection=connection)
+        # Each column once, named by its SQL and the repr of its parameters (which may hold lists): {…: (name, params)}.
+        atoms: dict[tuple[str, str], tuple[str, tuple[Any, ...]]] = {}
+        keys: dict[tuple[str, str], tuple[str, tuple[Any, ...]]] = {}
+        values: dict[tuple[str, str, str], tuple[str, tuple[Any, ...]]] = {}
+
+        def compiled(expression: Any) -> tuple[str, tuple[Any, ...]]:
+            # No joins: every condition is on the record's own columns (see `_run_each_aggregate`); one that is
+            # not raises FieldError, and the aggregates then run over the records.
+            sql, params = compiler.compile(expression.resolve_expression(query, allow_joins=False))
+            return sql, tuple(params)
+
+        def column(found: dict[Any, tuple[str, tuple[Any, ...]]], key: Any, prefix: str, params: Any) -> str:
+            if key not in found:
+                found[key] = (f"{prefix}{len(found)}", params)
+            return found[key][0]
+
+        def atom(leaf: Any, negated: bool) -> str:
+            # The leaf as Django compiles it where it stands: under an odd number of negations a lookup on a
+            # nullable column carries its IS NOT NULL guard, which NOT (NOT …) keeps.
+            where = ~Q(leaf) if negated else Q(leaf)
+            try:
+                sql, params = compiled(where)
+            except EmptyResultSet:
+                sql, params = "FALSE", ()
+            except FullResultSet:
+                sql, params = "TRUE", ()
+            if negated:
+                sql = f"NOT ({sql})"
+            return column(atoms, (sql, repr(params)), "t", params)
+
+        def condition(q: Q, negated: bool = False) -> str:
+            inside = negated ^ q.negated
+            parts = [
+                condition(child, inside) if isinstance(child, Q) else quote(atom(child, inside))
+                for child in q.children
+            ]
+            sql = f"({f' {q.connector} '.join(parts)})" if parts else "TRUE"
+            return f"(NOT {sql})" if q.negated else sql
+
+        def rolled(function: str, expression: Any) -> str:
+            sql, params = compiled(expression)
+            return column(values, (function, sql, repr(params)), "v", params)
+
+        selected: dict[str, str] = {}
+        try:
+            for alias, aggregate in self.aggregates.items():
+                kind = type(aggregate)
+                source, where = aggregate.get_source_expressions()[0], aggregate.filter
+                if kind not in (Count, Sum, Avg, Min, Max) or (
+                    where is not None and not isinstance(where, Q)
+                ):
+                    return None
+                test = f" FILTER (WHERE {condition(where)})" if where is not None else ""
+                if kind is Count and aggregate.distinct:
+                    sql, params = compiled(source)
+                    distinct = column(keys, (sql, repr(params)), "k", params)
+                    selected[alias] = f"COUNT(DISTINCT {quote(distinct)}){test}"
+                elif kind is Count:
+                    selected[alias] = f"COALESCE(SUM({quote(rolled('COUNT', source))}){test}, 0)::bigint"
+                elif kind is Sum:
+                    selected[alias] = f"SUM({quote(rolled('SUM', source))}){test}"
+                elif kind is Avg:
+                    total, count = quote(rolled("SUM", source)), quote(rolled("COUNT", source))
+                    selected[alias] = f"(SUM({total}){test} / NULLIF(SUM({count}){test}, 0))"
+                else:
+                    function = "MIN" if kind is Min else "MAX"
+                    selected[alias] = f"{function}({quote(rolled(function, source))}){test}"
+        except FieldError:  # a condition that needs a join
+            return None
+        if (
+            len(atoms) + len(keys) + len(values) + 1 > ROLL_UP_MAX_COLUMNS
+            or len(selected) > ROLL_UP_MAX_COLUMNS
+        ):
+            return None
+
+        grouped_by = [(sql, params, name) for (sql, _), (name, params) in (*atoms.items(), *keys.items())]
+        if key is not None:
+            grouped_by.append((quote("group_key"), (), "group_key"))
+        columns = [f"{sql} AS {quote(name)}" for sql, _, name in grouped_by]
+        columns += [f"{function}({sql}) AS {quote(name)}" for (function, sql, _), (name, _) in values.items()]
+        params = [p for _, ps, _ in grouped_by for p in ps] + [p for _, ps in values.values() for p in ps]
+        inner_sql, inner_params = self._inner_sql(base, key)
+        positions = ", ".join(str(n + 1) for n in range(len(grouped_by)))
+        groups = f"SELECT {', '.join(columns)} FROM ({inner_sql}) {quote(table)}" + (
+            f" GROUP BY {positions}" if grouped_by else ""
+        )
+        outer = [f"{sql} AS {quote(alias)}" for alias, sql in selected.items()]
+        if key is not None:
+            outer.insert(0, quote("group_key"))
+        sql = f"SELECT {', '.join(outer)} FROM ({groups}) {quote('groups')}" + (
+            f" GROUP BY {quote('group_key')}" if key is not None else ""
+        )
+        with transaction.atomic(), connection.cursor() as cursor:
+            # Hash the groups: the planner cannot know that the answers fall into a few hundred groups (it guesses
+            # as many as the records) and would sort all the records instead, on disk at a province.
+            cursor.execute("SET LOCAL enable_sort = off")
+            cursor.execute(sql, (*params, *inner_params))
+            found = cursor.fetchall()
+        # The values as Django's own aggregation gives them (its converters, for each aggregate's output field).
+        resolved = [a.resolve_expression(query, allow_joins=False) for a in self.aggregates.values()]
+        shift = 1 if key is not None else 0
+        converters = compiler.get_converters([None] * shift + resolved)
+        rows: dict[Any, dict[str, Any]] = {}
+        for row in compiler.apply_converters(found, converters):
+            rows.setdefault(row[0] if key is not None else None, {}).update(
+                zip(self.aggregates, row[shift:], strict=True)
+            )
+        return rows
+
+    def _run_each_aggregate(self, base: QuerySet[Record], key: Any) -> dict[Any, dict[str, Any]]:
         """Read once: the records, each with its fields read from the JSON once (and the group key), in a subquery
         named as the records table, and the aggregates — which test `ReadColumn`s — over it, in SQL assembled here:
         Django's own aggregation over a subquery rewrites every aggregate to point at the subquery's columns, which
         costs more Python than the query (and grows faster than the number of aggregates).
         The slice (a LIMIT no ledger reaches) keeps PostgreSQL from folding the subquery back into the outer query,
         which would put the reads back into every aggregate. {group key (None ungrouped): row}."""
-        columns = list(READ_ONCE_COLUMNS)
-        inner = base.annotate(**self.reads)
-        if key is not None:
-            inner = inner.annotate(group_key=key)
-        inner = inner.values(*columns, *self.reads, *(["group_key"] if key is not None else []))
-        inner_sql, inner_params = inner[:READ_ONCE_FENCE].query.sql_with_params()
+        inner_sql, inner_params = self._inner_sql(base, key)
         table, quote = Record._meta.db_table, connection.ops.quote_name
         query = Query(Record)
         compiler = query.get_compiler(connection=connection)
