@@ -10,9 +10,11 @@ Measured per scale:
 - the whole command, `dangjian report --template seed2019 --org demo --year 2019` (a new process: start-up, every
   indicator, the .docx), twice in a row, wall time and peak RSS (`/usr/bin/time -v`);
 - the records the report reads (dated 2019, and 2018 for the 上年 values);
-- in one process: the time of each ledger's compiled query (`compiler.compute`), and for the ledger whose query
-  takes longest the same query with its indicators doubled (each copy one more distinct condition, so nothing is
-  shared between copy and original), and its EXPLAIN (ANALYZE, BUFFERS);
+- in one process: the report's text with and without rolling up (`compiler.ROLL_UP`); the time of each ledger's
+  compiled query (`compiler.compute`); for the SCALED_LEDGERS ledgers whose queries take longest, the same query
+  with their indicators doubled and quadrupled, in each of the four ways (WAYS), with copies that test new
+  conditions and copies that only recombine the ledger's own (`_multiplied`); the slowest query's EXPLAIN
+  (ANALYZE, BUFFERS);
 - the memory settings (shared_buffers, work_mem, parallel workers) and the disk: pg_database_size and the largest
   tables with their indexes.
 The machine's load (`uptime`) is noted beside each figure. Results go into docs/benchmarks.md between the markers.
@@ -35,6 +37,16 @@ ROOT = Path(__file__).resolve().parent.parent
 START, END = "<!-- bench_province:start -->", "<!-- bench_province:end -->"
 REPEAT = 3
 REPORT = ["report", "--template", "seed2019", "--org", "demo", "--year", "2019"]
+# The ledgers whose queries take longest, measured with their indicators doubled and quadrupled.
+SCALED_LEDGERS = 3
+# The ways of building a ledger's query: (read each field once, roll up); compiler.READ_ONCE and ROLL_UP.
+WAYS = ((False, False), (True, False), (False, True), (True, True))
+WAY_LABELS = {
+    (False, False): "各个汇总逐条记录，条件处读字段",
+    (True, False): "各个汇总逐条记录，字段只读一次",
+    (False, True): "按条件分组汇总，条件处读字段",
+    (True, True): "按条件分组汇总，字段只读一次",
+}
 
 
 def _load() -> str:
@@ -59,8 +71,6 @@ def _timed(argv: list[str], env: dict[str, str], *, nice: int = 0) -> dict[str, 
 def child() -> dict[str, Any]:
     """In a process whose DANGJIAN_DATABASE_URL names a database holding the demo district."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dangjian.settings")
-    import copy
-
     import django
 
     django.setup()
@@ -129,55 +139,33 @@ def child() -> dict[str, Any]:
     result["ledgers"] = per_ledger
     result["ledger_queries_s"] = sum(r["s"] for r in per_ledger)
 
-    # The slowest ledger, its indicators doubled: each copy adds a condition no other item has.
-    slowest = next(pk for pk, lt in ledgers.items() if lt.code == per_ledger[0]["ledger"])
-    ledger, items = ledgers[slowest], items_of[slowest]
-    fields = list(ledger.fields.all())
-    free = [f for f in fields if f.type in ("text", "longtext", "person")]
-    doubled = list(items)
-    for n, item in enumerate(items):
-        ind = copy.copy(item.ind)
-        if free:  # a text no record holds: a condition every record meets, distinct for each copy
-            extra = {"field": free[0].code, "op": "!=", "value": f"（不存在的值{n}）"}
-        else:
-            choice = next(f for f in fields if f.type == "choice")
-            extra = {"field": choice.code, "op": "!=", "value": choice.choices[n % len(choice.choices)]}
-        ind.where = [*(ind.where or []), extra]
-        doubled.append(compiler.Item(f"copy{n}.{item.tag}", ind, item.start, item.end))
-
-    def best(these: list[Any]) -> float:
-        return _best_of(lambda: compute(ledger, org, these))
-
-    def sql_s(queries: list[dict[str, str]]) -> float:
-        return sum(float(q["time"]) for q in queries)
-
-    # Both ways of reading the fields, in this one run: each condition reading the JSON where it is used, and each
-    # field read once per record in a subquery (compiler.READ_ONCE, the default).
+    # The slowest ledgers, their indicators doubled and quadrupled, in each way of building the query. Copies of two
+    # kinds: each with a condition no other item has ("new"), or each joining its conditions to another item's
+    # ("shared": more indicators, no condition the ledger does not already test).
     result["doubling"] = []
-    kept_min_uses = compiler.READ_ONCE_MIN_USES
-    for read_once in (False, True):
-        compiler.READ_ONCE = read_once
-        compiler.READ_ONCE_MIN_USES = 0  # read once whatever the uses per field, to compare the two ways
-        with CaptureQueriesContext(connection) as plain_queries:
-            compute(ledger, org, items)
-        with CaptureQueriesContext(connection) as doubled_queries:
-            compute(ledger, org, doubled)
-        result["doubling"].append(
-            {
-                "read_once": read_once,
-                "ledger": ledger.code,
-                "label": ledger.label,
-                "items": len(items),
-                "aggregates": _aggregates(plain_queries.captured_queries),
-                "aggregates_doubled": _aggregates(doubled_queries.captured_queries),
-                "plain_s": best(items),
-                "doubled_s": best(doubled),
-                "plain_sql_s": sql_s(plain_queries.captured_queries),  # of the first run: the rest is Python
-                "doubled_sql_s": sql_s(doubled_queries.captured_queries),
-                "load": _load(),
-            }
-        )
-    compiler.READ_ONCE, compiler.READ_ONCE_MIN_USES = True, kept_min_uses
+    kept = compiler.READ_ONCE, compiler.READ_ONCE_MIN_USES, compiler.ROLL_UP
+    compiler.READ_ONCE_MIN_USES = 0  # read once whatever the uses per field, to compare the ways
+    for row in per_ledger[:SCALED_LEDGERS]:
+        pk = next(pk for pk, lt in ledgers.items() if lt.code == row["ledger"])
+        ledger, items = ledgers[pk], items_of[pk]
+        for read_once, roll_up in WAYS:
+            compiler.READ_ONCE, compiler.ROLL_UP = read_once, roll_up
+            measured: dict[str, Any] = {
+                "ledger": ledger.code, "label": ledger.label, "items": len(items),
+                "read_once": read_once, "roll_up": roll_up, "load": _load(),
+            }  # fmt: skip
+            for copies in ("new", "shared"):
+                for times in (1, 2, 4):
+                    these = _multiplied(ledger, items, times, copies)
+                    with CaptureQueriesContext(connection) as queries:
+                        compute(ledger, org, these)
+                    measured[f"{copies}{times}"] = {
+                        "items": len(these),
+                        "aggregates": _aggregates(queries.captured_queries),
+                        "s": _best_of(lambda lt=ledger, these=these: compute(lt, org, these)),
+                    }
+            result["doubling"].append(measured)
+    compiler.READ_ONCE, compiler.READ_ONCE_MIN_USES, compiler.ROLL_UP = kept
     # The report itself in this process (no start-up): every indicator and the text, best of REPEAT.
     from dangjian.reports import values as sources
     from dangjian.reports.models import ReportTemplate
@@ -185,11 +173,14 @@ def child() -> dict[str, Any]:
 
     template = ReportTemplate.objects.get(key="seed2019")
     result["render_s"] = _best_of(lambda: render(template, org, sources.period_for_year(2019)))
-    # The same with each condition reading the JSON where it is used (the way before read once), in this run.
-    compiler.READ_ONCE = False
-    result["render_each_read_s"] = _best_of(lambda: render(template, org, sources.period_for_year(2019)))
-    compiler.READ_ONCE = True
-    biggest = max(plain_queries.captured_queries, key=lambda q: len(q["sql"]))["sql"]
+    # The same without rolling up (each aggregate over the records, the way before), in this run.
+    compiler.ROLL_UP = False
+    result["render_each_aggregate_s"] = _best_of(lambda: render(template, org, sources.period_for_year(2019)))
+    compiler.ROLL_UP = True
+    slowest = next(lt for lt in ledgers.values() if lt.code == per_ledger[0]["ledger"])
+    with CaptureQueriesContext(connection) as slowest_queries:
+        compute(slowest, org, items_of[slowest.pk])
+    biggest = max(slowest_queries.captured_queries, key=lambda q: len(q["sql"]))["sql"]
     with connection.cursor() as cursor:
         cursor.execute("EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) " + biggest)
         result["explain"] = [r[0] for r in cursor.fetchall()]
@@ -215,6 +206,34 @@ def child() -> dict[str, Any]:
         )
         result["record_indexes"] = [{"index": i, "bytes": b} for i, b in cursor.fetchall()]
     return result
+
+
+def _multiplied(ledger: Any, items: list[Any], times: int, copies: str) -> list[Any]:
+    """The items and (times - 1) copies of each: "new" copies each test a condition no other item tests (a text no
+    record holds: every record meets it, so the copy counts what its original counts); "shared" copies each join
+    their conditions to another item's, so the ledger's query tests no condition it did not test already."""
+    import copy
+
+    from dangjian.indicators import compiler
+
+    fields = list(ledger.fields.all())
+    free = [f for f in fields if f.type in ("text", "longtext", "person")]
+    out, n = list(items), 0
+    for round_ in range(1, times):
+        for i, item in enumerate(items):
+            ind = copy.copy(item.ind)
+            if copies == "shared":
+                other = items[(i + round_) % len(items)].ind
+                extra = list(other.where or [])
+            elif free:
+                extra = [{"field": free[0].code, "op": "!=", "value": f"（不存在的值{n}）"}]
+            else:
+                choice = next(f for f in fields if f.type == "choice")
+                extra = [{"field": choice.code, "op": "!=", "value": choice.choices[n % len(choice.choices)]}]
+            ind.where = [*(ind.where or []), *extra]
+            out.append(compiler.Item(f"copy{n}.{item.tag}", ind, item.start, item.end))
+            n += 1
+    return out
 
 
 def _best_of(run: Any) -> float:
@@ -305,7 +324,7 @@ def _table(results: list[dict[str, Any]]) -> str:
         "内存为该进程的最大常驻内存（`/usr/bin/time -v`）；“负载”为开始时 `uptime` 的 1/5/15 分钟平均负载（2 核机器）。",
         "",
         "| 规模 | 组织 | 台账记录 | 2019 年记录 | 2018 年记录 | 生成示范数据 | 整个命令（第一次） | 整个命令（第二次） "
-        "| 进程内取数并生成文字（括号内：每个条件各读一次字段） | 其中各台账查询 | 报告进程内存峰值 | 负载 |",
+        "| 进程内取数并生成文字（括号内：各个汇总逐条记录、不按条件分组） | 其中各台账查询 | 报告进程内存峰值 | 负载 |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for r in results:
@@ -316,26 +335,33 @@ def _table(results: list[dict[str, Any]]) -> str:
             f"| {r['scale']} | {r['orgs']:,} | {r['records']:,} | {r['period_records']:,} | {r['previous_records']:,} "
             f"| {made} "
             f"| {first['s']:.2f} s | {second['s']:.2f} s | {r['render_s']:.2f} s"
-            + (f"（各读一次 {r['render_each_read_s']:.2f} s）" if "render_each_read_s" in r else "")
+            + f"（不分组 {r['render_each_aggregate_s']:.2f} s）"
             + f" | {r['ledger_queries_s']:.2f} s "
             f"| {max(first['rss_mb'], second['rss_mb']):.0f} MB | {first['load']} |"
         )
     lines += [
         "",
-        "每个台账的指标翻倍（该规模下查询最慢的台账；每个副本多一个其他指标没有的条件，合并查询中的条件汇总数随之翻倍；括号内为其中 SQL 执行的用时，取自另一次运行，其余为 Django 组装查询的 Python），"
-        f"各取 {REPEAT} 次中最快的一次：",
+        "指标增加时的用时：该规模下查询最慢的几个台账，指标原样（×1）、翻倍（×2）、四倍（×4），各取 "
+        f"{REPEAT} 次中最快的一次（`compiler.compute`，含 Django 组装查询的 Python）。“新条件”：每个副本多一个其他指标都没有的"
+        "条件（每条记录都满足，副本与原指标计数相同）；“已有条件”：每个副本把另一个指标的条件并进来，台账查询要检验的条件不增加。"
+        "括号内为合并查询中的条件汇总数。四种做法：各个汇总逐条记录（每个指标的 FILTER 对每条记录求值）或按条件分组汇总"
+        "（`compiler.ROLL_UP`，默认）；条件处读字段或每条记录只读一次（`compiler.READ_ONCE`，默认只在每个字段平均被用 "
+        "20 次以上时）。",
         "",
-        "| 规模 | 台账 | 读取字段 | 指标项 | 条件汇总 | 用时（其中 SQL） | 翻倍后条件汇总 | 翻倍后用时（其中 SQL） | 倍数 | 负载 |",
-        "|---|---|---|---:|---:|---:|---:|---:|---:|---|",
+        "| 规模 | 台账 | 做法 | ×1 | 新条件 ×2 | 新条件 ×4 | 已有条件 ×2 | 已有条件 ×4 | 负载 |",
+        "|---|---|---|---:|---:|---:|---:|---:|---|",
     ]
     for r in results:
         for d in r["doubling"]:
-            how = "每条记录只读一次（子查询）" if d["read_once"] else "每个条件各读一次"
+            base = d["new1"]["s"]
+
+            def cell(m: dict[str, Any], base: float = base) -> str:
+                return f"{m['s']:.3f} s，{m['s'] / base:.2f}×（{m['aggregates']}）"
+
             lines.append(
-                f"| {r['scale']} | {d['label']}（{d['ledger']}） | {how} | {d['items']} | {d['aggregates']} "
-                f"| {d['plain_s']:.3f} s（{d['plain_sql_s']:.3f} s） | {d['aggregates_doubled']} "
-                f"| {d['doubled_s']:.3f} s（{d['doubled_sql_s']:.3f} s） | {d['doubled_s'] / d['plain_s']:.2f}× "
-                f"| {d['load']} |"
+                f"| {r['scale']} | {d['label']}（{d['ledger']}），{d['items']} 项 "
+                f"| {WAY_LABELS[d['read_once'], d['roll_up']]} | {d['new1']['s']:.3f} s（{d['new1']['aggregates']}） "
+                f"| {cell(d['new2'])} | {cell(d['new4'])} | {cell(d['shared2'])} | {cell(d['shared4'])} | {d['load']} |"
             )
     last = results[-1]
     lines += [
@@ -386,9 +412,10 @@ def run() -> list[dict[str, Any]]:
         print(
             f"省级 规模 {scale}：记录 {r['records']} 条（2019 年 {r['period_records']} 条）；整个报告命令 "
             f"{first['s']:.2f} s / {second['s']:.2f} s，内存 {second['rss_mb']:.0f} MB；各台账查询 {r['ledger_queries_s']:.2f} s；"
-            "指标翻倍 "
+            "指标四倍（新条件 / 已有条件） "
             + "，".join(
-                f"{'只读一次' if d['read_once'] else '各读一次'} {d['plain_s']:.3f} → {d['doubled_s']:.3f} s"
+                f"{d['ledger']} {WAY_LABELS[d['read_once'], d['roll_up']]} {d['new1']['s']:.3f} → "
+                f"{d['new4']['s']:.3f} / {d['shared4']['s']:.3f} s"
                 for d in r["doubling"]
             )
             + f"；负载 {first['load']}",

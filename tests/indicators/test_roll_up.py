@@ -136,3 +136,16 @@ def test_a_negated_lookup_on_an_empty_column_counts_as_django_counts_it(world, s
             compiler.ROLL_UP = kept
 
     assert counted(True) == counted(False) == {"a0": len(studies), "a1": len(studies), "a2": 3}
+
+
+@pytest.mark.skipif("connection.vendor != 'postgresql'", reason="roll up is PostgreSQL's query shape")
+def test_the_planner_setting_does_not_outlive_the_query(world, studies, define):  # noqa: F811
+    """The rolled-up query turns sorting off for itself (SET LOCAL, inside a savepoint rolled back): the queries
+    after it in the same transaction — a request's, a test's — plan as ever."""
+    define(*ITEMS)
+    with CaptureQueriesContext(connection) as queries:
+        _evaluate(world, roll_up=True, read_once=False)
+    assert any(q["sql"].startswith("SET LOCAL enable_sort") for q in queries.captured_queries)
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW enable_sort")
+        assert cursor.fetchone()[0] == "on"

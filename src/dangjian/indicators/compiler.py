@@ -725,9 +725,9 @@ def plain_decimal(value: Any, field_type: str) -> int | Decimal:
 class _Plan:
     """The aggregates of one ledger query, deduplicated: equal expressions share one alias.
 
-    (Computing each distinct condition once per record in a subquery and aggregating its boolean columns was
-    tried: on SQLite it was slower, since a FILTER clause stops at its first false term, usually the cheap date
-    test, while a materialised column is always computed.)
+    On PostgreSQL the records are first grouped by the answers to the distinct conditions (`_run_rolled_up`). Not
+    on SQLite: computing each distinct condition once per record as a column was tried there and was slower, since
+    a FILTER clause stops at its first false term, usually the cheap date test, while a column is always computed.
     """
 
     aggregates: dict[str, Any] = field(default_factory=dict)
@@ -743,37 +743,30 @@ class _Plan:
         return alias
 
     def run(self, base: QuerySet[Record]) -> dict[str, Any]:
-        if self.reads:
-            return self._run_read_once(base.order_by(), None).get(None, {})
-        if ROLL_UP and connection.vendor == "postgresql":
-            rolled = self._run_rolled_up(base.order_by(), None)
-            if rolled is not None:
-                return rolled.get(None, {})
-        row: dict[str, Any] = {}
-        for chunk in self._chunks():
-            row.update(base.order_by().aggregate(**chunk))
-        return row
+        return self._rows(base, None).get(None, {})
 
-    def run_grouped(self, base: QuerySet[Record], key: Any) -> dict[str, dict[str, Any]]:
+    def run_grouped(self, base: QuerySet[Record], key: Any) -> dict[Any, dict[str, Any]]:
         """The same aggregates for each value of `key` (an expression on the record): {key value: row}."""
-        if self.reads:
-            return self._run_read_once(base.order_by(), key)
-        if ROLL_UP and connection.vendor == "postgresql":
-            rolled = self._run_rolled_up(base.order_by(), key)
-            if rolled is not None:
-                return rolled
-        rows: dict[str, dict[str, Any]] = {}
-        for chunk in self._chunks():
-            for row in base.order_by().annotate(group_key=key).values("group_key").annotate(**chunk):
-                rows.setdefault(row.pop("group_key"), {}).update(row)
-        return rows
+        return self._rows(base, key)
 
-    def _run_read_once(self, base: QuerySet[Record], key: Any) -> dict[Any, dict[str, Any]]:
-        if ROLL_UP:
+    def _rows(self, base: QuerySet[Record], key: Any) -> dict[Any, dict[str, Any]]:
+        """{group key (None ungrouped): {alias: value}}: rolled up on PostgreSQL (`_run_rolled_up`); else each
+        aggregate over the records, over the fields read once (`_run_each_aggregate`) or by Django."""
+        base = base.order_by()
+        if ROLL_UP and connection.vendor == "postgresql":
             rolled = self._run_rolled_up(base, key)
             if rolled is not None:
                 return rolled
-        return self._run_each_aggregate(base, key)
+        if self.reads:
+            return self._run_each_aggregate(base, key)
+        rows: dict[Any, dict[str, Any]] = {}
+        for chunk in self._chunks():
+            if key is None:
+                rows.setdefault(None, {}).update(base.aggregate(**chunk))
+                continue
+            for row in base.annotate(group_key=key).values("group_key").annotate(**chunk):
+                rows.setdefault(row.pop("group_key"), {}).update(row)
+        return rows
 
     def _inner_sql(self, base: QuerySet[Record], key: Any) -> tuple[str, tuple[Any, ...]]:
         """The records the aggregates test, named as the records table (and the group key): with their fields read
@@ -898,10 +891,13 @@ class _Plan:
         )
         with transaction.atomic(), connection.cursor() as cursor:
             # Hash the groups: the planner cannot know that the answers fall into a few hundred groups (it guesses
-            # as many as the records) and would sort all the records instead, on disk at a province.
+            # as many as the records) and would sort all the records instead, on disk at a province. The setting
+            # is undone by rolling back (nothing was written): SET LOCAL lasts to the end of the outermost
+            # transaction, and releasing a savepoint would not undo it.
             cursor.execute("SET LOCAL enable_sort = off")
             cursor.execute(sql, (*params, *inner_params))
             found = cursor.fetchall()
+            transaction.set_rollback(True)
         # The values as Django's own aggregation gives them (its converters, for each aggregate's output field).
         resolved = [a.resolve_expression(query, allow_joins=False) for a in self.aggregates.values()]
         shift = 1 if key is not None else 0
