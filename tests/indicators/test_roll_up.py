@@ -149,3 +149,16 @@ def test_the_planner_setting_does_not_outlive_the_query(world, studies, define):
     with connection.cursor() as cursor:
         cursor.execute("SHOW enable_sort")
         assert cursor.fetchone()[0] == "on"
+
+
+def test_what_cannot_be_rolled_up_is_aggregated_over_the_records(world, studies):  # noqa: F811
+    """An exclusive or (Django writes it its own way on PostgreSQL) or a condition across a join: the plan falls
+    back to aggregating every record, with the same values."""
+    day = dt.date(2019, 6, 1)
+    records = Record.objects.filter(pk__in=[r.pk for r in studies])
+    plan = compiler._Plan()
+    plan.add("xor", Count("pk", filter=Q(date__gte=day) ^ Q(org=world.root)))
+    plan.add("join", Count("pk", filter=Q(org__code=world.c1.code)))
+    assert plan._run_rolled_up(records.order_by(), None) is None
+    # One side only: c2's 2019-09-01, and the root's 2019-01-10 and 2018-05-01. c1's: two.
+    assert plan.run(records) == {"a0": 3, "a1": 2}

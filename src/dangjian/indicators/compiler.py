@@ -775,8 +775,11 @@ class _Plan:
         inner = base.annotate(**self.reads)
         if key is not None:
             inner = inner.annotate(group_key=key)
-        read = [*self.reads] if self.reads else ["values"]
-        inner = inner.values(*READ_ONCE_COLUMNS, *read, *(["group_key"] if key is not None else []))
+        if self.reads:
+            columns = [*READ_ONCE_COLUMNS, *self.reads]
+        else:  # every column: the subquery is folded into the query, so what is not used costs nothing
+            columns = [f.attname for f in Record._meta.concrete_fields]
+        inner = inner.values(*columns, *(["group_key"] if key is not None else []))
         if self.reads:
             inner = inner[:READ_ONCE_FENCE]
         sql, params = inner.query.sql_with_params()
@@ -828,6 +831,8 @@ class _Plan:
             return column(atoms, (sql, repr(params)), "t", params)
 
         def condition(q: Q, negated: bool = False) -> str:
+            if q.connector not in (Q.AND, Q.OR):
+                raise FieldError(f"{q.connector} is not rolled up")  # XOR: Django writes it its own way
             inside = negated ^ q.negated
             parts = [
                 condition(child, inside) if isinstance(child, Q) else quote(atom(child, inside))
@@ -864,7 +869,7 @@ class _Plan:
                 else:
                     function = "MIN" if kind is Min else "MAX"
                     selected[alias] = f"{function}({quote(rolled(function, source))}){test}"
-        except FieldError:  # a condition that needs a join
+        except FieldError:  # a condition that needs a join, or an XOR
             return None
         if (
             len(atoms) + len(keys) + len(values) + 1 > ROLL_UP_MAX_COLUMNS
