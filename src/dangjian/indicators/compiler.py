@@ -85,8 +85,8 @@ READ_ONCE_MIN_USES = 20
 # The record's own columns an aggregate may test (its period, unit, state; `id` for counting), which the subquery
 # passes on beside the fields it reads. Not `values`, the accounts or the times: nothing asks of them.
 READ_ONCE_COLUMNS = ("id", "org_id", "date", "end_date", "status")
-# Roll up (see `_Plan._run_rolled_up`): where fields are read once, the records are first grouped by the answers to
-# the distinct conditions, and the aggregates run over those few groups. Off only to compare (the benchmark).
+# Roll up (PostgreSQL, `_Plan._run_rolled_up`): a ledger's records are first grouped by the answers to the distinct
+# conditions of its aggregates, which then run over those few groups. Off only to compare (the benchmark).
 ROLL_UP = True
 # PostgreSQL allows 1664 columns in a select list: a ledger whose grouped query would have more is not rolled up.
 ROLL_UP_MAX_COLUMNS = 1200
@@ -795,8 +795,8 @@ class _Plan:
         the SUM/COUNT/MIN/MAX of each value an aggregate takes. The aggregates then run over the groups — a few
         hundred rows, not the period's records — with their filters rewritten over the boolean columns:
         COUNT → SUM of counts, SUM → SUM of sums, AVG → sum of sums over sum of counts, MIN/MAX of the groups'.
-        None where an aggregate is of another kind or the columns would be too many: then each aggregate runs over
-        the records (`_run_each_aggregate`)."""
+        None where an aggregate is of another kind, a condition needs a join or the columns would be too many: then
+        each aggregate runs over the records (`_rows`)."""
         table, quote = Record._meta.db_table, connection.ops.quote_name
         query = Query(Record)
         compiler = query.get_compiler(connection=connection)
@@ -811,10 +811,12 @@ class _Plan:
             sql, params = compiler.compile(expression.resolve_expression(query, allow_joins=False))
             return sql, tuple(params)
 
-        def column(found: dict[Any, tuple[str, tuple[Any, ...]]], key: Any, prefix: str, params: Any) -> str:
-            if key not in found:
-                found[key] = (f"{prefix}{len(found)}", params)
-            return found[key][0]
+        def column(
+            found: dict[Any, tuple[str, tuple[Any, ...]]], identity: Any, prefix: str, params: Any
+        ) -> str:
+            if identity not in found:
+                found[identity] = (f"{prefix}{len(found)}", params)
+            return found[identity][0]
 
         def atom(leaf: Any, negated: bool) -> str:
             # The leaf as Django compiles it where it stands: under an odd number of negations a lookup on a
