@@ -35,7 +35,12 @@ KINDS = [
     ind("汇.主讲人数", "count_distinct", field="speaker"),
     ind("汇.上半年", "count", where=[{"field": "date", "op": "<=", "value": "2019-06-30"}]),
 ]
-ITEMS = CONDITIONS + KINDS
+LISTS = [  # one grouped query per field: speaker's rolled up; kind's, ordered by the org's path (a join), not
+    ind("汇.主讲人", "list", field="speaker", where=[{"field": "kind", "op": "!=", "value": "培训班"}]),
+    ind("汇.主讲人按时间", "list", field="speaker", order="first"),
+    ind("汇.类型按单位", "list", field="kind", order="org_tree"),
+]
+ITEMS = CONDITIONS + KINDS + LISTS
 
 
 def _evaluate(world, *, roll_up: bool, read_once: bool, items=ITEMS, org=None) -> tuple[dict, list[str]]:
@@ -59,9 +64,13 @@ def test_the_values_are_the_same_rolled_up_or_not(world, studies, define, read_o
     assert rolled["读.条件8"][0] == 3  # speaker != 张三 (李四, 王五 and the record without a speaker)
     assert rolled["汇.主讲人数"][0] == 3 and rolled["汇.上半年"][0] == 4
     assert str(rolled["汇.最早主题"][0]) == "2019-01-10" and rolled["汇.最多人数"][0] == 50
-    assert len(rolled_sql) == len(plain_sql) == 1  # one query for the ledger either way
+    assert rolled["汇.主讲人"][0] == ["张三", "王五", "李四"]  # by records (张三 twice), then the first date
+    assert rolled["汇.主讲人按时间"][0] == ["张三", "王五", "李四"]
+    assert rolled["汇.类型按单位"][0] == ["中心组集体学习", "专题报告", "培训班"]  # root, c1, c2
+    assert len(rolled_sql) == len(plain_sql) == 3  # the ledger's aggregates, and one query per list field
     if connection.vendor == "postgresql":
-        assert '"groups"' in rolled_sql[0] and '"groups"' not in plain_sql[0]
+        assert ['"groups"' in sql for sql in rolled_sql] == [True, True, False]
+        assert not any('"groups"' in sql for sql in plain_sql)
     else:
         assert rolled_sql == plain_sql
 
@@ -77,9 +86,10 @@ def test_an_indicator_on_conditions_already_tested_adds_no_work_per_record(world
     ]
     new = ind("汇.新条件", "count", where=[{"field": "title", "op": "contains", "value": "全会"}])
     define(*ITEMS, *more, new)
-    _, (before,) = _evaluate(world, roll_up=True, read_once=False)
-    shared, (after,) = _evaluate(world, roll_up=True, read_once=False, items=ITEMS + more)
-    _, (one_more,) = _evaluate(world, roll_up=True, read_once=False, items=ITEMS + more + [new])
+    items = CONDITIONS + KINDS
+    _, (before,) = _evaluate(world, roll_up=True, read_once=False, items=items)
+    shared, (after,) = _evaluate(world, roll_up=True, read_once=False, items=items + more)
+    _, (one_more,) = _evaluate(world, roll_up=True, read_once=False, items=items + more + [new])
 
     def per_record(sql: str) -> set[str]:
         groups = sql[sql.index(" FROM (") :]  # the grouped query: one column per condition and value

@@ -40,6 +40,7 @@ from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast, ExtractDay, ExtractMonth, ExtractYear, Substr
 from django.db.models.lookups import GreaterThan, GreaterThanOrEqual, LessThanOrEqual
 from django.db.models.sql import Query
+from django.utils.hashable import make_hashable
 
 from dangjian.orgs.models import Organization, OrgKind
 from dangjian.records.conditions import NUMERIC, is_empty, number, read_once, text, value_q
@@ -818,7 +819,22 @@ class _Plan:
                 found[identity] = (f"{prefix}{len(found)}", params)
             return found[identity][0]
 
+        known: dict[Any, str] = {}  # (negated, leaf) → its column: many aggregates repeat a condition
+
         def atom(leaf: Any, negated: bool) -> str:
+            try:
+                same = (negated, (leaf[0], make_hashable(leaf[1])) if isinstance(leaf, tuple) else leaf)
+                hash(same)
+            except TypeError:  # a value Django cannot hash: compiled each time
+                same = None
+            if same is None or same not in known:
+                name = answer(leaf, negated)
+                if same is None:
+                    return name
+                known[same] = name
+            return known[same]
+
+        def answer(leaf: Any, negated: bool) -> str:
             # The leaf as Django compiles it where it stands: under an odd number of negations a lookup on a
             # nullable column carries its IS NOT NULL guard, which NOT (NOT …) keeps.
             where = ~Q(leaf) if negated else Q(leaf)
@@ -905,8 +921,11 @@ class _Plan:
             cursor.execute(sql, (*params, *inner_params))
             found = cursor.fetchall()
             transaction.set_rollback(True)
-        # The values as Django's own aggregation gives them (its converters, for each aggregate's output field).
-        resolved = [a.resolve_expression(query, allow_joins=False) for a in self.aggregates.values()]
+        # The values as Django's own aggregation gives them (its converters, for each aggregate's output field; the
+        # filters play no part in those, and resolving them again would cost as much as compiling them).
+        resolved = [
+            _unfiltered(a).resolve_expression(query, allow_joins=False) for a in self.aggregates.values()
+        ]
         shift = 1 if key is not None else 0
         converters = compiler.get_converters([None] * shift + resolved)
         rows: dict[Any, dict[str, Any]] = {}
@@ -960,6 +979,12 @@ class _Plan:
             {a: self.aggregates[a] for a in names[i : i + MAX_AGGREGATES_PER_QUERY]}
             for i in range(0, len(names), MAX_AGGREGATES_PER_QUERY)
         ]
+
+
+def _unfiltered(aggregate: Any) -> Any:
+    bare = aggregate.copy()
+    bare.filter = None
+    return bare
 
 
 def _planned_reading(
@@ -1205,27 +1230,22 @@ def _lists(
                         s[2] = min(s[2], pk)
                         s[3] = _smaller(s[3], key)
     else:
-        counts = {f"n{i}": Count("pk", filter=q) for i, q in enumerate(conditions.values())}
-        firsts = {f"d{i}": Min("date", filter=q) for i, q in enumerate(conditions.values())}
-        entered = {f"p{i}": Min("pk", filter=q) for i, q in enumerate(conditions.values())}
-        sorted_by = {
-            f"k{i}": Min(keys[tag], filter=q)
-            for i, (tag, q) in enumerate(conditions.items())
-            if keys[tag] is not None
-        }
-        rows_by_value = (
-            base.filter(any_q)
-            .annotate(g=text(code))
-            .values("g")
-            .annotate(**counts, **firsts, **entered, **sorted_by)
-            .order_by()
-        )
-        for row in rows_by_value:
-            found: dict[str, Any] = dict(row)
+        # Per value of the field, for each item: its records, the first date, the first entered, the smallest sort
+        # key — one grouped plan (rolled up on PostgreSQL, as the ledger's own aggregates are).
+        plan = _Plan()
+        for i, (tag, q) in enumerate(conditions.items()):
+            plan.add(f"n{i}", Count("pk", filter=q))
+            plan.add(f"d{i}", Min("date", filter=q))
+            plan.add(f"p{i}", Min("pk", filter=q))
+            if keys[tag] is not None:
+                plan.add(f"k{i}", Min(keys[tag], filter=q))
+        alias = plan.by_signature
+        for value, found in plan.run_grouped(base.filter(any_q), text(code)).items():
             for i, tag in enumerate(tags):
-                if found[f"n{i}"]:
-                    stats[tag][str(found["g"])] = [
-                        found[f"n{i}"], found[f"d{i}"], found[f"p{i}"], found.get(f"k{i}"),
+                if found[alias[f"n{i}"]]:
+                    stats[tag][str(value)] = [
+                        found[alias[f"n{i}"]], found[alias[f"d{i}"]], found[alias[f"p{i}"]],
+                        found.get(alias.get(f"k{i}", "")),
                     ]  # fmt: skip
     out: dict[str, list[str]] = {}
     for item in items:
