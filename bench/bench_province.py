@@ -314,6 +314,11 @@ def _has_demo(url: str) -> bool:
         return False
 
 
+def _short(line: str, width: int = 240) -> str:
+    """A plan line cut to `width` characters (a group key of forty conditions is one line)."""
+    return line if len(line) <= width else line[: width - 1] + "…"
+
+
 def _mb(n: int) -> str:
     return f"{n / 1024 / 1024:,.0f} MB"
 
@@ -396,7 +401,7 @@ def _table(results: list[dict[str, Any]]) -> str:
         f"规模 {last['scale']} 最慢台账按条件分组汇总的查询（EXPLAIN (ANALYZE, BUFFERS)，节点行）：",
         "",
         "```",
-        *[line for line in last["explain"] if "->" in line or not line.startswith(" ")][:40],
+        *[_short(line) for line in last["explain"] if "->" in line or not line.startswith(" ")][:40],
         "```",
         END,
     ]

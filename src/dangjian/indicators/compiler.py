@@ -900,7 +900,7 @@ class _Plan:
             grouped_by.append((quote("group_key"), (), "group_key"))
         columns = [f"{sql} AS {quote(name)}" for sql, _, name in grouped_by]
         columns += [f"{function}({sql}) AS {quote(name)}" for (function, sql, _), (name, _) in values.items()]
-        params = [p for _, ps, _ in grouped_by for p in ps] + [p for _, ps in values.values() for p in ps]
+        arguments = [p for _, ps, _ in grouped_by for p in ps] + [p for _, ps in values.values() for p in ps]
         inner_sql, inner_params = self._inner_sql(base, key)
         positions = ", ".join(str(n + 1) for n in range(len(grouped_by)))
         groups = f"SELECT {', '.join(columns)} FROM ({inner_sql}) {quote(table)}" + (
@@ -918,7 +918,7 @@ class _Plan:
             # is undone by rolling back (nothing was written): SET LOCAL lasts to the end of the outermost
             # transaction, and releasing a savepoint would not undo it.
             cursor.execute("SET LOCAL enable_sort = off")
-            cursor.execute(sql, (*params, *inner_params))
+            cursor.execute(sql, (*arguments, *inner_params))
             found = cursor.fetchall()
             transaction.set_rollback(True)
         # The values as Django's own aggregation gives them (its converters, for each aggregate's output field; the
