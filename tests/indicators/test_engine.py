@@ -10,7 +10,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from dangjian.indicators import Period, evaluate, evidence_records
+from dangjian.indicators import Period, compiler, evaluate, evidence_records
 from dangjian.indicators.engine import evaluate_per_indicator
 from dangjian.records.models import Record
 
@@ -65,13 +65,6 @@ def studies(world, make_record):
     gone = study(make_record, world.c2, "2019-10-01", "培训班", participants=999)
     Record.objects.filter(pk=gone.pk).update(is_deleted=True)
     return r
-
-
-def questions(captured: list[dict]) -> list[str]:
-    """The statements that ask the database something: not the savepoint and the planner setting around a
-    rolled-up query (compiler._Plan._run_rolled_up)."""
-    control = ("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT", "SET LOCAL enable_sort")
-    return [q["sql"] for q in captured if not q["sql"].startswith(control)]
 
 
 def ind(key, aggregate="count", ledger="study_activity", **kw):
@@ -451,7 +444,7 @@ def test_one_query_per_ledger_whatever_the_number_of_indicators(world, studies, 
     define(*_many(n), ind("批量.案件", ledger="discipline_case"))
     with CaptureQueriesContext(connection) as ctx:
         evaluate(world.root, Y2019, previous=True)
-    queries = questions(ctx.captured_queries)
+    queries = compiler.questions(ctx.captured_queries)
     ledger_queries = [sql for sql in queries if "ledgers_record" in sql]
     # One query for study_activity (both periods at once) and one for discipline_case.
     assert len(ledger_queries) == 2

@@ -74,9 +74,8 @@ def test_the_evidence_page_lists_exactly_the_records_and_says_the_window(client,
 
 
 def test_one_query_for_the_ledger_with_and_without_windows(talks):
+    from dangjian.indicators.compiler import questions
     from dangjian.indicators.engine import definitions
-
-    from .test_engine import questions
 
     defs = definitions()
     with CaptureQueriesContext(connection) as ctx:

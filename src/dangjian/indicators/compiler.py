@@ -91,6 +91,14 @@ READ_ONCE_COLUMNS = ("id", "org_id", "date", "end_date", "status")
 ROLL_UP = True
 # PostgreSQL allows 1664 columns in a select list: a ledger whose grouped query would have more is not rolled up.
 ROLL_UP_MAX_COLUMNS = 1200
+# The statements around a rolled-up query (its savepoint and planner setting), which ask the database nothing.
+AROUND_ROLL_UP = ("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT", "SET LOCAL enable_sort")
+
+
+def questions(captured: Sequence[dict[str, Any]]) -> list[str]:
+    """The SQL of the captured queries (`CaptureQueriesContext`) that ask the database something: not the
+    statements around a rolled-up query. For counting queries in tests and benchmarks."""
+    return [q["sql"] for q in captured if not q["sql"].startswith(AROUND_ROLL_UP)]
 
 
 class DefinitionError(ValueError):
