@@ -43,12 +43,12 @@ LISTS = [  # one grouped query per field: speaker's rolled up; kind's, ordered b
 ITEMS = CONDITIONS + KINDS + LISTS
 
 
-def _evaluate(world, *, roll_up: bool, read_once: bool, items=ITEMS, org=None) -> tuple[dict, list[str]]:
+def _evaluate(world, *, roll_up: bool, read_once: bool, items=ITEMS) -> tuple[dict, list[str]]:
     kept = compiler.ROLL_UP, compiler.READ_ONCE, compiler.READ_ONCE_MIN_USES
     compiler.ROLL_UP, compiler.READ_ONCE, compiler.READ_ONCE_MIN_USES = roll_up, read_once, 0
     try:
         with CaptureQueriesContext(connection) as queries:
-            values = evaluate(org or world.root, Y2019, [i["key"] for i in items])
+            values = evaluate(world.root, Y2019, [i["key"] for i in items])
     finally:
         compiler.ROLL_UP, compiler.READ_ONCE, compiler.READ_ONCE_MIN_USES = kept
     shown = {key: (v.value, v.evidence_count, v.note) for key, v in values.items()}
