@@ -831,7 +831,11 @@ class _Plan:
 
         def atom(leaf: Any, negated: bool) -> str:
             try:
-                same = (negated, (leaf[0], make_hashable(leaf[1])) if isinstance(leaf, tuple) else leaf)
+                # A lookup's value with its type (True == 1 in Python); an expression by Django's own identity.
+                same = (
+                    negated,
+                    (leaf[0], type(leaf[1]), make_hashable(leaf[1])) if isinstance(leaf, tuple) else leaf,
+                )
                 hash(same)
             except TypeError:  # a value Django cannot hash: compiled each time
                 same = None
