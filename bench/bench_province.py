@@ -33,9 +33,13 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench.bench_report import (
+    REPEAT,
+    _best,  # the fastest of REPEAT runs, in seconds
+)
+
 ROOT = Path(__file__).resolve().parent.parent
 START, END = "<!-- bench_province:start -->", "<!-- bench_province:end -->"
-REPEAT = 3
 REPORT = ["report", "--template", "seed2019", "--org", "demo", "--year", "2019"]
 # The ledgers whose queries take longest, measured with their indicators doubled and quadrupled.
 SCALED_LEDGERS = 3
@@ -162,7 +166,7 @@ def child() -> dict[str, Any]:
                     measured[f"{copies}{times}"] = {
                         "items": len(these),
                         "aggregates": _aggregates(queries.captured_queries),
-                        "s": _best_of(lambda lt=ledger, these=these: compute(lt, org, these)),
+                        "s": _best(lambda lt=ledger, these=these: compute(lt, org, these)),
                     }
             result["doubling"].append(measured)
     compiler.READ_ONCE, compiler.READ_ONCE_MIN_USES, compiler.ROLL_UP = kept
@@ -172,10 +176,10 @@ def child() -> dict[str, Any]:
     from dangjian.reports.templating import render
 
     template = ReportTemplate.objects.get(key="seed2019")
-    result["render_s"] = _best_of(lambda: render(template, org, sources.period_for_year(2019)))
+    result["render_s"] = _best(lambda: render(template, org, sources.period_for_year(2019)))
     # The same without rolling up (each aggregate over the records, the way before), in this run.
     compiler.ROLL_UP = False
-    result["render_each_aggregate_s"] = _best_of(lambda: render(template, org, sources.period_for_year(2019)))
+    result["render_each_aggregate_s"] = _best(lambda: render(template, org, sources.period_for_year(2019)))
     compiler.ROLL_UP = True
     slowest = next(lt for lt in ledgers.values() if lt.code == per_ledger[0]["ledger"])
     with CaptureQueriesContext(connection) as slowest_queries:
@@ -240,16 +244,6 @@ def _multiplied(ledger: Any, items: list[Any], times: int, copies: str) -> list[
             out.append(compiler.Item(f"copy{n}.{item.tag}", ind, item.start, item.end))
             n += 1
     return out
-
-
-def _best_of(run: Any) -> float:
-    """The fastest of REPEAT runs, in seconds."""
-    times = []
-    for _ in range(REPEAT):
-        started = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - started)
-    return min(times)
 
 
 def _aggregates(queries: list[dict[str, str]]) -> int:
